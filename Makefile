@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else they need
+# (virtualenv, Python packages, front-end build) is made here, and only when stale.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+ASSETS := static/app/.vite/manifest.json
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install assets lint typecheck frontend-test clean
+
+run: install assets
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py bootstrap
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install assets
+	$(BIN)/pytest $(PYTEST_ARGS)
+	cd frontend && npx vitest run
+
+install: $(INSTALLED)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+assets: $(ASSETS)
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(ASSETS): frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy runs/engine teams/spec.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules static/app staticfiles

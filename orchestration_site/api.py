@@ -1,0 +1,18 @@
+"""The JSON API under /api/: one NinjaAPI, with a router per app."""
+
+from ninja import NinjaAPI
+
+from runs.api import router as runs_router
+from teams.api import router as teams_router
+from teams.auth import api_auth
+
+api = NinjaAPI(
+    title="Agent-team orchestrator API",
+    version="1",
+    description="Build, run and audit teams of LLM agents. Authenticate with the browser "
+    "session (and its CSRF token) or `Authorization: Bearer <token>`.",
+    auth=api_auth,
+    urls_namespace="api",
+)
+api.add_router("/", teams_router)
+api.add_router("/", runs_router)

@@ -1,0 +1,128 @@
+"""The event contract: everything observable about a run is one of these.
+
+Events are what the run page draws, what the audit trail keeps and what the journal replays
+from. The engine creates them; the shell (``runs/``) numbers them (``seq``), chains their hashes,
+stores them and broadcasts them. ``message.delta`` is broadcast only, never stored.
+
+Every event has a ``key`` that is a pure function of its place in the run (agent path, turn,
+call index), never of timing. Re-running the engine on the same run regenerates the same keys,
+so events already recorded are recognised and not appended twice.
+
+Payloads, by type (all keys listed are present; values may be null):
+
+run.started        {input, team, pattern}
+run.finished       {output}
+run.failed         {reason, error_type}
+run.cancelled      {reason}
+run.waiting        {activity_key, reason}                 the run suspends (human or budget)
+agent.started      {task, path}                           span of one agent working on one task
+agent.finished     {output, status: "ok"|"failed", reason}
+turn.started       {turn}                                 span of one model turn
+message            {role, content, tool_calls, activity_key, response, simulated}
+                   role "assistant": the model's answer; ``response`` is the recorded
+                   ModelResponse (the journal replays it); "user"/"system": input shown to it
+message.delta      {text}                                 streamed tokens (ephemeral)
+tool.call          {tool, arguments, call_id, activity_key}
+tool.result        {tool, call_id, ok, result, error, activity_key, duration_ms}
+delegation         {to, task, call_id}
+handoff            {from, to, reason}
+gate.passed        {edge, gate, attempt, feedback}
+gate.failed        {edge, gate, attempt, feedback, will_retry}
+retry              {activity_key, attempt, error, delay_s}
+fallback           {from, to, reason}
+human.requested    {activity_key, node, prompt, answer_schema, kind: "human"|"budget"}
+human.answered     {activity_key, answer, by}
+usage              {model, input_tokens, output_tokens, cost_usd, totals: {run, agent}}
+budget.warning     {scope: "run"|"agent", name, used, limit, unit: "tokens"|"usd"}
+error              {message, error_type, activity_key, recoverable}
+activity.failed    {activity_key, error, error_type, transient}   a recorded failed attempt
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RUN_STARTED = "run.started"
+RUN_FINISHED = "run.finished"
+RUN_FAILED = "run.failed"
+RUN_CANCELLED = "run.cancelled"
+RUN_WAITING = "run.waiting"
+AGENT_STARTED = "agent.started"
+AGENT_FINISHED = "agent.finished"
+TURN_STARTED = "turn.started"
+MESSAGE = "message"
+MESSAGE_DELTA = "message.delta"
+TOOL_CALL = "tool.call"
+TOOL_RESULT = "tool.result"
+DELEGATION = "delegation"
+HANDOFF = "handoff"
+GATE_PASSED = "gate.passed"
+GATE_FAILED = "gate.failed"
+RETRY = "retry"
+FALLBACK = "fallback"
+HUMAN_REQUESTED = "human.requested"
+HUMAN_ANSWERED = "human.answered"
+USAGE = "usage"
+BUDGET_WARNING = "budget.warning"
+ERROR = "error"
+ACTIVITY_FAILED = "activity.failed"
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        RUN_STARTED, RUN_FINISHED, RUN_FAILED, RUN_CANCELLED, RUN_WAITING,
+        AGENT_STARTED, AGENT_FINISHED, TURN_STARTED, MESSAGE, MESSAGE_DELTA,
+        TOOL_CALL, TOOL_RESULT, DELEGATION, HANDOFF, GATE_PASSED, GATE_FAILED,
+        RETRY, FALLBACK, HUMAN_REQUESTED, HUMAN_ANSWERED, USAGE, BUDGET_WARNING,
+        ERROR, ACTIVITY_FAILED,
+    }
+)  # fmt: skip
+
+#: Broadcast to watchers but never stored: one per streamed token chunk.
+EPHEMERAL_TYPES: frozenset[str] = frozenset({MESSAGE_DELTA})
+
+#: Types that end a run; exactly one of them is the last stored event of a finished run.
+TERMINAL_TYPES: frozenset[str] = frozenset({RUN_FINISHED, RUN_FAILED, RUN_CANCELLED})
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    key: str
+    ts: float
+    agent: str | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(
+            type=data["type"],
+            key=data["key"],
+            ts=data["ts"],
+            agent=data.get("agent"),
+            span_id=data.get("span_id"),
+            parent_span_id=data.get("parent_span_id"),
+            payload=data.get("payload") or {},
+        )
+
+
+def span_id_for(path: str) -> str:
+    """A span id that is a pure function of its place in the run, so replays reuse it."""
+    return hashlib.sha256(path.encode()).hexdigest()[:16]
+
+
+def canonical_json(data: Any) -> str:
+    """The byte-stable JSON form hashed by the audit chain."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def chain_hash(previous_hash: str, event_fields: dict[str, Any]) -> str:
+    """sha256 over the previous event's hash and this event's canonical JSON."""
+    return hashlib.sha256((previous_hash + canonical_json(event_fields)).encode()).hexdigest()

@@ -1,0 +1,33 @@
+"""Shared fixtures. Tests that need PostgreSQL, Redis or Chromium are skipped with the reason
+when those are not configured; CI sets CI_REQUIRE_SERVICES=1, which turns such a skip into a
+failure, so the production stack is always tested there."""
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI_REQUIRE_SERVICES"):
+        pytest.fail(f"CI requires this test to run, but: {reason}")
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        require(
+            os.environ.get("DATABASE_URL", "").startswith("postgres"),
+            "needs PostgreSQL: set DATABASE_URL=postgres://...",
+        )
+    if item.get_closest_marker("redis"):
+        require(bool(os.environ.get("REDIS_URL")), "needs Redis: set REDIS_URL=redis://...")
+    if item.get_closest_marker("browser"):
+        require(
+            os.path.exists(CHROMIUM) or bool(shutil.which("chromium")),
+            "needs Debian's chromium package at /usr/bin/chromium",
+        )
