@@ -55,7 +55,9 @@ class AgentLimits(_Model):
     max_turns: int = Field(10, description="Model turns the agent may take for one task.")
     timeout_s: float = Field(120.0, description="Deadline for one task of this agent, in seconds.")
     max_retries: int = Field(2, description="Retries of one model call on transient errors.")
-    token_budget: int | None = Field(None, description="Tokens (in + out) this agent may spend in a run.")
+    token_budget: int | None = Field(
+        None, description="Tokens (in + out) this agent may spend in a run."
+    )
     cost_budget_usd: float | None = Field(None, description="Money this agent may spend in a run.")
 
 
