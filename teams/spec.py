@@ -151,6 +151,20 @@ class Edge(_Model):
     )
 
 
+class McpServer(_Model):
+    """An MCP server whose tools the team's agents may use, named ``<server>.<tool>``.
+
+    Secrets never sit in the spec: ``env`` maps the variable the server expects to the name of
+    the environment variable (on the worker) that holds the value.
+    """
+
+    name: NodeId
+    transport: Literal["stdio", "http"]
+    command: list[str] | None = Field(None, description="stdio: the program and its arguments.")
+    url: str | None = Field(None, description="http: the streamable-HTTP endpoint.")
+    env: dict[str, str] = Field(default_factory=dict)
+
+
 class Position(_Model):
     x: float
     y: float
@@ -179,6 +193,7 @@ class TeamSpec(_Model):
     input_schema: dict[str, Any] | None = Field(
         None, description="JSON Schema of the run input; the run form is generated from it."
     )
+    mcp_servers: list[McpServer] = Field(default_factory=list)
     layout: Layout = Field(default_factory=Layout)
 
     def node(self, node_id: str) -> Agent | HumanNode | TeamNode | None:
