@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-PASSWORD = "correct horse battery staple"  # noqa: S105
+PASSWORD = "correct horse battery staple"
 
 
 def make_user(username: str = "alice", **kwargs: Any) -> User:

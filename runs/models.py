@@ -1,0 +1,156 @@
+"""Where a run lives: the run, its append-only event log (the audit trail) and its artifacts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from teams.models import OwnedQuerySet
+
+
+class RunQuerySet(OwnedQuerySet):
+    def active(self) -> RunQuerySet:
+        return self.filter(status__in=Run.ACTIVE_STATUSES)
+
+    def finished(self) -> RunQuerySet:
+        return self.filter(status__in=Run.FINISHED_STATUSES)
+
+
+class Run(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        WAITING = "waiting", "Waiting for a person"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.WAITING)
+    FINISHED_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="runs")
+    # A run outlives edits and even deletion of its team: the audit trail must stay readable,
+    # so the spec it ran is pinned here with nested team references resolved.
+    team = models.ForeignKey(
+        "teams.Team", models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    team_version = models.ForeignKey(
+        "teams.TeamVersion", models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    team_name = models.CharField(max_length=200)
+    spec = models.JSONField(help_text="The resolved TeamSpec this run executes.")
+    input = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField(default=0, help_text="Seeds every random choice (retry jitter).")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from the worker executing it."
+    )
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    output = models.JSONField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    waiting_for = models.CharField(max_length=300, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    source_run = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="derived_runs",
+        help_text="The run this one replays or forks.",
+    )
+    forked_at_seq = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.team_name} run {self.id}"
+
+    @property
+    def group_name(self) -> str:
+        """The channel-layer group its events are broadcast to."""
+        return f"run.{self.id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED_STATUSES
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at
+        if end is None:
+            return None
+        return (end - self.started_at).total_seconds()
+
+
+class RunEvent(models.Model):
+    """One event of a run: append-only, numbered without gaps, hash-chained to the one before."""
+
+    run = models.ForeignKey(Run, models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    ts = models.DateTimeField()
+    type = models.CharField(max_length=40, db_index=True)
+    key = models.CharField(max_length=300)
+    agent = models.CharField(max_length=200, blank=True)
+    span_id = models.CharField(max_length=32, blank=True)
+    parent_span_id = models.CharField(max_length=32, blank=True)
+    payload = models.JSONField(default=dict)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "seq"], name="unique_run_event_seq"),
+            models.UniqueConstraint(fields=["run", "key"], name="unique_run_event_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.seq} {self.type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("Run events are append-only; they are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("Run events are append-only; they are never deleted.")
+
+
+def artifact_path(instance: Artifact, filename: str) -> str:
+    return f"artifacts/{instance.run_id}/{instance.id}-{filename}"
+
+
+class Artifact(models.Model):
+    """A file a run made (a chart, a report). Served only to the run's owner."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.ForeignKey(Run, models.CASCADE, related_name="artifacts")
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=artifact_path)
+    agent = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.name

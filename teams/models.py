@@ -1,0 +1,216 @@
+"""What a team is, as stored: the team, its immutable versions, model configs and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.utils import timezone
+
+from .spec import TeamSpec, dump
+
+
+class OwnedQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> OwnedQuerySet:
+        """What ``user`` may see: their own rows, nothing for anyone else."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(owner=user)
+
+
+class Team(models.Model):
+    class Pattern(models.TextChoices):
+        SUPERVISOR = "supervisor", "Supervisor"
+        PIPELINE = "pipeline", "Pipeline"
+        SWARM = "swarm", "Swarm"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    pattern = models.CharField(max_length=20, choices=Pattern.choices, db_index=True)
+    spec = models.JSONField(help_text="The current TeamSpec document (its latest version).")
+    version = models.PositiveIntegerField(default=0, help_text="Number of the latest version.")
+    is_valid = models.BooleanField(default=False, help_text="Whether the latest version validates.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["owner", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @transaction.atomic
+    def save_version(
+        self,
+        spec: TeamSpec,
+        *,
+        by: Any,
+        is_valid: bool,
+        problems: list[dict[str, Any]] | None = None,
+        message: str = "",
+    ) -> TeamVersion:
+        """Make ``spec`` the team's current spec as a new immutable, numbered version.
+
+        The row lock makes two concurrent saves get consecutive numbers instead of colliding.
+        """
+        if self.pk:
+            locked = Team.objects.select_for_update().get(pk=self.pk)
+            self.version = locked.version
+        document = dump(spec)
+        self.spec = document
+        self.name = spec.name
+        self.description = spec.description
+        self.pattern = spec.pattern
+        self.is_valid = is_valid
+        self.version += 1
+        self.save()
+        return TeamVersion.objects.create(
+            team=self,
+            number=self.version,
+            spec=document,
+            is_valid=is_valid,
+            problems=problems or [],
+            message=message,
+            created_by=by if getattr(by, "is_authenticated", False) else None,
+        )
+
+    def current_version(self) -> TeamVersion | None:
+        return self.versions.filter(number=self.version).first()
+
+
+class TeamVersion(models.Model):
+    """One saved state of a team. Never changed after it is written; runs point at it."""
+
+    team = models.ForeignKey(Team, models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    spec = models.JSONField()
+    is_valid = models.BooleanField(default=False)
+    problems = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "number"], name="unique_team_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team.name} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("A team version is immutable; save a new version instead.")
+        super().save(*args, **kwargs)
+
+
+env_var_name = RegexValidator(
+    r"^[A-Z_][A-Z0-9_]*$", "Use the name of an environment variable, like OPENAI_API_KEY."
+)
+
+
+class ModelConfig(models.Model):
+    """A model agents can use, referenced by ``name`` from a TeamSpec agent's ``model``.
+
+    The API key is never stored: ``api_key_env`` names the environment variable (on the
+    workers) that holds it.
+    """
+
+    class Provider(models.TextChoices):
+        OPENAI = "openai", "OpenAI-compatible"
+        OFFLINE = "offline", "Offline simulator"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="model_configs"
+    )
+    name = models.CharField(max_length=100)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    model = models.CharField(
+        max_length=200, help_text="The provider's model name, e.g. gpt-4o-mini."
+    )
+    base_url = models.URLField(blank=True, help_text="Empty means the provider's default.")
+    api_key_env = models.CharField(max_length=100, blank=True, validators=[env_var_name])
+    input_usd_per_mtok = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal(0))
+    output_usd_per_mtok = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal(0))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="unique_model_config_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its sha256 digest is stored; the token is shown once."""
+
+    PREFIX = "ato_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    hint = models.CharField(
+        max_length=16, help_text="The token's first characters, to tell it apart."
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: Any, name: str) -> tuple[ApiToken, str]:
+        token = cls.PREFIX + secrets.token_urlsafe(32)
+        row = cls.objects.create(user=user, name=name, hint=token[:10], digest=cls.digest_of(token))
+        return row, token
+
+    @classmethod
+    def authenticate(cls, token: str) -> Any | None:
+        """The user the token belongs to, or None for an unknown or revoked token."""
+        row = (
+            cls.objects.active()
+            .select_related("user")
+            .filter(digest=cls.digest_of(token), user__is_active=True)
+            .first()
+        )
+        if row is None:
+            return None
+        cls.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        return row.user
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
