@@ -11,3 +11,22 @@ PASSWORD = "correct horse battery staple"
 def make_user(username: str = "alice", **kwargs: Any) -> User:
     kwargs.setdefault("email", f"{username}@example.org")
     return User.objects.create_user(username=username, password=PASSWORD, **kwargs)
+
+
+def make_run(owner: User, **kwargs: Any) -> Any:
+    """A run of no saved team, as if just created; pass ``status`` etc. to place it."""
+    from runs.models import Run
+
+    kwargs.setdefault("team_name", "Research team")
+    kwargs.setdefault("spec", {"name": "Research team", "pattern": "supervisor"})
+    kwargs.setdefault("input", {"task": "Summarise the quarter"})
+    return Run.objects.create(owner=owner, **kwargs)
+
+
+def make_event(type: str = "message", key: str | None = None, **kwargs: Any) -> Any:
+    """An engine event, e.g. ``make_event("tool.call", payload={...})``."""
+    import time
+
+    from runs.engine.events import Event
+
+    return Event(type=type, key=key or f"{type}:{time.monotonic_ns()}", ts=time.time(), **kwargs)
