@@ -1,8 +1,6 @@
 """The runs part of the JSON API (see the API contract): start, list, read, cancel, answer,
 audit, replay and fork runs, and fetch their artifacts. Another user's run is a 404."""
 
-from __future__ import annotations
-
 import random
 from datetime import datetime
 from typing import Any

@@ -30,3 +30,26 @@ def make_event(type: str = "message", key: str | None = None, **kwargs: Any) -> 
     from runs.engine.events import Event
 
     return Event(type=type, key=key or f"{type}:{time.monotonic_ns()}", ts=time.time(), **kwargs)
+
+
+def offline_team_spec(name: str = "Research team") -> dict[str, Any]:
+    """A valid one-agent supervisor team on the built-in offline model."""
+    return {
+        "name": name,
+        "pattern": "supervisor",
+        "entry": "lead",
+        "nodes": [{"kind": "agent", "id": "lead", "name": "Lead", "model": "offline"}],
+        "edges": [],
+    }
+
+
+def make_saved_team(owner: User, spec: dict[str, Any] | None = None, *, valid: bool = True) -> Any:
+    """A saved team with one version (valid unless told otherwise)."""
+    from teams.models import Team
+    from teams.spec import parse
+
+    parsed = parse(spec or offline_team_spec())
+    team = Team(owner=owner, name=parsed.name, pattern=parsed.pattern, spec={})
+    problems = [] if valid else [{"severity": "error", "code": "no_entry", "message": "No entry."}]
+    team.save_version(parsed, by=owner, is_valid=valid, problems=problems)
+    return team
