@@ -17,6 +17,7 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from teams.models import Team, TeamVersion
+from teams.validation import UnresolvedTeam, error
 
 from . import audit
 from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
@@ -24,6 +25,7 @@ from .engine.interfaces import answer_key, human_answered
 from .execution import enqueue
 from .models import Artifact, Run, RunEvent
 from .sink import append, broadcast_run
+from .wiring import resolve_spec
 
 router = Router(tags=["runs"])
 
@@ -209,8 +211,6 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 
 
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
-    from .wiring import resolve_spec
-
     return Run.objects.create(
         owner=owner,
         team=version.team,
@@ -231,9 +231,12 @@ def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
     version = team_version(team, body.version)
     if not version.is_valid:
         return invalid_version(version)
-    with transaction.atomic():
-        run = new_run(request.auth, version, body.input)
-        enqueue(run)
+    try:
+        with transaction.atomic():
+            run = new_run(request.auth, version, body.input)
+            enqueue(run)
+    except UnresolvedTeam as exc:
+        return 422, {"detail": str(exc), "problems": [error("unknown_team", str(exc)).model_dump()]}
     return 201, run_out(get_run(request, str(run.id)))
 
 

@@ -8,17 +8,18 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 
+from teams.services import team_lookup
+from teams.spec import dump, inline_team_refs, parse
+
+from .engine.tools import builtin_registry
 from .models import Artifact, Run
 from .sink import in_db_thread
 
 
 def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
     """The spec to pin on a new run: nested team references inlined, so the run is
-    reproducible whatever happens to those teams later."""
-    from teams import spec as team_spec
-
-    inline = getattr(team_spec, "inline_team_refs", None)
-    return inline(document, owner) if inline else document
+    reproducible whatever happens to those teams later. Raises ``UnresolvedTeam``."""
+    return dump(inline_team_refs(parse(document), team_lookup(owner)))
 
 
 def model_registry(owner_id: int) -> Any:
@@ -34,9 +35,7 @@ def model_registry(owner_id: int) -> Any:
 
 
 def tool_registry(run: Run) -> Any:
-    from .engine.tools.builtin import registry
-
-    return registry
+    return builtin_registry()
 
 
 class RunArtifacts:

@@ -13,6 +13,48 @@ def make_user(username: str = "alice", **kwargs: Any) -> User:
     return User.objects.create_user(username=username, password=PASSWORD, **kwargs)
 
 
+def minimal_spec(pattern: str = "supervisor", **overrides: Any) -> dict[str, Any]:
+    """The smallest valid TeamSpec document: one entry agent of the given pattern."""
+    spec: dict[str, Any] = {
+        "spec_version": 1,
+        "name": "Minimal team",
+        "pattern": pattern,
+        "entry": "lead",
+        "nodes": [{"kind": "agent", "id": "lead", "name": "Lead", "instructions": "Answer."}],
+        "edges": [],
+    }
+    spec.update(overrides)
+    return spec
+
+
+def supervisor_spec(**overrides: Any) -> dict[str, Any]:
+    """A valid supervisor team: 'lead' delegates to 'worker'."""
+    return minimal_spec(
+        "supervisor",
+        nodes=[
+            {"kind": "agent", "id": "lead", "name": "Lead", "instructions": "Delegate."},
+            {"kind": "agent", "id": "worker", "name": "Worker", "instructions": "Do it."},
+        ],
+        edges=[{"id": "e1", "source": "lead", "target": "worker", "kind": "delegates"}],
+        **overrides,
+    )
+
+
+def make_team(owner: User, spec: dict[str, Any] | None = None, *, draft: bool = False) -> Any:
+    """A saved team (version 1) owned by ``owner``; ``draft`` saves a spec with errors too."""
+    from teams.services import create_team
+    from teams.spec import parse
+
+    team, _ = create_team(owner, parse(spec or minimal_spec()), draft=draft)
+    return team
+
+
+def make_token(user: User, name: str = "test") -> str:
+    from teams.models import ApiToken
+
+    return ApiToken.issue(user, name)[1]
+
+
 def make_run(owner: User, **kwargs: Any) -> Any:
     """A run of no saved team, as if just created; pass ``status`` etc. to place it."""
     from runs.models import Run
@@ -30,26 +72,3 @@ def make_event(type: str = "message", key: str | None = None, **kwargs: Any) -> 
     from runs.engine.events import Event
 
     return Event(type=type, key=key or f"{type}:{time.monotonic_ns()}", ts=time.time(), **kwargs)
-
-
-def offline_team_spec(name: str = "Research team") -> dict[str, Any]:
-    """A valid one-agent supervisor team on the built-in offline model."""
-    return {
-        "name": name,
-        "pattern": "supervisor",
-        "entry": "lead",
-        "nodes": [{"kind": "agent", "id": "lead", "name": "Lead", "model": "offline"}],
-        "edges": [],
-    }
-
-
-def make_saved_team(owner: User, spec: dict[str, Any] | None = None, *, valid: bool = True) -> Any:
-    """A saved team with one version (valid unless told otherwise)."""
-    from teams.models import Team
-    from teams.spec import parse
-
-    parsed = parse(spec or offline_team_spec())
-    team = Team(owner=owner, name=parsed.name, pattern=parsed.pattern, spec={})
-    problems = [] if valid else [{"severity": "error", "code": "no_entry", "message": "No entry."}]
-    team.save_version(parsed, by=owner, is_valid=valid, problems=problems)
-    return team
