@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from teams.models import ApiToken
 
 from .models import Run, RunEvent
+from .sink import events_in
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +154,16 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         if self.sent_seq is None:
             return  # not subscribed yet: the subscription's catch-up will include these
         async with self.sending:
-            events = sorted(message["events"], key=lambda e: e["seq"])
-            fresh = [e for e in events if e["seq"] > self.sent_seq]
-            if fresh and fresh[0]["seq"] > self.sent_seq + 1:
-                await self.catch_up(upto=fresh[0]["seq"] - 1)
-            await self.send_events(fresh)
+            first, last = message["first_seq"], message["last_seq"]
+            if last <= self.sent_seq:
+                return  # already sent (from the database, or a repeat)
+            if first > self.sent_seq + 1:
+                await self.catch_up(upto=first - 1)
+            if first == self.sent_seq + 1:
+                await self.send(text_data=message["text"])
+                self.sent_seq = last
+            else:
+                await self.send_events(events_in(message))
 
     async def run_delta(self, message: dict[str, Any]) -> None:
         if self.sent_seq is not None:

@@ -164,7 +164,15 @@ def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
 
 
 def events_message(rows: Sequence[RunEvent]) -> dict[str, Any]:
-    return {"type": "run.events", "events": [row.to_dict() for row in rows]}
+    """Stored events for the group, with the websocket text serialized once for all
+    watchers: a consumer that is up to date forwards it as it is."""
+    text = json.dumps({"type": "events", "events": [row.to_dict() for row in rows]})
+    return {"type": "run.events", "first_seq": rows[0].seq, "last_seq": rows[-1].seq, "text": text}
+
+
+def events_in(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of a ``run.events`` message."""
+    return json.loads(message["text"])["events"]
 
 
 def delta_message(agent: str | None, span_id: str | None, text: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from channels.layers import get_channel_layer
 
 from runs.audit import verify
 from runs.models import Run, RunEvent
-from runs.sink import ChainHead, LostRun, RunSink
+from runs.sink import ChainHead, LostRun, RunSink, events_in
 from tests.factories import make_event, make_run, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,7 +93,7 @@ async def test_token_deltas_are_broadcast_not_stored(run: Run) -> None:
 
     delta, events = await received(layer, channel, 2)
     assert delta == {"type": "run.delta", "agent": "writer", "span_id": "s1", "text": "Hello there"}
-    assert [e["type"] for e in events["events"]] == ["message"]
+    assert [e["type"] for e in events_in(events)] == ["message"]
     assert await RunEvent.objects.filter(run=run).acount() == 1
 
 
@@ -105,7 +105,7 @@ async def test_a_burst_goes_out_as_one_message_after_commit(run: Run) -> None:
 
     (message,) = await received(layer, channel, 1)
     assert message["type"] == "run.events"
-    assert [e["seq"] for e in message["events"]] == list(range(1, 21))
+    assert [e["seq"] for e in events_in(message)] == list(range(1, 21))
     # Broadcast after commit: whatever a watcher hears is already in the database.
     assert await RunEvent.objects.filter(run=run).acount() == 20
 
