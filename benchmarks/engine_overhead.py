@@ -20,13 +20,14 @@ import operator
 import statistics
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from runs.engine import run_team  # noqa: E402
-from runs.engine.interfaces import (  # noqa: E402
+from runs.engine import run_team
+from runs.engine.interfaces import (
     CancelToken,
     Journal,
     ModelRequest,
@@ -36,9 +37,9 @@ from runs.engine.interfaces import (  # noqa: E402
     ToolCall,
     Usage,
 )
-from runs.engine.models import StaticModelRegistry  # noqa: E402
-from runs.engine.tools import Registry  # noqa: E402
-from teams.spec import parse  # noqa: E402
+from runs.engine.models import StaticModelRegistry
+from runs.engine.tools import Registry
+from teams.spec import parse
 
 RUNS = 300
 REPEATS = 5
@@ -75,8 +76,7 @@ def pipeline_spec():
     stages = [f"s{i}" for i in range(5)]
     nodes = [{"kind": "agent", "id": s, "name": s, "model": "instant"} for s in stages]
     edges = [
-        {"id": f"{a}-{b}", "source": a, "target": b, "kind": "next"}
-        for a, b in zip(stages, stages[1:])
+        {"id": f"{a}-{b}", "source": a, "target": b, "kind": "next"} for a, b in pairwise(stages)
     ]
     return parse({"pattern": "pipeline", "entry": "s0", "nodes": nodes, "edges": edges})
 
@@ -117,7 +117,7 @@ def langgraph_pipeline(model: InstantModel) -> Any:
     for name in names:
         graph.add_node(name, stage(name))
     graph.add_edge(START, names[0])
-    for a, b in zip(names, names[1:]):
+    for a, b in pairwise(names):
         graph.add_edge(a, b)
     graph.add_edge(names[-1], END)
     return graph.compile()
