@@ -26,10 +26,14 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from teams.spec import parse
+
+from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
-from .engine.interfaces import CancelToken, Journal, RunOutcome
+from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
 from .models import Run, RunEvent
 from .sink import ChainHead, LostRun, RunSink, broadcast_run, in_db_thread
+from .wiring import model_registry, tool_registry
 
 log = logging.getLogger(__name__)
 
@@ -171,24 +175,27 @@ async def record_crash(sink: RunSink, error: Exception) -> RunOutcome:
 
 async def run_engine(run: Run, journal: Journal, sink: RunSink, cancel: CancelToken) -> RunOutcome:
     """The engine call with everything it needs built from the run's owner and spec."""
-    from .engine import run_team  # the engine is its own package; imported when used
-    from .wiring import artifact_store, model_registry, tool_registry
-
     if run.cancel_requested:
         cancel.cancel("Cancelled by a person.")
     models = await in_db_thread(model_registry, run.owner_id)
     return await run_team(
-        run.spec,
+        parse(run.spec),
         run.input,
         journal=journal,
         sink=sink,
         models=models,
         tools=tool_registry(run),
-        artifacts=artifact_store(run),
+        clock=SystemClock(),
         cancel=cancel,
         seed=run.seed,
         run_id=str(run.id),
+        options=engine_options(),
     )
+
+
+def engine_options() -> EngineOptions:
+    """Production waits, unless settings shorten them (tests, benchmarks)."""
+    return EngineOptions(**getattr(settings, "RUN_ENGINE_OPTIONS", {}))
 
 
 # --- the process's run loop and dispatch -----------------------------------------------

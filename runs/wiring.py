@@ -4,13 +4,18 @@ owner's models, the tools and an artifact store that writes ``Artifact`` rows.""
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.files.base import ContentFile
 
+from teams.models import ModelConfig
 from teams.services import team_lookup
 from teams.spec import dump, inline_team_refs, parse
 
+from .engine.interfaces import ArtifactStore, ResolvedModel, ToolContext, ToolResult, ToolSchema
+from .engine.models import StaticModelRegistry, make_provider
 from .engine.tools import builtin_registry
 from .models import Artifact, Run
 from .sink import in_db_thread
@@ -22,20 +27,52 @@ def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
     return dump(inline_team_refs(parse(document), team_lookup(owner)))
 
 
-def model_registry(owner_id: int) -> Any:
+def model_registry(owner_id: int) -> StaticModelRegistry:
     """The owner's ModelConfigs plus the built-in offline model. Keys are read from the
     environment variable each config names, here, at execution time; never stored."""
-    from teams.models import ModelConfig
-
-    from .engine.models import StaticModelRegistry, make_provider
-
     return StaticModelRegistry(
-        [make_provider(config) for config in ModelConfig.objects.filter(owner_id=owner_id)]
+        {config.name: resolved(config) for config in ModelConfig.objects.filter(owner_id=owner_id)}
     )
 
 
-def tool_registry(run: Run) -> Any:
-    return builtin_registry()
+def resolved(config: ModelConfig) -> ResolvedModel:
+    provider = make_provider(
+        config.provider,
+        model=config.model,
+        base_url=config.base_url or None,
+        api_key=os.environ.get(config.api_key_env) if config.api_key_env else None,
+    )
+    return ResolvedModel(
+        name=config.name,
+        provider=provider,
+        model=config.model,
+        input_usd_per_mtok=float(config.input_usd_per_mtok),
+        output_usd_per_mtok=float(config.output_usd_per_mtok),
+        simulated=config.provider == ModelConfig.Provider.OFFLINE,
+    )
+
+
+class RunTools:
+    """The tools of one run: the registry, with the run's artifact store handed to every
+    call (the engine builds the ToolContext; the shell knows where files go)."""
+
+    def __init__(self, registry: Any, artifacts: ArtifactStore) -> None:
+        self.registry = registry
+        self.artifacts = artifacts
+
+    def names(self) -> set[str]:
+        return self.registry.names()
+
+    def schemas(self, names: Sequence[str]) -> list[ToolSchema]:
+        return self.registry.schemas(names)
+
+    async def call(self, name: str, arguments: dict[str, Any], context: ToolContext) -> ToolResult:
+        context.artifacts = context.artifacts or self.artifacts
+        return await self.registry.call(name, arguments, context)
+
+
+def tool_registry(run: Run) -> RunTools:
+    return RunTools(builtin_registry(), RunArtifacts(run))
 
 
 class RunArtifacts:
@@ -59,7 +96,3 @@ class RunArtifacts:
         artifact.file.save(name, ContentFile(data), save=False)
         artifact.save()
         return artifact
-
-
-def artifact_store(run: Run) -> RunArtifacts:
-    return RunArtifacts(run)

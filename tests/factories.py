@@ -1,9 +1,12 @@
 """Hand-written factories: small functions that make what a test needs, with overridable
 defaults. Add yours at the end; keep each one short."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
+
+from teams.spec import TeamSpec, parse
 
 PASSWORD = "correct horse battery staple"
 
@@ -55,6 +58,26 @@ def make_token(user: User, name: str = "test") -> str:
     return ApiToken.issue(user, name)[1]
 
 
+# --- engine: team specs ---------------------------------------------------------------
+
+
+def make_agent(agent_id: str, **kwargs: Any) -> dict[str, Any]:
+    """An agent node as the builder saves it; its name is its id with a capital letter."""
+    return {"kind": "agent", "id": agent_id, "name": agent_id.capitalize(), **kwargs}
+
+
+def make_edge(source: str, target: str, kind: str, **kwargs: Any) -> dict[str, Any]:
+    return {"id": f"{source}-{target}", "source": source, "target": target, "kind": kind, **kwargs}
+
+
+def make_spec(
+    pattern: str, nodes: list[dict], edges: Sequence[dict] = (), **kwargs: Any
+) -> TeamSpec:
+    """A parsed TeamSpec; the entry is the first node unless given."""
+    kwargs.setdefault("entry", nodes[0]["id"])
+    return parse({"pattern": pattern, "nodes": nodes, "edges": list(edges), **kwargs})
+
+
 def make_run(owner: User, **kwargs: Any) -> Any:
     """A run of no saved team, as if just created; pass ``status`` etc. to place it."""
     from runs.models import Run
@@ -72,3 +95,30 @@ def make_event(type: str = "message", key: str | None = None, **kwargs: Any) -> 
     from runs.engine.events import Event
 
     return Event(type=type, key=key or f"{type}:{time.monotonic_ns()}", ts=time.time(), **kwargs)
+
+
+def make_model_config(owner: User, base_url: str, name: str = "scripted", **kwargs: Any) -> Any:
+    """An OpenAI-compatible model at ``base_url`` (the test server), key from SCRIPTED_KEY."""
+    from teams.models import ModelConfig
+
+    kwargs.setdefault("api_key_env", "SCRIPTED_KEY")
+    return ModelConfig.objects.create(
+        owner=owner, name=name, provider="openai", model="test-model", base_url=base_url, **kwargs
+    )
+
+
+def approval_pipeline_spec(model: str = "offline") -> dict[str, Any]:
+    """draft -> a person approves -> publish."""
+    return minimal_spec(
+        "pipeline",
+        entry="draft",
+        nodes=[
+            {"kind": "agent", "id": "draft", "name": "Draft", "model": model},
+            {"kind": "human", "id": "editor", "name": "Editor", "prompt": "Approve the draft?"},
+            {"kind": "agent", "id": "publish", "name": "Publish", "model": model},
+        ],
+        edges=[
+            {"id": "e1", "source": "draft", "target": "editor", "kind": "next"},
+            {"id": "e2", "source": "editor", "target": "publish", "kind": "next"},
+        ],
+    )
