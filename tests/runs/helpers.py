@@ -1,7 +1,9 @@
 """Starting runs through the API and waiting for them, for the execution tests."""
 
+import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.test import Client
@@ -46,3 +48,12 @@ def assert_sound_trail(run: Run) -> list[RunEvent]:
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert verify(run) == {"ok": True, "events": len(events)}
     return events
+
+
+async def until(condition: Callable[[], bool], within_s: float = 30.0) -> None:
+    """Let the event loop run (the test model server lives on it) until ``condition``."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not so after {within_s} s")
+        await asyncio.sleep(0.05)

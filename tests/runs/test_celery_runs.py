@@ -24,7 +24,7 @@ from tests.factories import (
     make_user,
     minimal_spec,
 )
-from tests.runs.helpers import assert_sound_trail, logged_in, start, wait_for_status
+from tests.runs.helpers import assert_sound_trail, logged_in, start, until, wait_for_status
 from tests.runs.live import PrivateRedis, Worker, daphne, settings_for, start_worker, use_broker
 from tests.support.openai_server import Reply
 
@@ -116,14 +116,6 @@ async def stored(run_id: str) -> list[int]:
             RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", flat=True)
         )
     )()
-
-
-async def until(condition: Any, within_s: float = 30.0) -> None:
-    for _ in range(int(within_s / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def no_completed_call_repeated(server: Any) -> None:

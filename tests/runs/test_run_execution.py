@@ -16,7 +16,7 @@ from tests.factories import (
     minimal_spec,
     supervisor_spec,
 )
-from tests.runs.helpers import assert_sound_trail, logged_in, start, wait_for_status
+from tests.runs.helpers import assert_sound_trail, logged_in, start, until, wait_for_status
 from tests.support.openai_server import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,13 +109,3 @@ async def test_a_model_that_refuses_fails_the_run_with_a_reason(openai_server: A
     assert run.failure_reason
     events = await sync_to_async(assert_sound_trail)(run)
     assert events[-1].type == "run.failed"
-
-
-async def until(condition: Any, within_s: float = 10.0) -> None:
-    import asyncio
-
-    for _ in range(int(within_s / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting")
