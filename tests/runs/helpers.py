@@ -10,6 +10,7 @@ from django.test import Client
 
 from runs.audit import verify
 from runs.models import Run, RunEvent
+from tests.factories import make_model_config, make_team, make_user, minimal_spec
 
 
 def logged_in(user: Any) -> Client:
@@ -57,3 +58,11 @@ async def until(condition: Callable[[], bool], within_s: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"still not so after {within_s} s")
         await asyncio.sleep(0.05)
+
+
+def scripted_team(base_url: str) -> tuple[Any, Any]:
+    """Alice and her one-agent team on the scripted model server at ``base_url``."""
+    alice = make_user()
+    make_model_config(alice, base_url)
+    lead = {"kind": "agent", "id": "lead", "name": "Lead", "model": "scripted"}
+    return alice, make_team(alice, minimal_spec(nodes=[lead]))

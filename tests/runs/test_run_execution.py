@@ -10,13 +10,18 @@ from asgiref.sync import sync_to_async
 
 from tests.factories import (
     approval_pipeline_spec,
-    make_model_config,
     make_team,
     make_user,
-    minimal_spec,
     supervisor_spec,
 )
-from tests.runs.helpers import assert_sound_trail, logged_in, start, until, wait_for_status
+from tests.runs.helpers import (
+    assert_sound_trail,
+    logged_in,
+    scripted_team,
+    start,
+    until,
+    wait_for_status,
+)
 from tests.support.openai_server import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,12 +76,7 @@ def test_a_human_node_waits_without_an_executor_and_the_answer_resumes_it() -> N
 
 async def test_cancel_during_a_model_call_ends_the_run_within_seconds(openai_server: Any) -> None:
     openai_server.on(lambda r: True, Reply.text("too late", delay_s=60))
-    alice = await sync_to_async(make_user)()
-    await sync_to_async(make_model_config)(alice, openai_server.base_url)
-    spec = minimal_spec(
-        nodes=[{"kind": "agent", "id": "lead", "name": "Lead", "model": "scripted"}]
-    )
-    team = await sync_to_async(make_team)(alice, spec)
+    alice, team = await sync_to_async(scripted_team)(openai_server.base_url)
     client = await sync_to_async(logged_in)(alice)
     run_id = await sync_to_async(start)(client, team.id, "take your time")
 
@@ -96,12 +96,7 @@ async def test_cancel_during_a_model_call_ends_the_run_within_seconds(openai_ser
 
 async def test_a_model_that_refuses_fails_the_run_with_a_reason(openai_server: Any) -> None:
     openai_server.on(lambda r: True, Reply.error(400))
-    alice = await sync_to_async(make_user)()
-    await sync_to_async(make_model_config)(alice, openai_server.base_url)
-    spec = minimal_spec(
-        nodes=[{"kind": "agent", "id": "lead", "name": "Lead", "model": "scripted"}]
-    )
-    team = await sync_to_async(make_team)(alice, spec)
+    alice, team = await sync_to_async(scripted_team)(openai_server.base_url)
     run_id = await sync_to_async(start)(await sync_to_async(logged_in)(alice), team.id, "go")
 
     run = await sync_to_async(wait_for_status)(run_id, "failed", "succeeded", within_s=30)

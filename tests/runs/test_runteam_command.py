@@ -11,12 +11,11 @@ from django.core.management import CommandError, call_command
 from runs.models import Run
 from tests.factories import (
     approval_pipeline_spec,
-    make_model_config,
     make_team,
     make_user,
-    minimal_spec,
     supervisor_spec,
 )
+from tests.runs.helpers import scripted_team
 from tests.support.openai_server import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,12 +61,7 @@ async def test_a_failed_run_exits_non_zero_with_the_reason(
 ) -> None:
     monkeypatch.setenv("SCRIPTED_KEY", "sk-test")
     openai_server.on(lambda r: True, Reply.error(400))
-    alice = await sync_to_async(make_user)()
-    await sync_to_async(make_model_config)(alice, openai_server.base_url)
-    spec = minimal_spec(
-        nodes=[{"kind": "agent", "id": "lead", "name": "Lead", "model": "scripted"}]
-    )
-    team = await sync_to_async(make_team)(alice, spec)
+    _, team = await sync_to_async(scripted_team)(openai_server.base_url)
 
     with pytest.raises(CommandError, match="The run failed") as raised:
         await sync_to_async(runteam)(str(team.id), "--input", "go")
