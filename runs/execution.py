@@ -16,6 +16,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -32,7 +33,7 @@ from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
 from .models import Run, RunEvent
-from .sink import ChainHead, LostRun, RunSink, broadcast_run, in_db_thread
+from .sink import ChainHead, LostRun, RunSink, apublish, in_db_thread, run_message
 from .wiring import model_registry, tool_registry
 
 log = logging.getLogger(__name__)
@@ -76,13 +77,19 @@ def recorded(run: Run) -> tuple[list[Event], ChainHead]:
     return events, head
 
 
-def keep_alive(run_id: str, executor: str) -> tuple[bool, bool]:
-    """Beat the heart; returns (still ours, cancel requested)."""
-    ours = Run.objects.filter(id=run_id, claimed_by=executor, status=Run.Status.RUNNING).update(
+def keep_alive(claims: dict[str, str]) -> tuple[set[str], set[str]]:
+    """Beat the hearts of the runs this loop executes ({run id: executor}); returns the ids
+    it no longer holds (taken over) and those a person asked to cancel. Two queries for all
+    of them, however many there are."""
+    Run.objects.filter(id__in=list(claims), claimed_by__in=list(claims.values())).update(
         heartbeat_at=timezone.now()
     )
-    cancel = Run.objects.filter(id=run_id, cancel_requested=True).exists()
-    return bool(ours), cancel
+    rows = Run.objects.filter(id__in=list(claims)).values_list(
+        "id", "claimed_by", "cancel_requested"
+    )
+    lost = {str(id_) for id_, holder, _ in rows if holder != claims[str(id_)]}
+    cancelled = {str(id_) for id_, _, cancel in rows if cancel}
+    return lost | (set(claims) - {str(r[0]) for r in rows}), cancelled
 
 
 def finish(run_id: str, executor: str, outcome: RunOutcome) -> Run | None:
@@ -118,12 +125,13 @@ async def execute(run_id: str) -> str | None:
     run = await in_db_thread(claim, run_id, executor)
     if run is None:
         return None
-    await in_db_thread(broadcast_run, run)
+    await announce(run)
     events, head = await in_db_thread(recorded, run)
     sink = RunSink(run, head, (e.key for e in events))
     cancel = CancelToken()
     engine = asyncio.create_task(run_engine(run, Journal(events), sink, cancel))
-    watch = asyncio.create_task(watch_run(run_id, executor, cancel, engine))
+    watcher = RunWatcher.for_this_loop()
+    watcher.runs[run_id] = _Watched(executor, cancel, engine)
     try:
         outcome = await engine
         await sink.close()
@@ -134,26 +142,63 @@ async def execute(run_id: str) -> str | None:
         log.exception("Run %s failed in the shell", run_id)
         outcome = await record_crash(sink, error)
     finally:
-        watch.cancel()
+        watcher.runs.pop(run_id, None)
     finished = await in_db_thread(finish, run_id, executor, outcome)
     if finished is None:
         return None
-    await in_db_thread(broadcast_run, finished)
+    await announce(finished)
     return finished.status
 
 
-async def watch_run(
-    run_id: str, executor: str, cancel: CancelToken, engine: asyncio.Task[Any]
-) -> None:
-    """Heartbeat while the run executes; pass on a person's cancel; stop if taken over."""
-    while True:
-        ours, cancel_requested = await in_db_thread(keep_alive, run_id, executor)
-        if not ours:
-            engine.cancel()
-            return
-        if cancel_requested and not cancel.cancelled:
-            cancel.cancel("Cancelled by a person.")
-        await asyncio.sleep(min(cancel_poll_s(), heartbeat_s()))
+async def announce(run: Run) -> None:
+    """Tell watchers the run's summary changed, publishing from the run loop (a publish
+    from a database thread would need an event loop, and a Redis connection, of its own)."""
+    await apublish(run.group_name, [await in_db_thread(run_message, run)])
+
+
+@dataclass
+class _Watched:
+    executor: str
+    cancel: CancelToken
+    engine: asyncio.Task[Any]
+
+
+class RunWatcher:
+    """Keeps the heartbeat of every run executing on one event loop, passes on cancels and
+    stops runs another executor took over: one round of queries per second for all."""
+
+    _by_loop: dict[asyncio.AbstractEventLoop, RunWatcher] = {}
+
+    def __init__(self) -> None:
+        self.runs: dict[str, _Watched] = {}
+        self._task = asyncio.create_task(self._loop(), name="run-watcher")
+
+    @classmethod
+    def for_this_loop(cls) -> RunWatcher:
+        loop = asyncio.get_running_loop()
+        watcher = cls._by_loop.get(loop)
+        if watcher is None or watcher._task.done():
+            watcher = cls._by_loop[loop] = cls()
+        return watcher
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(cancel_poll_s(), heartbeat_s()))
+            if not self.runs:
+                continue
+            claims = {run_id: w.executor for run_id, w in self.runs.items()}
+            try:
+                lost, cancelled = await in_db_thread(keep_alive, claims)
+            except Exception:
+                log.warning("Could not beat the runs' heartbeats", exc_info=True)
+                continue
+            for run_id in lost:
+                if run_id in self.runs:
+                    self.runs.pop(run_id).engine.cancel()
+            for run_id in cancelled:
+                watched = self.runs.get(run_id)
+                if watched and not watched.cancel.cancelled:
+                    watched.cancel.cancel("Cancelled by a person.")
 
 
 async def record_crash(sink: RunSink, error: Exception) -> RunOutcome:

@@ -27,7 +27,13 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import IntegrityError, close_old_connections, connections, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    transaction,
+)
 from django.db.models import F
 
 from .engine.events import EPHEMERAL_TYPES, USAGE, Event, canonical_json, chain_hash
@@ -48,11 +54,18 @@ _db_threads = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="run
 
 
 async def in_db_thread(function: Any, *args: Any) -> Any:
-    """Run blocking ORM code on the sink's database threads."""
+    """Run blocking ORM code on the sink's database threads.
+
+    Each thread keeps its connection (connecting per call would cost more than the query);
+    a connection that failed is dropped so the next call reconnects.
+    """
 
     def call() -> Any:
-        close_old_connections()
-        return function(*args)
+        try:
+            return function(*args)
+        except (InterfaceError, OperationalError):
+            connections.close_all()
+            raise
 
     return await asyncio.get_running_loop().run_in_executor(_db_threads, call)
 
@@ -141,6 +154,81 @@ def store(run_id: Any, rows: Sequence[RunEvent]) -> bool:
                 cost_usd=F("cost_usd") + totals["cost_usd"],
             )
     return changed
+
+
+Totals = dict[str, Any]  # input_tokens, output_tokens, cost_usd: the run's new values
+Batch = tuple[Any, Sequence[RunEvent], Totals | None]
+
+
+def store_many(batches: Sequence[Batch]) -> list[Exception | None]:
+    """The events of several runs in one INSERT and their new totals in one UPDATE, in one
+    transaction. If that fails on a constraint, each run is stored on its own so only the
+    run at fault (one whose events another executor wrote) gets the error."""
+    try:
+        with transaction.atomic():
+            RunEvent.objects.bulk_create([row for _, rows, _ in batches for row in rows])
+            save_totals(batches)
+        return [None] * len(batches)
+    except IntegrityError as error:
+        if len(batches) == 1:
+            return [error]
+    results: list[Exception | None] = []
+    for batch in batches:
+        results.extend(store_many([batch]))
+    return results
+
+
+def save_totals(batches: Sequence[Batch]) -> None:
+    runs = [Run(id=run_id, **totals) for run_id, _, totals in batches if totals]
+    Run.objects.bulk_update(runs, ["input_tokens", "output_tokens", "cost_usd"])
+
+
+class EventWriter:
+    """Stores the events of every run on one event loop, batched across runs.
+
+    A worker process carries hundreds of runs; one commit per event per run would make the
+    database the bottleneck, so what all the runs emitted while the previous write was in
+    flight goes into the next transaction together (group commit across runs).
+    """
+
+    _by_loop: dict[asyncio.AbstractEventLoop, EventWriter] = {}
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Batch, asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._write_loop(), name="event-writer")
+
+    @classmethod
+    def for_this_loop(cls) -> EventWriter:
+        loop = asyncio.get_running_loop()
+        writer = cls._by_loop.get(loop)
+        if writer is None or writer._task.done():
+            writer = cls._by_loop[loop] = cls()
+        return writer
+
+    async def write(self, run_id: Any, rows: Sequence[RunEvent], totals: Totals | None) -> None:
+        """Store ``rows`` (and the run's new totals). Raises IntegrityError."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(((run_id, rows, totals), done))
+        self._wake.set()
+        await done
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            try:
+                results = await in_db_thread(store_many, [b for b, _ in batch])
+            except Exception as error:
+                results = [error] * len(batch)
+            for (_, done), result in zip(batch, results, strict=True):
+                if done.done():
+                    continue
+                if result is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(result)
 
 
 def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
@@ -298,8 +386,10 @@ class RunSink:
     async def _flush(self, batch: list[_Pending | _Delta]) -> None:
         pending = [item for item in batch if isinstance(item, _Pending)]
         rows = chain(self.run.id, self.head, [item.event for item in pending])
+        totals = self._add_usage(rows)
         try:
-            summary_changed = await in_db_thread(store, self.run.id, rows) if rows else False
+            if rows:
+                await EventWriter.for_this_loop().write(self.run.id, rows, totals)
         except IntegrityError as error:
             self._fail(pending, LostRun(f"Run {self.run.id} is being written by another executor."))
             log.warning("Stopped writing run %s: %s", self.run.id, error)
@@ -311,12 +401,33 @@ class RunSink:
             if not item.done.done():
                 item.done.set_result(None)
         messages = self._messages(batch, rows)
-        if summary_changed:
-            messages.append(await in_db_thread(self._summary))
+        if totals:
+            messages.append(self._usage_summary())
         await apublish(self.run.group_name, messages)
 
-    def _summary(self) -> dict[str, Any]:
-        return run_message(Run.objects.get(id=self.run.id))
+    def _add_usage(self, rows: Sequence[RunEvent]) -> Totals | None:
+        """The run's new totals if ``rows`` used tokens. This executor is the only one adding
+        to them while it holds the run, so it keeps them in memory and writes the values."""
+        used = usage_totals(rows)
+        if not any(used.values()):
+            return None
+        run = self.run
+        run.input_tokens += used["input_tokens"]
+        run.output_tokens += used["output_tokens"]
+        run.cost_usd = Decimal(run.cost_usd) + used["cost_usd"]
+        return {k: getattr(run, k) for k in ("input_tokens", "output_tokens", "cost_usd")}
+
+    def _usage_summary(self) -> dict[str, Any]:
+        run = self.run
+        summary = {
+            "id": str(run.id),
+            "status": run.status,
+            "input_tokens": run.input_tokens,
+            "output_tokens": run.output_tokens,
+            "cost_usd": float(run.cost_usd),
+            "last_seq": self.head.seq,
+        }
+        return {"type": "run.summary", "run": summary}
 
     @staticmethod
     def _messages(batch: list[_Pending | _Delta], rows: list[RunEvent]) -> list[dict[str, Any]]:

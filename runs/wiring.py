@@ -3,6 +3,7 @@ owner's models, the tools and an artifact store that writes ``Artifact`` rows.""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Sequence
@@ -14,7 +15,14 @@ from teams.models import ModelConfig
 from teams.services import team_lookup
 from teams.spec import dump, inline_team_refs, parse
 
-from .engine.interfaces import ArtifactStore, ResolvedModel, ToolContext, ToolResult, ToolSchema
+from .engine.interfaces import (
+    ArtifactStore,
+    ModelProvider,
+    ResolvedModel,
+    ToolContext,
+    ToolResult,
+    ToolSchema,
+)
 from .engine.models import StaticModelRegistry, make_provider
 from .engine.tools import builtin_registry
 from .models import Artifact, Run
@@ -35,13 +43,18 @@ def model_registry(owner_id: int) -> StaticModelRegistry:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def provider_for(
+    provider: str, model: str, base_url: str | None, api_key: str | None
+) -> ModelProvider:
+    """One provider (one HTTP client, one TLS context) per model and key in the process,
+    shared by every run: making a client per run costs more CPU than the run itself."""
+    return make_provider(provider, model=model, base_url=base_url, api_key=api_key)
+
+
 def resolved(config: ModelConfig) -> ResolvedModel:
-    provider = make_provider(
-        config.provider,
-        model=config.model,
-        base_url=config.base_url or None,
-        api_key=os.environ.get(config.api_key_env) if config.api_key_env else None,
-    )
+    api_key = os.environ.get(config.api_key_env) if config.api_key_env else None
+    provider = provider_for(config.provider, config.model, config.base_url or None, api_key)
     return ResolvedModel(
         name=config.name,
         provider=provider,
