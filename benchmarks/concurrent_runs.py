@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -69,7 +70,7 @@ def make_team(base_url: str, steps: int) -> Any:
         "entry": agents[0],
         "nodes": [{"kind": "agent", "id": a, "name": a, "model": "slow"} for a in agents],
         "edges": [{"id": f"e{n}", "source": a, "target": b, "kind": "next"}
-                  for n, (a, b) in enumerate(zip(agents, agents[1:], strict=False))],
+                  for n, (a, b) in enumerate(itertools.pairwise(agents))],
     }  # fmt: skip
     team, _ = create_team(user, parse(spec))
     return team
@@ -144,7 +145,9 @@ def main() -> None:
     check(ids)
     ideal = args.steps * MODEL_DELAY_S
     ratio = ideal / elapsed
-    print(f"{args.runs} runs x {args.steps} model calls of {MODEL_DELAY_S:g} s on one worker process")
+    print(
+        f"{args.runs} runs x {args.steps} model calls of {MODEL_DELAY_S:g} s on one worker process"
+    )
     print(f"all done in {elapsed:.2f} s; ideal {ideal:.2f} s (all runs in flight together)")
     print(f"throughput {args.runs / elapsed:.1f} runs/s vs ideal {args.runs / ideal:.1f} runs/s; "
           f"ratio {ratio:.2f} (target >= 0.90)")  # fmt: skip

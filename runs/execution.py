@@ -33,7 +33,15 @@ from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
 from .models import Run, RunEvent
-from .sink import ChainHead, LostRun, RunSink, apublish, in_db_thread, run_message
+from .sink import (
+    ChainHead,
+    LostRun,
+    RunSink,
+    apublish,
+    in_db_thread,
+    one_per_loop,
+    run_message,
+)
 from .wiring import model_registry, tool_registry
 
 log = logging.getLogger(__name__)
@@ -130,7 +138,7 @@ async def execute(run_id: str) -> str | None:
     sink = RunSink(run, head, (e.key for e in events))
     cancel = CancelToken()
     engine = asyncio.create_task(run_engine(run, Journal(events), sink, cancel))
-    watcher = RunWatcher.for_this_loop()
+    watcher = one_per_loop(RunWatcher)
     watcher.runs[run_id] = _Watched(executor, cancel, engine)
     try:
         outcome = await engine
@@ -167,19 +175,13 @@ class RunWatcher:
     """Keeps the heartbeat of every run executing on one event loop, passes on cancels and
     stops runs another executor took over: one round of queries per second for all."""
 
-    _by_loop: dict[asyncio.AbstractEventLoop, RunWatcher] = {}
-
     def __init__(self) -> None:
         self.runs: dict[str, _Watched] = {}
         self._task = asyncio.create_task(self._loop(), name="run-watcher")
 
-    @classmethod
-    def for_this_loop(cls) -> RunWatcher:
-        loop = asyncio.get_running_loop()
-        watcher = cls._by_loop.get(loop)
-        if watcher is None or watcher._task.done():
-            watcher = cls._by_loop[loop] = cls()
-        return watcher
+    @property
+    def running(self) -> bool:
+        return not self._task.done()
 
     async def _loop(self) -> None:
         while True:

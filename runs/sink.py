@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -40,6 +40,7 @@ from .engine.events import EPHEMERAL_TYPES, USAGE, Event, canonical_json, chain_
 from .models import Run, RunEvent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: The "previous hash" of a run's first event.
 GENESIS_HASH = "0" * 64
@@ -156,6 +157,19 @@ def store(run_id: Any, rows: Sequence[RunEvent]) -> bool:
     return changed
 
 
+_per_loop: dict[tuple[type, asyncio.AbstractEventLoop], Any] = {}
+
+
+def one_per_loop(kind: type[T]) -> T:
+    """The instance of ``kind`` serving the running event loop, made on first use (and
+    again if its task ended)."""
+    key = (kind, asyncio.get_running_loop())
+    instance = _per_loop.get(key)
+    if instance is None or not instance.running:
+        instance = _per_loop[key] = kind()
+    return instance
+
+
 Totals = dict[str, Any]  # input_tokens, output_tokens, cost_usd: the run's new values
 Batch = tuple[Any, Sequence[RunEvent], Totals | None]
 
@@ -191,20 +205,14 @@ class EventWriter:
     flight goes into the next transaction together (group commit across runs).
     """
 
-    _by_loop: dict[asyncio.AbstractEventLoop, EventWriter] = {}
-
     def __init__(self) -> None:
         self._pending: list[tuple[Batch, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._write_loop(), name="event-writer")
 
-    @classmethod
-    def for_this_loop(cls) -> EventWriter:
-        loop = asyncio.get_running_loop()
-        writer = cls._by_loop.get(loop)
-        if writer is None or writer._task.done():
-            writer = cls._by_loop[loop] = cls()
-        return writer
+    @property
+    def running(self) -> bool:
+        return not self._task.done()
 
     async def write(self, run_id: Any, rows: Sequence[RunEvent], totals: Totals | None) -> None:
         """Store ``rows`` (and the run's new totals). Raises IntegrityError."""
@@ -389,7 +397,7 @@ class RunSink:
         totals = self._add_usage(rows)
         try:
             if rows:
-                await EventWriter.for_this_loop().write(self.run.id, rows, totals)
+                await one_per_loop(EventWriter).write(self.run.id, rows, totals)
         except IntegrityError as error:
             self._fail(pending, LostRun(f"Run {self.run.id} is being written by another executor."))
             log.warning("Stopped writing run %s: %s", self.run.id, error)
