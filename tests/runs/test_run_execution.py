@@ -104,3 +104,23 @@ async def test_a_model_that_refuses_fails_the_run_with_a_reason(openai_server: A
     assert run.failure_reason
     events = await sync_to_async(assert_sound_trail)(run)
     assert events[-1].type == "run.failed"
+
+
+async def test_a_replay_reaches_the_same_output_without_calling_the_model(
+    openai_server: Any,
+) -> None:
+    openai_server.on(lambda r: True, Reply.text("The recorded answer"))
+    alice, team = await sync_to_async(scripted_team)(openai_server.base_url)
+    client = await sync_to_async(logged_in)(alice)
+    original = await sync_to_async(wait_for_status)(
+        await sync_to_async(start)(client, team.id, "go"), "succeeded", "failed"
+    )
+    calls = len(openai_server.log)
+
+    response = await sync_to_async(client.post)(f"/api/runs/{original.id}/replay")
+    assert response.status_code == 201
+    replay = await sync_to_async(wait_for_status)(response.json()["id"], "succeeded", "failed")
+
+    assert (replay.status, replay.output) == ("succeeded", original.output)
+    assert len(openai_server.log) == calls
+    await sync_to_async(assert_sound_trail)(replay)
