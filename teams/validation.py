@@ -672,7 +672,7 @@ def _nested_problems(
 
 
 def _strongly_connected(nodes: list[str], graph: dict[str, set[str]]) -> list[set[str]]:
-    """Tarjan's algorithm, iterative-free for the small graphs teams are."""
+    """Tarjan's algorithm; recursive, which is safe because a team has at most MAX_NODES."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
