@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def largest_team(distinct: bool = False) -> dict[str, Any]:
                 "max_attempts": 2,
             },
         }
-        for a, b in zip(ids, ids[1:], strict=False)
+        for a, b in pairwise(ids)
     ]
     return {"pattern": "pipeline", "entry": ids[0], "nodes": nodes, "edges": edges}
 
