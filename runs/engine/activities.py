@@ -137,7 +137,10 @@ def _response_dict(response: ModelResponse) -> dict[str, Any]:
     return {
         "content": response.content,
         "tool_calls": [_call_dict(c) for c in response.tool_calls],
-        "usage": {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
+        "usage": {
+            "input_tokens": response.usage.input_tokens,
+            "output_tokens": response.usage.output_tokens,
+        },
         "finish_reason": response.finish_reason,
         "simulated": response.simulated,
     }
