@@ -1,7 +1,7 @@
 """Concurrency shown by the events alone: branches whose spans overlap ran at the same time."""
 
 from tests.engine.helpers import RecordingSink, run, server_models
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 from tests.support.openai_server import Reply
 
 WORKERS = ("alpha", "beta", "gamma")
@@ -15,7 +15,7 @@ def overlapping(sink: RecordingSink, paths: list[str]) -> bool:
 
 
 async def test_three_delegated_workers_of_200_ms_run_at_the_same_time(openai_server):
-    team = make_team(
+    team = make_spec(
         "supervisor",
         [make_agent("boss", model="test"), *(make_agent(w, model="test") for w in WORKERS)],
         [make_edge("boss", w, "delegates") for w in WORKERS],
@@ -32,7 +32,7 @@ async def test_three_delegated_workers_of_200_ms_run_at_the_same_time(openai_ser
 
 
 async def test_pipeline_branches_run_at_the_same_time(openai_server):
-    team = make_team(
+    team = make_spec(
         "pipeline",
         [make_agent("split", model="test"), *(make_agent(w, model="test") for w in WORKERS)],
         [make_edge("split", w, "next") for w in WORKERS],

@@ -7,14 +7,14 @@ import pytest
 
 from runs.engine.interfaces import CancelToken
 from tests.engine.helpers import run, server_models
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 from tests.support.openai_server import Reply
 
 SCHEMA = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
 
 
 def solo(**agent):
-    return make_team("supervisor", [make_agent("solo", model="test", **agent)])
+    return make_spec("supervisor", [make_agent("solo", model="test", **agent)])
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ async def test_a_bad_request_is_not_retried(openai_server):
 
 
 async def test_when_retries_are_exhausted_the_fallback_agent_takes_over(openai_server):
-    team = make_team(
+    team = make_spec(
         "supervisor",
         [
             make_agent("main", model="test", fallback="backup", limits={"max_retries": 1}),
@@ -97,7 +97,7 @@ async def test_output_that_stays_invalid_fails_the_agent_with_the_errors(openai_
 
 
 async def test_a_supervisor_is_told_a_worker_failed_and_goes_on(openai_server):
-    team = make_team(
+    team = make_spec(
         "supervisor",
         [make_agent("boss", model="test"), make_agent("flaky", model="test")],
         [make_edge("boss", "flaky", "delegates")],
@@ -140,7 +140,7 @@ async def test_an_agent_past_its_deadline_fails_with_that_reason(openai_server):
 
 async def test_a_run_past_its_deadline_fails_with_that_reason(openai_server):
     openai_server.on(lambda r: True, Reply.text("too late", delay_s=5))
-    team = make_team("supervisor", [make_agent("solo", model="test")], limits={"timeout_s": 0.3})
+    team = make_spec("supervisor", [make_agent("solo", model="test")], limits={"timeout_s": 0.3})
 
     outcome, _ = await run(team, "hi", models=server_models(openai_server.base_url))
 

@@ -3,12 +3,12 @@ approval. Both resume by running the engine again on the journal."""
 
 from runs.engine.interfaces import answer_key, human_answered
 from tests.engine.helpers import run, server_models
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 from tests.support.openai_server import Reply
 
 
 def approval_pipeline():
-    return make_team(
+    return make_spec(
         "pipeline",
         [
             make_agent("draft"),
@@ -44,7 +44,7 @@ async def test_a_human_node_suspends_and_resumes_with_the_answer():
 
 
 def spender(**limits):
-    return make_team(
+    return make_spec(
         "supervisor", [make_agent("solo", model="test", limits={"max_turns": 5})], limits=limits
     )
 
@@ -58,7 +58,7 @@ def script_three_turns(server) -> None:
 
 async def test_a_budget_warns_then_pauses_and_an_approval_raises_it(openai_server):
     script_three_turns(openai_server)
-    team = make_team(
+    team = make_spec(
         "supervisor",
         [make_agent("solo", model="test", tools=["calculator"])],
         limits={"token_budget": 150, "budget_warning_ratio": 0.5},
@@ -84,7 +84,7 @@ async def test_a_budget_warns_then_pauses_and_an_approval_raises_it(openai_serve
 
 async def test_declining_more_budget_fails_the_run_with_the_reason(openai_server):
     script_three_turns(openai_server)
-    team = make_team(
+    team = make_spec(
         "supervisor",
         [make_agent("solo", model="test", tools=["calculator"])],
         limits={"token_budget": 150},

@@ -1,11 +1,11 @@
 """A team node runs a whole team as one agent of its parent: that is how hybrids are built."""
 
 from tests.engine.helpers import run
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 
 
 def research_swarm() -> dict:
-    team = make_team(
+    team = make_spec(
         "swarm",
         [make_agent("triage"), make_agent("deep", role="deep research on physics")],
         [make_edge("triage", "deep", "handoff", description="physics questions")],
@@ -14,7 +14,7 @@ def research_swarm() -> dict:
 
 
 async def test_a_pipeline_stage_can_be_a_whole_swarm():
-    team = make_team(
+    team = make_spec(
         "pipeline",
         [
             make_agent("ask"),
@@ -37,7 +37,7 @@ async def test_a_pipeline_stage_can_be_a_whole_swarm():
 
 
 async def test_a_team_node_without_a_team_fails_with_a_clear_reason():
-    team = make_team(
+    team = make_spec(
         "supervisor",
         [make_agent("boss"), {"kind": "team", "id": "sub", "name": "Sub"}],
         [make_edge("boss", "sub", "delegates")],

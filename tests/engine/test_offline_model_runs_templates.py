@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from runs.engine.tools import Registry
 from tests.engine.helpers import run
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 
 DIFF = "--- a/app.py\n+++ b/app.py\n+password = 'hunter2'\n"
 tools = Registry()
@@ -62,7 +62,7 @@ def calls(sink, tool: str) -> list[dict]:
 
 
 async def test_code_review_workers_lint_and_scan_the_diff_from_the_input():
-    team = make_team(
+    team = make_spec(
         "supervisor",
         [
             make_agent("lead"),
@@ -82,7 +82,7 @@ async def test_code_review_workers_lint_and_scan_the_diff_from_the_input():
 
 
 async def test_monthly_close_takes_a_pinned_query_from_the_instructions():
-    team = make_team(
+    team = make_spec(
         "supervisor",
         [
             make_agent("controller"),
@@ -112,7 +112,7 @@ def content_pipeline(min_words: int):
         "properties": {"title": {"type": "string"}, "text": {"type": "string"}},
         "required": ["title", "text"],
     }
-    return make_team(
+    return make_spec(
         "pipeline",
         [
             make_agent("writer", output_schema=article),
@@ -157,7 +157,7 @@ async def test_content_pipeline_gate_fails_on_the_tools_verdict_and_sends_work_b
 
 
 def support_swarm():
-    return make_team(
+    return make_spec(
         "swarm",
         [
             make_agent("intake", role="Reads tickets"),

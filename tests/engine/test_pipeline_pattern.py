@@ -3,7 +3,7 @@
 import json
 
 from tests.engine.helpers import run, server_models
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 from tests.support.openai_server import Reply
 
 
@@ -20,7 +20,7 @@ def diamond(model: str = "test", gate: dict | None = None, **team):
         make_edge("right", "merge", "next"),
         make_edge("merge", "publish", "next", gate=gate),
     ]
-    return make_team("pipeline", nodes, edges, **team)
+    return make_spec("pipeline", nodes, edges, **team)
 
 
 def echo(name: str):

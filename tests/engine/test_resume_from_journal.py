@@ -7,12 +7,12 @@ from runs.engine import run_team
 from runs.engine.interfaces import CancelToken, Journal, SystemClock
 from runs.engine.tools import builtin_registry
 from tests.engine.helpers import FAST, run, server_models
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 from tests.support.openai_server import Reply
 
 
 def team():
-    return make_team(
+    return make_spec(
         "supervisor",
         [
             make_agent("boss", model="test"),

@@ -1,12 +1,12 @@
 """A supervisor delegates to its workers, sees their results as tool results and aggregates."""
 
 from tests.engine.helpers import run, server_models
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 from tests.support.openai_server import Reply
 
 
 def research_team(model: str = "test"):
-    return make_team(
+    return make_spec(
         "supervisor",
         [
             make_agent("lead", model=model, instructions="Delegate, then combine."),

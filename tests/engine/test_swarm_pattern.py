@@ -1,12 +1,12 @@
 """In a swarm control and the conversation move along handoffs, and a loop ends with an error."""
 
 from tests.engine.helpers import run, server_models
-from tests.factories import make_agent, make_edge, make_team
+from tests.factories import make_agent, make_edge, make_spec
 from tests.support.openai_server import Reply
 
 
 def support_desk(model: str = "test", **team):
-    return make_team(
+    return make_spec(
         "swarm",
         [
             make_agent("intake", model=model, role="Reads the ticket and routes it."),
