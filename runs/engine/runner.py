@@ -62,7 +62,13 @@ async def run_team(
             ctx, within(clock, spec.limits.timeout_s, _body(ctx, spec, task_input))
         )
     except Suspended as suspended:
-        return _outcome(ctx, "waiting", reason=suspended.reason, waiting_for=suspended.activity_key)
+        return _outcome(
+            ctx,
+            "waiting",
+            reason=suspended.reason,
+            waiting_for=suspended.activity_key,
+            wake_after_s=suspended.wake_after_s,
+        )
     except RunCancelled as cancelled:
         await ctx.emit(RUN_CANCELLED, ROOT.key("cancelled"), ROOT, {"reason": cancelled.reason})
         return _outcome(ctx, "cancelled", reason=cancelled.reason)
