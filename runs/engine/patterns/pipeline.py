@@ -101,7 +101,7 @@ async def _run_gated(
         verdicts = [await _check(ctx, team, e, output, stage_scope) for e in gated]
         failed = [v for v in verdicts if not v.passed]
         for verdict in verdicts:
-            await _emit_verdict(ctx, team, verdict, stage_scope, attempt)
+            await _emit_verdict(ctx, verdict, stage_scope, attempt)
         if not failed:
             return output
         if attempt > _limit(ctx, failed):
@@ -123,7 +123,7 @@ def _limit(ctx: RunContext, failed: list[Verdict]) -> int:
 
 
 async def _emit_verdict(
-    ctx: RunContext, team: TeamSpec, verdict: Verdict, stage_scope: Scope, attempt: int
+    ctx: RunContext, verdict: Verdict, stage_scope: Scope, attempt: int
 ) -> None:
     gate = verdict.edge.gate
     assert gate is not None
