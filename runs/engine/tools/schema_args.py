@@ -42,8 +42,9 @@ def args_model(name: str, schema: dict[str, Any] | None) -> type[SchemaArgs]:
         def _validate(cls, data: Any) -> Any:
             errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
             if errors:
-                where = ".".join(str(p) for p in errors[0].path) or "arguments"
-                raise PydanticCustomError("json_schema", f"{where}: {errors[0].message}")
+                where = ".".join(str(p) for p in errors[0].path)
+                message = f"{where}: {errors[0].message}" if where else errors[0].message
+                raise PydanticCustomError("json_schema", message)
             return data
 
         @classmethod
