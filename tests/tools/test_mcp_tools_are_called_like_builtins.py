@@ -124,3 +124,25 @@ async def test_a_streamable_http_server_on_loopback_is_refused_by_default(http_s
     with pytest.raises(McpUnavailable, match="loopback"):
         async with mcp_registry([server]):
             pass
+
+
+async def test_an_offline_agent_in_a_run_calls_the_mcp_tool(in_project_root: None) -> None:
+    # A one-agent team whose agent has the MCP tool; the offline model calls it with the SKU
+    # from the input, and the run records the call and the server's real answer.
+    from tests.engine.helpers import run
+    from tests.factories import make_agent, make_spec
+
+    team = make_spec(
+        "supervisor",
+        [make_agent("clerk", tools=["inventory.stock_level"])],
+        mcp_servers=[stdio_server().model_dump()],
+    )
+    async with mcp_registry(team.mcp_servers) as tools:
+        outcome, sink = await run(team, {"sku": "CHAIR-03"}, tools=builtin_registry().merged(tools))
+    assert outcome.status == "succeeded", outcome.reason
+    [call] = sink.of("tool.call")
+    assert call.payload["tool"] == "inventory.stock_level"
+    assert call.payload["arguments"] == {"sku": "CHAIR-03"}
+    [result] = sink.of("tool.result")
+    assert result.payload["ok"] is True
+    assert '"units": 112' in outcome.output
