@@ -116,7 +116,8 @@ async def _list_tools(server_name: str, session: ClientSession) -> list[mcp_type
     tools: list[mcp_types.Tool] = []
     cursor = None
     while True:
-        page = await session.list_tools(cursor=cursor) if cursor else await session.list_tools()
+        params = mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None
+        page = await session.list_tools(params=params)
         tools.extend(page.tools)
         cursor = page.next_cursor
         if not cursor:
