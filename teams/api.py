@@ -30,6 +30,7 @@ from .services import (
     SpecRejected,
     check,
     create_team,
+    current_problems,
     parse_document,
     save_spec,
     starter_spec,
@@ -68,12 +69,6 @@ def read_json(request: HttpRequest) -> Any:
         return json.loads(request.body)
     except (ValueError, RecursionError) as exc:
         raise HttpError(400, "The request body is not valid JSON.") from exc
-
-
-def current_problems(team: Team, user: Any) -> list[Problem]:
-    """The team's problems against today's context (a model added since may fix one)."""
-    spec, problems = parse_with_problems(team.spec)
-    return problems if spec is None else check(spec, user, team.pk)
 
 
 def team_detail(team: Team, problems: list[Problem]) -> dict[str, Any]:
