@@ -225,13 +225,14 @@ async def run_engine(run: Run, journal: Journal, sink: RunSink, cancel: CancelTo
     if run.cancel_requested:
         cancel.cancel("Cancelled by a person.")
     models = await in_db_thread(model_registry, run.owner_id)
+    tools = await in_db_thread(tool_registry, run)
     return await run_team(
         parse(run.spec),
         run.input,
         journal=journal,
         sink=sink,
         models=models,
-        tools=tool_registry(run),
+        tools=tools,
         clock=SystemClock(),
         cancel=cancel,
         seed=run.seed,

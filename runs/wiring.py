@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 
-from teams.models import ModelConfig
+from teams.models import CustomTool, ModelConfig
 from teams.services import team_lookup
 from teams.spec import dump, inline_team_refs, parse
 
@@ -85,7 +85,9 @@ class RunTools:
 
 
 def tool_registry(run: Run) -> RunTools:
-    return RunTools(builtin_registry(), RunArtifacts(run))
+    """The built-in tools and the owner's custom HTTP tools (read when the run starts)."""
+    custom = CustomTool.objects.filter(owner_id=run.owner_id).registry()
+    return RunTools(builtin_registry().merged(custom), RunArtifacts(run))
 
 
 class RunArtifacts:
