@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ COALESCE_WINDOW_S = 0.002
 #: Database work of the executors runs here, off their event loop; each thread keeps its
 #: own connection.
 DB_THREADS = 8
+DB_ATTEMPTS = 5
 _db_threads = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="run-db")
 
 
@@ -58,15 +60,21 @@ async def in_db_thread(function: Any, *args: Any) -> Any:
     """Run blocking ORM code on the sink's database threads.
 
     Each thread keeps its connection (connecting per call would cost more than the query);
-    a connection that failed is dropped so the next call reconnects.
+    a connection that fails is dropped and the call tried again on a new one.
     """
 
     def call() -> Any:
-        try:
-            return function(*args)
-        except (InterfaceError, OperationalError):
-            connections.close_all()
-            raise
+        for attempt in range(DB_ATTEMPTS):
+            try:
+                return function(*args)
+            except (InterfaceError, OperationalError):
+                # A dropped connection (database restarted) or a lock that did not clear in
+                # time: reconnect and try again. Every function given here is safe to repeat
+                # (conditional updates, or a transaction that did not commit).
+                connections.close_all()
+                if attempt == DB_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
 
     return await asyncio.get_running_loop().run_in_executor(_db_threads, call)
 
