@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from runs.api import router as runs_router
 from teams.api import router as teams_router
+from teams.api_templates import router as templates_router
 from teams.auth import api_auth
 
 api = NinjaAPI(
@@ -16,3 +17,4 @@ api = NinjaAPI(
 )
 api.add_router("/", teams_router)
 api.add_router("/", runs_router)
+api.add_router("/", templates_router)

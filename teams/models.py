@@ -214,3 +214,49 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class TeamTemplate(models.Model):
+    """A ready-made team in the gallery, the same for every user.
+
+    Installed from ``teams/team_templates/<slug>/`` by ``manage.py loadtemplates``; the files
+    are the source of truth and a row is rewritten whenever they change. Using a template
+    copies its spec into a new team of the user's own, so later template updates never
+    change a team someone already made from it.
+    """
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    pattern = models.CharField(max_length=20, choices=Team.Pattern.choices)
+    spec = models.JSONField(help_text="The template's TeamSpec document.")
+    sample_input = models.JSONField(default=dict, blank=True)
+    about = models.TextField(blank=True, help_text="What the template does, as Markdown.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the gallery.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def instantiate(self, user: Any, name: str | None = None) -> Team:
+        """A new team owned by ``user``, starting from this template's spec."""
+        # Imported here: validation needs the tool registry, which models must not pull in
+        # at import time.
+        from .team_templates import problems_of
+
+        spec = TeamSpec.model_validate(self.spec)
+        if name:
+            spec = spec.model_copy(update={"name": name})
+        problems = problems_of(spec)
+        team = Team(owner=user)
+        team.save_version(
+            spec,
+            by=user,
+            is_valid=not any(p["severity"] == "error" for p in problems),
+            problems=problems,
+            message=f"Made from the template “{self.name}”.",
+        )
+        return team

@@ -1,0 +1,71 @@
+"""``manage.py loadtemplates``: install the shipped templates as the gallery every user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from teams.models import TeamTemplate
+from teams.team_templates import (
+    TEMPLATES_DIR,
+    ShippedTemplate,
+    TemplateError,
+    problems_of,
+    shipped,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Install or update the team templates shipped in teams/team_templates/ and remove "
+        "gallery entries whose folder is gone. Safe to run again: teams already made from "
+        "a template are never changed."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--directory",
+            type=Path,
+            default=TEMPLATES_DIR,
+            help="Folder of template folders to install (default: the shipped ones).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            templates = shipped(options["directory"])
+        except TemplateError as exc:
+            raise CommandError(str(exc)) from exc
+        for template in templates:
+            self._refuse_if_invalid(template)
+        with transaction.atomic():
+            for template in templates:
+                self._install(template)
+            removed, _ = TeamTemplate.objects.exclude(slug__in=[t.slug for t in templates]).delete()
+        self.stdout.write(f"{len(templates)} templates installed, {removed} removed.")
+
+    def _refuse_if_invalid(self, template: ShippedTemplate) -> None:
+        errors = [p for p in problems_of(template.spec) if p.get("severity") == "error"]
+        if errors:
+            listed = "; ".join(p.get("message", str(p)) for p in errors)
+            raise CommandError(
+                f"The template {template.slug!r} does not validate, nothing was installed: {listed}"
+            )
+
+    def _install(self, template: ShippedTemplate) -> None:
+        _, created = TeamTemplate.objects.update_or_create(
+            slug=template.slug,
+            defaults={
+                "name": template.name,
+                "description": template.description,
+                "pattern": template.pattern,
+                "spec": template.document(),
+                "sample_input": template.sample_input,
+                "about": template.about,
+                "position": template.position,
+            },
+        )
+        verb = "installed" if created else "updated"
+        self.stdout.write(f"  {template.slug}: {verb}")

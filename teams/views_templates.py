@@ -1,0 +1,35 @@
+"""The template gallery page: browse the templates, make a team from one with a click."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from .models import Team, TeamTemplate
+
+
+@login_required
+def gallery(request: HttpRequest) -> HttpResponse:
+    templates = TeamTemplate.objects.all()
+    return render(request, "teams/template_gallery.html", {"templates": templates})
+
+
+@login_required
+@require_POST
+def use_template(request: HttpRequest, slug: str) -> HttpResponse:
+    template = get_object_or_404(TeamTemplate, slug=slug)
+    team = template.instantiate(request.user)
+    messages.success(request, f"“{team.name}” is yours now: change it as you like, then run it.")
+    return redirect(_team_page(team))
+
+
+def _team_page(team: Team) -> str:
+    # The builder page belongs to the teams app; fall back to the list if it is not mounted.
+    try:
+        return reverse("team-builder", args=[team.pk])
+    except NoReverseMatch:
+        return reverse("team-list")
