@@ -78,7 +78,7 @@ def test_a_template_that_does_not_validate_is_refused(tmp_path: Path) -> None:
     document["nodes"][1]["tools"] = ["no_such_tool"]
     team_file.write_text(json.dumps(document))
 
-    with pytest.raises(CommandError, match="'code-review' does not validate.*no_such_tool"):
+    with pytest.raises(CommandError, match=r"'code-review' does not validate.*no_such_tool"):
         load_from(directory)
 
     # The gallery already installed is left as it was.
