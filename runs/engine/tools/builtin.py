@@ -4,4 +4,10 @@ from .registry import Registry
 
 registry = Registry()
 
-from . import calculator  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    calculator,
+    lint_diff,
+    reconcile,
+    security_scan_diff,
+    sql_query,
+)
