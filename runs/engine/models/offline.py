@@ -25,7 +25,9 @@ It decides each turn from the request alone (same request, same answer):
    - with an output schema: an object whose fields are filled from same-named fields of the tool
      results (latest first), then of the input; ``pass``/``passed``/``approved`` stand for each
      other; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
-     other booleans: false, strings: "[simulated]");
+     other booleans: false, strings: "[simulated]"); an array field gathers the same-named
+     lists of every tool result in call order (a supervisor merging its workers' findings);
+     a table result (``columns`` and ``rows``) is also read as one object per row;
    - without: text that starts with "[simulated]" and lists what each tool returned.
    A repair request gets the schema-filled answer again.
 Usage is estimated at four characters per token; the offline model costs nothing.
@@ -148,20 +150,38 @@ class _Turn:
             return _placeholder("", schema, f"{SIMULATED} {self.input_text[:200]}")
         filled = {}
         for name, field_schema in schema.get("properties", {}).items():
-            value = _as_type(self._lookup(name), field_schema)
+            value = _as_type(self._lookup(name, field_schema), field_schema)
             filled[name] = (
                 value if value is not None else _placeholder(name, field_schema, SIMULATED)
             )
         return filled
 
-    def _lookup(self, name: str) -> Any:
+    def _lookup(self, name: str, schema: dict[str, Any] | None = None) -> Any:
         names = PASS_NAMES if name in PASS_NAMES else (name,)
-        for source in [*reversed(self.tool_results), self.input]:
+        results = [_with_records(r) for r in self.tool_results]
+        if (schema or {}).get("type") == "array":
+            lists = [_find(r, name) for r in results]
+            merged = [item for found in lists if isinstance(found, list) for item in found]
+            if merged:
+                return merged
+        for source in [*reversed(results), self.input]:
             for candidate in names:
                 found = _find(source, candidate)
                 if found is not None:
                     return found
         return None
+
+
+def _with_records(result: Any) -> Any:
+    """A table (``columns`` and ``rows``, as sql_query returns) read as one object per row too,
+    so its columns fill same-named fields."""
+    if not isinstance(result, dict):
+        return result
+    columns, rows = result.get("columns"), result.get("rows")
+    if not (isinstance(columns, list) and isinstance(rows, list)):
+        return result
+    records = [dict(zip(columns, row, strict=False)) for row in rows if isinstance(row, list)]
+    return {**result, "records": records}
 
 
 def _as_type(value: Any, schema: dict[str, Any]) -> Any:
