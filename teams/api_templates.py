@@ -8,7 +8,9 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
-from .models import Team, TeamTemplate
+from .api import team_detail
+from .models import TeamTemplate
+from .schemas import ErrorOut, TeamDetail, Text
 
 router = Router(tags=["templates"])
 
@@ -18,28 +20,18 @@ class TemplateOut(Schema):
     name: str
     description: str
     pattern: str
-    about: str
-    spec: dict[str, Any]
-    sample_input: dict[str, Any]
+    about: str = Field(description="What the template does and how to adapt it, as Markdown.")
+    spec: dict[str, Any] = Field(description="The template's TeamSpec document.")
+    sample_input: dict[str, Any] = Field(description="A run input the template works on.")
 
 
 class InstantiateIn(Schema):
-    name: str | None = Field(
+    name: Text | None = Field(
         None,
         min_length=1,
         max_length=200,
-        description="Name of the new team; the template's by default.",
+        description="The new team's name; the template's if absent.",
     )
-
-
-class TeamOut(Schema):
-    id: int
-    name: str
-    description: str
-    pattern: str
-    version: int
-    is_valid: bool
-    spec: dict[str, Any]
 
 
 @router.get("/templates", response=list[TemplateOut])
@@ -48,11 +40,13 @@ def list_templates(request: HttpRequest) -> Any:
     return TeamTemplate.objects.all()
 
 
-@router.post("/templates/{slug}/instantiate", response={201: TeamOut})
-def instantiate_template(request: HttpRequest, slug: str, body: InstantiateIn | None = None) -> Any:
+@router.post("/templates/{slug}/instantiate", response={201: TeamDetail, 422: ErrorOut})
+def instantiate_template(
+    request: HttpRequest, slug: str, payload: InstantiateIn | None = None
+) -> Any:
     """Make a new team of your own from the template; later edits never touch the template."""
     template = TeamTemplate.objects.filter(slug=slug).first()
     if template is None:
         raise HttpError(404, f"There is no template {slug!r}; GET /api/templates lists them.")
-    team: Team = template.instantiate(request.user, name=body.name if body else None)
-    return 201, team
+    team = template.instantiate(request.auth, name=payload.name if payload else None)
+    return 201, team_detail(team, request.auth)

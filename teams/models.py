@@ -242,21 +242,16 @@ class TeamTemplate(models.Model):
         return self.name
 
     def instantiate(self, user: Any, name: str | None = None) -> Team:
-        """A new team owned by ``user``, starting from this template's spec."""
-        # Imported here: validation needs the tool registry, which models must not pull in
-        # at import time.
-        from .team_templates import problems_of
+        """A new team owned by ``user``, starting from this template's spec.
+
+        Raises ``services.SpecRejected`` if the spec no longer validates (loadtemplates
+        refuses such a template, so only a hand-edited row gets here).
+        """
+        # Imported here: services import this module.
+        from .services import create_team
 
         spec = TeamSpec.model_validate(self.spec)
         if name:
             spec = spec.model_copy(update={"name": name})
-        problems = problems_of(spec)
-        team = Team(owner=user)
-        team.save_version(
-            spec,
-            by=user,
-            is_valid=not any(p["severity"] == "error" for p in problems),
-            problems=problems,
-            message=f"Made from the template “{self.name}”.",
-        )
+        team, _ = create_team(user, spec, message=f"Made from the template “{self.name}”.")
         return team

@@ -28,8 +28,10 @@ def use_template(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _team_page(team: Team) -> str:
-    # The builder page belongs to the teams app; fall back to the list if it is not mounted.
-    try:
-        return reverse("team-builder", args=[team.pk])
-    except NoReverseMatch:
-        return reverse("team-list")
+    """The builder opens the new team; without the builder mounted, its read-only page."""
+    for name in ("team-builder", "team-detail"):
+        try:
+            return reverse(name, args=[team.pk])
+        except NoReverseMatch:
+            continue
+    return reverse("template-gallery") + f"?made={team.pk}"

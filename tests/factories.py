@@ -13,6 +13,48 @@ def make_user(username: str = "alice", **kwargs: Any) -> User:
     return User.objects.create_user(username=username, password=PASSWORD, **kwargs)
 
 
+def minimal_spec(pattern: str = "supervisor", **overrides: Any) -> dict[str, Any]:
+    """The smallest valid TeamSpec document: one entry agent of the given pattern."""
+    spec: dict[str, Any] = {
+        "spec_version": 1,
+        "name": "Minimal team",
+        "pattern": pattern,
+        "entry": "lead",
+        "nodes": [{"kind": "agent", "id": "lead", "name": "Lead", "instructions": "Answer."}],
+        "edges": [],
+    }
+    spec.update(overrides)
+    return spec
+
+
+def supervisor_spec(**overrides: Any) -> dict[str, Any]:
+    """A valid supervisor team: 'lead' delegates to 'worker'."""
+    return minimal_spec(
+        "supervisor",
+        nodes=[
+            {"kind": "agent", "id": "lead", "name": "Lead", "instructions": "Delegate."},
+            {"kind": "agent", "id": "worker", "name": "Worker", "instructions": "Do it."},
+        ],
+        edges=[{"id": "e1", "source": "lead", "target": "worker", "kind": "delegates"}],
+        **overrides,
+    )
+
+
+def make_team(owner: User, spec: dict[str, Any] | None = None, *, draft: bool = False) -> Any:
+    """A saved team (version 1) owned by ``owner``; ``draft`` saves a spec with errors too."""
+    from teams.services import create_team
+    from teams.spec import parse
+
+    team, _ = create_team(owner, parse(spec or minimal_spec()), draft=draft)
+    return team
+
+
+def make_token(user: User, name: str = "test") -> str:
+    from teams.models import ApiToken
+
+    return ApiToken.issue(user, name)[1]
+
+
 def install_templates() -> str:
     """Install the shipped template gallery as ``make run`` does; returns what it printed."""
     from io import StringIO

@@ -22,7 +22,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from runs.engine.tools import builtin_registry
 from teams.spec import TeamSpec, dump, parse
+from teams.validation import Problem, ValidationContext, validate
 
 TEMPLATES_DIR = Path(__file__).resolve().parent
 
@@ -75,14 +77,11 @@ def load(folder: Path) -> ShippedTemplate:
     return ShippedTemplate(folder.name, int(position), spec, sample_input, about)
 
 
-def problems_of(spec: TeamSpec) -> list[dict[str, Any]]:
-    """What the validator finds wrong with ``spec``, as JSON, checked against the built-in
-    tools (a template may only use those: every installation has them)."""
-    from runs.engine.tools.builtin import registry
-    from teams.validation import ValidationContext, validate
-
-    context = ValidationContext(known_tools=frozenset(registry.names()))
-    return [p.model_dump(mode="json") for p in validate(spec, context)]
+def problems_of(spec: TeamSpec) -> list[Problem]:
+    """What the validator finds wrong with ``spec``, checked against the built-in tools only:
+    a template may use nothing else, since every installation has them and nothing more."""
+    context = ValidationContext(known_tools=frozenset(builtin_registry().names()))
+    return validate(spec, context)
 
 
 def _with_example(spec: TeamSpec, sample_input: dict[str, Any]) -> TeamSpec:

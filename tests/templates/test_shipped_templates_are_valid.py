@@ -23,7 +23,7 @@ def test_it_ships_the_four_templates_in_gallery_order() -> None:
 def test_it_validates_with_no_errors(template) -> None:
     from teams.team_templates import problems_of
 
-    errors = [p for p in problems_of(template.spec) if p["severity"] == "error"]
+    errors = [p for p in problems_of(template.spec) if p.severity == "error"]
     assert errors == []
 
 

@@ -47,9 +47,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(templates)} templates installed, {removed} removed.")
 
     def _refuse_if_invalid(self, template: ShippedTemplate) -> None:
-        errors = [p for p in problems_of(template.spec) if p.get("severity") == "error"]
+        errors = [p for p in problems_of(template.spec) if p.severity == "error"]
         if errors:
-            listed = "; ".join(p.get("message", str(p)) for p in errors)
+            listed = "; ".join(p.message for p in errors)
             raise CommandError(
                 f"The template {template.slug!r} does not validate, nothing was installed: {listed}"
             )
