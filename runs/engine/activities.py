@@ -155,7 +155,7 @@ async def call_tool(ctx: RunContext, call_scope: Scope, agent: Agent, call: Tool
     elif call.name not in agent.tools:
         result = ToolResult(ok=False, error=f"{agent.name} has no tool named {call.name!r}.")
     else:
-        context = ToolContext(run_id=ctx.run_id, agent=agent.id)
+        context = ToolContext(ctx.run_id, agent.id, ctx.artifacts, dict(ctx.tool_settings))
         result = await ctx.tools.call(call.name, arguments, context)
     await record_tool_result(ctx, call_scope, call, result, started)
     return result

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RunCancelled
 from .events import Event, span_id_for
-from .interfaces import CancelToken, Clock, EventSink, Journal, ModelRegistry, ToolRegistry
+from .interfaces import (
+    ArtifactStore,
+    CancelToken,
+    Clock,
+    EventSink,
+    Journal,
+    ModelRegistry,
+    ToolRegistry,
+)
 
 if TYPE_CHECKING:
     from .budgets import Budgets
@@ -63,6 +71,9 @@ class RunContext:
     run_id: str
     budgets: Budgets
     options: EngineOptions = field(default_factory=EngineOptions)
+    # What tools get in their ToolContext: where charts go, and operator settings (outbox).
+    artifacts: ArtifactStore | None = None
+    tool_settings: dict[str, Any] = field(default_factory=dict)
     _emitted: set[str] = field(default_factory=set)
 
     def recorded(self, key: str) -> Event | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 from teams.spec import TeamSpec
@@ -19,6 +20,7 @@ from .context import ROOT, EngineOptions, RunContext
 from .errors import AgentFailed, DeadlineExceeded, RunCancelled, RunFailed, Suspended
 from .events import RUN_CANCELLED, RUN_FAILED, RUN_FINISHED, RUN_STARTED
 from .interfaces import (
+    ArtifactStore,
     CancelToken,
     Clock,
     EventSink,
@@ -43,10 +45,12 @@ async def run_team(
     seed: int = 0,
     run_id: str = "",
     options: EngineOptions | None = None,
+    artifacts: ArtifactStore | None = None,
+    tool_settings: Mapping[str, Any] | None = None,
 ) -> RunOutcome:
     budgets = Budgets(spec.limits)
     ctx = RunContext(journal, sink, models, tools, clock, cancel, seed, run_id, budgets,
-                     options or EngineOptions())  # fmt: skip
+                     options or EngineOptions(), artifacts, dict(tool_settings or {}))  # fmt: skip
     started = {"input": task_input, "team": spec.name, "pattern": spec.pattern}
     await ctx.emit(RUN_STARTED, ROOT.key("started"), ROOT, started)
     try:
