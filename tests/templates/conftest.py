@@ -27,9 +27,23 @@ class MemorySink:
 
 
 @dataclass
+class MemoryArtifacts:
+    """Implements ``ArtifactStore``: what a run's tools saved, kept in memory."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    async def save(self, name: str, data: bytes, content_type: str) -> dict[str, Any]:
+        artifact_id = str(len(self.files) + 1)
+        self.files[artifact_id] = data
+        return {"id": artifact_id, "name": name, "content_type": content_type,
+                "url": f"memory://{artifact_id}"}  # fmt: skip
+
+
+@dataclass
 class TemplateRun:
     outcome: RunOutcome
     sink: MemorySink
+    artifacts: MemoryArtifacts
 
     def of_type(self, event_type: str) -> list[Event]:
         return self.sink.of_type(event_type)
@@ -40,10 +54,14 @@ def template(slug: str) -> ShippedTemplate:
 
 
 async def run_template(
-    slug: str, task_input: dict[str, Any] | None = None, spec: TeamSpec | None = None
+    slug: str,
+    task_input: dict[str, Any] | None = None,
+    *,
+    spec: TeamSpec | None = None,
+    tool_settings: dict[str, Any] | None = None,
 ) -> TemplateRun:
     shipped = template(slug)
-    sink = MemorySink()
+    sink, artifacts = MemorySink(), MemoryArtifacts()
     outcome = await run_team(
         spec or shipped.spec,
         shipped.sample_input if task_input is None else task_input,
@@ -54,5 +72,7 @@ async def run_template(
         clock=SystemClock(),
         cancel=CancelToken(),
         run_id=f"test-{slug}",
+        artifacts=artifacts,
+        tool_settings=tool_settings,
     )
-    return TemplateRun(outcome, sink)
+    return TemplateRun(outcome, sink, artifacts)

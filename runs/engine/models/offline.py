@@ -27,7 +27,8 @@ It decides each turn from the request alone (same request, same answer):
      other; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
      other booleans: false, strings: "[simulated]"); an array field gathers the same-named
      lists of every tool result in call order (a supervisor merging its workers' findings);
-     a table result (``columns`` and ``rows``) is also read as one object per row;
+     a table result (``columns`` and ``rows``) is also read as one object per row and one
+     list per column (one row: its values); an object field found nowhere is filled field by field the same way;
    - without: text that starts with "[simulated]" and lists what each tool returned.
    A repair request gets the schema-filled answer again.
 Usage is estimated at four characters per token; the offline model costs nothing.
@@ -151,6 +152,8 @@ class _Turn:
         filled = {}
         for name, field_schema in schema.get("properties", {}).items():
             value = _as_type(self._lookup(name, field_schema), field_schema)
+            if value is None and field_schema.get("properties"):
+                value = self._fill(field_schema)
             filled[name] = (
                 value if value is not None else _placeholder(name, field_schema, SIMULATED)
             )
@@ -173,15 +176,20 @@ class _Turn:
 
 
 def _with_records(result: Any) -> Any:
-    """A table (``columns`` and ``rows``, as sql_query returns) read as one object per row too,
-    so its columns fill same-named fields."""
+    """A table (``columns`` and ``rows``, as sql_query returns) read as one object per row and
+    as one list per column too (a single row's values as they are), so its columns fill
+    same-named fields."""
     if not isinstance(result, dict):
         return result
     columns, rows = result.get("columns"), result.get("rows")
     if not (isinstance(columns, list) and isinstance(rows, list)):
         return result
-    records = [dict(zip(columns, row, strict=False)) for row in rows if isinstance(row, list)]
-    return {**result, "records": records}
+    table = [row for row in rows if isinstance(row, list)]
+    by_column = {c: [row[i] for row in table if i < len(row)] for i, c in enumerate(columns)}
+    if len(table) == 1:  # one row (a total): its fields are values, not lists of one
+        by_column = {c: values[0] for c, values in by_column.items() if values}
+    records = [dict(zip(columns, row, strict=False)) for row in table]
+    return {**by_column, **result, "records": records}
 
 
 def _as_type(value: Any, schema: dict[str, Any]) -> Any:
