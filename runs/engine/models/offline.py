@@ -30,7 +30,10 @@ It decides each turn from the request alone (same request, same answer):
      a table result (``columns`` and ``rows``) is also read as one object per row and one
      list per column (one row: its values); an object field found nowhere is filled field by field the same way;
    - without: text that starts with "[simulated]" and lists what each tool returned.
-   A repair request gets the schema-filled answer again.
+   A repair request gets the schema-filled answer again. Work a gate sent back (the input holds
+   ``previous_output`` and ``feedback``) is revised: each text field the feedback names (its
+   name with spaces, e.g. "meta description") and the previous output left empty gets the
+   opening sentences of the previous output's longest text that fit in 160 characters.
 Usage is estimated at four characters per token; the offline model costs nothing.
 """
 
@@ -97,7 +100,8 @@ class _Turn:
 
     def answer(self) -> str:
         if self.request.output_schema is not None:
-            return json.dumps(self._fill(self.request.output_schema), ensure_ascii=False)
+            filled = self._fill(self.request.output_schema)
+            return json.dumps(self._revised(filled), ensure_ascii=False)
         if not self.tool_results:
             return f"{SIMULATED} Done. Input received: {self.input_text[:300]}"
         lines = [f"{SIMULATED} Results:"]
@@ -105,6 +109,20 @@ class _Turn:
         for name, result in zip(names, self.tool_results, strict=True):
             lines.append(f"- {name}: {_short(result)}")
         return "\n".join(lines)
+
+    def _revised(self, filled: Any) -> Any:
+        """Work sent back by a gate: fill each text field the feedback names that the previous
+        output left empty with a summary of that output."""
+        previous = (self.input or {}).get("previous_output")
+        feedback = str((self.input or {}).get("feedback") or "").lower()
+        if not (isinstance(filled, dict) and isinstance(previous, dict) and feedback):
+            return filled
+        summary = _summary(max(_strings(previous), key=len, default=""))
+        for name, value in filled.items():
+            named = name.replace("_", " ").lower() in feedback
+            if named and isinstance(value, str) and not str(previous.get(name) or "").strip():
+                filled[name] = summary
+        return filled
 
     def _asked_to_repair(self) -> bool:
         return any(m.role == "assistant" for m in self.own)
@@ -264,6 +282,19 @@ def _json_value(text: str | None) -> Any:
 def _json_object(text: str) -> dict[str, Any] | None:
     value = _json_value(text)
     return value if isinstance(value, dict) else None
+
+
+def _summary(text: str, limit: int = 160) -> str:
+    """The opening sentences of ``text`` that fit in ``limit`` characters (a long first
+    sentence is cut at a word)."""
+    prose = " ".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    prose = re.sub(r"\s+", " ", prose).strip()
+    summary = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", prose):
+        if len(f"{summary} {sentence}".strip()) > limit:
+            break
+        summary = f"{summary} {sentence}".strip()
+    return summary or prose[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "."
 
 
 def _short(value: Any) -> str:
