@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import ValidationError
 
-from .api import team_detail
+from .api import read_json, team_detail
 from .models import TeamTemplate
 from .schemas import ErrorOut, TeamDetail, Text
 
@@ -40,13 +42,33 @@ def list_templates(request: HttpRequest) -> Any:
     return TeamTemplate.objects.all()
 
 
-@router.post("/templates/{slug}/instantiate", response={201: TeamDetail, 422: ErrorOut})
-def instantiate_template(
-    request: HttpRequest, slug: str, payload: InstantiateIn | None = None
-) -> Any:
+_OPTIONAL_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": InstantiateIn.model_json_schema()}},
+    }
+}
+
+
+@router.post(
+    "/templates/{slug}/instantiate",
+    response={201: TeamDetail, 422: ErrorOut},
+    openapi_extra=_OPTIONAL_BODY,
+)
+def instantiate_template(request: HttpRequest, slug: str) -> Any:
     """Make a new team of your own from the template; later edits never touch the template."""
     template = TeamTemplate.objects.filter(slug=slug).first()
     if template is None:
         raise HttpError(404, f"There is no template {slug!r}; GET /api/templates lists them.")
-    team = template.instantiate(request.auth, name=payload.name if payload else None)
-    return 201, team_detail(team, request.auth)
+    team = template.instantiate(request.auth, name=_new_name(request))
+    return Status(201, team_detail(team, request.auth))
+
+
+def _new_name(request: HttpRequest) -> str | None:
+    """The optional body: nothing at all, or ``{"name": ...}``."""
+    if not request.body.strip():
+        return None
+    try:
+        return InstantiateIn.model_validate(read_json(request)).name
+    except ValidationError as exc:
+        raise NinjaValidationError(exc.errors(include_url=False)) from exc

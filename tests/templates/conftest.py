@@ -8,7 +8,7 @@ from typing import Any
 
 from runs.engine import run_team
 from runs.engine.events import Event
-from runs.engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
+from runs.engine.interfaces import CancelToken, Journal, ResolvedModel, RunOutcome, SystemClock
 from runs.engine.models import StaticModelRegistry
 from runs.engine.tools.builtin import registry
 from teams.spec import TeamSpec
@@ -59,6 +59,7 @@ async def run_template(
     *,
     spec: TeamSpec | None = None,
     tool_settings: dict[str, Any] | None = None,
+    models: dict[str, ResolvedModel] | None = None,
 ) -> TemplateRun:
     shipped = template(slug)
     sink, artifacts = MemorySink(), MemoryArtifacts()
@@ -67,7 +68,7 @@ async def run_template(
         shipped.sample_input if task_input is None else task_input,
         journal=Journal(),
         sink=sink,
-        models=StaticModelRegistry(),
+        models=StaticModelRegistry(models),
         tools=registry,
         clock=SystemClock(),
         cancel=CancelToken(),

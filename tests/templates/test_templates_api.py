@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from teams.models import Team, TeamTemplate
-from tests.factories import install_templates, make_user
+from tests.factories import install_templates, make_token, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +81,26 @@ def test_strangers_may_neither_list_nor_instantiate() -> None:
     assert client.get("/api/templates").status_code == 401
     assert client.post("/api/templates/code-review/instantiate").status_code == 401
     assert Team.objects.count() == 0
+
+
+def test_a_body_that_is_not_json_is_refused(alice_client: Client) -> None:
+    response = alice_client.post(
+        "/api/templates/code-review/instantiate", "{name", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert Team.objects.count() == 0
+
+
+def test_a_bearer_token_works_too() -> None:
+    install_templates()
+    token = make_token(make_user("carol"))
+    # No body at all: the template's own name is kept.
+    response = Client().post(
+        "/api/templates/support-triage/instantiate",
+        "",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 201
+    team = Team.objects.get(pk=response.json()["id"])
+    assert (team.owner.username, team.name) == ("carol", "Support triage")
