@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..interfaces import ToolContext
 from .builtin import registry
-from .http_request import guarded_fetch
+from .fetch import guarded_fetch
 from .registry import ToolFailure
 
 Platform = Literal["blog", "newsletter", "linkedin", "x"]
