@@ -127,6 +127,7 @@ def save_spec(
     team: Team, spec: TeamSpec, *, by: Any, draft: bool = False, message: str = ""
 ) -> tuple[TeamVersion, list[Problem]]:
     """Save ``spec`` as the team's new version; errors refuse it unless it is a draft."""
+    spec = without_stale_layout(spec)
     problems = check(spec, by, team.pk)
     valid = not has_errors(problems)
     if not valid and not draft:
@@ -139,6 +140,16 @@ def save_spec(
         message=message,
     )
     return version, problems
+
+
+def without_stale_layout(spec: TeamSpec) -> TeamSpec:
+    """Drop canvas positions of nodes that no longer exist: leftovers, not mistakes."""
+    ids = {node.id for node in spec.nodes}
+    positions = {k: v for k, v in spec.layout.positions.items() if k in ids}
+    if len(positions) == len(spec.layout.positions):
+        return spec
+    layout = spec.layout.model_copy(update={"positions": positions})
+    return spec.model_copy(update={"layout": layout})
 
 
 def create_team(
