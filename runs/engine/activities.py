@@ -97,9 +97,9 @@ async def _attempt(
     message = {
         "role": "assistant",
         "content": response.content,
-        "tool_calls": [dataclasses.asdict(c) for c in response.tool_calls],
+        "tool_calls": [_call_dict(c) for c in response.tool_calls],
         "activity_key": key,
-        "response": dataclasses.asdict(response),
+        "response": _response_dict(response),
         "simulated": simulated,
     }
     await ctx.emit(MESSAGE, key, turn, message)
@@ -126,6 +126,24 @@ async def _retry_or_fail(
 
 def _error(message: str, key: str | None, *, recoverable: bool, kind: str = "model_error") -> dict:
     return {"message": message, "error_type": kind, "activity_key": key, "recoverable": recoverable}
+
+
+def _call_dict(call: ToolCall) -> dict[str, str]:
+    return {"id": call.id, "name": call.name, "arguments": call.arguments}
+
+
+def _response_dict(response: ModelResponse) -> dict[str, Any]:
+    """The recorded form of a response (``_response_from`` reads it back)."""
+    return {
+        "content": response.content,
+        "tool_calls": [_call_dict(c) for c in response.tool_calls],
+        "usage": {
+            "input_tokens": response.usage.input_tokens,
+            "output_tokens": response.usage.output_tokens,
+        },
+        "finish_reason": response.finish_reason,
+        "simulated": response.simulated,
+    }
 
 
 def _response_from(data: dict[str, Any]) -> ModelResponse:

@@ -10,6 +10,7 @@ Event keys are ``<path>:<what>`` and activity keys are paths; neither ever depen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import RunCancelled
@@ -45,7 +46,7 @@ class Scope:
     agent: str | None = None
     parent_span_id: str | None = None
 
-    @property
+    @cached_property
     def span_id(self) -> str:
         return span_id_for(self.path)
 
