@@ -36,6 +36,14 @@ def test_it_installs_every_template_with_its_sample_input() -> None:
     assert review.spec["input_schema"]["examples"] == [review.sample_input]
 
 
+def test_make_runs_bootstrap_installs_the_gallery() -> None:
+    # `make run` calls `manage.py bootstrap`, which calls loadtemplates.
+    call_command("bootstrap", stdout=StringIO())
+    assert set(TeamTemplate.objects.values_list("slug", flat=True)) == {
+        "code-review", "monthly-close", "content-production", "support-triage",
+    }  # fmt: skip
+
+
 def test_running_it_again_changes_nothing() -> None:
     install_templates()
     before = list(TeamTemplate.objects.values("pk", "slug", "spec"))
