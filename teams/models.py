@@ -241,6 +241,17 @@ class TeamTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def about_html(self) -> str:
+        from django.utils.safestring import mark_safe
+
+        from .team_templates import render_about
+
+        return mark_safe(render_about(self.about))  # noqa: S308 - raw HTML is escaped
+
+    def agents(self) -> list[dict[str, Any]]:
+        """The template's top-level nodes, for the gallery card."""
+        return [n for n in self.spec.get("nodes", []) if isinstance(n, dict)]
+
     def instantiate(self, user: Any, name: str | None = None) -> Team:
         """A new team owned by ``user``, starting from this template's spec.
 

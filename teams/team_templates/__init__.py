@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markdown_it import MarkdownIt
 from pydantic import ValidationError
 
 from runs.engine.tools import builtin_registry
@@ -82,6 +83,14 @@ def problems_of(spec: TeamSpec) -> list[Problem]:
     a template may use nothing else, since every installation has them and nothing more."""
     context = ValidationContext(known_tools=frozenset(builtin_registry().names()))
     return validate(spec, context)
+
+
+def render_about(markdown: str) -> str:
+    """A template's description as HTML. Raw HTML in the Markdown is escaped, not passed on."""
+    return _MARKDOWN.render(markdown)
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
 
 
 def _with_example(spec: TeamSpec, sample_input: dict[str, Any]) -> TeamSpec:

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from teams.models import Team
+from teams.team_templates import render_about
 from tests.factories import install_templates, make_user
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,17 @@ def test_it_shows_each_template_with_a_use_button(alice_client: Client) -> None:
     page = response.content.decode()
     for name in ("Code review", "Monthly close", "Content production", "Support triage"):
         assert name in page
-    assert page.count("Use this template") == 4
+    assert page.count(">Use this template</button>") == 4
+    # The description is Markdown, rendered: the pattern in bold, a tool name as code.
+    assert "<strong>supervisor</strong>" in page
+    assert "<code>lint_diff</code>" in page
+    assert "Lead reviewer</strong>: Splits the review" in page
+
+
+def test_raw_html_in_a_description_is_escaped() -> None:
+    html = render_about("# Title\n\n<script>alert(1)</script> and **bold**")
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html and "<strong>bold</strong>" in html
 
 
 def test_using_a_template_makes_a_team_and_opens_it(alice_client: Client) -> None:
