@@ -71,4 +71,4 @@ def _new_name(request: HttpRequest) -> str | None:
     try:
         return InstantiateIn.model_validate(read_json(request)).name
     except ValidationError as exc:
-        raise NinjaValidationError(exc.errors(include_url=False)) from exc
+        raise NinjaValidationError([dict(e) for e in exc.errors(include_url=False)]) from exc
