@@ -173,7 +173,7 @@ async def call_tool(ctx: RunContext, call_scope: Scope, agent: Agent, call: Tool
     elif call.name not in agent.tools:
         result = ToolResult(ok=False, error=f"{agent.name} has no tool named {call.name!r}.")
     else:
-        context = ToolContext(ctx.run_id, agent.id, ctx.artifacts, dict(ctx.tool_settings))
+        context = ToolContext(ctx.run_id, agent.id, ctx.artifacts, ctx.tool_settings)
         result = await ctx.tools.call(call.name, arguments, context)
     await record_tool_result(ctx, call_scope, call, result, started)
     return result
@@ -228,6 +228,11 @@ async def ask_human(ctx: RunContext, scope: Scope, node: HumanNode, task: Any) -
     answered = ctx.recorded(answer_key(key))
     if answered is not None:
         return answered.payload.get("answer")
+    requested = ctx.recorded(key)
+    waited = ctx.clock.now() - requested.ts if requested else 0.0
+    if node.timeout_s is not None and waited >= node.timeout_s:
+        reason = f"{node.name} did not answer within {node.timeout_s:g} s."
+        raise AgentFailed(node.id, reason, "human_timeout")
     prompt = node.prompt or f"{node.name}, please answer."
     request = {
         "activity_key": key,
@@ -240,4 +245,5 @@ async def ask_human(ctx: RunContext, scope: Scope, node: HumanNode, task: Any) -
     await ctx.emit(HUMAN_REQUESTED, key, scope, request)
     reason = f"Waiting for {node.name} to answer: {prompt}"
     await ctx.emit(RUN_WAITING, f"{key}:waiting", scope, {"activity_key": key, "reason": reason})
-    raise Suspended(key, reason)
+    wake_after_s = None if node.timeout_s is None else node.timeout_s - waited
+    raise Suspended(key, reason, wake_after_s)

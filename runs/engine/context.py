@@ -72,7 +72,6 @@ class RunContext:
     run_id: str
     budgets: Budgets
     options: EngineOptions = field(default_factory=EngineOptions)
-    # What tools get in their ToolContext: where charts go, and operator settings (outbox).
     artifacts: ArtifactStore | None = None
     tool_settings: dict[str, Any] = field(default_factory=dict)
     _emitted: set[str] = field(default_factory=set)

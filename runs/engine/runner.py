@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
 from typing import Any
 
 from teams.spec import TeamSpec
@@ -47,11 +46,16 @@ async def run_team(
     run_id: str = "",
     options: EngineOptions | None = None,
     artifacts: ArtifactStore | None = None,
-    tool_settings: Mapping[str, Any] | None = None,
+    tool_settings: dict[str, Any] | None = None,
 ) -> RunOutcome:
+    """Run ``spec`` on ``task_input`` until it ends, waits for a person, or is cancelled.
+
+    ``artifacts`` and ``tool_settings`` are handed to tools in their ``ToolContext``.
+    """
     budgets = Budgets(spec.limits)
     ctx = RunContext(journal, sink, models, tools, clock, cancel, seed, run_id, budgets,
-                     options or EngineOptions(), artifacts, dict(tool_settings or {}))  # fmt: skip
+                     options or EngineOptions(), artifacts=artifacts,
+                     tool_settings=tool_settings or {})  # fmt: skip
     started = {"input": task_input, "team": spec.name, "pattern": spec.pattern}
     await ctx.emit(RUN_STARTED, ROOT.key("started"), ROOT, started)
     try:
@@ -59,7 +63,13 @@ async def run_team(
             ctx, within(clock, spec.limits.timeout_s, _body(ctx, spec, task_input))
         )
     except Suspended as suspended:
-        return _outcome(ctx, "waiting", reason=suspended.reason, waiting_for=suspended.activity_key)
+        return _outcome(
+            ctx,
+            "waiting",
+            reason=suspended.reason,
+            waiting_for=suspended.activity_key,
+            wake_after_s=suspended.wake_after_s,
+        )
     except RunCancelled as cancelled:
         await ctx.emit(RUN_CANCELLED, ROOT.key("cancelled"), ROOT, {"reason": cancelled.reason})
         return _outcome(ctx, "cancelled", reason=cancelled.reason)

@@ -24,11 +24,13 @@ It decides each turn from the request alone (same request, same answer):
 3. Then (tool results are in, or it has no tools) it answers:
    - with an output schema: an object whose fields are filled from same-named fields of the tool
      results (latest first), then of the input; ``pass``/``passed``/``approved`` stand for each
-     other; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
+     other, and ``feedback`` is taken from ``issues``/``problems``/``findings``/``errors`` when a
+     result has no ``feedback``; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
      other booleans: false, strings: "[simulated]"); an array field gathers the same-named
      lists of every tool result in call order (a supervisor merging its workers' findings);
      a table result (``columns`` and ``rows``) is also read as one object per row and one
-     list per column (one row: its values); an object field found nowhere is filled field by field the same way;
+     list per column (one row: its values); an object field found nowhere is filled field by
+     field the same way;
    - without: text that starts with "[simulated]" and lists what each tool returned.
    A repair request gets the schema-filled answer again. Work a gate sent back (the input holds
    ``previous_output`` and ``feedback``) is revised: each text field the feedback names (its
@@ -55,6 +57,8 @@ _ALIASES = {
     "sql": ("sql", "query"),
 }
 _LONGEST_TEXT = {"text", "content", "document", "body"}
+# Output fields filled from differently named fields of tool results when their own is absent.
+_OUTPUT_ALIASES = {"feedback": ("feedback", "issues", "problems", "findings", "errors")}
 _STOP = {"with", "from", "that", "this", "your", "have", "about", "when", "what", "they", "them",
          "into", "hand", "over", "their", "will", "should", "would", "there"}  # fmt: skip
 
@@ -178,7 +182,7 @@ class _Turn:
         return filled
 
     def _lookup(self, name: str, schema: dict[str, Any] | None = None) -> Any:
-        names = PASS_NAMES if name in PASS_NAMES else (name,)
+        names = PASS_NAMES if name in PASS_NAMES else _OUTPUT_ALIASES.get(name, (name,))
         results = [_with_records(r) for r in self.tool_results]
         if (schema or {}).get("type") == "array":
             lists = [_find(r, name) for r in results]
@@ -216,7 +220,7 @@ def _as_type(value: Any, schema: dict[str, Any]) -> Any:
     if value is None or kind is None or isinstance(kind, list):
         return value
     if kind == "string":
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return _as_text(value)
     if kind == "boolean":
         return bool(value)
     if kind in ("number", "integer"):
@@ -225,6 +229,15 @@ def _as_type(value: Any, schema: dict[str, Any]) -> Any:
     if kind == "array":
         return value if isinstance(value, list) else [value]
     return value if isinstance(value, dict) else None
+
+
+def _as_text(value: Any) -> str:
+    """Text for a string field: a list of findings reads as their messages, one per line."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, dict) and "message" in v for v in value):
+        return "\n".join(str(v["message"]) for v in value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _placeholder(name: str, schema: dict[str, Any], text: str) -> Any:
