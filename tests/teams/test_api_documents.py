@@ -110,3 +110,19 @@ def test_validate_reports_a_circle_through_the_team_being_edited(
     edited["edges"].append({"id": "e2", "source": "lead", "target": "again", "kind": "delegates"})
     result = post(client_for, f"/api/teams/validate?team_id={team.pk}", edited).json()
     assert [(p["code"], p["node"]) for p in result["problems"]] == [("nesting_cycle", "again")]
+
+
+def test_a_document_too_deep_or_too_big_is_a_problem_not_a_crash(client_for: Client) -> None:
+    deep: Any = "bottom"
+    for _ in range(500):
+        deep = {"x": deep}
+    spec = supervisor_spec()
+    spec["nodes"][1]["output_schema"] = deep
+    result = post(client_for, "/api/teams/validate", spec).json()
+    assert [p["code"] for p in result["problems"]] == ["too_deep"]
+
+    crowded = supervisor_spec()
+    crowded["nodes"] += [{"kind": "agent", "id": f"a{i}", "name": "A"} for i in range(300)]
+    response = post(client_for, "/api/teams/import", crowded)
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["path"] == "nodes"
