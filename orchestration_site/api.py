@@ -8,8 +8,8 @@ from ninja.errors import ValidationError
 from runs.api import router as runs_router
 from teams.api import request_invalid, spec_rejected
 from teams.api import router as teams_router
-from teams.api_tools import router as tools_router
 from teams.api_templates import router as templates_router
+from teams.api_tools import router as tools_router
 from teams.auth import api_auth
 from teams.services import SpecRejected
 

@@ -257,28 +257,6 @@ class CustomTool(models.Model):
             models.UniqueConstraint(fields=["owner", "name"], name="unique_custom_tool_name")
         ]
 
-class TeamTemplate(models.Model):
-    """A ready-made team in the gallery, the same for every user.
-
-    Installed from ``teams/team_templates/<slug>/`` by ``manage.py loadtemplates``; the files
-    are the source of truth and a row is rewritten whenever they change. Using a template
-    copies its spec into a new team of the user's own, so later template updates never
-    change a team someone already made from it.
-    """
-
-    slug = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    pattern = models.CharField(max_length=20, choices=Team.Pattern.choices)
-    spec = models.JSONField(help_text="The template's TeamSpec document.")
-    sample_input = models.JSONField(default=dict, blank=True)
-    about = models.TextField(blank=True, help_text="What the template does, as Markdown.")
-    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the gallery.")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["position", "name"]
-
     def __str__(self) -> str:
         return self.name
 
@@ -303,6 +281,32 @@ class TeamTemplate(models.Model):
             name=self.name, description=self.description, parameters=self.parameters,
             url=self.url, method=self.method, headers=self.headers,
         )  # fmt: skip
+
+
+class TeamTemplate(models.Model):
+    """A ready-made team in the gallery, the same for every user.
+
+    Installed from ``teams/team_templates/<slug>/`` by ``manage.py loadtemplates``; the files
+    are the source of truth and a row is rewritten whenever they change. Using a template
+    copies its spec into a new team of the user's own, so later template updates never
+    change a team someone already made from it.
+    """
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    pattern = models.CharField(max_length=20, choices=Team.Pattern.choices)
+    spec = models.JSONField(help_text="The template's TeamSpec document.")
+    sample_input = models.JSONField(default=dict, blank=True)
+    about = models.TextField(blank=True, help_text="What the template does, as Markdown.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the gallery.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
 
     def about_html(self) -> str:
         from django.utils.safestring import mark_safe

@@ -94,6 +94,7 @@ def make_custom_tool(owner: User, **kwargs: Any) -> Any:
     )
     return CustomTool.objects.create(owner=owner, **kwargs)
 
+
 # --- templates ----------------------------------------------------------------------
 
 
