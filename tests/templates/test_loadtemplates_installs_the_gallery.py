@@ -29,7 +29,8 @@ def load_from(directory: Path) -> str:
 
 def test_it_installs_every_template_with_its_sample_input() -> None:
     printed = install_templates()
-    assert "4 templates installed" in printed
+    assert "4 templates in the gallery" in printed
+    assert printed.count(": installed") == 4
     review = TeamTemplate.objects.get(slug="code-review")
     assert review.pattern == "supervisor"
     assert "diff --git a/shop/reports.py" in review.sample_input["diff"]
@@ -46,9 +47,10 @@ def test_make_runs_bootstrap_installs_the_gallery() -> None:
 
 def test_running_it_again_changes_nothing() -> None:
     install_templates()
-    before = list(TeamTemplate.objects.values("pk", "slug", "spec"))
-    install_templates()
-    assert list(TeamTemplate.objects.values("pk", "slug", "spec")) == before
+    before = list(TeamTemplate.objects.values("pk", "slug", "spec", "updated_at"))
+    printed = install_templates()
+    assert list(TeamTemplate.objects.values("pk", "slug", "spec", "updated_at")) == before
+    assert printed.count(": unchanged") == 4
 
 
 def test_it_updates_a_changed_template_and_removes_a_deleted_one(tmp_path: Path) -> None:
@@ -64,6 +66,7 @@ def test_it_updates_a_changed_template_and_removes_a_deleted_one(tmp_path: Path)
     printed = load_from(directory)
 
     assert "1 removed" in printed
+    assert "code-review: updated" in printed
     assert TeamTemplate.objects.get(slug="code-review").name == "Pull request review"
     assert not TeamTemplate.objects.filter(slug="monthly-close").exists()
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from teams.models import TeamTemplate
 from teams.team_templates import (
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             for template in templates:
                 self._install(template)
             removed, _ = TeamTemplate.objects.exclude(slug__in=[t.slug for t in templates]).delete()
-        self.stdout.write(f"{len(templates)} templates installed, {removed} removed.")
+        self.stdout.write(f"{len(templates)} templates in the gallery, {removed} removed.")
 
     def _refuse_if_invalid(self, template: ShippedTemplate) -> None:
         errors = [p for p in problems_of(template.spec) if p.severity == "error"]
@@ -55,17 +56,22 @@ class Command(BaseCommand):
             )
 
     def _install(self, template: ShippedTemplate) -> None:
-        _, created = TeamTemplate.objects.update_or_create(
-            slug=template.slug,
-            defaults={
-                "name": template.name,
-                "description": template.description,
-                "pattern": template.pattern,
-                "spec": template.document(),
-                "sample_input": template.sample_input,
-                "about": template.about,
-                "position": template.position,
-            },
-        )
-        verb = "installed" if created else "updated"
+        values = {
+            "name": template.name,
+            "description": template.description,
+            "pattern": template.pattern,
+            "spec": template.document(),
+            "sample_input": template.sample_input,
+            "about": template.about,
+            "position": template.position,
+        }
+        row = TeamTemplate.objects.filter(slug=template.slug).first()
+        if row is None:
+            TeamTemplate.objects.create(slug=template.slug, **values)
+            verb = "installed"
+        elif any(getattr(row, field) != value for field, value in values.items()):
+            TeamTemplate.objects.filter(pk=row.pk).update(**values, updated_at=timezone.now())
+            verb = "updated"
+        else:
+            verb = "unchanged"
         self.stdout.write(f"  {template.slug}: {verb}")
