@@ -66,8 +66,10 @@ def instantiate_template(request: HttpRequest, slug: str) -> Any:
 
 def _new_name(request: HttpRequest) -> str | None:
     """The optional body: nothing at all, or ``{"name": ...}``."""
-    if not request.body.strip():
+    if not request.body.strip():  # read first: Django parses forms from the cached body
         return None
+    if request.content_type != "application/json" and not request.POST:
+        return None  # an empty form, as HTML forms and some clients send
     try:
         return InstantiateIn.model_validate(read_json(request)).name
     except ValidationError as exc:

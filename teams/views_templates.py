@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from .models import Team, TeamTemplate
+from .services import SpecRejected
 
 
 @login_required
@@ -22,7 +23,12 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @require_POST
 def use_template(request: HttpRequest, slug: str) -> HttpResponse:
     template = get_object_or_404(TeamTemplate, slug=slug)
-    team = template.instantiate(request.user)
+    try:
+        team = template.instantiate(request.user)
+    except SpecRejected as rejected:
+        # Only a hand-edited gallery row gets here: loadtemplates refuses invalid templates.
+        messages.error(request, f"“{template.name}” cannot be used as it is: {rejected.detail}")
+        return redirect("template-gallery")
     messages.success(request, f"“{team.name}” is yours now: change it as you like, then run it.")
     return redirect(_team_page(team))
 

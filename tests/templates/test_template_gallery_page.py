@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from teams.models import Team
+from teams.models import Team, TeamTemplate
 from teams.team_templates import render_about
 from tests.factories import install_templates, make_user
 
@@ -59,3 +59,15 @@ def test_strangers_are_sent_to_log_in() -> None:
     response = Client().get(reverse("template-gallery"))
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_a_template_broken_by_hand_is_refused_with_a_message(alice_client: Client) -> None:
+    template = TeamTemplate.objects.get(slug="code-review")
+    template.spec = {**template.spec, "entry": "nobody"}
+    template.save()
+
+    response = alice_client.post(reverse("template-use", args=["code-review"]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("template-gallery")
+    assert "cannot be used as it is" in response.content.decode()
+    assert Team.objects.count() == 0

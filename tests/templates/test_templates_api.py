@@ -104,3 +104,15 @@ def test_a_bearer_token_works_too() -> None:
     assert response.status_code == 201
     team = Team.objects.get(pk=response.json()["id"])
     assert (team.owner.username, team.name) == ("carol", "Support triage")
+
+
+def test_a_template_broken_by_hand_answers_422_with_its_problems(alice_client: Client) -> None:
+    template = TeamTemplate.objects.get(slug="code-review")
+    template.spec = {**template.spec, "entry": "nobody"}
+    template.save()
+
+    response = alice_client.post("/api/templates/code-review/instantiate")
+
+    assert response.status_code == 422
+    assert "unknown_entry" in {p["code"] for p in response.json()["problems"]}
+    assert Team.objects.count() == 0
