@@ -60,8 +60,8 @@ def instantiate_template(request: HttpRequest, slug: str) -> Any:
     template = TeamTemplate.objects.filter(slug=slug).first()
     if template is None:
         raise HttpError(404, f"There is no template {slug!r}; GET /api/templates lists them.")
-    team = template.instantiate(request.auth, name=_new_name(request))
-    return Status(201, team_detail(team, request.auth))
+    team, problems = template.instantiate(request.auth, name=_new_name(request))
+    return Status(201, team_detail(team, problems))
 
 
 def _new_name(request: HttpRequest) -> str | None:

@@ -16,6 +16,7 @@ from runs.engine.tools import builtin_registry
 from runs.engine.tools.http_tool import HttpToolDefinition, http_tool, http_tools_registry
 
 from .spec import TeamSpec, dump
+from .validation import Problem
 
 
 class OwnedQuerySet(models.QuerySet):
@@ -319,8 +320,9 @@ class TeamTemplate(models.Model):
         """The template's top-level nodes, for the gallery card."""
         return [n for n in self.spec.get("nodes", []) if isinstance(n, dict)]
 
-    def instantiate(self, user: Any, name: str | None = None) -> Team:
-        """A new team owned by ``user``, starting from this template's spec.
+    def instantiate(self, user: Any, name: str | None = None) -> tuple[Team, list[Problem]]:
+        """A new team owned by ``user``, starting from this template's spec, with the
+        validator's problems (warnings only: a template with errors is refused).
 
         Raises ``services.SpecRejected`` if the spec no longer validates (loadtemplates
         refuses such a template, so only a hand-edited row gets here).
@@ -331,5 +333,4 @@ class TeamTemplate(models.Model):
         spec = TeamSpec.model_validate(self.spec)
         if name:
             spec = spec.model_copy(update={"name": name})
-        team, _ = create_team(user, spec, message=f"Made from the template “{self.name}”.")
-        return team
+        return create_team(user, spec, message=f"Made from the template “{self.name}”.")

@@ -24,7 +24,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
 def use_template(request: HttpRequest, slug: str) -> HttpResponse:
     template = get_object_or_404(TeamTemplate, slug=slug)
     try:
-        team = template.instantiate(request.user)
+        team, _ = template.instantiate(request.user)
     except SpecRejected as rejected:
         # Only a hand-edited gallery row gets here: loadtemplates refuses invalid templates.
         messages.error(request, f"“{template.name}” cannot be used as it is: {rejected.detail}")
