@@ -26,7 +26,7 @@ It decides each turn from the request alone (same request, same answer):
      results (latest first), then of the input; ``pass``/``passed``/``approved`` stand for each
      other, and ``feedback`` is taken from ``issues``/``problems``/``findings``/``errors`` when a
      result has no ``feedback``; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
-     other booleans: false, strings: "[simulated]"); an array field gathers the same-named
+     or false when one of its tool calls failed; other booleans: false, strings: "[simulated]"); an array field gathers the same-named
      lists of every tool result in call order (a supervisor merging its workers' findings);
      a table result (``columns`` and ``rows``) is also read as one object per row and one
      list per column (one row: its values); an object field found nowhere is filled field by
@@ -88,6 +88,10 @@ class _Turn:
         self.input_text = user
         self.input = _json_object(user)
         self.tool_results = [_json_value(m.content) for m in self.own if m.role == "tool"]
+        # A verdict nobody gave must not pass work whose checking tool failed.
+        self.tool_failed = any(
+            m.role == "tool" and (m.content or "").startswith("Error: ") for m in self.own
+        )
         self.transferred_to = {c.name for m in messages for c in m.tool_calls}
 
     def decide_calls(self) -> list[ToolCall]:
@@ -177,7 +181,9 @@ class _Turn:
             if value is None and field_schema.get("properties"):
                 value = self._fill(field_schema)
             filled[name] = (
-                value if value is not None else _placeholder(name, field_schema, SIMULATED)
+                value
+                if value is not None
+                else _placeholder(name, field_schema, SIMULATED, passing=not self.tool_failed)
             )
         return filled
 
@@ -240,7 +246,7 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _placeholder(name: str, schema: dict[str, Any], text: str) -> Any:
+def _placeholder(name: str, schema: dict[str, Any], text: str, *, passing: bool = True) -> Any:
     kind = schema.get("type")
     kind = kind[0] if isinstance(kind, list) else kind
     if schema.get("enum"):
@@ -248,7 +254,7 @@ def _placeholder(name: str, schema: dict[str, Any], text: str) -> Any:
     placeholders = {
         "integer": 0,
         "number": 0,
-        "boolean": name in PASS_NAMES,
+        "boolean": passing and name in PASS_NAMES,
         "array": [],
         "object": {},
     }
