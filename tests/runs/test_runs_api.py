@@ -299,3 +299,31 @@ def test_a_malformed_run_id_is_404(client: Client) -> None:
 def test_another_users_team_cannot_be_run(client: Client, dispatched: list[str]) -> None:
     team = make_team(make_user("bob"))
     assert post(client, f"/api/teams/{team.id}/runs", {"input": "x"}).status_code == 404
+
+
+def test_an_artifact_is_served_to_its_owner_only(
+    client: Client, alice: Any, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    from runs.wiring import RunArtifacts
+
+    run = make_run(alice)
+    artifact = RunArtifacts(run)._save("chart.png", b"\x89PNG fake", "image/png")
+    listed = client.get(f"/api/runs/{run.id}").json()["artifacts"]
+    assert listed == [
+        {
+            "id": str(artifact.id),
+            "name": "chart.png",
+            "content_type": "image/png",
+            "size": 9,
+            "url": f"/api/artifacts/{artifact.id}",
+        }
+    ]
+
+    response = client.get(f"/api/artifacts/{artifact.id}")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == b"\x89PNG fake"
+
+    bob = Client()
+    bob.force_login(make_user("bob"))
+    assert bob.get(f"/api/artifacts/{artifact.id}").status_code == 404
