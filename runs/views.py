@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from teams.models import Team
 
@@ -134,6 +135,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@ensure_csrf_cookie  # the page's script POSTs cancel and answers to the API
 def run_detail(request: HttpRequest, run_id: UUID) -> HttpResponse:
     run = get_object_or_404(Run.objects.for_user(request.user), pk=run_id)
     return render(
