@@ -5,6 +5,7 @@ All are owner-only: another user's run answers 404, so run ids leak nothing.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -178,6 +179,10 @@ def run_audit(request: HttpRequest, run_id: UUID) -> HttpResponse:
     run = get_object_or_404(Run.objects.for_user(request.user), pk=run_id)
     events = run.events.order_by("seq")
     form = EventFilter(events, request.GET or None)
+    page = _page(request, form.apply(events), EVENTS_PER_PAGE)
+    for event in page:
+        event.payload_json = json.dumps(event.payload, indent=2, ensure_ascii=False)
+        event.payload_line = json.dumps(event.payload, ensure_ascii=False)
     return render(
         request,
         "runs/run_audit.html",
@@ -185,7 +190,7 @@ def run_audit(request: HttpRequest, run_id: UUID) -> HttpResponse:
             "run": run,
             "form": form,
             "total": events.count(),
-            "page": _page(request, form.apply(events), EVENTS_PER_PAGE),
+            "page": page,
             "query": _query_without_page(request),
             "verify_url": f"/api/runs/{run.id}/verify",
             "export_jsonl": f"/api/runs/{run.id}/audit.jsonl",

@@ -1,8 +1,10 @@
 import { formatCost, formatDuration } from "./format";
-import { isActive, type RunSummary } from "./types";
+import { isActive, type RunStatus, type RunSummary } from "./types";
 
 interface Props {
   run: RunSummary;
+  status: RunStatus;
+  interval: { start: number | null; end: number | null };
   now: number;
   connection: string;
   simulated: boolean;
@@ -10,14 +12,14 @@ interface Props {
   onCancel: () => void;
 }
 
-function elapsedMs(run: RunSummary, now: number): number {
-  if (!run.started_at) return 0;
-  const end = run.finished_at ? Date.parse(run.finished_at) : now;
-  return end - Date.parse(run.started_at);
+function elapsedMs(interval: Props["interval"], now: number): number {
+  if (interval.start === null) return 0;
+  return (interval.end ?? now) - interval.start;
 }
 
-export function RunHeader({ run, now, connection, simulated, cancelling, onCancel }: Props) {
-  const active = isActive(run.status);
+export function RunHeader(props: Props) {
+  const { run, status, interval, now, connection, simulated, cancelling, onCancel } = props;
+  const active = isActive(status);
   return (
     <header className="run-header">
       <h1>
@@ -28,14 +30,14 @@ export function RunHeader({ run, now, connection, simulated, cancelling, onCance
         <div>
           <dt>Status</dt>
           <dd>
-            <span className={`run-status run-status-${run.status}`} data-testid="run-status">
-              {run.status}
+            <span className={`run-status run-status-${status}`} data-testid="run-status">
+              {status}
             </span>
           </dd>
         </div>
         <div>
           <dt>Elapsed</dt>
-          <dd data-testid="run-elapsed">{formatDuration(elapsedMs(run, now))}</dd>
+          <dd data-testid="run-elapsed">{formatDuration(elapsedMs(interval, now))}</dd>
         </div>
         <div>
           <dt>Tokens in / out</dt>

@@ -3,6 +3,7 @@ import { api, ApiError } from "../lib/api";
 import { AnswerBox } from "./AnswerBox";
 import { Artifacts } from "./Artifacts";
 import { DetailsPanel } from "./DetailsPanel";
+import { currentStatus, pendingFromEvents, runInterval, terminalEvent } from "./derive";
 import { asText, feedItems, isSimulated } from "./feed";
 import { MessageFeed } from "./MessageFeed";
 import { RunHeader } from "./RunHeader";
@@ -11,8 +12,6 @@ import { applyDelta, applyEvents, applyRun, initialState, type RunState } from "
 import { buildTimeline } from "./timeline";
 import { TimelineView, type Selection } from "./TimelineView";
 import { isActive, type RunSummary, type ServerMessage } from "./types";
-
-const TERMINAL = new Set(["run.finished", "run.failed", "run.cancelled"]);
 
 function reduce(state: RunState, message: ServerMessage): RunState {
   if (message.type === "events") return applyEvents(state, message.events);
@@ -47,8 +46,8 @@ export function RunPage({ initial }: { initial: RunSummary }) {
   const stateRef = useRef(state);
   stateRef.current = state;
 
-  const ended = state.events.some((e) => TERMINAL.has(e.type));
-  const active = isActive(state.run.status) && !ended;
+  const status = currentStatus(state.run, state.events);
+  const active = isActive(status);
   const now = useNow(active);
 
   useEffect(() => {
@@ -57,7 +56,7 @@ export function RunPage({ initial }: { initial: RunSummary }) {
       lastSeq: () => stateRef.current.lastSeq,
       onMessage: dispatch,
       onState: setConnection,
-      shouldReconnect: () => !stateRef.current.events.some((e) => TERMINAL.has(e.type)),
+      shouldReconnect: () => terminalEvent(stateRef.current.events) === null,
     });
     socket.connect();
     return () => socket.close();
@@ -90,14 +89,13 @@ export function RunPage({ initial }: { initial: RunSummary }) {
   );
 
   const run = state.run;
+  const pending = status === "waiting" ? (run.pending_human ?? pendingFromEvents(state.events)) : null;
   return (
     <div className="run-layout">
-      <RunHeader run={run} now={now} connection={connection} simulated={isSimulated(state.events)}
+      <RunHeader run={run} status={status} interval={runInterval(run, state.events)} now={now} connection={connection} simulated={isSimulated(state.events)}
         cancelling={cancelling && active} onCancel={cancel} />
       {actionError && <p className="error" role="alert">{actionError}</p>}
-      {run.status === "waiting" && run.pending_human && (
-        <AnswerBox pending={run.pending_human} onAnswer={answer} />
-      )}
+      {pending && <AnswerBox key={pending.activity_key} pending={pending} onAnswer={answer} />}
       <section className="timeline-box" aria-label="Timeline of agents">
         <h2>Timeline</h2>
         <TimelineView timeline={timeline} selected={selected?.id ?? null} onSelect={setSelected} />

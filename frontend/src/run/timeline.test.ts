@@ -22,9 +22,16 @@ function supervisorRun() {
 }
 
 describe("buildTimeline", () => {
-  it("makes one lane per agent in order of first appearance, run-level events in their own", () => {
+  it("makes one lane per agent in order of first appearance", () => {
     const timeline = buildTimeline(supervisorRun(), 0);
-    expect(timeline.lanes.map((l) => l.agent)).toEqual([RUN_LANE, "boss", "writer"]);
+    expect(timeline.lanes.map((l) => l.agent)).toEqual(["boss", "writer"]);
+  });
+
+  it("gives run-level markers (a failed run) a lane of their own", () => {
+    const events = [...supervisorRun(), ev("run.failed", null, 111, { reason: "deadline" })];
+    const lanes = buildTimeline(events, 0).lanes;
+    expect(lanes.map((l) => l.agent)).toEqual([RUN_LANE, "boss", "writer"]);
+    expect(lanes[0].markers[0].label).toBe("run.failed: deadline");
   });
 
   it("turns agent spans into bars that end with agent.finished and carry its status", () => {

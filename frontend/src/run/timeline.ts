@@ -178,7 +178,9 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
   const running = [...agentSpans.values()].some((b) => b.end === null);
   if (events.length === 0) return { start: now, end: now, lanes: [] };
   const end = running ? Math.max(last, now) : last;
-  return { start: first, end: Math.max(end, first + 1), lanes: [...lanes.values()] };
+  // Events that draw nothing (run.started, usage...) do not make a lane of their own.
+  const drawn = [...lanes.values()].filter((l) => l.bars.length || l.turns.length || l.markers.length);
+  return { start: first, end: Math.max(end, first + 1), lanes: drawn };
 }
 
 /** Position of a moment on the axis, in percent. */
