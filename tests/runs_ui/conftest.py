@@ -16,16 +16,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 
-@pytest.fixture(autouse=True)
-def run_ui_settings(settings: Any) -> None:
-    settings.ROOT_URLCONF = "tests.runs_ui.urls"
-    # The manifest storage needs `collectstatic`; tests serve the files as they are.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def alice(db: None) -> Any:
     return make_user("alice")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from runs import stats
 from runs.models import Run
-from tests.factories import append_event, make_run, make_team
+from tests.factories import append_event, make_run, make_team, minimal_spec
 
 NOW = timezone.now()
 
@@ -71,7 +71,10 @@ def test_it_counts_runs_per_day_within_the_window(alice) -> None:
 
 
 def test_it_sums_tokens_and_cost_per_team(alice) -> None:
-    research, writing = make_team(alice, "Research"), make_team(alice, "Writing")
+    research, writing = (
+        make_team(alice, minimal_spec(name="Research")),
+        make_team(alice, minimal_spec(name="Writing")),
+    )
     finished_run(alice, research, "succeeded", 1, input_tokens=100, cost_usd=Decimal("0.5"))
     finished_run(alice, research, "succeeded", 1, input_tokens=50, cost_usd=Decimal("0.25"))
     finished_run(alice, writing, "succeeded", 1, output_tokens=7, cost_usd=Decimal("0.1"))
@@ -82,7 +85,7 @@ def test_it_sums_tokens_and_cost_per_team(alice) -> None:
 
 
 def test_it_sums_tokens_and_cost_per_agent_from_usage_events(alice) -> None:
-    team = make_team(alice, "Research")
+    team = make_team(alice, minimal_spec(name="Research"))
     one, two = finished_run(alice, team, "succeeded", 1), finished_run(alice, team, "failed", 1)
     usage(one, "planner", 10, 20, 0.001)
     usage(one, "planner", 5, 5, 0.002)
@@ -102,7 +105,7 @@ def test_it_sums_tokens_and_cost_per_agent_from_usage_events(alice) -> None:
 
 
 def test_it_ranks_the_slowest_agents_by_their_agent_spans(alice) -> None:
-    team = make_team(alice, "Research")
+    team = make_team(alice, minimal_spec(name="Research"))
     run = finished_run(alice, team, "succeeded", 100)
     agent_span(run, "fast", "s1", 2)
     agent_span(run, "slow", "s2", 30)
@@ -120,7 +123,7 @@ def test_it_shows_nothing_but_dashes_without_runs(alice) -> None:
 
 
 def test_the_page_shows_the_figures(alice_client: Client, alice) -> None:
-    team = make_team(alice, "Research")
+    team = make_team(alice, minimal_spec(name="Research"))
     run = finished_run(alice, team, "succeeded", 12)
     finished_run(alice, team, "failed", 12)
     usage(run, "planner", 10, 20, 0.001)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from runs.models import Run
-from tests.factories import append_event, make_run, make_team
+from tests.factories import append_event, make_run, make_team, minimal_spec
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 def supervisor_run(owner) -> Run:
     """A finished supervisor run: a planner delegating to a researcher who calls a tool."""
     start = timezone.now() - timedelta(minutes=5)
-    team = make_team(owner, "Market research")
+    team = make_team(owner, minimal_spec(name="Market research"))
     run = make_run(
         owner, team, team_name=team.name, status=Run.Status.SUCCEEDED,
         started_at=start, finished_at=start + timedelta(seconds=9),

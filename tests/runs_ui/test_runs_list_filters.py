@@ -6,7 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from runs.models import Run
-from tests.factories import make_run, make_team
+from tests.factories import make_run, make_team, minimal_spec
 
 
 def listed(client: Client, query: str) -> str:
@@ -16,7 +16,10 @@ def listed(client: Client, query: str) -> str:
 
 
 def test_it_filters_by_team_and_status(alice_client: Client, alice) -> None:
-    research, writing = make_team(alice, "Research"), make_team(alice, "Writing")
+    research, writing = (
+        make_team(alice, minimal_spec(name="Research")),
+        make_team(alice, minimal_spec(name="Writing")),
+    )
     a = make_run(alice, research, status=Run.Status.SUCCEEDED)
     b = make_run(alice, research, status=Run.Status.FAILED)
     c = make_run(alice, writing, status=Run.Status.SUCCEEDED)
@@ -42,7 +45,7 @@ def test_it_says_which_filters_it_could_not_read_and_lists_everything(
     alice_client: Client, alice, bob
 ) -> None:
     run = make_run(alice)
-    foreign_team = make_team(bob, "Bob's")
+    foreign_team = make_team(bob, minimal_spec(name="Bob's"))
     html = listed(alice_client, f"status=exploded&since=yesterday&team={foreign_team.id}")
     assert "not understood" in html
     assert str(run.id) in html
