@@ -1,8 +1,10 @@
 """In a real Chromium: the run page draws events that arrive live, without a reload, shows
 what a model wrote as text, and offers the answer box when a run waits for a person."""
 
+import json
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from runs.models import Run
 from tests.factories import append_event, make_run
@@ -124,3 +126,37 @@ def test_it_shows_another_users_run_as_not_found(page: Page) -> None:
     run = make_run(make_user("mallory"), status=Run.Status.RUNNING)
     response = page.goto(f"/runs/{run.id}/")
     assert response is not None and response.status == 404
+
+
+def test_it_reconnects_and_picks_up_what_it_missed(page: Page, asgi_server: LiveServer) -> None:
+    connections: list[WebSocketRoute] = []
+    subscriptions: list[dict] = []
+
+    def through_to_the_server(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            subscriptions.append(json.loads(message))
+            server.send(message)
+
+        ws.on_message(from_page)
+        connections.append(ws)
+
+    page.route_web_socket("**/ws/runs/**", through_to_the_server)
+    run = make_run(page.user, status=Run.Status.RUNNING)
+    append_event(run, "agent.started", "scout", span_id="s", payload={"task": "look"})
+    page.goto(f"/runs/{run.id}/")
+    expect(page.get_by_text("scout started: look")).to_be_visible()
+
+    # The connection drops; an event is stored while the page is away.
+    connections[0].close(code=1011, reason="server restarted")
+    append_event(run, "error", "scout", payload={"message": "while you were away"})
+
+    # The page reconnects by itself and resubscribes after the last event it had.
+    expect(page.get_by_text("Error: while you were away")).to_be_visible()
+    assert subscriptions == [
+        {"type": "subscribe", "after_seq": 0},
+        {"type": "subscribe", "after_seq": 1},
+    ]
+    expect(page.get_by_text("scout started: look")).to_have_count(1)
+    expect(page.locator(".connection")).to_have_text("Live")
