@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef } from "react";
 import type { FeedItem } from "./feed";
 import type { LiveMessage } from "./state";
 import { ToolCall } from "./ToolCall";
@@ -7,9 +8,28 @@ interface Props {
   live: LiveMessage[];
 }
 
+// Within this many pixels of the bottom, the reader is following along: new items keep the
+// feed scrolled to the end. Further up, they are reading back and are left where they are.
+const FOLLOW_PX = 40;
+
+function useFollowEnd(changes: unknown[]) {
+  const ref = useRef<HTMLElement>(null);
+  const following = useRef(true);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, changes);
+  const onScroll = () => {
+    const el = ref.current;
+    if (el) following.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_PX;
+  };
+  return { ref, onScroll };
+}
+
 export function MessageFeed({ items, live }: Props) {
+  const { ref, onScroll } = useFollowEnd([items, live]);
   return (
-    <section className="feed" aria-label="Messages" data-testid="feed">
+    <section className="feed" aria-label="Messages" data-testid="feed" ref={ref} onScroll={onScroll}>
       {items.map((item) => {
         if (item.kind === "tool") return <ToolCall key={item.seq} item={item} />;
         if (item.kind === "note") {

@@ -69,7 +69,8 @@ export function RunPage({ initial }: { initial: RunSummary }) {
     setCancelling(true);
     setActionError(null);
     try {
-      await api("POST", `/runs/${initial.id}/cancel`);
+      const updated = await api<RunSummary>("POST", `/runs/${initial.id}/cancel`);
+      dispatch({ type: "run", run: updated });
     } catch (err) {
       setActionError(apiErrorText(err));
       setCancelling(false);
@@ -79,8 +80,8 @@ export function RunPage({ initial }: { initial: RunSummary }) {
   const answer = useCallback(
     async (value: unknown) => {
       try {
-        await api("POST", `/runs/${initial.id}/answer`, { answer: value });
-        dispatch({ type: "run", run: { pending_human: null, status: "queued" } });
+        const updated = await api<RunSummary>("POST", `/runs/${initial.id}/answer`, { answer: value });
+        dispatch({ type: "run", run: { ...updated, pending_human: null } });
       } catch (err) {
         throw new Error(apiErrorText(err));
       }
