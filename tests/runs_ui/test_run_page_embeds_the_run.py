@@ -5,6 +5,7 @@ import re
 
 from django.test import Client
 
+from runs.engine.interfaces import answer_key
 from runs.models import Run
 from tests.factories import append_event, make_run
 
@@ -41,7 +42,12 @@ def test_it_gives_a_waiting_run_its_unanswered_question(alice_client: Client, al
     schema = {"type": "object", "properties": {"approve": {"type": "boolean"}}}
     # An answered question, then the open one.
     append_event(run, "human.requested", payload={"activity_key": "h1", "prompt": "First?"})
-    append_event(run, "human.answered", payload={"activity_key": "h1", "answer": "yes"})
+    append_event(
+        run,
+        "human.answered",
+        key=answer_key("h1"),
+        payload={"activity_key": "h1", "answer": "yes"},
+    )
     append_event(
         run,
         "human.requested",
