@@ -46,7 +46,6 @@ def supervisor_spec(**overrides: Any) -> dict[str, Any]:
 def make_team(owner: User, spec: dict[str, Any] | None = None, *, draft: bool = False) -> Any:
     """A saved team (version 1) owned by ``owner``; ``draft`` saves a spec with errors too."""
     from teams.services import create_team
-    from teams.spec import parse
 
     team, _ = create_team(owner, parse(spec or minimal_spec()), draft=draft)
     return team
