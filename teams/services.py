@@ -10,7 +10,7 @@ from typing import Any
 
 from runs.engine.tools import builtin_registry
 
-from .models import ModelConfig, Team, TeamVersion
+from .models import CustomTool, ModelConfig, Team, TeamVersion
 from .spec import Agent, Pattern, TeamSpec, parse
 from .validation import (
     Problem,
@@ -27,8 +27,9 @@ _MAX_ID = 2**63 - 1
 
 
 def known_tool_names(user: Any) -> frozenset[str]:
-    """The tools ``user``'s agents may use: the built-in ones (custom tools join here)."""
-    return frozenset(builtin_registry().names())
+    """The tools ``user``'s agents may use: the built-in ones and their custom HTTP tools."""
+    custom = CustomTool.objects.for_user(user).values_list("name", flat=True)
+    return frozenset(builtin_registry().names()) | frozenset(custom)
 
 
 def known_model_names(user: Any) -> frozenset[str]:

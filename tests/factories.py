@@ -77,6 +77,24 @@ def make_spec(
     return parse({"pattern": pattern, "nodes": nodes, "edges": list(edges), **kwargs})
 
 
+def make_custom_tool(owner: User, **kwargs: Any) -> Any:
+    """A user's HTTP tool: an order lookup unless told otherwise."""
+    from teams.models import CustomTool
+
+    kwargs.setdefault("name", "order_lookup")
+    kwargs.setdefault("description", "Look up an order by id.")
+    kwargs.setdefault("url", "https://shop.example.com/api/orders/{order_id}")
+    kwargs.setdefault(
+        "parameters",
+        {
+            "type": "object",
+            "properties": {"order_id": {"type": "string"}},
+            "required": ["order_id"],
+        },
+    )
+    return CustomTool.objects.create(owner=owner, **kwargs)
+
+
 # --- runs (run UI) --------------------------------------------------------------------------
 
 from django.utils import timezone  # noqa: E402
