@@ -9,6 +9,7 @@ the embedded default and on PostgreSQL + Redis.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Coroutine
@@ -44,8 +45,9 @@ def event_document(event: RunEvent) -> dict[str, Any]:
 
 class ContractRunConsumer(AsyncJsonWebsocketConsumer):
     """Stands in for the runs colleague's consumer until it is on this branch: it speaks the
-    contract (subscribe with after_seq; stored events, then what is published to the run's
-    group as `{"type": "run.message", "message": <contract message>}`)."""
+    contract (subscribe with after_seq; stored events, then live ones) and takes the group
+    messages that consumer takes (`run.events`, `run.delta`, `run.summary`), so the tests
+    run unchanged against the real one once it is here."""
 
     async def connect(self) -> None:
         user = self.scope["user"]
@@ -73,8 +75,16 @@ class ContractRunConsumer(AsyncJsonWebsocketConsumer):
             )()
             await self.send_json({"type": "events", "events": events})
 
-    async def run_message(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["message"])
+    async def run_events(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=message["text"])
+
+    async def run_delta(self, message: dict[str, Any]) -> None:
+        await self.send_json(
+            {k: message[k] for k in ("agent", "span_id", "text")} | {"type": "delta"}
+        )
+
+    async def run_summary(self, message: dict[str, Any]) -> None:
+        await self.send_json({"type": "run", "run": message["run"]})
 
 
 def application() -> Any:
@@ -134,7 +144,22 @@ class LiveServer:
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=10)
 
     def publish(self, run: Run, message: dict[str, Any]) -> None:
-        """Send a contract message to everyone watching ``run``."""
+        """Send a contract message to everyone watching ``run``, as the runs sink does."""
         layer = get_channel_layer()
         assert layer is not None
-        self.call(layer.group_send(run.group_name, {"type": "run.message", "message": message}))
+        self.call(layer.group_send(run.group_name, group_message(message)))
+
+
+def group_message(message: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer form of a contract message (the runs sink's `run.*` messages)."""
+    if message["type"] == "events":
+        events = message["events"]
+        return {
+            "type": "run.events",
+            "first_seq": events[0]["seq"],
+            "last_seq": events[-1]["seq"],
+            "text": json.dumps(message),
+        }
+    if message["type"] == "delta":
+        return {**message, "type": "run.delta"}
+    return {"type": "run.summary", "run": message["run"]}
