@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("runs.urls")),
     path("", include("teams.urls")),
+    path("", include("teams.urls_builder")),
 ]

@@ -1,7 +1,7 @@
 // The graph <-> TeamSpec mapping. The canvas holds React Flow nodes and edges whose `data.spec`
 // is the whole spec object, so everything the canvas does not show (limits, schemas, nested
 // specs, fields a newer server adds) survives a round trip untouched.
-import type { Edge, Node } from "@xyflow/react";
+import { type Edge, MarkerType, type Node } from "@xyflow/react";
 import type {
   EdgeKind,
   NodeKind,
@@ -43,6 +43,7 @@ export function toFlowEdge(spec: SpecEdge): BuilderEdge {
     source: spec.source,
     target: spec.target,
     type: spec.kind,
+    markerEnd: { type: MarkerType.ArrowClosed },
     data: { spec },
   };
 }

@@ -200,3 +200,30 @@ export interface Problem {
   edge: string | null;
   path: string | null;
 }
+
+/** Fill in what a hand-written document may leave out, with the server's defaults, so the
+ * canvas can draw it. Nothing present is changed. */
+export function withDefaults(spec: Partial<TeamSpec> & Pick<TeamSpec, "pattern">): TeamSpec {
+  const base = emptySpec(spec.pattern);
+  const nodes = (spec.nodes ?? []).map((node): SpecNode => {
+    if (node.kind === "agent") {
+      const defaults = newAgent(node.id, node.name);
+      return { ...defaults, ...node, limits: { ...defaults.limits, ...node.limits } };
+    }
+    if (node.kind === "human") return { ...newHuman(node.id, node.name), ...node };
+    return { ...newTeamNode(node.id, node.name), ...node };
+  });
+  const edges = (spec.edges ?? []).map((edge) => ({
+    ...newEdge(edge.id, edge.source, edge.target, edge.kind ?? EDGE_KIND_FOR_PATTERN[spec.pattern]),
+    ...edge,
+    gate: edge.gate ? { ...newGate(), ...edge.gate } : null,
+  }));
+  return {
+    ...base,
+    ...spec,
+    nodes,
+    edges,
+    limits: { ...base.limits, ...spec.limits },
+    layout: { positions: spec.layout?.positions ?? {}, viewport: spec.layout?.viewport ?? null },
+  };
+}
