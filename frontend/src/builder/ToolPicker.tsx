@@ -1,5 +1,7 @@
 // Tools from GET /api/tools, each with its description and argument schema. Tools the spec
-// names that the server does not offer stay listed, so they can be removed.
+// names that the server does not offer stay listed, so they can be removed; tools of the
+// team's MCP servers (named <server>.<tool>) are not in the registry and are added by name.
+import { useId, useState } from "react";
 import type { ToolInfo } from "./builderApi";
 
 interface Props {
@@ -9,7 +11,14 @@ interface Props {
 }
 
 export function ToolPicker({ tools, selected, onChange }: Props) {
+  const id = useId();
+  const [other, setOther] = useState("");
   const known = new Set(tools.map((t) => t.name));
+  const addOther = () => {
+    const name = other.trim();
+    if (name && !selected.includes(name)) onChange([...selected, name]);
+    setOther("");
+  };
   const unknown = selected.filter((name) => !known.has(name));
   const toggle = (name: string, on: boolean) =>
     onChange(on ? [...selected, name] : selected.filter((t) => t !== name));
@@ -38,6 +47,26 @@ export function ToolPicker({ tools, selected, onChange }: Props) {
           </div>
         ),
       )}
+      <div className="field">
+        <label htmlFor={id}>Other tool by name (e.g. an MCP server's docs.search)</label>
+        <div className="button-row">
+          <input
+            id={id}
+            value={other}
+            data-testid="field-other-tool"
+            onChange={(e) => setOther(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter") {
+                e.preventDefault();
+                addOther();
+              }
+            }}
+          />
+          <button type="button" onClick={addOther} disabled={!other.trim()}>
+            Add tool
+          </button>
+        </div>
+      </div>
     </fieldset>
   );
 }
