@@ -10,6 +10,19 @@ MOD = "Control"
 def open_builder(page: Page, team_id: int) -> None:
     page.goto(f"/teams/{team_id}/builder/")
     expect(page.locator(".react-flow__pane")).to_be_visible()
+    wait_until_still(page)
+
+
+def wait_until_still(page: Page) -> None:
+    """Until the canvas stops moving (fitting the view animates it for a moment)."""
+    page.wait_for_function(
+        """() => new Promise((done) => {
+            const at = () => document.querySelector('.react-flow__viewport')?.style.transform;
+            const first = at();
+            setTimeout(() => done(first !== undefined && first === at()), 150);
+        })""",
+        polling=50,
+    )
 
 
 def node(page: Page, node_id: str) -> Any:

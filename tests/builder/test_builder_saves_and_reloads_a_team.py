@@ -35,7 +35,7 @@ def test_it_keeps_the_graph_and_fields_through_save_and_reload(
 
     # Drag a supervisor and three workers onto the canvas, naming each as it lands.
     names = ["Supervisor", "Worker A", "Worker B", "Worker C"]
-    spots = [(560, 80), (300, 330), (560, 330), (820, 330)]
+    spots = [(360, 80), (120, 330), (360, 330), (600, 330)]
     for i, (name, (x, y)) in enumerate(zip(names, spots, strict=True), start=1):
         drop_from_palette(page, "agent", x, y)
         expect(node(page, f"agent-{i}")).to_be_visible()

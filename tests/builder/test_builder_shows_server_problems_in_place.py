@@ -34,7 +34,7 @@ def test_it_marks_the_edge_closing_a_pipeline_cycle_until_it_is_removed(
     badge = page.get_by_test_id("edge-problems-polish-draft")
     expect(badge).to_be_visible()
     expect(badge).to_have_attribute("aria-label", "1 problem: " + badge.get_attribute("title"))
-    problem = page.get_by_test_id("problem").filter(has_text="cycle")
+    problem = page.locator('[data-testid=problem][data-code="pipeline_cycle"]')
     expect(problem).to_have_count(1)
 
     # Invalid teams can still be saved, as drafts.

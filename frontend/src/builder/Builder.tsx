@@ -70,6 +70,9 @@ const edgeTypes = { delegates: KindEdge, next: KindEdge, handoff: KindEdge };
 const KIND_NAME = { agent: "Agent", human: "Human", team: "Team" } as const;
 const OFFLINE: ModelInfo = { name: "offline", provider: "offline", model: "simulator", simulated: true };
 
+const MINIMAP_COLOR = { agent: "#2563eb", human: "#059669", team: "#9333ea" } as const;
+const minimapColor = (node: Graph["nodes"][number]) => MINIMAP_COLOR[node.data.spec.kind];
+
 // What "unsaved" compares: the team and where its nodes are, not where the view is.
 const contentKey = (spec: TeamSpec) => JSON.stringify({ ...spec, layout: spec.layout.positions });
 const select = <T extends { id: string; selected?: boolean }>(items: T[], ids: Set<string>) =>
@@ -335,15 +338,17 @@ export function Builder({ team }: { team: TeamDetail }) {
               onNodeDragStart={() => record()}
               onSelectionDragStart={() => record()}
               onMoveEnd={(_event, viewport) => setLive((g) => ({ ...g, viewport }))}
-              defaultViewport={team.spec.layout?.viewport ?? undefined}
-              fitView={!team.spec.layout?.viewport}
+              defaultViewport={team.spec.layout?.viewport ?? { x: 0, y: 0, zoom: 1 }}
+              // Fitting an empty canvas would zoom onto the first node dropped.
+              fitView={!team.spec.layout?.viewport && team.spec.nodes.length > 0}
+              fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
               deleteKeyCode={null}
               minZoom={0.1}
               aria-label="Team canvas"
             >
               <Background />
               <Controls />
-              <MiniMap pannable zoomable ariaLabel="Overview of the team" />
+              <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Overview of the team" />
             </ReactFlow>
           </div>
           {drawer ? (

@@ -9,7 +9,7 @@ interface Props {
 }
 
 export function ProblemsList({ problems, checking, valid, onPick }: Props) {
-  const status = checking ? "Checking…" : valid ? "No errors" : problems.length ? `${problems.length} problems` : "";
+  const status = checking ? "Checking…" : valid ? "No errors" : problems.length ? `${problems.length} problem${problems.length === 1 ? "" : "s"}` : "";
   return (
     <section className="problems" aria-label="Problems" aria-live="polite">
       <h2>
@@ -23,6 +23,7 @@ export function ProblemsList({ problems, checking, valid, onPick }: Props) {
               className={`problem problem-${problem.severity}`}
               onClick={() => onPick(problem)}
               data-testid="problem"
+              data-code={problem.code}
             >
               <span className="problem-severity">{problem.severity}</span> {problem.message}
             </button>
