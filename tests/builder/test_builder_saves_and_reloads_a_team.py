@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import make_team
 
-from .canvas import connect, drop_from_palette, node, open_builder, save
+from .canvas import connect, drop_from_palette, node, open_builder, save, wait_until_still
 from .conftest import save_doc_screenshot
 
 pytestmark = pytest.mark.browser
@@ -23,6 +23,10 @@ def give_tool(page: Page, tool: str) -> None:
     else:
         page.get_by_test_id("field-other-tool").fill(tool)
         page.get_by_role("button", name="Add tool").click()
+
+
+def viewport_transform(page: Page) -> str:
+    return page.locator(".react-flow__viewport").evaluate("e => e.style.transform")
 
 
 def test_it_keeps_the_graph_and_fields_through_save_and_reload(
@@ -53,11 +57,17 @@ def test_it_keeps_the_graph_and_fields_through_save_and_reload(
     schema.fill(json.dumps(OUTPUT_SCHEMA))
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(node(page, "agent-3")).to_contain_text("calculator")
+    # Zoom out: the view is saved with the team, too.
+    page.get_by_role("button", name="zoom out").click()
+    wait_until_still(page)
+    view = viewport_transform(page)
     save(page)
     save_doc_screenshot(page, "builder-supervisor")
 
     # Reload: the same graph and fields come back.
     page.reload()
+    wait_until_still(page)
+    assert viewport_transform(page) == view
     for i, name in enumerate(names, start=1):
         expect(node(page, f"agent-{i}")).to_contain_text(name)
     expect(node(page, "agent-1")).to_contain_text("entry")
@@ -78,6 +88,7 @@ def test_it_keeps_the_graph_and_fields_through_save_and_reload(
     worker_b = spec["nodes"][2]
     assert worker_b["tools"] == ["calculator"]
     assert worker_b["output_schema"] == OUTPUT_SCHEMA
+    assert spec["layout"]["viewport"]["zoom"] < 1
     assert set(spec["layout"]["positions"]) == {"agent-1", "agent-2", "agent-3", "agent-4"}
     # Workers were dropped below the supervisor, and stay there.
     positions = spec["layout"]["positions"]

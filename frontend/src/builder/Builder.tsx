@@ -121,6 +121,11 @@ export function Builder({ team }: { team: TeamDetail }) {
     return () => window.removeEventListener("beforeunload", warn);
   }, []);
 
+  const selectOnly = useCallback(
+    (id: string) => setLive((g) => ({ ...g, nodes: select(g.nodes, new Set([id])), edges: select(g.edges, new Set([id])) })),
+    [setLive],
+  );
+
   const decorations = useMemo<Decorations>(() => {
     const marks = new Map<string, DiffMark>();
     for (const id of [...(diff?.nodes.added ?? []), ...(diff?.edges.added ?? [])]) marks.set(id, "added");
@@ -131,8 +136,9 @@ export function Builder({ team }: { team: TeamDetail }) {
       nodeProblems: groupProblems(validation.problems, "node"),
       edgeProblems: groupProblems(validation.problems, "edge"),
       diff: marks,
+      select: selectOnly,
     };
-  }, [graph.settings.pattern, graph.settings.entry, validation.problems, diff]);
+  }, [graph.settings.pattern, graph.settings.entry, validation.problems, diff, selectOnly]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange[]) =>
@@ -243,8 +249,7 @@ export function Builder({ team }: { team: TeamDetail }) {
   const pick = (problem: Problem) => {
     const id = problem.node ?? problem.edge;
     if (!id) return;
-    const ids = new Set([id]);
-    setLive((g) => ({ ...g, nodes: select(g.nodes, ids), edges: select(g.edges, ids) }));
+    selectOnly(id);
     const nodeIds = problem.node
       ? [problem.node]
       : (() => {

@@ -6,7 +6,7 @@ import { ProblemBadge } from "./ProblemBadge";
 
 export function KindEdge(props: EdgeProps<BuilderEdge>) {
   const { id, data, selected, markerEnd } = props;
-  const { edgeProblems, diff } = useDecorations();
+  const { edgeProblems, diff, select } = useDecorations();
   const spec = data!.spec;
   const [path, labelX, labelY] =
     spec.kind === "delegates" ? getSmoothStepPath(props) : getBezierPath(props);
@@ -23,9 +23,10 @@ export function KindEdge(props: EdgeProps<BuilderEdge>) {
       <BaseEdge id={id} path={path} markerEnd={markerEnd} className={classes} />
       <EdgeLabelRenderer>
         <div
-          className={`edge-label edge-label-${spec.kind}${selected ? " is-selected" : ""}`}
+          className={`edge-label nodrag nopan edge-label-${spec.kind}${selected ? " is-selected" : ""}`}
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
           data-testid={`edge-label-${id}`}
+          onClick={() => select(id)}
         >
           {spec.kind}
           {spec.gate && <span className="badge badge-gate">gate: {spec.gate.kind}</span>}

@@ -11,6 +11,8 @@ export interface Decorations {
   nodeProblems: Map<string, Problem[]>;
   edgeProblems: Map<string, Problem[]>;
   diff: Map<string, DiffMark>;
+  /** Select one node or edge (e.g. from an edge's label). */
+  select: (id: string) => void;
 }
 
 export const DecorationsContext = createContext<Decorations>({
@@ -19,6 +21,7 @@ export const DecorationsContext = createContext<Decorations>({
   nodeProblems: new Map(),
   edgeProblems: new Map(),
   diff: new Map(),
+  select: () => undefined,
 });
 
 export const useDecorations = () => useContext(DecorationsContext);
