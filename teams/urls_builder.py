@@ -3,5 +3,5 @@ from django.urls import path
 from . import views_builder
 
 urlpatterns = [
-    path("teams/<int:pk>/builder/", views_builder.team_builder, name="team-builder"),
+    path("teams/<int:team_id>/builder/", views_builder.team_builder, name="team-builder"),
 ]

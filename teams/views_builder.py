@@ -14,6 +14,6 @@ from .models import Team
 
 @login_required
 @ensure_csrf_cookie  # the canvas sends it back as X-CSRFToken on every save
-def team_builder(request: HttpRequest, pk: int) -> HttpResponse:
-    team = get_object_or_404(Team.objects.for_user(request.user), pk=pk)
+def team_builder(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = get_object_or_404(Team.objects.for_user(request.user), pk=team_id)
     return render(request, "teams/builder.html", {"team": team})

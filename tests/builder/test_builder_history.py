@@ -32,7 +32,7 @@ def test_it_shows_what_changed_between_versions_and_restores_one(
     node(page, "worker").click()
     page.get_by_test_id("field-name").fill("Analyst")
     drop_from_palette(page, "agent", 600, 350)
-    expect(node(page, "agent-1")).to_be_visible()
+    expect(node(page, "agent-3")).to_be_visible()
     save(page)
 
     # Compare v1 with v2: listed in the drawer, highlighted on the canvas.
@@ -42,15 +42,15 @@ def test_it_shows_what_changed_between_versions_and_restores_one(
     history.get_by_role("button", name="Compare", exact=True).click()
     diff = page.get_by_test_id("diff")
     expect(diff).to_contain_text("Nodes added")
-    expect(diff).to_contain_text("agent-1")
+    expect(diff).to_contain_text("agent-3")
     expect(diff).to_contain_text("Nodes edited")
-    expect(node(page, "agent-1")).to_have_class(css_class("diff-added"))
+    expect(node(page, "agent-3")).to_have_class(css_class("diff-added"))
     expect(node(page, "worker")).to_have_class(css_class("diff-edited"))
     expect(node(page, "lead")).not_to_have_class(css_class("diff-"))
 
     # Restore v1, save: version 3 is version 1 again.
     history.get_by_role("button", name="Restore version 1").click()
-    expect(node(page, "agent-1")).to_have_count(0)
+    expect(node(page, "agent-3")).to_have_count(0)
     expect(node(page, "worker")).to_contain_text("Worker")
     save(page)
     detail = alice_api.get(f"/api/teams/{team.pk}").json()
