@@ -54,15 +54,22 @@ def alice_api(alice: User) -> Client:
 
 
 @pytest.fixture
+def site(live_server: Any) -> Any:
+    """The server the browser talks to: WSGI is enough for the builder itself; a test that
+    needs websockets overrides this with an ASGI server."""
+    return live_server
+
+
+@pytest.fixture
 def page(
-    request: pytest.FixtureRequest, browser: Browser, live_server: Any, alice_api: Client
+    request: pytest.FixtureRequest, browser: Browser, site: Any, alice_api: Client
 ) -> Iterator[Page]:
     context = browser.new_context(
-        viewport={"width": 1280, "height": 720}, base_url=live_server.url, accept_downloads=True
+        viewport={"width": 1280, "height": 720}, base_url=site.url, accept_downloads=True
     )
     # The session of alice_api, so the browser is alice without going through the login form.
     session = alice_api.cookies["sessionid"].value
-    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    context.add_cookies([{"name": "sessionid", "value": session, "url": site.url}])
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
