@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import make_team, supervisor_spec
 
 from .canvas import drop_from_palette, node, open_builder, save
+from .conftest import save_doc_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +48,7 @@ def test_it_shows_what_changed_between_versions_and_restores_one(
     expect(node(page, "agent-3")).to_have_class(css_class("diff-added"))
     expect(node(page, "worker")).to_have_class(css_class("diff-edited"))
     expect(node(page, "lead")).not_to_have_class(css_class("diff-"))
+    save_doc_screenshot(page, "builder-history")
 
     # Restore v1, save: version 3 is version 1 again.
     history.get_by_role("button", name="Restore version 1").click()

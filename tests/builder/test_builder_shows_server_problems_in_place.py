@@ -6,6 +6,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import make_team
 
 from .canvas import connect, open_builder, press, save
+from .conftest import save_doc_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +37,7 @@ def test_it_marks_the_edge_closing_a_pipeline_cycle_until_it_is_removed(
     expect(badge).to_have_attribute("aria-label", "1 problem: " + badge.get_attribute("title"))
     problem = page.locator('[data-testid=problem][data-code="pipeline_cycle"]')
     expect(problem).to_have_count(1)
+    save_doc_screenshot(page, "builder-problems")
 
     # Invalid teams can still be saved, as drafts.
     save(page)

@@ -106,3 +106,21 @@ def test_it_refuses_a_file_that_is_not_a_team_and_keeps_the_canvas(
     page.get_by_role("button", name="Close import or export").click()
     expect(node(page, "worker")).to_be_visible()
     expect(node(page, "lead")).to_be_visible()
+
+
+def test_it_pastes_a_copy_of_the_selection_with_new_ids(page: Page, alice):
+    team = make_team(alice, supervisor_spec(layout=LAYOUT))
+    open_builder(page, team.pk)
+
+    # Select everything, copy, paste: a second lead and worker, connected like the first.
+    press(page, f"{MOD}+a")
+    press(page, f"{MOD}+c")
+    press(page, f"{MOD}+v")
+    expect(node(page, "lead-2")).to_contain_text("Lead")
+    expect(node(page, "worker-2")).to_contain_text("Worker")
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+    expect(page.get_by_test_id("edge-label-e1-2")).to_be_visible()
+    # One undo takes the whole paste back.
+    press(page, f"{MOD}+z")
+    expect(node(page, "lead-2")).to_have_count(0)
+    expect(page.locator(".react-flow__edge")).to_have_count(1)

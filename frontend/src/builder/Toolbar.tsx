@@ -81,7 +81,7 @@ export function Toolbar(props: Props) {
       <button type="button" onClick={props.onHistory} aria-label="Show saved versions">
         History
       </button>
-      <span className="status" role="status" data-testid="status">
+      <span className="status" role="status" data-testid="status" title={props.status}>
         {props.status}
       </span>
       <button
