@@ -88,7 +88,7 @@ export function Builder({ team }: { team: TeamDetail }) {
   const [savedKey, setSavedKey] = useState(() => contentKey(graphToSpec(specToGraph(team.spec))));
   const [savedValid, setSavedValid] = useState(team.is_valid);
   const dirty = contentKey(spec) !== savedKey;
-  const validation = useValidation(spec, true);
+  const validation = useValidation(spec);
   const [models, setModels] = useState<ModelInfo[]>([OFFLINE]);
   const [tools, setTools] = useState<ToolInfo[]>([]);
   const [savedTeams, setSavedTeams] = useState<TeamSummary[]>([]);

@@ -11,7 +11,7 @@ export interface ValidationState {
   checking: boolean;
 }
 
-export function useValidation(spec: TeamSpec, enabled: boolean): ValidationState {
+export function useValidation(spec: TeamSpec): ValidationState {
   const [state, setState] = useState<ValidationState>({ valid: null, problems: [], checking: false });
   const latest = useRef(0);
   // Only what the server validates: moving nodes or panning does not change the answer.
@@ -19,7 +19,6 @@ export function useValidation(spec: TeamSpec, enabled: boolean): ValidationState
   const key = JSON.stringify(content);
 
   useEffect(() => {
-    if (!enabled) return;
     const ticket = ++latest.current;
     setState((s) => ({ ...s, checking: true }));
     const timer = window.setTimeout(async () => {
@@ -34,7 +33,7 @@ export function useValidation(spec: TeamSpec, enabled: boolean): ValidationState
     return () => window.clearTimeout(timer);
     // `key` stands for `spec` here: same content, same answer.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, enabled]);
+  }, [key]);
 
   return state;
 }
