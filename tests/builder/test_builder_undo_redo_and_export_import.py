@@ -47,6 +47,14 @@ def test_it_undoes_and_redoes_a_move_and_a_delete(page: Page, alice):
     press(page, f"{MOD}+Shift+z")
     wait_for_x(page, "worker", moved["x"])
 
+    # Arrow keys move the selected node; a run of presses is one undo step.
+    node(page, "worker").click()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    wait_for_x(page, "worker", moved["x"] + 15)
+    press(page, f"{MOD}+z")
+    wait_for_x(page, "worker", moved["x"])
+
     # Delete the worker (its edge goes with it), undo brings both back, Ctrl+Y deletes again.
     node(page, "worker").click()
     press(page, "Delete")

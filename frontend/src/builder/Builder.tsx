@@ -140,12 +140,24 @@ export function Builder({ team }: { team: TeamDetail }) {
     };
   }, [graph.settings.pattern, graph.settings.entry, validation.problems, diff, selectOnly]);
 
+  // A drag is recorded once when it starts; moves outside a drag come from the arrow keys,
+  // and a run of them is one undo step.
+  const dragging = useRef(false);
   const onNodesChange = useCallback(
-    (changes: NodeChange[]) =>
+    (changes: NodeChange[]) => {
+      if (!dragging.current && changes.some((c) => c.type === "position" && c.position)) record("keyboard-move");
       // Deleting goes through removeElements so it is one undo step with its edges.
-      setLive((g) => ({ ...g, nodes: applyNodeChanges(changes.filter((c) => c.type !== "remove"), g.nodes) as Graph["nodes"] })),
-    [setLive],
+      setLive((g) => ({ ...g, nodes: applyNodeChanges(changes.filter((c) => c.type !== "remove"), g.nodes) as Graph["nodes"] }));
+    },
+    [setLive, record],
   );
+  const startDrag = useCallback(() => {
+    dragging.current = true;
+    record();
+  }, [record]);
+  const stopDrag = useCallback(() => {
+    dragging.current = false;
+  }, []);
   const onEdgesChange = useCallback(
     (changes: EdgeChange[]) =>
       setLive((g) => ({ ...g, edges: applyEdgeChanges(changes.filter((c) => c.type !== "remove"), g.edges) as Graph["edges"] })),
@@ -248,8 +260,9 @@ export function Builder({ team }: { team: TeamDetail }) {
 
   const pick = (problem: Problem) => {
     const id = problem.node ?? problem.edge;
+    // A problem of the whole team (no entry, say): show the team's settings.
+    selectOnly(id ?? "");
     if (!id) return;
-    selectOnly(id);
     const nodeIds = problem.node
       ? [problem.node]
       : (() => {
@@ -340,8 +353,10 @@ export function Builder({ team }: { team: TeamDetail }) {
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
               onConnect={onConnect}
-              onNodeDragStart={() => record()}
-              onSelectionDragStart={() => record()}
+              onNodeDragStart={startDrag}
+              onNodeDragStop={stopDrag}
+              onSelectionDragStart={startDrag}
+              onSelectionDragStop={stopDrag}
               onMoveEnd={(_event, viewport) => setLive((g) => ({ ...g, viewport }))}
               defaultViewport={team.spec.layout?.viewport ?? { x: 0, y: 0, zoom: 1 }}
               // Fitting an empty canvas would zoom onto the first node dropped.
