@@ -1,5 +1,7 @@
 import type { ModelInfo, ToolInfo } from "./builderApi";
-import { NumberField, SelectField, TextField } from "./fields";
+import { NumberField } from "./NumberField";
+import { SelectField } from "./SelectField";
+import { TextField } from "./TextField";
 import { JsonEditor } from "./JsonEditor";
 import type { AgentLimits, AgentNode, SpecNode } from "./spec";
 import { ToolPicker } from "./ToolPicker";

@@ -1,4 +1,6 @@
-import { NumberField, SelectField, TextField } from "./fields";
+import { NumberField } from "./NumberField";
+import { SelectField } from "./SelectField";
+import { TextField } from "./TextField";
 import { JsonEditor } from "./JsonEditor";
 import { type Gate, newGate, type SpecEdge, type SpecNode } from "./spec";
 

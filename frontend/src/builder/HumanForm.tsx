@@ -1,4 +1,5 @@
-import { NumberField, TextField } from "./fields";
+import { NumberField } from "./NumberField";
+import { TextField } from "./TextField";
 import { JsonEditor } from "./JsonEditor";
 import type { HumanNode } from "./spec";
 

@@ -1,5 +1,7 @@
 // The team's own settings, shown when nothing is selected.
-import { NumberField, SelectField, TextField } from "./fields";
+import { NumberField } from "./NumberField";
+import { SelectField } from "./SelectField";
+import { TextField } from "./TextField";
 import { JsonEditor } from "./JsonEditor";
 import type { SpecNode, TeamLimits, TeamSettings } from "./spec";
 

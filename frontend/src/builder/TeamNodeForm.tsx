@@ -1,5 +1,6 @@
 import type { TeamSummary } from "./builderApi";
-import { SelectField, TextField } from "./fields";
+import { SelectField } from "./SelectField";
+import { TextField } from "./TextField";
 import { JsonEditor } from "./JsonEditor";
 import type { TeamNode, TeamSpec } from "./spec";
 
