@@ -132,3 +132,28 @@ def test_it_pastes_a_copy_of_the_selection_with_new_ids(page: Page, alice):
     press(page, f"{MOD}+z")
     expect(node(page, "lead-2")).to_have_count(0)
     expect(page.locator(".react-flow__edge")).to_have_count(1)
+
+
+def test_it_round_trips_the_team_through_the_clipboard(page: Page, alice):
+    team = make_team(alice, supervisor_spec(layout=LAYOUT))
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_builder(page, team.pk)
+
+    # Copy the JSON, then empty the canvas.
+    page.get_by_role("button", name="Import or export the team as JSON").click()
+    page.get_by_role("button", name="Copy JSON").click()
+    expect(page.get_by_test_id("io-dialog")).to_contain_text("Copied")
+    copied = json.loads(page.evaluate("navigator.clipboard.readText()"))
+    assert [e["id"] for e in copied["edges"]] == ["e1"]
+    page.get_by_role("button", name="Close import or export").click()
+    press(page, f"{MOD}+a")
+    press(page, "Delete")
+    expect(page.locator(".react-flow__node")).to_have_count(0)
+
+    # Paste it back in: the same graph.
+    page.get_by_role("button", name="Import or export the team as JSON").click()
+    page.get_by_label("Or paste JSON").fill(json.dumps(copied))
+    page.get_by_role("button", name="Import pasted JSON").click()
+    expect(node(page, "lead")).to_be_visible()
+    expect(node(page, "worker")).to_be_visible()
+    expect(page.get_by_test_id("edge-label-e1")).to_be_visible()
