@@ -9,6 +9,7 @@ from ninja.errors import ValidationError
 from runs.api import router as runs_router
 from teams.api import request_invalid, spec_rejected
 from teams.api import router as teams_router
+from teams.api_templates import router as templates_router
 from teams.api_tools import router as tools_router
 from teams.auth import api_auth
 from teams.schemas import link_teamspec
@@ -25,6 +26,7 @@ api = NinjaAPI(
 api.add_router("/", teams_router)
 api.add_router("/", runs_router)
 api.add_router("/", tools_router)
+api.add_router("/", templates_router)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))

@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("runs.urls")),
     path("", include("teams.urls")),
+    path("", include("teams.urls_templates")),
     path("", include("teams.urls_builder")),
 ]
