@@ -15,8 +15,10 @@ import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } fro
 import { ApiError } from "../lib/api";
 import { autoLayout } from "./autoLayout";
 import {
+  type GalleryTemplate,
   listModels,
   listTeams,
+  listTemplates,
   listTools,
   type ModelInfo,
   problemsOf,
@@ -58,6 +60,7 @@ import {
   type Problem,
   type SpecNode,
   type TeamSpec,
+  withDefaults,
 } from "./spec";
 import { TEMPLATES } from "./templates";
 import { Toolbar } from "./Toolbar";
@@ -92,6 +95,7 @@ export function Builder({ team }: { team: TeamDetail }) {
   const [models, setModels] = useState<ModelInfo[]>([OFFLINE]);
   const [tools, setTools] = useState<ToolInfo[]>([]);
   const [savedTeams, setSavedTeams] = useState<TeamSummary[]>([]);
+  const [gallery, setGallery] = useState<GalleryTemplate[]>([]);
   const [status, setStatus] = useState(team.is_valid ? "" : "The saved version is a draft.");
   const [saving, setSaving] = useState(false);
   const [drawer, setDrawer] = useState(false);
@@ -103,6 +107,9 @@ export function Builder({ team }: { team: TeamDetail }) {
   useEffect(() => {
     listModels().then(setModels).catch(() => setStatus("Could not load the models; only offline is listed."));
     listTools().then(setTools).catch(() => setStatus("Could not load the tools."));
+    listTemplates()
+      .then(setGallery)
+      .catch(() => setGallery([]));
     listTeams()
       .then((teams) => setSavedTeams(teams.filter((t) => t.id !== team.id)))
       .catch(() => setSavedTeams([]));
@@ -315,9 +322,15 @@ export function Builder({ team }: { team: TeamDetail }) {
           canUndo={canUndo}
           canRedo={canRedo}
           onPattern={(p: Pattern) => change((g) => switchPattern(g, p))}
-          onTemplate={(i) => {
-            const template = TEMPLATES[i].make();
-            replaceWith({ ...template, name: graph.settings.name }, `Started from "${TEMPLATES[i].label}": save to keep it.`);
+          gallery={gallery}
+          onTemplate={(choice) => {
+            const [source, key] = choice.split(":");
+            const found =
+              source === "starter"
+                ? { spec: TEMPLATES[Number(key)].make(), label: TEMPLATES[Number(key)].label }
+                : gallery.filter((t) => t.slug === key).map((t) => ({ spec: withDefaults(t.spec), label: t.name }))[0];
+            if (!found) return;
+            replaceWith({ ...found.spec, name: graph.settings.name }, `Started from "${found.label}": save to keep it.`);
           }}
           onUndo={undo}
           onRedo={redo}

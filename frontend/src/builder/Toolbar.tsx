@@ -1,4 +1,5 @@
 // The builder's commands. Every button is labelled for screen readers and most have a key.
+import type { GalleryTemplate } from "./builderApi";
 import type { Pattern } from "./spec";
 import { PATTERNS } from "./spec";
 import { TEMPLATES } from "./templates";
@@ -12,7 +13,9 @@ interface Props {
   canUndo: boolean;
   canRedo: boolean;
   onPattern: (pattern: Pattern) => void;
-  onTemplate: (index: number) => void;
+  gallery: GalleryTemplate[];
+  /** A built-in starter ("starter:<index>") or a gallery template ("gallery:<slug>"). */
+  onTemplate: (choice: string) => void;
   onUndo: () => void;
   onRedo: () => void;
   onLayout: () => void;
@@ -47,14 +50,25 @@ export function Toolbar(props: Props) {
         <select
           value=""
           aria-label="Start from a template"
-          onChange={(e) => e.target.value !== "" && props.onTemplate(Number(e.target.value))}
+          onChange={(e) => e.target.value !== "" && props.onTemplate(e.target.value)}
         >
           <option value="">start from…</option>
-          {TEMPLATES.map((t, i) => (
-            <option key={t.label} value={i}>
-              {t.label}
-            </option>
-          ))}
+          <optgroup label="Starters">
+            {TEMPLATES.map((t, i) => (
+              <option key={t.label} value={`starter:${i}`}>
+                {t.label}
+              </option>
+            ))}
+          </optgroup>
+          {props.gallery.length > 0 && (
+            <optgroup label="Gallery">
+              {props.gallery.map((t) => (
+                <option key={t.slug} value={`gallery:${t.slug}`}>
+                  {t.name}
+                </option>
+              ))}
+            </optgroup>
+          )}
         </select>
       </label>
       <button type="button" onClick={props.onUndo} disabled={!props.canUndo} aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)">

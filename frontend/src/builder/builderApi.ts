@@ -43,8 +43,17 @@ export interface Validation {
   problems: Problem[];
 }
 
+export interface GalleryTemplate {
+  slug: string;
+  name: string;
+  description: string;
+  pattern: string;
+  spec: TeamSpec;
+}
+
 export const getTeam = (id: number) => api<TeamDetail>("GET", `/teams/${id}`);
 export const listTeams = () => api<TeamSummary[]>("GET", "/teams");
+export const listTemplates = () => api<GalleryTemplate[]>("GET", "/templates");
 export const listModels = () => api<ModelInfo[]>("GET", "/models");
 export const listVersions = (id: number) => api<VersionSummary[]>("GET", `/teams/${id}/versions`);
 export const getVersion = (id: number, number: number) =>
