@@ -32,8 +32,9 @@ def site(request: pytest.FixtureRequest, transactional_db: None) -> Any:
         return request.getfixturevalue("asgi_server")
     except pytest.FixtureLookupError:
         pytest.skip(
-            "needs the shared ASGI live server fixture `asgi_server` (tests/conftest.py) for "
-            "the run page's websocket; it is not on this branch yet"
+            "needs the run page and the ASGI live server fixture `asgi_server` for its "
+            "websocket (the run-UI branch, shared through tests/conftest.py); not on this "
+            "branch yet"
         )
 
 
