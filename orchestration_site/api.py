@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from runs.api import router as runs_router
+from runs.api_webhooks import router as webhooks_router
 from teams.api import router as teams_router
 from teams.auth import api_auth
 
@@ -16,3 +17,4 @@ api = NinjaAPI(
 )
 api.add_router("/", teams_router)
 api.add_router("/", runs_router)
+api.add_router("/", webhooks_router)
