@@ -21,6 +21,7 @@ from .models import Run, Webhook, WebhookDelivery
 
 router = Router(tags=["webhooks"])
 
+MAX_URL_LENGTH = Webhook._meta.get_field("url").max_length or 2000
 Kind = Literal["finished", "failed", "waiting"]
 
 
@@ -29,6 +30,14 @@ class WebhookIn(Schema):
     events: list[Kind] = Field(
         default=["finished", "failed", "waiting"], min_length=1, description="Which run events."
     )
+
+    @field_validator("url")
+    @classmethod
+    def fits(cls, url: HttpUrl) -> HttpUrl:
+        # Checked after normalisation (punycode, percent-encoding), which can lengthen it.
+        if len(str(url)) > MAX_URL_LENGTH:
+            raise ValueError(f"A webhook URL may have at most {MAX_URL_LENGTH} characters.")
+        return url
 
     @field_validator("events")
     @classmethod
@@ -67,6 +76,12 @@ class Detail(Schema):
     detail: str
 
 
+class Invalid(Schema):
+    """A refused request: a sentence, or the validation errors of each field."""
+
+    detail: str | list[dict[str, Any]]
+
+
 def _team(request: HttpRequest, team_id: int) -> Team:
     return get_object_or_404(Team.objects.for_user(request.auth), id=team_id)
 
@@ -76,7 +91,10 @@ def list_webhooks(request: HttpRequest, team_id: int) -> Any:
     return _team(request, team_id).webhooks.all()
 
 
-@router.post("/teams/{team_id}/webhooks", response={201: WebhookCreated, 404: Detail, 422: Detail})
+@router.post(
+    "/teams/{team_id}/webhooks",
+    response={201: WebhookCreated, 400: Detail, 404: Detail, 422: Invalid},
+)
 def create_webhook(request: HttpRequest, team_id: int, body: WebhookIn) -> Any:
     team = _team(request, team_id)
     url = str(body.url)

@@ -80,6 +80,7 @@ def test_bad_input_is_refused_and_nothing_is_saved(alice_client: Client, alice: 
         {"url": "https://hooks.example.org/", "events": []},
         {"url": "https://hooks.example.org/", "events": ["exploded"]},
         {"events": ["finished"]},
+        {"url": "https://hooks.example.org/" + "a" * 2000},  # longer than we store
     ]:
         response = post(alice_client, url, body)
         assert response.status_code == 422, body

@@ -1,0 +1,83 @@
+"""The API fuzzed from its own OpenAPI document (schemathesis, in-process over WSGI), as a user
+with data: no request makes a 5xx, and every response matches what the document says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.contrib.auth.models import User
+from django.core import signals
+from django.db import close_old_connections
+from django.test import Client
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
+
+from orchestration_site.wsgi import application
+from runs.models import Run, Webhook, WebhookDelivery
+from tests.factories import make_run_of, make_supervisor_team, make_user
+
+CSRF = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz"  # any 32 letters: the cookie and header must match
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
+
+
+@pytest.fixture
+def user_with_data(db: None) -> dict[str, Any]:
+    alice = make_user()
+    team = make_supervisor_team(alice)
+    run = make_run_of(team, status=Run.Status.SUCCEEDED, output={"answer": 42})
+    hook = Webhook.objects.create(
+        team=team, url="https://hooks.example.org/", events=["finished"], secret="s"
+    )
+    WebhookDelivery.objects.create(
+        webhook=hook, run=run, delivery_id="00000000-0000-4000-8000-000000000001", kind="finished",
+        url=hook.url, attempt=1, ok=True, status_code=200,
+    )  # fmt: skip
+    return {"user": alice, "team_id": team.id, "run_id": str(run.id), "webhook_id": hook.id}
+
+
+@pytest.fixture
+def connections_kept() -> Iterator[None]:
+    """What Django's test client does around a request: the WSGI app must not close the test's
+    database connection, which holds the test's transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def session_of(user: User) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+# Loaded through the app itself, as a client would: what is served is what is checked.
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_the_api_answers_every_generated_request_as_documented(
+    case: schemathesis.Case, user_with_data: dict[str, Any], connections_kept: None
+) -> None:
+    # Point ids at the user's own objects, so requests reach real data, not only 404s.
+    for name in ("team_id", "run_id", "webhook_id"):
+        if case.path_parameters and name in case.path_parameters:
+            case.path_parameters[name] = user_with_data[name]
+    cookies = {"sessionid": session_of(user_with_data["user"]), "csrftoken": CSRF}
+    response = case.call(cookies=cookies, headers={"X-CSRFToken": CSRF})
+    case.validate_response(response, checks=CHECKS)
