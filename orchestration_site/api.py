@@ -1,11 +1,16 @@
 """The JSON API under /api/: one NinjaAPI, with a router per app."""
 
+from functools import partial
+
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 from runs.api import router as runs_router
 from runs.api_webhooks import router as webhooks_router
+from teams.api import request_invalid, spec_rejected
 from teams.api import router as teams_router
 from teams.auth import api_auth
+from teams.services import SpecRejected
 
 api = NinjaAPI(
     title="Agent-team orchestrator API",
@@ -18,3 +23,6 @@ api = NinjaAPI(
 api.add_router("/", teams_router)
 api.add_router("/", runs_router)
 api.add_router("/", webhooks_router)
+# Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
+api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
+api.add_exception_handler(ValidationError, partial(request_invalid, api=api))

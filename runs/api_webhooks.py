@@ -10,11 +10,12 @@ from typing import Any, Literal
 import httpx
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, HttpUrl, field_validator
 
 from teams.models import Team
+from teams.schemas import ErrorOut
 
 from . import webhooks
 from .models import Run, Webhook, WebhookDelivery
@@ -72,28 +73,18 @@ class DeliveryOut(Schema):
     created_at: datetime
 
 
-class Detail(Schema):
-    detail: str
-
-
-class Invalid(Schema):
-    """A refused request: a sentence, or the validation errors of each field."""
-
-    detail: str | list[dict[str, Any]]
-
-
 def _team(request: HttpRequest, team_id: int) -> Team:
     return get_object_or_404(Team.objects.for_user(request.auth), id=team_id)
 
 
-@router.get("/teams/{team_id}/webhooks", response={200: list[WebhookOut], 404: Detail})
+@router.get("/teams/{team_id}/webhooks", response={200: list[WebhookOut], 404: ErrorOut})
 def list_webhooks(request: HttpRequest, team_id: int) -> Any:
     return _team(request, team_id).webhooks.all()
 
 
 @router.post(
     "/teams/{team_id}/webhooks",
-    response={201: WebhookCreated, 400: Detail, 404: Detail, 422: Invalid},
+    response={201: WebhookCreated, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
 )
 def create_webhook(request: HttpRequest, team_id: int, body: WebhookIn) -> Any:
     team = _team(request, team_id)
@@ -107,16 +98,16 @@ def create_webhook(request: HttpRequest, team_id: int, body: WebhookIn) -> Any:
     webhook = Webhook.objects.create(
         team=team, url=url, events=body.events, secret=webhooks.new_secret()
     )
-    return 201, webhook
+    return Status(201, webhook)
 
 
-@router.delete("/teams/{team_id}/webhooks/{webhook_id}", response={204: None, 404: Detail})
+@router.delete("/teams/{team_id}/webhooks/{webhook_id}", response={204: None, 404: ErrorOut})
 def delete_webhook(request: HttpRequest, team_id: int, webhook_id: int) -> Any:
     get_object_or_404(_team(request, team_id).webhooks, id=webhook_id).delete()
-    return 204, None
+    return Status(204, None)
 
 
-@router.get("/runs/{run_id}/webhook-deliveries", response={200: list[DeliveryOut], 404: Detail})
+@router.get("/runs/{run_id}/webhook-deliveries", response={200: list[DeliveryOut], 404: ErrorOut})
 def list_deliveries(request: HttpRequest, run_id: uuid.UUID) -> Any:
     run = get_object_or_404(Run.objects.for_user(request.auth), id=run_id)
     return WebhookDelivery.objects.filter(run=run).order_by("created_at", "attempt")

@@ -1,3 +1,236 @@
-from ninja import Router
+"""The teams part of the JSON API: CRUD with versions, validation, export and import.
+
+Views stay thin: parsing and saving live in teams/services.py, shared with the pages.
+Another user's team answers 404, exactly like a team that does not exist.
+"""
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.text import slugify
+from ninja import Router, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from .models import ModelConfig, Team, TeamVersion
+from .schemas import (
+    ErrorOut,
+    ModelOut,
+    TeamCreate,
+    TeamDetail,
+    TeamSummary,
+    TeamUpdate,
+    ValidationResult,
+    VersionDetail,
+    VersionSummary,
+)
+from .services import (
+    SpecRejected,
+    check,
+    create_team,
+    parse_document,
+    save_spec,
+    starter_spec,
+    team_lookup,
+)
+from .spec import TeamSpec, dump, parse
+from .validation import (
+    UnresolvedTeam,
+    error,
+    has_errors,
+    inline_team_refs,
+    parse_with_problems,
+)
 
 router = Router(tags=["teams"])
+
+_MAX_ID = 2**63 - 1
+_TEAMSPEC_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": TeamSpec.model_json_schema()}},
+    }
+}
+
+
+def get_team(request: HttpRequest, team_id: int) -> Team:
+    """The caller's team, or 404 whether it does not exist or belongs to someone else."""
+    team = None
+    if 0 < team_id <= _MAX_ID:
+        team = Team.objects.for_user(request.auth).filter(pk=team_id).first()  # type: ignore[attr-defined]
+    if team is None:
+        raise HttpError(404, f"Team {team_id} was not found.")
+    return team
+
+
+def read_json(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body)
+    except (ValueError, RecursionError) as exc:
+        raise HttpError(400, "The request body is not valid JSON.") from exc
+
+
+def team_detail(team: Team, user: Any) -> dict[str, Any]:
+    """The team as the API returns it, with its problems checked against today's context."""
+    try:
+        problems = check(parse(team.spec), user, team.pk)
+    except ValueError:
+        problems = [error("invalid", "The stored team no longer parses; save it again.")]
+    return {
+        **TeamSummary.from_orm(team).dict(),
+        "is_valid": not has_errors(problems),
+        "spec": team.spec,
+        "problems": problems,
+    }
+
+
+def version_summary(version: TeamVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "is_valid": version.is_valid,
+        "message": version.message,
+        "created_by": version.created_by.username if version.created_by else None,
+        "created_at": version.created_at,
+    }
+
+
+@router.get("/teams", response=list[TeamSummary])
+def list_teams(request: HttpRequest) -> Any:
+    return Team.objects.for_user(request.auth)  # type: ignore[attr-defined]
+
+
+@router.post("/teams", response={201: TeamDetail, 422: ErrorOut})
+def create(request: HttpRequest, payload: TeamCreate) -> Any:
+    if payload.spec is None:
+        spec = starter_spec(payload.name, payload.pattern, payload.description)
+    else:
+        spec = parse_document(payload.spec)
+        spec = spec.model_copy(update={"name": payload.name, "description": payload.description})
+    team, _ = create_team(request.auth, spec, draft=payload.draft)
+    return Status(201, team_detail(team, request.auth))
+
+
+# Fixed paths come before /teams/{team_id} so 'validate' is not taken for an id.
+@router.post("/teams/validate", response=ValidationResult, openapi_extra=_TEAMSPEC_BODY)
+def validate_document(request: HttpRequest) -> Any:
+    """Check a TeamSpec without saving it; a document that does not parse is a problem too."""
+    try:
+        spec = parse_document(read_json(request))
+    except SpecRejected as rejected:
+        return {"valid": False, "problems": rejected.problems}
+    problems = check(spec, request.auth)
+    return {"valid": not has_errors(problems), "problems": problems}
+
+
+@router.post(
+    "/teams/import", response={201: TeamDetail, 422: ErrorOut}, openapi_extra=_TEAMSPEC_BODY
+)
+def import_team(request: HttpRequest) -> Any:
+    spec = parse_document(read_json(request))
+    team, _ = create_team(request.auth, spec, message="Imported")
+    return Status(201, team_detail(team, request.auth))
+
+
+@router.get("/teams/{team_id}", response=TeamDetail)
+def read(request: HttpRequest, team_id: int) -> Any:
+    return team_detail(get_team(request, team_id), request.auth)
+
+
+@router.put("/teams/{team_id}", response={200: TeamDetail, 422: ErrorOut})
+def update(request: HttpRequest, team_id: int, payload: TeamUpdate) -> Any:
+    team = get_team(request, team_id)
+    spec = parse_document(payload.spec)
+    save_spec(team, spec, by=request.auth, draft=payload.draft, message=payload.message)
+    return team_detail(team, request.auth)
+
+
+@router.delete("/teams/{team_id}", response={204: None})
+def delete(request: HttpRequest, team_id: int) -> Any:
+    get_team(request, team_id).delete()
+    return Status(204, None)
+
+
+@router.get("/teams/{team_id}/versions", response=list[VersionSummary])
+def list_versions(request: HttpRequest, team_id: int) -> Any:
+    team = get_team(request, team_id)
+    return [version_summary(v) for v in team.versions.select_related("created_by")]
+
+
+@router.get("/teams/{team_id}/versions/{number}", response=VersionDetail)
+def read_version(request: HttpRequest, team_id: int, number: int) -> Any:
+    team = get_team(request, team_id)
+    version = team.versions.filter(number=number).first() if 0 < number <= _MAX_ID else None
+    if version is None:
+        raise HttpError(404, f"Team {team_id} has no version {number}.")
+    return {**version_summary(version), "spec": version.spec, "problems": version.problems}
+
+
+@router.get("/teams/{team_id}/export", response={200: dict[str, Any], 422: ErrorOut})
+def export(request: HttpRequest, team_id: int) -> Any:
+    """The TeamSpec as a self-contained file: nested team references are inlined."""
+    team = get_team(request, team_id)
+    spec, problems = parse_with_problems(team.spec)
+    if spec is None:
+        raise SpecRejected(problems, "The stored team no longer parses; save it again.")
+    try:
+        spec = _inline(spec, request.auth)
+    except UnresolvedTeam as exc:
+        raise SpecRejected([error("unknown_team", str(exc))], str(exc)) from exc
+    filename = f"{slugify(team.name) or 'team'}.team.json"
+    response = JsonResponse(dump(spec), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _inline(spec: TeamSpec, user: Any) -> TeamSpec:
+    return inline_team_refs(spec, team_lookup(user))
+
+
+@router.get("/models", response=list[ModelOut])
+def list_models(request: HttpRequest) -> Any:
+    """Models agents may use: the offline simulator first, then the caller's ModelConfigs."""
+    offline = {"name": "offline", "provider": "offline", "model": "offline", "simulated": True}
+    configs = ModelConfig.objects.for_user(request.auth)  # type: ignore[attr-defined]
+    return [offline] + [
+        {
+            "name": c.name,
+            "provider": c.provider,
+            "model": c.model,
+            "simulated": c.provider == ModelConfig.Provider.OFFLINE,
+        }
+        for c in configs
+        if c.name != "offline"
+    ]
+
+
+def spec_rejected(request: HttpRequest, exc: SpecRejected, api: Any) -> HttpResponse:
+    body = {"detail": exc.detail, "problems": [p.model_dump() for p in exc.problems]}
+    return api.create_response(request, body, status=422)
+
+
+def _location(loc: Any) -> list[Any]:
+    """Ninja's error location without its ("body", "payload") prefix."""
+    parts = list(loc)
+    if parts[:1] in (["body"], ["query"], ["path"]):
+        parts = parts[1:]
+    if parts[:1] == ["payload"]:
+        parts = parts[1:]
+    return parts
+
+
+def request_invalid(request: HttpRequest, exc: NinjaValidationError, api: Any) -> HttpResponse:
+    """Ninja's request validation errors in the contract's shape: a sentence and problems."""
+    problems = []
+    for err in exc.errors:
+        parts = _location(err.get("loc", ()))
+        path = ".".join(map(str, parts)) or None
+        message = err.get("msg", "is not valid")
+        problems.append(
+            error("invalid", f"{path}: {message}." if path else f"{message}.", path=path)
+        )
+    body = {
+        "detail": "The request is not valid; nothing was changed. See the problems listed.",
+        "problems": [p.model_dump() for p in problems],
+    }
+    return api.create_response(request, body, status=422)

@@ -237,3 +237,25 @@ def parse(document: Any) -> TeamSpec:
 def dump(spec: TeamSpec) -> dict[str, Any]:
     """The canonical JSON form: what the API returns, export writes and the database keeps."""
     return spec.model_dump(mode="json", by_alias=True, exclude_none=False)
+
+
+# Validation lives in teams/validation.py (it imports this module); it is re-exported here,
+# lazily to avoid the import cycle, so ``from teams.spec import validate`` works.
+_VALIDATION_EXPORTS = {
+    "Problem",
+    "ValidationContext",
+    "validate",
+    "has_errors",
+    "parse_with_problems",
+    "problems_from_validation_error",
+    "inline_team_refs",
+    "UnresolvedTeam",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _VALIDATION_EXPORTS:
+        from . import validation
+
+        return getattr(validation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

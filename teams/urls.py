@@ -1,1 +1,21 @@
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.generic import RedirectView
+
+from . import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="team-list"), name="home"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("teams/", views.team_list, name="team-list"),
+    path("teams/<int:team_id>/", views.team_detail, name="team-detail"),
+    path("teams/<int:team_id>/rename/", views.team_rename, name="team-rename"),
+    path("teams/<int:team_id>/duplicate/", views.team_duplicate, name="team-duplicate"),
+    path("teams/<int:team_id>/delete/", views.team_delete, name="team-delete"),
+    path("settings/tokens/", views.token_list, name="token-list"),
+    path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
+    path("settings/models/", views.model_list, name="model-list"),
+    path("settings/models/<int:config_id>/delete/", views.model_delete, name="model-delete"),
+]

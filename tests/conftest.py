@@ -31,3 +31,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             os.path.exists(CHROMIUM) or bool(shutil.which("chromium")),
             "needs Debian's chromium package at /usr/bin/chromium",
         )
+
+
+@pytest.fixture
+async def openai_server():
+    """A scripted OpenAI-compatible server on 127.0.0.1 (see tests/support/openai_server.py)."""
+    from tests.support.openai_server import ScriptedOpenAIServer
+
+    server = ScriptedOpenAIServer()
+    await server.start()
+    yield server
+    await server.stop()

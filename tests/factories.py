@@ -1,13 +1,12 @@
 """Hand-written factories: small functions that make what a test needs, with overridable
 defaults. Add yours at the end; keep each one short."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
 
-from runs.models import Run
-from teams.models import Team
-from teams.spec import parse
+from teams.spec import TeamSpec, parse
 
 PASSWORD = "correct horse battery staple"
 
@@ -17,32 +16,82 @@ def make_user(username: str = "alice", **kwargs: Any) -> User:
     return User.objects.create_user(username=username, password=PASSWORD, **kwargs)
 
 
-def make_supervisor_team(owner: User, name: str = "Research desk") -> Team:
-    """A saved, valid supervisor team: a lead who delegates to a researcher with a calculator."""
-    spec = parse(
-        {
-            "name": name,
-            "pattern": "supervisor",
-            "entry": "lead",
-            "nodes": [
-                {"kind": "agent", "id": "lead", "name": "Lead", "model": "offline"},
-                {
-                    "kind": "agent",
-                    "id": "researcher",
-                    "name": "Researcher",
-                    "model": "offline",
-                    "tools": ["calculator"],
-                },
-            ],
-            "edges": [{"id": "e1", "source": "lead", "target": "researcher", "kind": "delegates"}],
-        }
+def minimal_spec(pattern: str = "supervisor", **overrides: Any) -> dict[str, Any]:
+    """The smallest valid TeamSpec document: one entry agent of the given pattern."""
+    spec: dict[str, Any] = {
+        "spec_version": 1,
+        "name": "Minimal team",
+        "pattern": pattern,
+        "entry": "lead",
+        "nodes": [{"kind": "agent", "id": "lead", "name": "Lead", "instructions": "Answer."}],
+        "edges": [],
+    }
+    spec.update(overrides)
+    return spec
+
+
+def supervisor_spec(**overrides: Any) -> dict[str, Any]:
+    """A valid supervisor team: 'lead' delegates to 'worker'."""
+    return minimal_spec(
+        "supervisor",
+        nodes=[
+            {"kind": "agent", "id": "lead", "name": "Lead", "instructions": "Delegate."},
+            {"kind": "agent", "id": "worker", "name": "Worker", "instructions": "Do it."},
+        ],
+        edges=[{"id": "e1", "source": "lead", "target": "worker", "kind": "delegates"}],
+        **overrides,
     )
-    team = Team(owner=owner)
-    team.save_version(spec, by=owner, is_valid=True)
+
+
+def make_team(owner: User, spec: dict[str, Any] | None = None, *, draft: bool = False) -> Any:
+    """A saved team (version 1) owned by ``owner``; ``draft`` saves a spec with errors too."""
+    from teams.services import create_team
+    from teams.spec import parse
+
+    team, _ = create_team(owner, parse(spec or minimal_spec()), draft=draft)
     return team
 
 
-def make_run_of(team: Team, **kwargs: Any) -> Run:
+def make_token(user: User, name: str = "test") -> str:
+    from teams.models import ApiToken
+
+    return ApiToken.issue(user, name)[1]
+
+
+# --- engine: team specs ---------------------------------------------------------------
+
+
+def make_agent(agent_id: str, **kwargs: Any) -> dict[str, Any]:
+    """An agent node as the builder saves it; its name is its id with a capital letter."""
+    return {"kind": "agent", "id": agent_id, "name": agent_id.capitalize(), **kwargs}
+
+
+def make_edge(source: str, target: str, kind: str, **kwargs: Any) -> dict[str, Any]:
+    return {"id": f"{source}-{target}", "source": source, "target": target, "kind": kind, **kwargs}
+
+
+def make_spec(
+    pattern: str, nodes: list[dict], edges: Sequence[dict] = (), **kwargs: Any
+) -> TeamSpec:
+    """A parsed TeamSpec; the entry is the first node unless given."""
+    kwargs.setdefault("entry", nodes[0]["id"])
+    return parse({"pattern": pattern, "nodes": nodes, "edges": list(edges), **kwargs})
+
+
+# --- ops: a team to run, its runs -------------------------------------------------------
+
+
+def make_supervisor_team(owner: User, name: str = "Research desk") -> Any:
+    """A saved supervisor team: 'lead' delegates to 'researcher', who has the calculator."""
+    nodes = [make_agent("lead"), make_agent("researcher", tools=["calculator"])]
+    edges = [make_edge("lead", "researcher", "delegates")]
+    return make_team(owner, minimal_spec(name=name, nodes=nodes, edges=edges))
+
+
+def make_run_of(team: Any, **kwargs: Any) -> Any:
+    """A run of ``team``'s current version, queued unless ``status`` says otherwise."""
+    from runs.models import Run
+
     kwargs.setdefault("status", Run.Status.QUEUED)
     return Run.objects.create(
         owner=team.owner,

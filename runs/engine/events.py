@@ -72,13 +72,32 @@ ACTIVITY_FAILED = "activity.failed"
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {
-        RUN_STARTED, RUN_FINISHED, RUN_FAILED, RUN_CANCELLED, RUN_WAITING,
-        AGENT_STARTED, AGENT_FINISHED, TURN_STARTED, MESSAGE, MESSAGE_DELTA,
-        TOOL_CALL, TOOL_RESULT, DELEGATION, HANDOFF, GATE_PASSED, GATE_FAILED,
-        RETRY, FALLBACK, HUMAN_REQUESTED, HUMAN_ANSWERED, USAGE, BUDGET_WARNING,
-        ERROR, ACTIVITY_FAILED,
+        RUN_STARTED,
+        RUN_FINISHED,
+        RUN_FAILED,
+        RUN_CANCELLED,
+        RUN_WAITING,
+        AGENT_STARTED,
+        AGENT_FINISHED,
+        TURN_STARTED,
+        MESSAGE,
+        MESSAGE_DELTA,
+        TOOL_CALL,
+        TOOL_RESULT,
+        DELEGATION,
+        HANDOFF,
+        GATE_PASSED,
+        GATE_FAILED,
+        RETRY,
+        FALLBACK,
+        HUMAN_REQUESTED,
+        HUMAN_ANSWERED,
+        USAGE,
+        BUDGET_WARNING,
+        ERROR,
+        ACTIVITY_FAILED,
     }
-)  # fmt: skip
+)
 
 #: Broadcast to watchers but never stored: one per streamed token chunk.
 EPHEMERAL_TYPES: frozenset[str] = frozenset({MESSAGE_DELTA})

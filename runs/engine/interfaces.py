@@ -169,6 +169,10 @@ class ModelRequest:
     output_schema: dict[str, Any] | None = None
     temperature: float | None = None
     timeout_s: float | None = None
+    # Where the call sits in the run and which attempt it is: providers may send these along
+    # (the openai provider as X-Activity-Key / X-Attempt headers) for tracing and idempotency.
+    activity_key: str | None = None
+    attempt: int = 1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,52 @@
+"""LLM providers and the registry the engine resolves model names with.
+
+``make_provider(provider="openai"|"offline", ...)`` builds a provider; ``StaticModelRegistry``
+maps ModelConfig names to ``ResolvedModel``s and always knows ``"offline"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..interfaces import ModelProvider, ResolvedModel
+from .offline import OfflineProvider
+
+OFFLINE = ResolvedModel(name="offline", provider=OfflineProvider(), model="offline", simulated=True)
+
+
+def make_provider(
+    provider: str,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout_s: float = 120.0,
+) -> ModelProvider:
+    if provider == "offline":
+        return OfflineProvider()
+    if provider == "openai":
+        from .openai_provider import OpenAIProvider
+
+        return OpenAIProvider(
+            model=model or "", base_url=base_url, api_key=api_key, timeout_s=timeout_s
+        )
+    raise ValueError(f"Unknown model provider {provider!r}: use 'openai' or 'offline'.")
+
+
+class StaticModelRegistry:
+    """Implements ``interfaces.ModelRegistry`` over a fixed mapping."""
+
+    def __init__(self, models: Mapping[str, ResolvedModel] | None = None) -> None:
+        self._models = {"offline": OFFLINE, **(models or {})}
+
+    def get(self, name: str) -> ResolvedModel:
+        try:
+            return self._models[name]
+        except KeyError:
+            known = ", ".join(sorted(self._models))
+            raise KeyError(
+                f"No model named {name!r} is configured. Add a model with that name, "
+                f"or pick one of: {known}."
+            ) from None
+
+
+__all__ = ["OFFLINE", "OfflineProvider", "StaticModelRegistry", "make_provider"]

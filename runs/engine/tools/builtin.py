@@ -4,4 +4,15 @@ from .registry import Registry
 
 registry = Registry()
 
-from . import calculator  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    calculator,
+    http_request,
+    lint_diff,
+    make_chart,
+    publish,
+    reconcile,
+    search_documents,
+    security_scan_diff,
+    seo_audit,
+    sql_query,
+)

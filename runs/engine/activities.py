@@ -1,0 +1,225 @@
+"""Activities: the side effects with an uncertain result (model calls, tool calls, human
+answers). Each has a deterministic key; its result is recorded as an event under that key, and a
+recorded result is taken instead of performing the activity again. Failed attempts are recorded
+too (``activity.failed``), so a resumed run takes the same path through retries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from teams.spec import Agent, HumanNode
+
+from .context import RunContext, Scope
+from .errors import AgentFailed, Suspended
+from .events import (
+    ACTIVITY_FAILED,
+    ERROR,
+    HUMAN_REQUESTED,
+    MESSAGE,
+    MESSAGE_DELTA,
+    RETRY,
+    RUN_WAITING,
+    TOOL_CALL,
+    TOOL_RESULT,
+)
+from .interfaces import (
+    ModelError,
+    ModelRequest,
+    ModelResponse,
+    ResolvedModel,
+    ToolCall,
+    ToolContext,
+    ToolResult,
+    Usage,
+    answer_key,
+)
+from .retries import backoff_delay
+
+
+async def call_model(
+    ctx: RunContext, turn: Scope, agent: Agent, model: ResolvedModel, request: ModelRequest
+) -> ModelResponse:
+    """One model turn: recorded result, or the provider with retries on transient errors."""
+    key = f"{turn.path}/model"
+    await ctx.budgets.before_call(ctx, turn, agent, key)
+    recorded = ctx.recorded(key)
+    response = _response_from(recorded.payload["response"]) if recorded else None
+    attempt = 1
+    while response is None:
+        ctx.check_cancelled()
+        try:
+            response = await _attempt(ctx, turn, model, request, key, attempt)
+        except ModelError as error:
+            await _retry_or_fail(ctx, turn, agent, key, attempt, error)
+            attempt += 1
+    await ctx.budgets.record(ctx, turn, agent, model, response.usage, key)
+    return response
+
+
+async def _attempt(
+    ctx: RunContext,
+    turn: Scope,
+    model: ResolvedModel,
+    request: ModelRequest,
+    key: str,
+    attempt: int,
+) -> ModelResponse:
+    failed = ctx.recorded(f"{key}#failed{attempt}")
+    if failed is not None:
+        p = failed.payload
+        raise ModelError(p["error"], transient=p["transient"], status=p.get("status"))
+    chunks = 0
+
+    async def on_delta(text: str) -> None:
+        nonlocal chunks
+        chunks += 1
+        await ctx.emit_ephemeral(
+            MESSAGE_DELTA, f"{key}#delta{attempt}.{chunks}", turn, {"text": text}
+        )
+
+    request = dataclasses.replace(request, activity_key=key, attempt=attempt)
+    try:
+        response = await model.provider.complete(request, on_delta)
+    except ModelError as error:
+        payload = {
+            "activity_key": key,
+            "error": str(error),
+            "error_type": "model_error",
+            "transient": error.transient,
+            "status": error.status,
+        }
+        await ctx.emit(ACTIVITY_FAILED, f"{key}#failed{attempt}", turn, payload)
+        raise
+    simulated = response.simulated or model.simulated
+    message = {
+        "role": "assistant",
+        "content": response.content,
+        "tool_calls": [dataclasses.asdict(c) for c in response.tool_calls],
+        "activity_key": key,
+        "response": dataclasses.asdict(response),
+        "simulated": simulated,
+    }
+    await ctx.emit(MESSAGE, key, turn, message)
+    return response
+
+
+async def _retry_or_fail(
+    ctx: RunContext, turn: Scope, agent: Agent, key: str, attempt: int, error: ModelError
+) -> None:
+    retries_left = agent.limits.max_retries - (attempt - 1)
+    if not error.transient or retries_left <= 0:
+        why = "after retries" if error.transient else "(not retryable)"
+        reason = f"The model call failed {why}: {error}"
+        await ctx.emit(ERROR, f"{key}:error", turn, _error(reason, key, recoverable=False))
+        raise AgentFailed(agent.id, reason, "model_error")
+    options = ctx.options
+    delay = backoff_delay(ctx.seed, key, attempt, options.retry_base_s, options.retry_cap_s)
+    retry_key = f"{key}#retry{attempt}"
+    if ctx.recorded(retry_key) is None:
+        retry = {"activity_key": key, "attempt": attempt + 1, "error": str(error), "delay_s": delay}
+        await ctx.emit(RETRY, retry_key, turn, retry)
+        await ctx.clock.sleep(delay)
+
+
+def _error(message: str, key: str | None, *, recoverable: bool, kind: str = "model_error") -> dict:
+    return {"message": message, "error_type": kind, "activity_key": key, "recoverable": recoverable}
+
+
+def _response_from(data: dict[str, Any]) -> ModelResponse:
+    return ModelResponse(
+        content=data.get("content"),
+        tool_calls=tuple(ToolCall(**c) for c in data.get("tool_calls", ())),
+        usage=Usage(**data.get("usage", {})),
+        finish_reason=data.get("finish_reason", "stop"),
+        simulated=data.get("simulated", False),
+    )
+
+
+async def call_tool(ctx: RunContext, call_scope: Scope, agent: Agent, call: ToolCall) -> ToolResult:
+    """A registry tool: recorded result, or the tool itself. Bad arguments are the agent's to fix."""
+    key = call_scope.path
+    recorded = ctx.recorded(key)
+    if recorded is not None:
+        return tool_result_from(recorded.payload)
+    arguments, problem = parse_arguments(call)
+    await ctx.emit(
+        TOOL_CALL, call_scope.key("call"), call_scope, tool_call_payload(call, arguments, key)
+    )
+    ctx.check_cancelled()
+    started = ctx.clock.monotonic()
+    if problem is not None:
+        result = ToolResult(ok=False, error=problem)
+    elif call.name not in agent.tools:
+        result = ToolResult(ok=False, error=f"{agent.name} has no tool named {call.name!r}.")
+    else:
+        context = ToolContext(run_id=ctx.run_id, agent=agent.id)
+        result = await ctx.tools.call(call.name, arguments, context)
+    await record_tool_result(ctx, call_scope, call, result, started)
+    return result
+
+
+async def record_tool_result(
+    ctx: RunContext, call_scope: Scope, call: ToolCall, result: ToolResult, started: float
+) -> None:
+    payload = {
+        "tool": call.name,
+        "call_id": call.id,
+        "ok": result.ok,
+        "result": result.result,
+        "error": result.error,
+        "activity_key": call_scope.path,
+        "duration_ms": round((ctx.clock.monotonic() - started) * 1000, 3),
+        "artifacts": list(result.artifacts),
+    }
+    await ctx.emit(TOOL_RESULT, call_scope.path, call_scope, payload)
+
+
+def tool_call_payload(call: ToolCall, arguments: dict[str, Any], key: str) -> dict[str, Any]:
+    return {"tool": call.name, "arguments": arguments, "call_id": call.id, "activity_key": key}
+
+
+def tool_result_from(payload: dict[str, Any]) -> ToolResult:
+    return ToolResult(
+        ok=payload["ok"],
+        result=payload.get("result"),
+        error=payload.get("error"),
+        artifacts=tuple(payload.get("artifacts") or ()),
+    )
+
+
+def parse_arguments(call: ToolCall) -> tuple[dict[str, Any], str | None]:
+    """Model-written arguments are untrusted text; a problem goes back to the model to fix."""
+    try:
+        arguments = json.loads(call.arguments or "{}")
+    except json.JSONDecodeError as exc:
+        return (
+            {},
+            f"The arguments for {call.name} were not valid JSON ({exc.msg}); send a JSON object.",
+        )
+    if not isinstance(arguments, dict):
+        return {}, f"The arguments for {call.name} must be a JSON object."
+    return arguments, None
+
+
+async def ask_human(ctx: RunContext, scope: Scope, node: HumanNode, task: Any) -> Any:
+    """The person's recorded answer, or suspend the run until they give one."""
+    key = f"{scope.path}/human"
+    answered = ctx.recorded(answer_key(key))
+    if answered is not None:
+        return answered.payload.get("answer")
+    prompt = node.prompt or f"{node.name}, please answer."
+    request = {
+        "activity_key": key,
+        "node": node.id,
+        "prompt": prompt,
+        "answer_schema": node.answer_schema,
+        "kind": "human",
+        "task": task,
+    }
+    await ctx.emit(HUMAN_REQUESTED, key, scope, request)
+    reason = f"Waiting for {node.name} to answer: {prompt}"
+    await ctx.emit(RUN_WAITING, f"{key}:waiting", scope, {"activity_key": key, "reason": reason})
+    raise Suspended(key, reason)

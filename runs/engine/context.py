@@ -1,0 +1,98 @@
+"""What every part of a run shares: the injected services, the journal and the span tree.
+
+Keys and spans. Every place in a run has a ``Scope`` whose ``path`` names it from the root:
+``run/sup/t2/c0/researcher/t1`` is turn 1 of the researcher that the supervisor delegated to
+with the first tool call of its second turn. Span ids are ``span_id_for(path)``, so they nest
+(run > agent > turn > tool call > agent ...) and are the same when a run is executed again.
+Event keys are ``<path>:<what>`` and activity keys are paths; neither ever depends on timing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import RunCancelled
+from .events import Event, span_id_for
+from .interfaces import CancelToken, Clock, EventSink, Journal, ModelRegistry, ToolRegistry
+
+if TYPE_CHECKING:
+    from .budgets import Budgets
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Tunables with production defaults; tests and benchmarks shorten the waits."""
+
+    retry_base_s: float = 1.0
+    retry_cap_s: float = 30.0
+    repair_turns: int = 2
+    max_hops_when_uncapped: int = 100
+    max_gate_attempts_when_uncapped: int = 10
+
+
+@dataclass(frozen=True)
+class Scope:
+    path: str
+    agent: str | None = None
+    parent_span_id: str | None = None
+
+    @property
+    def span_id(self) -> str:
+        return span_id_for(self.path)
+
+    def child(self, segment: str, agent: str | None = None) -> Scope:
+        return Scope(f"{self.path}/{segment}", agent or self.agent, self.span_id)
+
+    def key(self, what: str) -> str:
+        return f"{self.path}:{what}"
+
+
+ROOT = Scope("run")
+
+
+@dataclass
+class RunContext:
+    journal: Journal
+    sink: EventSink
+    models: ModelRegistry
+    tools: ToolRegistry
+    clock: Clock
+    cancel: CancelToken
+    seed: int
+    run_id: str
+    budgets: Budgets
+    options: EngineOptions = field(default_factory=EngineOptions)
+    _emitted: set[str] = field(default_factory=set)
+
+    def recorded(self, key: str) -> Event | None:
+        return self.journal.get(key)
+
+    async def emit(self, type_: str, key: str, scope: Scope, payload: dict[str, Any]) -> None:
+        """Emit an event unless the journal already holds its key (a resumed run)."""
+        if self.journal.has(key):
+            return
+        if key in self._emitted:
+            raise RuntimeError(f"Engine bug: event key {key!r} emitted twice in one run.")
+        self._emitted.add(key)
+        event = Event(
+            type=type_,
+            key=key,
+            ts=self.clock.now(),
+            agent=scope.agent,
+            span_id=scope.span_id,
+            parent_span_id=scope.parent_span_id,
+            payload=payload,
+        )
+        await self.sink.emit(event)
+
+    async def emit_ephemeral(self, type_: str, key: str, scope: Scope, payload: dict) -> None:
+        """Broadcast-only events (streamed tokens): never journaled, so never deduplicated."""
+        event = Event(
+            type_, key, self.clock.now(), scope.agent, scope.span_id, scope.parent_span_id, payload
+        )
+        await self.sink.emit(event)
+
+    def check_cancelled(self) -> None:
+        if self.cancel.cancelled:
+            raise RunCancelled(self.cancel.reason or "Cancelled.")

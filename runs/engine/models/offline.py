@@ -1,0 +1,243 @@
+"""The ``offline`` provider: a deterministic stand-in for an LLM that needs no network, so every
+template runs end to end on a fresh machine. Every answer says it is simulated.
+
+It decides each turn from the request alone (same request, same answer):
+
+1. The agent's own part of the conversation starts after the last system message (its prompt,
+   or the note a swarm adds on a handoff). The *input* is the first user message, read as JSON
+   when it is a JSON object.
+2. While no tool result has come back in its own part, it acts:
+   - transfer tools (swarm): it hands off to the peer whose tool description shares the most
+     words with the input (words of four letters or more, compared on their first five letters,
+     ignoring words every transfer tool shares), never to a peer that already held the
+     conversation. No shared word, no handoff.
+   - delegation tools (supervisor): it delegates to every worker, with the input as the task.
+   - other tools: it calls each once, with arguments built from the tool's schema, per argument:
+     a. a line ``tool_name.arg: value`` in the agent's instructions (the value read as JSON when
+        it parses, as text otherwise): the documented way to pin an argument in a template;
+     b. the input's field of the same name (searched in nested objects too);
+     c. by meaning: ``diff``/``patch`` from a field holding a diff; ``query``/``sql`` from
+        ``query``, ``sql`` or ``question``; ``text``/``content``/``document``/``body`` from the
+        longest text in the input;
+     d. the schema's default; else the input as text for strings, 0, false, [] or {}.
+   A transfer is made alone; delegations and tools go out together in one turn.
+3. Then (tool results are in, or it has no tools) it answers:
+   - with an output schema: an object whose fields are filled from same-named fields of the tool
+     results (latest first), then of the input; ``pass``/``passed``/``approved`` stand for each
+     other; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
+     other booleans: false, strings: "[simulated]");
+   - without: text that starts with "[simulated]" and lists what each tool returned.
+   A repair request gets the schema-filled answer again.
+Usage is estimated at four characters per token; the offline model costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..interfaces import DeltaCallback, ModelRequest, ModelResponse, ToolCall, ToolSchema, Usage
+
+SIMULATED = "[simulated]"
+PASS_NAMES = ("pass", "passed", "approved")
+_ALIASES = {
+    "diff": ("diff", "patch", "changes"),
+    "patch": ("patch", "diff"),
+    "query": ("query", "sql", "question"),
+    "sql": ("sql", "query"),
+}
+_LONGEST_TEXT = {"text", "content", "document", "body"}
+_STOP = {"with", "from", "that", "this", "your", "have", "about", "when", "what", "they", "them",
+         "into", "hand", "over", "their", "will", "should", "would", "there"}  # fmt: skip
+
+
+class OfflineProvider:
+    async def complete(
+        self, request: ModelRequest, on_delta: DeltaCallback | None = None
+    ) -> ModelResponse:
+        turn = _Turn(request)
+        calls = turn.decide_calls()
+        content = None if calls else turn.answer()
+        if content and on_delta is not None:
+            await on_delta(content)
+        characters = sum(len(m.content or "") for m in request.messages)
+        usage = Usage(characters // 4 + 1, len(content or "") // 4 + 8 * len(calls))
+        return ModelResponse(content, tuple(calls), usage, "tool_calls" if calls else "stop", True)
+
+
+class _Turn:
+    def __init__(self, request: ModelRequest) -> None:
+        self.request = request
+        messages = list(request.messages)
+        last_system = max((i for i, m in enumerate(messages) if m.role == "system"), default=0)
+        self.own = messages[last_system + 1 :]
+        self.system = "\n".join(m.content or "" for m in messages if m.role == "system")
+        user = next((m.content or "" for m in messages if m.role == "user"), "")
+        self.input_text = user
+        self.input = _json_object(user)
+        self.tool_results = [_json_value(m.content) for m in self.own if m.role == "tool"]
+        self.transferred_to = {c.name for m in messages for c in m.tool_calls}
+
+    def decide_calls(self) -> list[ToolCall]:
+        if self.tool_results or (self.request.output_schema and self._asked_to_repair()):
+            return []
+        tools = list(self.request.tools)
+        transfers = [t for t in tools if t.name.startswith("transfer_to_")]
+        peer = self._best_peer(transfers)
+        if peer is not None:
+            reason = f"{SIMULATED} the request matches {peer.name.removeprefix('transfer_to_')}"
+            return [self._call(0, peer.name, {"reason": reason})]
+        others = [t for t in tools if t not in transfers]
+        return [self._call(i, t.name, self._arguments(t)) for i, t in enumerate(others)]
+
+    def answer(self) -> str:
+        if self.request.output_schema is not None:
+            return json.dumps(self._fill(self.request.output_schema), ensure_ascii=False)
+        if not self.tool_results:
+            return f"{SIMULATED} Done. Input received: {self.input_text[:300]}"
+        lines = [f"{SIMULATED} Results:"]
+        names = [m.name or "tool" for m in self.own if m.role == "tool"]
+        for name, result in zip(names, self.tool_results, strict=True):
+            lines.append(f"- {name}: {_short(result)}")
+        return "\n".join(lines)
+
+    def _asked_to_repair(self) -> bool:
+        return any(m.role == "assistant" for m in self.own)
+
+    def _call(self, index: int, name: str, arguments: dict[str, Any]) -> ToolCall:
+        turn = sum(1 for m in self.request.messages if m.role == "assistant")
+        return ToolCall(f"offline_{turn}_{index}", name, json.dumps(arguments, ensure_ascii=False))
+
+    def _best_peer(self, transfers: list[ToolSchema]) -> ToolSchema | None:
+        candidates = [t for t in transfers if t.name not in self.transferred_to]
+        if not candidates:
+            return None
+        described = {t.name: _stems(t.description) for t in transfers}
+        shared = set.intersection(*described.values()) if len(described) > 1 else set()
+        wanted = _stems(self.input_text)
+        scores = [(len((described[t.name] - shared) & wanted), t) for t in candidates]
+        best_score, best = max(scores, key=lambda s: s[0])
+        return best if best_score > 0 else None
+
+    def _arguments(self, tool: ToolSchema) -> dict[str, Any]:
+        properties = tool.parameters.get("properties", {})
+        return {
+            name: self._argument(tool.name, name, schema) for name, schema in properties.items()
+        }
+
+    def _argument(self, tool: str, name: str, schema: dict[str, Any]) -> Any:
+        pinned = re.search(
+            rf"^\s*{re.escape(tool)}\.{re.escape(name)}\s*:\s*(.+)$", self.system, re.M
+        )
+        if pinned:
+            return _json_value(pinned.group(1).strip())
+        for alias in _ALIASES.get(name, (name,)):
+            found = _find(self.input, alias)
+            if found is not None:
+                return found
+        if name in _LONGEST_TEXT:
+            return max(_strings(self.input), key=len, default=self.input_text)
+        if "default" in schema:
+            return schema["default"]
+        return _placeholder(name, schema, self.input_text)
+
+    def _fill(self, schema: dict[str, Any]) -> Any:
+        if schema.get("type") != "object":
+            return _placeholder("", schema, f"{SIMULATED} {self.input_text[:200]}")
+        filled = {}
+        for name, field_schema in schema.get("properties", {}).items():
+            value = _as_type(self._lookup(name), field_schema)
+            filled[name] = (
+                value if value is not None else _placeholder(name, field_schema, SIMULATED)
+            )
+        return filled
+
+    def _lookup(self, name: str) -> Any:
+        names = PASS_NAMES if name in PASS_NAMES else (name,)
+        for source in [*reversed(self.tool_results), self.input]:
+            for candidate in names:
+                found = _find(source, candidate)
+                if found is not None:
+                    return found
+        return None
+
+
+def _as_type(value: Any, schema: dict[str, Any]) -> Any:
+    """Fit a found value to the field's type, or None when it cannot be (a placeholder then)."""
+    kind = schema.get("type")
+    if value is None or kind is None or isinstance(kind, list):
+        return value
+    if kind == "string":
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if kind == "boolean":
+        return bool(value)
+    if kind in ("number", "integer"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return value if ok and (kind == "number" or isinstance(value, int)) else None
+    if kind == "array":
+        return value if isinstance(value, list) else [value]
+    return value if isinstance(value, dict) else None
+
+
+def _placeholder(name: str, schema: dict[str, Any], text: str) -> Any:
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if schema.get("enum"):
+        return schema["enum"][0]
+    placeholders = {
+        "integer": 0,
+        "number": 0,
+        "boolean": name in PASS_NAMES,
+        "array": [],
+        "object": {},
+    }
+    return placeholders.get(kind or "string", text)
+
+
+def _find(value: Any, name: str) -> Any:
+    """The first field called ``name`` in ``value``, searching nested objects breadth-first."""
+    queue = [value]
+    while queue:
+        current = queue.pop(0)
+        if isinstance(current, dict):
+            if current.get(name) is not None:
+                return current[name]
+            queue.extend(current.values())
+        elif isinstance(current, list):
+            queue.extend(current)
+    return None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z]{4,}", text.lower())
+    return {w[:5] for w in words if w not in _STOP}
+
+
+def _json_value(text: str | None) -> Any:
+    try:
+        return json.loads(text or "")
+    except json.JSONDecodeError:
+        return text
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    value = _json_value(text)
+    return value if isinstance(value, dict) else None
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 500 else text[:500] + "..."

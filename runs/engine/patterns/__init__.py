@@ -1,0 +1,25 @@
+"""The three patterns. Each runs one team level; a team node nests another level (hybrids)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from teams.spec import TeamSpec
+
+from ..context import RunContext, Scope
+from ..errors import RunFailed
+from .pipeline import run_pipeline
+from .supervisor import run_supervisor
+from .swarm import run_swarm
+
+_PATTERNS = {"supervisor": run_supervisor, "pipeline": run_pipeline, "swarm": run_swarm}
+
+
+async def run_pattern(ctx: RunContext, team: TeamSpec, scope: Scope, task: Any) -> Any:
+    """Run one team on ``task`` and return its output."""
+    if not team.entry or team.node(team.entry) is None:
+        raise RunFailed(
+            f"Team {team.name!r} has no entry node: mark the node where the run starts.",
+            "invalid_team",
+        )
+    return await _PATTERNS[team.pattern](ctx, team, scope, task)

@@ -1,0 +1,90 @@
+"""SQL datasets a team can query by name, opened so that only reading is possible.
+
+A shipped dataset is a ``.sql`` script in ``data/datasets/`` built into a SQLite file at first
+use (in ``settings["data_cache_dir"]``, or the system temp directory); an operator can add their
+own SQLite files by name in ``settings["datasets"]``. Either way the connection is opened with
+``mode=ro`` and an authorizer that allows only reading, so a query cannot write, attach another
+file or change a pragma whatever its text says. The database enforces it, not string matching.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .paths import named, shipped
+
+# What a read-only query needs; everything else (INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH,
+# DETACH, PRAGMA, ALTER, transactions, ...) is denied by the authorizer.
+_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
+_READ_ACTIONS.add(getattr(sqlite3, "SQLITE_RECURSIVE", 33))
+# Functions that read outside the dataset or change the connection are refused by name.
+_DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"}
+_PROGRESS_EVERY = 10_000  # virtual-machine steps between deadline checks
+
+
+def database_path(name: str, settings: dict[str, Any]) -> Path:
+    source = named("dataset", name, shipped("datasets", ".sql"), settings.get("datasets") or {})
+    if source.suffix != ".sql":
+        return source
+    return _built(source, Path(settings.get("data_cache_dir") or tempfile.gettempdir()))
+
+
+def _built(script: Path, cache_dir: Path) -> Path:
+    """The SQLite file built from ``script``; rebuilt when the script changes."""
+    text = script.read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    target = cache_dir / "orchestrator-datasets" / f"{script.stem}-{digest}.sqlite3"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")
+    os.close(fd)
+    with sqlite3.connect(partial) as connection:
+        connection.executescript(text)
+    connection.close()
+    os.chmod(partial, 0o444)
+    os.replace(partial, target)  # atomic: concurrent first uses never see half a database
+    return target
+
+
+def _authorize(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
+    if action not in _READ_ACTIONS:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def connect_read_only(path: Path, deadline: float) -> sqlite3.Connection:
+    """A connection that can only read ``path`` and gives up at ``deadline`` (monotonic)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"The dataset file {path.name} is missing.")
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    connection.set_authorizer(_authorize)
+    connection.set_progress_handler(lambda: int(time.monotonic() > deadline), _PROGRESS_EVERY)
+    return connection
+
+
+def describe(connection: sqlite3.Connection) -> dict[str, list[str]]:
+    """Tables and views with their columns, for an agent that must write a query."""
+    connection.set_authorizer(None)
+    try:
+        names = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        return {
+            name: [c[1] for c in connection.execute("SELECT * FROM pragma_table_info(?)", (name,))]
+            for name in names
+        }
+    finally:
+        connection.set_authorizer(_authorize)

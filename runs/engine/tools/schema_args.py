@@ -1,0 +1,54 @@
+"""Argument models made at run time from a JSON Schema (custom HTTP tools, MCP tools).
+
+The registry wants a pydantic model per tool; for a tool defined by data, the model carries the
+given schema as-is (so the LLM sees exactly what the author wrote) and validates with
+``jsonschema``, raising the error pydantic's caller already reports to the agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+
+
+class SchemaArgs(BaseModel):
+    """Base of the generated models; ``values()`` gives the validated arguments."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})
+
+
+def args_model(name: str, schema: dict[str, Any] | None) -> type[SchemaArgs]:
+    """A model named after the tool that validates arguments against ``schema``."""
+    schema = dict(schema or {"type": "object", "properties": {}})
+    schema.setdefault("type", "object")
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "the top level"
+        raise ValueError(
+            f"The argument schema is not valid JSON Schema at {where}: {exc.message}"
+        ) from exc
+    validator = jsonschema.validators.validator_for(schema)(schema)
+
+    class Args(SchemaArgs):
+        @model_validator(mode="before")
+        @classmethod
+        def _validate(cls, data: Any) -> Any:
+            errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+            if errors:
+                where = ".".join(str(p) for p in errors[0].path) or "arguments"
+                raise PydanticCustomError("json_schema", f"{where}: {errors[0].message}")
+            return data
+
+        @classmethod
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            return dict(schema)
+
+    Args.__name__ = Args.__qualname__ = f"{name}Args"
+    return Args

@@ -1,0 +1,138 @@
+"""Pages for people: the team list and read-only team view, sign-up, tokens and models.
+
+Every team page looks the team up through ``Team.objects.for_user``: someone else's team is
+a 404, exactly like one that does not exist.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .forms import ModelConfigForm, SignupForm, TeamCreateForm, TeamRenameForm, TokenCreateForm
+from .models import ApiToken, ModelConfig, Team
+from .services import check, create_team, save_spec, starter_spec
+from .spec import parse
+
+
+def owned_team(request: HttpRequest, team_id: int) -> Team:
+    return get_object_or_404(Team.objects.for_user(request.user), pk=team_id)
+
+
+@login_required
+def team_list(request: HttpRequest) -> HttpResponse:
+    form = TeamCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        spec = starter_spec(form.cleaned_data["name"], form.cleaned_data["pattern"])
+        team, _ = create_team(request.user, spec)
+        messages.success(request, f"Team “{team.name}” created.")
+        return redirect("team-detail", team.pk)
+    teams = Team.objects.for_user(request.user)
+    return render(request, "teams/team_list.html", {"teams": teams, "form": form})
+
+
+@login_required
+def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = owned_team(request, team_id)
+    spec = parse(team.spec)
+    context = {
+        "team": team,
+        "spec": spec,
+        "problems": check(spec, request.user, team.pk),
+        "versions": team.versions.select_related("created_by")[:20],
+        "rename_form": TeamRenameForm(initial={"name": team.name}),
+    }
+    return render(request, "teams/team_detail.html", context)
+
+
+@login_required
+@require_POST
+def team_rename(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = owned_team(request, team_id)
+    form = TeamRenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the team a name of 1 to 200 characters.")
+        return redirect("team-detail", team.pk)
+    name = form.cleaned_data["name"]
+    spec = parse(team.spec).model_copy(update={"name": name})
+    # A rename never blocks on the team's other problems: it saves like a draft.
+    save_spec(team, spec, by=request.user, draft=True, message=f"Renamed to {name}")
+    messages.success(request, f"Renamed to “{name}”.")
+    return redirect("team-detail", team.pk)
+
+
+@login_required
+@require_POST
+def team_duplicate(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = owned_team(request, team_id)
+    spec = parse(team.spec)
+    spec = spec.model_copy(update={"name": f"Copy of {spec.name}"[:200]})
+    copy, _ = create_team(request.user, spec, draft=True, message=f"Duplicated from “{team.name}”")
+    messages.success(request, f"Duplicated as “{copy.name}”.")
+    return redirect("team-detail", copy.pk)
+
+
+@login_required
+@require_POST
+def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = owned_team(request, team_id)
+    team.delete()
+    messages.success(request, f"Team “{team.name}” deleted.")
+    return redirect("team-list")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("team-list")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}.")
+        return redirect("team-list")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    form = TokenCreateForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _, new_token = ApiToken.issue(request.user, form.cleaned_data["name"])
+        form = TokenCreateForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    context: dict[str, Any] = {"tokens": tokens, "form": form, "new_token": new_token}
+    return render(request, "teams/token_list.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    token.revoke()
+    messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+    return redirect("token-list")
+
+
+@login_required
+def model_list(request: HttpRequest) -> HttpResponse:
+    form = ModelConfigForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        config = form.save()
+        messages.success(request, f"Model “{config.name}” added.")
+        return redirect("model-list")
+    configs = ModelConfig.objects.for_user(request.user)
+    return render(request, "teams/model_list.html", {"configs": configs, "form": form})
+
+
+@login_required
+@require_POST
+def model_delete(request: HttpRequest, config_id: int) -> HttpResponse:
+    config = get_object_or_404(ModelConfig.objects.for_user(request.user), pk=config_id)
+    config.delete()
+    messages.success(request, f"Model “{config.name}” removed.")
+    return redirect("model-list")

@@ -1,0 +1,72 @@
+"""What engine tests share: an in-memory event sink, a model registry pointing at the scripted
+test server, and a one-call way to run (or resume) a team."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from runs.engine import EngineOptions, run_team
+from runs.engine.events import EPHEMERAL_TYPES, Event
+from runs.engine.interfaces import CancelToken, Journal, ResolvedModel, RunOutcome, SystemClock
+from runs.engine.models import StaticModelRegistry, make_provider
+from runs.engine.tools import builtin_registry
+
+FAST = EngineOptions(retry_base_s=0.01, retry_cap_s=0.02)
+
+
+@dataclass
+class RecordingSink:
+    all: list[Event] = field(default_factory=list)
+
+    async def emit(self, event: Event) -> None:
+        self.all.append(event)
+
+    @property
+    def events(self) -> list[Event]:
+        """What the shell would store: everything but streamed tokens."""
+        return [e for e in self.all if e.type not in EPHEMERAL_TYPES]
+
+    def types(self) -> list[str]:
+        return [e.type for e in self.events]
+
+    def of(self, type_: str) -> list[Event]:
+        return [e for e in self.events if e.type == type_]
+
+    def index(self, key: str) -> int:
+        return next(i for i, e in enumerate(self.events) if e.key == key)
+
+
+def server_models(base_url: str, timeout_s: float = 10.0, **prices: float) -> StaticModelRegistry:
+    provider = make_provider("openai", model="test-model", base_url=base_url, api_key="test-key",
+                             timeout_s=timeout_s)  # fmt: skip
+    return StaticModelRegistry({"test": ResolvedModel("test", provider, "test-model", **prices)})
+
+
+async def run(
+    spec: Any,
+    task: Any,
+    *,
+    models: Any = None,
+    journal: Iterable[Event] = (),
+    tools: Any = None,
+    cancel: CancelToken | None = None,
+    options: EngineOptions = FAST,
+    seed: int = 7,
+) -> tuple[RunOutcome, RecordingSink]:
+    sink = RecordingSink()
+    outcome = await run_team(
+        spec,
+        task,
+        journal=Journal(journal),
+        sink=sink,
+        models=models or StaticModelRegistry(),
+        tools=tools or builtin_registry(),
+        clock=SystemClock(),
+        cancel=cancel or CancelToken(),
+        seed=seed,
+        run_id="test-run",
+        options=options,
+    )
+    return outcome, sink

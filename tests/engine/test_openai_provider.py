@@ -1,0 +1,120 @@
+"""The openai provider runs the real ``openai`` client against the scripted local server."""
+
+import json
+
+import pytest
+
+from runs.engine.interfaces import ChatMessage, ModelError, ModelRequest, ToolSchema
+from runs.engine.models import make_provider
+from tests.support.openai_server import Reply
+
+TOOL = ToolSchema(
+    "lookup", "Look something up.", {"type": "object", "properties": {"q": {"type": "string"}}}
+)
+
+
+def request(**kwargs) -> ModelRequest:
+    kwargs.setdefault(
+        "messages", (ChatMessage("system", "Be brief."), ChatMessage("user", "hello"))
+    )
+    return ModelRequest("test-model", **kwargs)
+
+
+def provider(server, timeout_s: float = 5.0):
+    return make_provider(
+        "openai", model="test-model", base_url=server.base_url, api_key="k", timeout_s=timeout_s
+    )
+
+
+async def test_it_streams_text_and_reports_usage(openai_server):
+    openai_server.on(
+        lambda r: True, Reply.text("Hello there, friend.", usage=(12, 5), chunk_chars=5)
+    )
+    deltas: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        deltas.append(text)
+
+    response = await provider(openai_server).complete(
+        request(activity_key="run/a/t1/model"), on_delta
+    )
+
+    assert response.content == "Hello there, friend." and deltas == [
+        "Hello",
+        " ther",
+        "e, fr",
+        "iend.",
+    ]
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (12, 5)
+    [served] = openai_server.log
+    assert served.body["stream"] is True and served.activity_key == "run/a/t1/model"
+    assert served.body["messages"][0] == {"role": "system", "content": "Be brief."}
+
+
+async def test_it_assembles_several_tool_calls_from_streamed_fragments(openai_server):
+    openai_server.on(
+        lambda r: True, Reply.calls(("lookup", {"q": "one"}), ("lookup", {"q": "two"}))
+    )
+
+    response = await provider(openai_server).complete(request(tools=(TOOL,)))
+
+    assert [json.loads(c.arguments) for c in response.tool_calls] == [{"q": "one"}, {"q": "two"}]
+    assert [c.id for c in response.tool_calls] == ["call_0", "call_1"]
+    assert response.finish_reason == "tool_calls"
+    assert openai_server.log[0].tool_names == ["lookup"]
+
+
+async def test_it_passes_malformed_tool_arguments_through_for_the_engine_to_report(openai_server):
+    openai_server.on(lambda r: True, Reply.calls(("lookup", '{"q": ')))
+
+    response = await provider(openai_server).complete(request(tools=(TOOL,)))
+
+    assert response.tool_calls[0].arguments == '{"q": '
+
+
+async def test_it_asks_for_json_schema_output(openai_server):
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+    openai_server.on(lambda r: True, Reply.json({"ok": True}))
+
+    response = await provider(openai_server).complete(request(output_schema=schema))
+
+    assert json.loads(response.content) == {"ok": True}
+    assert openai_server.log[0].body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "output", "schema": schema, "strict": False},
+    }
+
+
+@pytest.mark.parametrize(
+    ("reply", "transient", "status"),
+    [
+        (Reply.error(429), True, 429),
+        (Reply.error(500), True, 500),
+        (Reply.error(502), True, 502),
+        (Reply.error(400), False, 400),
+        (Reply.error(401), False, 401),
+        (Reply.error(404), False, 404),
+        (Reply.text("slow", delay_s=3), True, None),
+    ],
+)
+async def test_errors_map_onto_retry_or_not(openai_server, reply, transient, status):
+    openai_server.on(lambda r: True, reply)
+
+    with pytest.raises(ModelError) as raised:
+        await provider(openai_server, timeout_s=0.3).complete(request())
+
+    assert raised.value.transient is transient and raised.value.status == status
+
+
+async def test_an_unreachable_server_is_a_transient_error():
+    unreachable = make_provider("openai", model="m", base_url="http://127.0.0.1:9/v1", api_key="k")
+
+    with pytest.raises(ModelError) as raised:
+        await unreachable.complete(request())
+
+    assert raised.value.transient is True and "Could not reach" in str(raised.value)
+
+
+def test_an_unknown_provider_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="use 'openai' or 'offline'"):
+        make_provider("anthropic", model="x")

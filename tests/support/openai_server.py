@@ -1,0 +1,210 @@
+"""A local OpenAI-compatible server that plays scripted responses, for tests.
+
+It speaks ``POST /v1/chat/completions`` like the real API: streamed over SSE (with a usage chunk
+when asked) or as one JSON body. Replies are chosen by rules that look only at the request
+(its messages, and the ``X-Activity-Key`` / ``X-Attempt`` headers the engine's provider sends),
+so a resumed run gets the same answer for the same call. Faults are replies too: an HTTP status
+(429, 500, ...), a delay longer than the client's timeout, malformed tool-call arguments,
+schema-invalid JSON. Every request is logged with whether its response was completed.
+
+    server.on(lambda r: "You are Writer" in r.system, Reply.text("A draft"))
+    server.on(lambda r: r.attempt == 1, Reply.error(429))   # first attempt of every call
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Reply:
+    content: str | None = None
+    tool_calls: tuple[tuple[str, str], ...] = ()  # (name, raw JSON arguments, may be malformed)
+    status: int = 200
+    delay_s: float = 0.0
+    usage: tuple[int, int] = (20, 10)
+    chunk_chars: int = 6
+
+    @classmethod
+    def text(cls, content: str, **kw: Any) -> Reply:
+        return cls(content=content, **kw)
+
+    @classmethod
+    def json(cls, value: Any, **kw: Any) -> Reply:
+        return cls(content=json.dumps(value), **kw)
+
+    @classmethod
+    def calls(cls, *calls: tuple[str, Any], **kw: Any) -> Reply:
+        raw = tuple((n, a if isinstance(a, str) else json.dumps(a)) for n, a in calls)
+        return cls(tool_calls=raw, **kw)
+
+    @classmethod
+    def error(cls, status: int, **kw: Any) -> Reply:
+        return cls(status=status, **kw)
+
+
+@dataclass
+class ChatRequest:
+    body: dict[str, Any]
+    activity_key: str | None
+    attempt: int
+    status: int = 0
+    completed: bool = False
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.body.get("messages", [])
+
+    @property
+    def system(self) -> str:
+        return "\n".join(m.get("content") or "" for m in self.messages if m["role"] == "system")
+
+    @property
+    def user(self) -> str:
+        return next((m.get("content") or "" for m in self.messages if m["role"] == "user"), "")
+
+    @property
+    def turn(self) -> int:
+        """1 + the assistant messages so far: which model turn of the agent this is."""
+        return 1 + sum(1 for m in self.messages if m["role"] == "assistant")
+
+    @property
+    def tool_results(self) -> list[str]:
+        return [m.get("content") or "" for m in self.messages if m["role"] == "tool"]
+
+    @property
+    def tool_names(self) -> list[str]:
+        return [t["function"]["name"] for t in self.body.get("tools", [])]
+
+
+Match = Callable[[ChatRequest], bool]
+Script = Reply | Callable[[ChatRequest], Reply]
+
+
+@dataclass
+class _Rule:
+    match: Match
+    reply: Script
+    times: int | None
+
+
+@dataclass
+class ScriptedOpenAIServer:
+    rules: list[_Rule] = field(default_factory=list)
+    log: list[ChatRequest] = field(default_factory=list)
+    base_url: str = ""
+    _runner: web.AppRunner | None = None
+
+    def on(self, match: Match, reply: Script, times: int | None = None) -> None:
+        """Answer requests that ``match`` with ``reply`` (first matching rule wins)."""
+        self.rules.append(_Rule(match, reply, times))
+
+    def completed(self) -> list[ChatRequest]:
+        return [r for r in self.log if r.completed]
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        self._runner = web.AppRunner(app, handler_cancellation=True)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _choose(self, request: ChatRequest) -> Reply:
+        for rule in self.rules:
+            if rule.times == 0 or not rule.match(request):
+                continue
+            if rule.times is not None:
+                rule.times -= 1
+            return rule.reply(request) if callable(rule.reply) else rule.reply
+        return Reply.text("(no scripted reply matched)")
+
+    async def _chat(self, http: web.Request) -> web.StreamResponse:
+        body = await http.json()
+        request = ChatRequest(
+            body, http.headers.get("X-Activity-Key"), int(http.headers.get("X-Attempt", "1"))
+        )
+        self.log.append(request)
+        reply = self._choose(request)
+        await asyncio.sleep(reply.delay_s)
+        request.status = reply.status
+        if reply.status != 200:
+            message = {"error": {"message": f"scripted HTTP {reply.status}", "type": "test"}}
+            response = web.json_response(message, status=reply.status)
+        elif body.get("stream"):
+            response = await self._stream(http, body, reply)
+        else:
+            response = web.json_response(_completion(body, reply))
+        request.completed = reply.status == 200
+        return response
+
+    async def _stream(self, http: web.Request, body: dict, reply: Reply) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(http)
+        for chunk in _chunks(body, reply):
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+
+def _base(body: dict[str, Any]) -> dict[str, Any]:
+    return {"id": "chatcmpl-test", "created": 0, "model": body.get("model", "test")}
+
+
+def _usage(reply: Reply) -> dict[str, int]:
+    prompt, completion = reply.usage
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _chunks(body: dict[str, Any], reply: Reply) -> list[dict[str, Any]]:
+    base = {**_base(body), "object": "chat.completion.chunk"}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    text = reply.content or ""
+    for start in range(0, len(text), reply.chunk_chars):
+        chunks.append(chunk({"content": text[start : start + reply.chunk_chars]}))
+    for index, (name, arguments) in enumerate(reply.tool_calls):
+        opening = {"index": index, "id": f"call_{index}", "type": "function",
+                   "function": {"name": name, "arguments": ""}}  # fmt: skip
+        chunks.append(chunk({"tool_calls": [opening]}))
+        half = len(arguments) // 2  # arguments arrive in fragments, as from the real API
+        for part in (arguments[:half], arguments[half:]):
+            chunks.append(
+                chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]})
+            )
+    chunks.append(chunk({}, "tool_calls" if reply.tool_calls else "stop"))
+    if body.get("stream_options", {}).get("include_usage"):
+        chunks.append({**base, "choices": [], "usage": _usage(reply)})
+    return chunks
+
+
+def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    calls = [
+        {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+        for i, (n, a) in enumerate(reply.tool_calls)
+    ]
+    message = {"role": "assistant", "content": reply.content, "tool_calls": calls or None}
+    finish = "tool_calls" if calls else "stop"
+    return {**_base(body), "object": "chat.completion", "usage": _usage(reply),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}]}  # fmt: skip

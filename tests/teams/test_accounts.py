@@ -1,0 +1,86 @@
+"""Accounts: sign-up, log-in and log-out pages; API tokens made and revoked in the UI."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from teams.models import ApiToken, ModelConfig
+from tests.factories import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_person_signs_up_and_is_logged_in() -> None:
+    client = Client()
+    password = "a long enough pass phrase"
+    response = client.post(
+        "/signup/",
+        {
+            "username": "carol",
+            "email": "c@example.org",
+            "password1": password,
+            "password2": password,
+        },
+    )
+    assert response.url == "/teams/"
+    assert client.get("/teams/").status_code == 200
+
+
+def test_a_weak_password_is_refused_with_a_reason() -> None:
+    response = Client().post(
+        "/signup/", {"username": "dave", "password1": "123", "password2": "123"}
+    )
+    assert response.status_code == 200
+    assert "too short" in response.content.decode()
+    assert not User.objects.filter(username="dave").exists()
+
+
+def test_log_in_and_log_out() -> None:
+    make_user("alice")
+    client = Client()
+    response = client.post("/login/", {"username": "alice", "password": PASSWORD})
+    assert response.url == "/teams/"
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/teams/").status_code == 302
+
+
+def test_a_token_made_in_the_ui_works_once_shown_and_stops_when_revoked(
+    alice: User, client_for: Client
+) -> None:
+    page = client_for.post("/settings/tokens/", {"name": "laptop"}).content.decode()
+    row = ApiToken.objects.get(user=alice)
+    token = page.split('<code id="new-token">')[1].split("</code>")[0]
+    assert token.startswith(row.hint)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert Client().get("/api/teams", headers=auth).status_code == 200
+    assert token not in client_for.get("/settings/tokens/").content.decode()  # shown once
+
+    client_for.post(f"/settings/tokens/{row.pk}/revoke/")
+    assert Client().get("/api/teams", headers=auth).status_code == 401
+
+
+def test_nobody_revokes_another_users_token(alice: User) -> None:
+    row, _ = ApiToken.issue(alice, "mine")
+    bob = Client()
+    bob.force_login(make_user("bob"))
+    assert bob.post(f"/settings/tokens/{row.pk}/revoke/").status_code == 404
+    row.refresh_from_db()
+    assert row.revoked_at is None
+
+
+def test_a_model_config_names_the_key_variable_never_the_key(
+    alice: User, client_for: Client
+) -> None:
+    form = {
+        "name": "gpt",
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "base_url": "",
+        "api_key_env": "sk-not-a-variable-name",
+        "input_usd_per_mtok": "0.15",
+        "output_usd_per_mtok": "0.60",
+    }
+    page = client_for.post("/settings/models/", form).content.decode()
+    assert "name of an environment variable" in page
+    client_for.post("/settings/models/", form | {"api_key_env": "OPENAI_API_KEY"})
+    assert ModelConfig.objects.get(owner=alice).api_key_env == "OPENAI_API_KEY"

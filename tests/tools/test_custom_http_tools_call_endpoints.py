@@ -1,0 +1,102 @@
+"""A custom HTTP tool built from a definition validates its arguments against the author's
+schema, fills the URL, reads secret headers from the environment and goes through the guard."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from runs.engine.interfaces import ToolContext
+from runs.engine.tools import Registry, builtin_registry
+from runs.engine.tools.http_tool import HttpToolDefinition, http_tool, http_tools_registry
+
+from .conftest import LocalServer
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"order_id": {"type": "string"}, "verbose": {"type": "boolean"}},
+    "required": ["order_id"],
+}
+
+
+def order_lookup(
+    url: str = "https://api.example.com/orders/{order_id}", **overrides
+) -> HttpToolDefinition:
+    fields = {
+        "name": "order_lookup", "description": "Look up an order by id.", "parameters": SCHEMA,
+        "url": url, "headers": {"Authorization": "env:ORDERS_TOKEN", "X-Client": "orchestrator"},
+    }  # fmt: skip
+    return HttpToolDefinition(**{**fields, **overrides})
+
+
+async def test_it_calls_the_endpoint_with_the_arguments(
+    context: ToolContext, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERS_TOKEN", "Bearer s3cret")
+    context.settings["allowed_private_networks"] = ["127.0.0.1/32"]
+    registry = builtin_registry().merged(
+        http_tools_registry([order_lookup(local_server.url("/orders/{order_id}"))])
+    )
+    result = await registry.call("order_lookup", {"order_id": "A 17/x", "verbose": True}, context)
+    assert result.ok, result.error
+    received = local_server.received[0]
+    assert received.path == "/orders/A%2017%2Fx?verbose=true"
+    assert received.headers["Authorization"] == "Bearer s3cret"
+    assert "s3cret" not in str(result.result)  # the secret never reaches the agent
+
+
+async def test_post_sends_the_other_arguments_as_json(
+    context: ToolContext, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERS_TOKEN", "t")
+    context.settings["allowed_private_networks"] = ["127.0.0.1/32"]
+    tool = http_tool(order_lookup(local_server.url("/orders/{order_id}/notes"), method="POST"))
+    result = await Registry([tool]).call(
+        "order_lookup", {"order_id": "7", "verbose": False}, context
+    )
+    assert result.ok, result.error
+    assert local_server.received[0].body == b'{"verbose":false}'
+
+
+async def test_arguments_are_checked_against_the_authors_schema(context: ToolContext) -> None:
+    tool = http_tool(order_lookup("https://api.example.com/orders/{order_id}"))
+    assert tool.schema().parameters == SCHEMA  # the model sees exactly what the author wrote
+    result = await Registry([tool]).call("order_lookup", {"order_id": 42}, context)
+    assert not result.ok and "42 is not of type 'string'" in result.error
+    result = await Registry([tool]).call("order_lookup", {}, context)
+    assert not result.ok and "'order_id' is a required property" in result.error
+
+
+async def test_a_missing_secret_says_which_variable_to_set(
+    context: ToolContext, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ORDERS_TOKEN", raising=False)
+    context.settings["allowed_private_networks"] = ["127.0.0.1/32"]
+    tool = http_tool(order_lookup(local_server.url("/orders/{order_id}")))
+    result = await Registry([tool]).call("order_lookup", {"order_id": "1"}, context)
+    assert not result.ok and "ORDERS_TOKEN" in result.error
+    assert local_server.received == []
+
+
+async def test_the_network_guard_applies(
+    context: ToolContext, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERS_TOKEN", "t")
+    tool = http_tool(order_lookup(local_server.url("/orders/{order_id}")))
+    result = await Registry([tool]).call("order_lookup", {"order_id": "1"}, context)
+    assert not result.ok and "loopback" in result.error
+    assert local_server.received == []
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"name": "Order Lookup"},
+        {"url": "ftp://example.com/"},
+        {"parameters": {"type": "object", "properties": {"x": {"type": "nonsense"}}}},
+        {"method": "TRACE"},
+    ],
+)
+def test_bad_definitions_are_refused(overrides: dict) -> None:
+    with pytest.raises(ValidationError):
+        order_lookup(**overrides)
