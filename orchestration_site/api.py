@@ -2,7 +2,6 @@
 
 from functools import partial
 
-from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
 from runs.api import router as runs_router
@@ -12,7 +11,9 @@ from teams.api import router as teams_router
 from teams.auth import api_auth
 from teams.services import SpecRejected
 
-api = NinjaAPI(
+from .openapi import DocumentedErrorsAPI
+
+api = DocumentedErrorsAPI(
     title="Agent-team orchestrator API",
     version="1",
     description="Build, run and audit teams of LLM agents. Authenticate with the browser "
