@@ -78,70 +78,48 @@ def test_its_counts_change_as_a_run_goes(client: Client, metrics_token: str) -> 
     for row in store_events(run, events[2:]):
         metrics.observe_event(run, row)
     done = scrape(client)
-    assert delta(running, done, "orchestrator_model_calls_total", model="offline") == 4
+    usages = [e.payload for e in events if e.type == "usage"]
+    tokens_in = sum(u["input_tokens"] for u in usages)
+    tokens_out = sum(u["output_tokens"] for u in usages)
+
+    def change(name: str, **labels: str) -> float:
+        return delta(running, done, name, **labels)
+
+    assert change("orchestrator_model_calls_total", model="offline") == len(usages) == 4
     assert (
-        delta(running, done, "orchestrator_model_tokens_total", model="offline", direction="input")
-        == 115
+        change("orchestrator_model_tokens_total", model="offline", direction="input") == tokens_in
     )
     assert (
-        delta(running, done, "orchestrator_model_tokens_total", model="offline", direction="output")
-        == 21
+        change("orchestrator_model_tokens_total", model="offline", direction="output") == tokens_out
     )
-    assert delta(running, done, "orchestrator_tool_calls_total", tool="calculator") == 1
-    assert delta(running, done, "orchestrator_tool_errors_total", tool="calculator") == 0
+    assert change("orchestrator_tool_calls_total", tool="calculator") == 1
+    assert change("orchestrator_tool_calls_total", tool="delegate_to_researcher") == 1
+    # The offline model writes no arithmetic, so the calculator answered with an error.
+    assert change("orchestrator_tool_errors_total", tool="calculator") == 1
+    assert change("orchestrator_runs_finished_total", team=team.name, status="succeeded") == 1
     assert (
-        delta(running, done, "orchestrator_runs_finished_total", team=team.name, status="succeeded")
-        == 1
+        change("orchestrator_run_duration_seconds_count", team=team.name, status="succeeded") == 1
     )
-    assert (
-        delta(
-            running,
-            done,
-            "orchestrator_run_duration_seconds_count",
-            team=team.name,
-            status="succeeded",
-        )
-        == 1
+    assert delta(before, done, "orchestrator_queue_depth") == 0 - 1
+    assert delta(before, done, "orchestrator_events_total", type="message") == sum(
+        e.type == "message" for e in events
     )
-    assert (
-        delta(
-            running,
-            done,
-            "orchestrator_agent_duration_seconds_count",
-            agent="researcher",
-            status="ok",
-        )
-        == 1
+
+    # The researcher worked from its agent.started to its agent.finished: one observation,
+    # its duration in the sum, counted in every bucket from the first that holds it.
+    agent = {"agent": "researcher", "status": "ok"}
+    started, finished = (
+        e.ts for e in events if e.agent == "researcher" and e.type.startswith("agent.")
     )
-    # The researcher worked from its agent.started to its agent.finished: 4.5 s apart.
-    researcher = [e.ts for e in events if e.agent == "researcher" and e.type.startswith("agent.")]
-    assert researcher[1] - researcher[0] == 4.5
-    assert delta(
-        running, done, "orchestrator_agent_duration_seconds_sum", agent="researcher", status="ok"
-    ) == pytest.approx(4.5)
-    assert (
-        delta(
-            running,
-            done,
-            "orchestrator_agent_duration_seconds_bucket",
-            agent="researcher",
-            status="ok",
-            le="2.5",
-        )
-        == 0
+    assert change("orchestrator_agent_duration_seconds_count", **agent) == 1
+    assert change("orchestrator_agent_duration_seconds_sum", **agent) == pytest.approx(
+        finished - started, abs=1e-5
     )
-    assert (
-        delta(
-            running,
-            done,
-            "orchestrator_agent_duration_seconds_bucket",
-            agent="researcher",
-            status="ok",
-            le="5.0",
-        )
-        == 1
-    )
-    assert delta(before, done, "orchestrator_events_total", type="message") == 4
+    first_bucket = next(b for b in metrics.DURATION_BUCKETS if finished - started <= b)
+    for bound in metrics.DURATION_BUCKETS:
+        le = "+Inf" if bound == float("inf") else repr(float(bound))
+        expected = 1 if bound >= first_bucket else 0
+        assert change("orchestrator_agent_duration_seconds_bucket", **agent, le=le) == expected
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from runs import telemetry
-from runs.engine.events import span_id_for
+from runs.engine.events import Event, span_id_for
 from runs.models import Run
 from tests.factories import make_run_of, make_supervisor_team, make_user
 from tests.ops.helpers import store_events, supervisor_events, wait_until
@@ -77,11 +77,13 @@ def test_it_exports_the_spans_of_a_supervisor_run_with_parents_and_genai_attribu
     # A supervisor run has finished: the lead delegated to the researcher, who used a tool.
     run = make_run_of(make_supervisor_team(make_user()), status=Run.Status.SUCCEEDED)
     events = supervisor_events()
-    store_events(run, events)
+    stored = store_events(run, events)
 
     telemetry.export_run(run)
 
-    spans = wait_until(lambda: otel_on if len(otel_on) >= 12 else None, "the trace to arrive")
+    # Nine spans from the events (run, 2 agents, 4 turns, 2 tool calls) and 4 model calls.
+    spans = wait_until(lambda: otel_on if len(otel_on) >= 13 else None, "the trace to arrive")
+    assert len(spans) == 13
     by_name = {span.name: span for span in spans}
     ids = {span.span_id.hex(): span for span in spans}
     assert {span.trace_id.hex() for span in spans} == {run.id.hex}
@@ -109,17 +111,26 @@ def test_it_exports_the_spans_of_a_supervisor_run_with_parents_and_genai_attribu
     assert all(ids[c.parent_span_id.hex()].name.startswith("turn ") for c in chats)
     lead_turn_1 = span_id_for("run/lead/t1")
     first = attributes(next(c for c in chats if c.parent_span_id.hex() == lead_turn_1))
+    usage = next(e for e in events if e.key == "run/lead/t1/model#usage").payload
     assert first["gen_ai.operation.name"] == "chat"
     assert first["gen_ai.request.model"] == "offline"
-    assert first["gen_ai.usage.input_tokens"] == 30
-    assert first["gen_ai.usage.output_tokens"] == 8
+    assert first["gen_ai.usage.input_tokens"] == usage["input_tokens"] > 0
+    assert first["gen_ai.usage.output_tokens"] == usage["output_tokens"] > 0
     assert first["gen_ai.system"] == "offline"
     assert attributes(calculator)["gen_ai.tool.name"] == "calculator"
+    # The offline model's calculator call failed: its span says so, with the tool's error.
+    calculator_result = next(
+        e for e in events if e.type == "tool.result" and e.payload["tool"] == "calculator"
+    )
+    assert (
+        calculator.status.code == 2
+        and calculator.status.message == calculator_result.payload["error"]
+    )
     assert attributes(lead)["gen_ai.operation.name"] == "invoke_agent"
 
     # Real timestamps: the run span covers its first and last events, children fit inside.
-    assert root.start_time_unix_nano == int(events[0].ts * 1e9)
-    assert root.end_time_unix_nano == int(events[-1].ts * 1e9)
+    assert root.start_time_unix_nano == int(stored[0].ts.timestamp() * 1e9)
+    assert root.end_time_unix_nano == int(stored[-1].ts.timestamp() * 1e9)
     for span in spans:
         parent = ids.get(span.parent_span_id.hex())
         if parent is not None:
@@ -130,23 +141,10 @@ def test_it_exports_the_spans_of_a_supervisor_run_with_parents_and_genai_attribu
 @pytest.mark.django_db
 def test_it_marks_a_failed_run_span_as_an_error(otel_on: list[Any]) -> None:
     run = make_run_of(make_supervisor_team(make_user()), status=Run.Status.FAILED)
-    events = supervisor_events()[:4]
-    failed = supervisor_events()[-1]
-    store_events(
-        run,
-        [
-            *events,
-            type(failed)(
-                "run.failed",
-                "run:failed",
-                failed.ts,
-                None,
-                failed.span_id,
-                None,
-                {"reason": "The lead ran out of turns.", "error_type": "limit"},
-            ),
-        ],
-    )
+    events = supervisor_events()
+    reason = {"reason": "The lead ran out of turns.", "error_type": "limit"}
+    failed = Event("run.failed", "run:failed", events[-1].ts, None, events[0].span_id, None, reason)
+    store_events(run, [*events[:5], failed])
 
     telemetry.export_run(run)
 
