@@ -14,7 +14,7 @@ PORT ?= 8000
 
 run: install assets
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py bootstrap
+	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py bootstrap
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install assets

@@ -11,7 +11,7 @@ Reproduce:  .venv/bin/pip install -e '.[bench]' && .venv/bin/python benchmarks/e
 - langgraph_*: the same topologies in LangGraph (StateGraph; Send for the fan-out), calling the
   same zero-latency model, in the same process. Omitted (null) without the ``bench`` extra.
 
-The figures are medians of several repeats; the last line is the JSON summary.
+Each figure is the best of several repeats, ours and LangGraph's alternating so that load\nfrom other processes falls on both; the last line is the JSON summary.
 """
 
 import asyncio
@@ -41,8 +41,8 @@ from runs.engine.models import StaticModelRegistry
 from runs.engine.tools import Registry
 from teams.spec import parse
 
-RUNS = 300
-REPEATS = 5
+RUNS = 200
+REPEATS = 7
 WORKERS = ("w1", "w2", "w3")
 
 
@@ -159,16 +159,24 @@ def langgraph_supervisor(model: InstantModel) -> Any:
     return graph.compile()
 
 
-async def us_per_step(run_once: Any, steps: int) -> float:
-    for _ in range(20):  # warm up
+async def per_step(run_once: Any, steps: int) -> float:
+    started = time.perf_counter()
+    for _ in range(RUNS):
         await run_once()
-    samples = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        for _ in range(RUNS):
+    return (time.perf_counter() - started) / (RUNS * steps) * 1e6
+
+
+async def compare(contenders: dict[str, Any], steps: int) -> dict[str, float]:
+    """Microseconds per step for each contender. Repeats alternate between them so a busy
+    machine slows all alike, and the best repeat counts (the least disturbed one)."""
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for run_once in contenders.values():
+        for _ in range(20):  # warm up
             await run_once()
-        samples.append((time.perf_counter() - started) / (RUNS * steps) * 1e6)
-    return round(statistics.median(samples), 1)
+    for _ in range(REPEATS):
+        for name, run_once in contenders.items():
+            samples[name].append(await per_step(run_once, steps))
+    return {name: round(min(values), 1) for name, values in samples.items()}
 
 
 async def fanout_ratio() -> float:
@@ -184,27 +192,24 @@ async def fanout_ratio() -> float:
 async def main() -> dict[str, Any]:
     instant = InstantModel()
     pipeline, supervisor = pipeline_spec(), supervisor_spec()
-    figures: dict[str, Any] = {
-        "pipeline_us_per_step": await us_per_step(lambda: ours(pipeline, instant), 5),
-        "supervisor_us_per_step": await us_per_step(lambda: ours(supervisor, instant), 5),
-        "langgraph_pipeline_us_per_step": None,
-        "langgraph_supervisor_us_per_step": None,
-    }
+    ours_pipeline: dict[str, Any] = {"ours": lambda: ours(pipeline, instant)}
+    ours_supervisor: dict[str, Any] = {"ours": lambda: ours(supervisor, instant)}
     try:
         lg_pipeline, lg_supervisor = langgraph_pipeline(instant), langgraph_supervisor(instant)
     except ImportError:
         print("LangGraph is not installed (pip install -e '.[bench]'); its figures are null.")
     else:
-        start = {"text": "go"}
-        figures["langgraph_pipeline_us_per_step"] = await us_per_step(
-            lambda: lg_pipeline.ainvoke(start), 5
-        )
-        state = {"results": [], "answer": ""}
-        figures["langgraph_supervisor_us_per_step"] = await us_per_step(
-            lambda: lg_supervisor.ainvoke(state), 5
-        )
-    figures["fanout_ratio"] = await fanout_ratio()
-    return figures
+        ours_pipeline["langgraph"] = lambda: lg_pipeline.ainvoke({"text": "go"})
+        ours_supervisor["langgraph"] = lambda: lg_supervisor.ainvoke({"results": [], "answer": ""})
+    pipeline_figures = await compare(ours_pipeline, 5)
+    supervisor_figures = await compare(ours_supervisor, 5)
+    return {
+        "pipeline_us_per_step": pipeline_figures["ours"],
+        "supervisor_us_per_step": supervisor_figures["ours"],
+        "langgraph_pipeline_us_per_step": pipeline_figures.get("langgraph"),
+        "langgraph_supervisor_us_per_step": supervisor_figures.get("langgraph"),
+        "fanout_ratio": await fanout_ratio(),
+    }
 
 
 if __name__ == "__main__":

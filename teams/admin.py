@@ -16,6 +16,8 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "pattern", "version", "is_valid", "updated_at")
     list_filter = ("pattern", "is_valid")
     search_fields = ("name", "owner__username")
+    # The spec changes only through save_version (validated, versioned), never by hand here.
+    readonly_fields = ("spec", "version", "is_valid", "pattern")
     inlines = [TeamVersionInline]
 
 

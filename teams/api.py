@@ -113,13 +113,17 @@ def create(request: HttpRequest, payload: TeamCreate) -> Any:
 
 # Fixed paths come before /teams/{team_id} so 'validate' is not taken for an id.
 @router.post("/teams/validate", response=ValidationResult, openapi_extra=_TEAMSPEC_BODY)
-def validate_document(request: HttpRequest) -> Any:
-    """Check a TeamSpec without saving it; a document that does not parse is a problem too."""
+def validate_document(request: HttpRequest, team_id: int | None = None) -> Any:
+    """Check a TeamSpec without saving it; a document that does not parse is a problem too.
+
+    ``team_id`` names the saved team the document is an edit of, so a nested team node that
+    includes that team is reported as a circle.
+    """
     try:
         spec = parse_document(read_json(request))
     except SpecRejected as rejected:
         return {"valid": False, "problems": rejected.problems}
-    problems = check(spec, request.auth)
+    problems = check(spec, request.auth, team_id)
     return {"valid": not has_errors(problems), "problems": problems}
 
 

@@ -24,6 +24,13 @@ class TokenCreateForm(forms.Form):
 
 
 class ModelConfigForm(forms.ModelForm):
+    base_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Base URL",
+        help_text="Empty means the provider's default; e.g. http://localhost:11434/v1 for Ollama.",
+    )
+
     class Meta:
         model = ModelConfig
         fields = [

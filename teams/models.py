@@ -9,8 +9,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+
+from runs.engine.tools import builtin_registry
+from runs.engine.tools.http_tool import HttpToolDefinition, http_tool, http_tools_registry
 
 from .spec import TeamSpec, dump
 
@@ -214,3 +217,67 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class CustomToolQuerySet(OwnedQuerySet):
+    def registry(self) -> Any:
+        """These tools as an engine ``Registry``, to merge with the built-ins for a run."""
+        return http_tools_registry(tool.definition() for tool in self)
+
+
+class CustomTool(models.Model):
+    """A user's HTTP tool: agents call it like a built-in (``runs.engine.tools.http_tool``).
+
+    Header values that are secrets are stored as ``env:VARIABLE_NAME`` and read on the worker
+    at call time; the definition itself never holds a secret.
+    """
+
+    class Method(models.TextChoices):
+        GET = "GET"
+        POST = "POST"
+        PUT = "PUT"
+        PATCH = "PATCH"
+        DELETE = "DELETE"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="custom_tools")
+    name = models.CharField(max_length=64)
+    description = models.TextField(max_length=1000)
+    parameters = models.JSONField(default=dict, help_text="JSON Schema of the arguments.")
+    url = models.URLField(max_length=2000, help_text="May contain {argument} placeholders.")
+    method = models.CharField(max_length=6, choices=Method.choices, default=Method.GET)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomToolQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="unique_custom_tool_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def store(self, definition: HttpToolDefinition) -> None:
+        """Saves ``definition`` as this tool; ``ValueError`` when its name is already taken."""
+        if builtin_registry().get(definition.name) is not None:
+            raise ValueError(f"{definition.name} is a built-in tool; choose another name.")
+        for field, value in definition.model_dump().items():
+            setattr(self, field, value)
+        try:
+            with transaction.atomic():
+                self.save()
+        except IntegrityError:
+            raise ValueError(f"You already have a tool named {definition.name}.") from None
+
+    def as_tool(self) -> Any:
+        """The engine ``Tool`` agents call."""
+        return http_tool(self.definition())
+
+    def definition(self) -> HttpToolDefinition:
+        return HttpToolDefinition(
+            name=self.name, description=self.description, parameters=self.parameters,
+            url=self.url, method=self.method, headers=self.headers,
+        )  # fmt: skip

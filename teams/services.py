@@ -10,7 +10,7 @@ from typing import Any
 
 from runs.engine.tools import builtin_registry
 
-from .models import ModelConfig, Team, TeamVersion
+from .models import CustomTool, ModelConfig, Team, TeamVersion
 from .spec import Agent, Pattern, TeamSpec, parse
 from .validation import (
     Problem,
@@ -27,8 +27,9 @@ _MAX_ID = 2**63 - 1
 
 
 def known_tool_names(user: Any) -> frozenset[str]:
-    """The tools ``user``'s agents may use: the built-in ones (custom tools join here)."""
-    return frozenset(builtin_registry().names())
+    """The tools ``user``'s agents may use: the built-in ones and their custom HTTP tools."""
+    custom = CustomTool.objects.for_user(user).values_list("name", flat=True)
+    return frozenset(builtin_registry().names()) | frozenset(custom)
 
 
 def known_model_names(user: Any) -> frozenset[str]:
@@ -82,37 +83,47 @@ class SpecRejected(Exception):
         super().__init__(self.detail)
 
 
-def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-    """Where a NUL character hides in a JSON document (PostgreSQL cannot store one), if anywhere."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    items: Any = ()
-    if isinstance(value, dict):
-        for key in value:
-            if "\x00" in str(key):
-                return (*path, key)
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    for key, item in items:
-        found = _nul_path(item, (*path, key))
-        if found is not None:
-            return found
+#: Deeper than this, a team document is not a team: refusing it keeps every later step
+#: (validation, JSON Schema checks, storage) far from Python's recursion limit.
+MAX_DOCUMENT_DEPTH = 64
+
+
+def _unstorable(document: Any) -> Problem | None:
+    """Why ``document`` cannot be stored whatever it says: too deep, or a NUL character
+    (which PostgreSQL cannot store). Iterative, so any depth is safe to look at."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        where = ".".join(map(str, path)) or None
+        if len(path) > MAX_DOCUMENT_DEPTH:
+            return error(
+                "too_deep",
+                f"The document is nested more than {MAX_DOCUMENT_DEPTH} levels deep.",
+                path=where,
+            )
+        if isinstance(value, str) and "\x00" in value:
+            return error(
+                "nul_character", "Text may not contain the NUL character (\\u0000).", path=where
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in str(key):
+                    return error(
+                        "nul_character",
+                        "Keys may not contain the NUL character (\\u0000).",
+                        path=where,
+                    )
+                stack.append((item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, index)) for index, item in enumerate(value))
     return None
 
 
 def parse_document(document: Any) -> TeamSpec:
     """Untrusted JSON to a TeamSpec, or SpecRejected with every reason it does not parse."""
-    nul = _nul_path(document)
-    if nul is not None:
-        where = ".".join(map(str, nul)) or None
-        raise SpecRejected(
-            [
-                error(
-                    "nul_character", "Text may not contain the NUL character (\\u0000).", path=where
-                )
-            ]
-        )
+    unstorable = _unstorable(document)
+    if unstorable is not None:
+        raise SpecRejected([unstorable], "The team document cannot be stored; nothing was saved.")
     spec, problems = parse_with_problems(document)
     if spec is None:
         raise SpecRejected(problems, "The team document is not valid; nothing was saved.")
@@ -127,6 +138,7 @@ def save_spec(
     team: Team, spec: TeamSpec, *, by: Any, draft: bool = False, message: str = ""
 ) -> tuple[TeamVersion, list[Problem]]:
     """Save ``spec`` as the team's new version; errors refuse it unless it is a draft."""
+    spec = without_stale_layout(spec)
     problems = check(spec, by, team.pk)
     valid = not has_errors(problems)
     if not valid and not draft:
@@ -139,6 +151,16 @@ def save_spec(
         message=message,
     )
     return version, problems
+
+
+def without_stale_layout(spec: TeamSpec) -> TeamSpec:
+    """Drop canvas positions of nodes that no longer exist: leftovers, not mistakes."""
+    ids = {node.id for node in spec.nodes}
+    positions = {k: v for k, v in spec.layout.positions.items() if k in ids}
+    if len(positions) == len(spec.layout.positions):
+        return spec
+    layout = spec.layout.model_copy(update={"positions": positions})
+    return spec.model_copy(update={"layout": layout})
 
 
 def create_team(

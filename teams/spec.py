@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SPEC_VERSION = 1
+MAX_NODES = 200
+MAX_EDGES = 1_000
 
 Pattern = Literal["supervisor", "pipeline", "swarm"]
 EdgeKind = Literal["delegates", "next", "handoff"]
@@ -187,8 +189,9 @@ class TeamSpec(_Model):
     description: str = Field("", max_length=5_000)
     pattern: Pattern
     entry: str | None = Field(None, description="Node id where the run starts.")
-    nodes: list[Node] = Field(default_factory=list)
-    edges: list[Edge] = Field(default_factory=list)
+    # Caps far above any real team keep validation's graph walks small and bounded.
+    nodes: list[Node] = Field(default_factory=list, max_length=MAX_NODES)
+    edges: list[Edge] = Field(default_factory=list, max_length=MAX_EDGES)
     limits: TeamLimits = Field(default_factory=TeamLimits)
     input_schema: dict[str, Any] | None = Field(
         None, description="JSON Schema of the run input; the run form is generated from it."

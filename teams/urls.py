@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import views, views_tools
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="team-list"), name="home"),
@@ -18,4 +18,10 @@ urlpatterns = [
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
     path("settings/models/", views.model_list, name="model-list"),
     path("settings/models/<int:config_id>/delete/", views.model_delete, name="model-delete"),
+    path("settings/tools/", views_tools.custom_tool_list, name="custom-tool-list"),
+    path(
+        "settings/tools/<int:tool_id>/delete/",
+        views_tools.custom_tool_delete,
+        name="custom-tool-delete",
+    ),
 ]

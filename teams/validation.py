@@ -12,9 +12,11 @@ a ``ValidationContext``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from jsonschema import SchemaError
@@ -392,6 +394,18 @@ def _tools_and_models(spec: TeamSpec, context: ValidationContext) -> Iterator[Pr
 def schema_problem(schema: Any) -> str | None:
     """Why ``schema`` is not a valid JSON Schema, or None when it is."""
     try:
+        canonical = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return str(exc)
+    return _schema_problem(canonical)
+
+
+# Checking against the 2020-12 meta-schema costs milliseconds, and the builder re-validates
+# the same schemas on every edit: remember the verdicts, keyed by the schema's canonical JSON.
+@lru_cache(maxsize=2048)
+def _schema_problem(canonical: str) -> str | None:
+    schema = json.loads(canonical)
+    try:
         validator_for(schema).check_schema(schema)
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path)
@@ -672,7 +686,7 @@ def _nested_problems(
 
 
 def _strongly_connected(nodes: list[str], graph: dict[str, set[str]]) -> list[set[str]]:
-    """Tarjan's algorithm, iterative-free for the small graphs teams are."""
+    """Tarjan's algorithm; recursive, which is safe because a team has at most MAX_NODES."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

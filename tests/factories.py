@@ -46,7 +46,6 @@ def supervisor_spec(**overrides: Any) -> dict[str, Any]:
 def make_team(owner: User, spec: dict[str, Any] | None = None, *, draft: bool = False) -> Any:
     """A saved team (version 1) owned by ``owner``; ``draft`` saves a spec with errors too."""
     from teams.services import create_team
-    from teams.spec import parse
 
     team, _ = create_team(owner, parse(spec or minimal_spec()), draft=draft)
     return team
@@ -76,6 +75,24 @@ def make_spec(
     """A parsed TeamSpec; the entry is the first node unless given."""
     kwargs.setdefault("entry", nodes[0]["id"])
     return parse({"pattern": pattern, "nodes": nodes, "edges": list(edges), **kwargs})
+
+
+def make_custom_tool(owner: User, **kwargs: Any) -> Any:
+    """A user's HTTP tool: an order lookup unless told otherwise."""
+    from teams.models import CustomTool
+
+    kwargs.setdefault("name", "order_lookup")
+    kwargs.setdefault("description", "Look up an order by id.")
+    kwargs.setdefault("url", "https://shop.example.com/api/orders/{order_id}")
+    kwargs.setdefault(
+        "parameters",
+        {
+            "type": "object",
+            "properties": {"order_id": {"type": "string"}},
+            "required": ["order_id"],
+        },
+    )
+    return CustomTool.objects.create(owner=owner, **kwargs)
 
 
 # --- ops: a team to run, its runs -------------------------------------------------------

@@ -97,9 +97,9 @@ async def _attempt(
     message = {
         "role": "assistant",
         "content": response.content,
-        "tool_calls": [dataclasses.asdict(c) for c in response.tool_calls],
+        "tool_calls": [_call_dict(c) for c in response.tool_calls],
         "activity_key": key,
-        "response": dataclasses.asdict(response),
+        "response": _response_dict(response),
         "simulated": simulated,
     }
     await ctx.emit(MESSAGE, key, turn, message)
@@ -126,6 +126,24 @@ async def _retry_or_fail(
 
 def _error(message: str, key: str | None, *, recoverable: bool, kind: str = "model_error") -> dict:
     return {"message": message, "error_type": kind, "activity_key": key, "recoverable": recoverable}
+
+
+def _call_dict(call: ToolCall) -> dict[str, str]:
+    return {"id": call.id, "name": call.name, "arguments": call.arguments}
+
+
+def _response_dict(response: ModelResponse) -> dict[str, Any]:
+    """The recorded form of a response (``_response_from`` reads it back)."""
+    return {
+        "content": response.content,
+        "tool_calls": [_call_dict(c) for c in response.tool_calls],
+        "usage": {
+            "input_tokens": response.usage.input_tokens,
+            "output_tokens": response.usage.output_tokens,
+        },
+        "finish_reason": response.finish_reason,
+        "simulated": response.simulated,
+    }
 
 
 def _response_from(data: dict[str, Any]) -> ModelResponse:
@@ -155,7 +173,7 @@ async def call_tool(ctx: RunContext, call_scope: Scope, agent: Agent, call: Tool
     elif call.name not in agent.tools:
         result = ToolResult(ok=False, error=f"{agent.name} has no tool named {call.name!r}.")
     else:
-        context = ToolContext(run_id=ctx.run_id, agent=agent.id)
+        context = ToolContext(ctx.run_id, agent.id, ctx.artifacts, ctx.tool_settings)
         result = await ctx.tools.call(call.name, arguments, context)
     await record_tool_result(ctx, call_scope, call, result, started)
     return result
@@ -210,6 +228,11 @@ async def ask_human(ctx: RunContext, scope: Scope, node: HumanNode, task: Any) -
     answered = ctx.recorded(answer_key(key))
     if answered is not None:
         return answered.payload.get("answer")
+    requested = ctx.recorded(key)
+    waited = ctx.clock.now() - requested.ts if requested else 0.0
+    if node.timeout_s is not None and waited >= node.timeout_s:
+        reason = f"{node.name} did not answer within {node.timeout_s:g} s."
+        raise AgentFailed(node.id, reason, "human_timeout")
     prompt = node.prompt or f"{node.name}, please answer."
     request = {
         "activity_key": key,
@@ -222,4 +245,5 @@ async def ask_human(ctx: RunContext, scope: Scope, node: HumanNode, task: Any) -
     await ctx.emit(HUMAN_REQUESTED, key, scope, request)
     reason = f"Waiting for {node.name} to answer: {prompt}"
     await ctx.emit(RUN_WAITING, f"{key}:waiting", scope, {"activity_key": key, "reason": reason})
-    raise Suspended(key, reason)
+    wake_after_s = None if node.timeout_s is None else node.timeout_s - waited
+    raise Suspended(key, reason, wake_after_s)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -46,17 +45,29 @@ def _leaves(group_error: BaseExceptionGroup) -> list[BaseException]:
 
 
 async def within(clock: Clock, seconds: float, work: Awaitable[T]) -> T:
-    """``await work``, or raise DeadlineExceeded after ``seconds`` on the injected clock."""
-    task = asyncio.ensure_future(work)
+    """``await work``, or raise DeadlineExceeded after ``seconds`` on the injected clock.
+
+    Like ``asyncio.timeout``, but timed by the clock the run was given: a timer task cancels
+    this task when it fires, and the cancellation is turned into DeadlineExceeded here.
+    """
+    current = asyncio.current_task()
+    assert current is not None
     timer = asyncio.ensure_future(clock.sleep(seconds))
+    fired = False
+
+    def expire(done: asyncio.Future[None]) -> None:
+        nonlocal fired
+        if not done.cancelled() and done.exception() is None:
+            fired = True
+            current.cancel()
+
+    timer.add_done_callback(expire)
     try:
-        await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            return task.result()
-        raise DeadlineExceeded(seconds)
+        return await work
+    except asyncio.CancelledError:
+        if fired and current.uncancel() == 0:
+            raise DeadlineExceeded(seconds) from None
+        raise
     finally:
-        for pending in (task, timer):
-            if not pending.done():
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await pending
+        timer.remove_done_callback(expire)
+        timer.cancel()

@@ -10,11 +10,20 @@ Event keys are ``<path>:<what>`` and activity keys are paths; neither ever depen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import RunCancelled
 from .events import Event, span_id_for
-from .interfaces import CancelToken, Clock, EventSink, Journal, ModelRegistry, ToolRegistry
+from .interfaces import (
+    ArtifactStore,
+    CancelToken,
+    Clock,
+    EventSink,
+    Journal,
+    ModelRegistry,
+    ToolRegistry,
+)
 
 if TYPE_CHECKING:
     from .budgets import Budgets
@@ -37,7 +46,7 @@ class Scope:
     agent: str | None = None
     parent_span_id: str | None = None
 
-    @property
+    @cached_property
     def span_id(self) -> str:
         return span_id_for(self.path)
 
@@ -63,6 +72,8 @@ class RunContext:
     run_id: str
     budgets: Budgets
     options: EngineOptions = field(default_factory=EngineOptions)
+    artifacts: ArtifactStore | None = None
+    tool_settings: dict[str, Any] = field(default_factory=dict)
     _emitted: set[str] = field(default_factory=set)
 
     def recorded(self, key: str) -> Event | None:

@@ -27,10 +27,11 @@ class RunFailed(Exception):
 class Suspended(Exception):
     """The run waits for a person (a human node or a budget approval)."""
 
-    def __init__(self, activity_key: str, reason: str) -> None:
+    def __init__(self, activity_key: str, reason: str, wake_after_s: float | None = None) -> None:
         super().__init__(reason)
         self.activity_key = activity_key
         self.reason = reason
+        self.wake_after_s = wake_after_s
 
 
 class DeadlineExceeded(Exception):

@@ -36,6 +36,14 @@ usage              {model, input_tokens, output_tokens, cost_usd, totals: {run, 
 budget.warning     {scope: "run"|"agent", name, used, limit, unit: "tokens"|"usd"}
 error              {message, error_type, activity_key, recoverable}
 activity.failed    {activity_key, error, error_type, transient}   a recorded failed attempt
+
+Added by the engine (additive, optional for readers):
+- ``tool.result`` also has ``artifacts`` (the references a tool returned);
+- ``human.requested`` of kind "human" also has ``task`` (what the node was given); of kind
+  "budget" also ``scopes`` (the budgets reached: "run", "agent:<id>");
+- ``error`` for invalid structured output (``error_type: invalid_output``) also has ``problems``;
+- ``activity.failed`` also has ``status`` (the HTTP status, when there was one).
+Keys: see docs/engine.md ("Keys, spans and the journal").
 """
 
 from __future__ import annotations

@@ -284,6 +284,9 @@ class RunOutcome:
     output: Any = None
     reason: str | None = None  # why it failed, was cancelled, or what it waits for
     waiting_for: str | None = None  # activity key of the pending human.requested
+    # When the pending question has a deadline: run the engine again after this many seconds
+    # (it then fails the question as unanswered, unless an answer came first).
+    wake_after_s: float | None = None
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0

@@ -63,6 +63,8 @@ async def _run(
         try:
             return AgentResult(await run_pattern(ctx, node.spec, scope, task))
         except RunFailed as failure:
+            if failure.error_type == "invalid_team":
+                raise  # a broken definition is for a person to fix, not to route around
             raise AgentFailed(node.id, failure.reason, failure.error_type) from failure
     try:
         return await within(

@@ -19,6 +19,7 @@ from .context import ROOT, EngineOptions, RunContext
 from .errors import AgentFailed, DeadlineExceeded, RunCancelled, RunFailed, Suspended
 from .events import RUN_CANCELLED, RUN_FAILED, RUN_FINISHED, RUN_STARTED
 from .interfaces import (
+    ArtifactStore,
     CancelToken,
     Clock,
     EventSink,
@@ -43,10 +44,17 @@ async def run_team(
     seed: int = 0,
     run_id: str = "",
     options: EngineOptions | None = None,
+    artifacts: ArtifactStore | None = None,
+    tool_settings: dict[str, Any] | None = None,
 ) -> RunOutcome:
+    """Run ``spec`` on ``task_input`` until it ends, waits for a person, or is cancelled.
+
+    ``artifacts`` and ``tool_settings`` are handed to tools in their ``ToolContext``.
+    """
     budgets = Budgets(spec.limits)
     ctx = RunContext(journal, sink, models, tools, clock, cancel, seed, run_id, budgets,
-                     options or EngineOptions())  # fmt: skip
+                     options or EngineOptions(), artifacts=artifacts,
+                     tool_settings=tool_settings or {})  # fmt: skip
     started = {"input": task_input, "team": spec.name, "pattern": spec.pattern}
     await ctx.emit(RUN_STARTED, ROOT.key("started"), ROOT, started)
     try:
@@ -54,7 +62,13 @@ async def run_team(
             ctx, within(clock, spec.limits.timeout_s, _body(ctx, spec, task_input))
         )
     except Suspended as suspended:
-        return _outcome(ctx, "waiting", reason=suspended.reason, waiting_for=suspended.activity_key)
+        return _outcome(
+            ctx,
+            "waiting",
+            reason=suspended.reason,
+            waiting_for=suspended.activity_key,
+            wake_after_s=suspended.wake_after_s,
+        )
     except RunCancelled as cancelled:
         await ctx.emit(RUN_CANCELLED, ROOT.key("cancelled"), ROOT, {"reason": cancelled.reason})
         return _outcome(ctx, "cancelled", reason=cancelled.reason)

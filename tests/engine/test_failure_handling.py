@@ -14,7 +14,8 @@ SCHEMA = {"type": "object", "properties": {"title": {"type": "string"}}, "requir
 
 
 def solo(**agent):
-    return make_spec("supervisor", [make_agent("solo", model="test", **agent)])
+    agent.setdefault("model", "test")
+    return make_spec("supervisor", [make_agent("solo", **agent)])
 
 
 @pytest.mark.parametrize(
@@ -180,3 +181,26 @@ async def test_malformed_tool_arguments_go_back_to_the_model(openai_server):
     first, second = sink.of("tool.result")
     assert first.payload["ok"] is False and "not valid JSON" in first.payload["error"]
     assert second.payload["ok"] is True
+
+
+async def test_an_agent_at_its_turn_limit_fails_with_that_reason(openai_server):
+    openai_server.on(lambda r: True, Reply.calls(("calculator", {"expression": "1"})))
+
+    outcome, sink = await run(
+        solo(tools=["calculator"], limits={"max_turns": 3}),
+        "hi",
+        models=server_models(openai_server.base_url),
+    )
+
+    assert outcome.status == "failed"
+    assert outcome.reason == "Solo used all 3 turns without a final answer."
+    assert len(openai_server.log) == 3 and len(sink.of("turn.started")) == 3
+
+
+async def test_an_unknown_model_fails_the_agent_with_the_choices():
+    outcome, _ = await run(solo(model="gpt-nope"), "hi")
+
+    assert outcome.status == "failed"
+    assert (
+        "No model named 'gpt-nope' is configured" in outcome.reason and "offline" in outcome.reason
+    )

@@ -1,8 +1,18 @@
 """A human node suspends the run until the answer is journaled; a budget limit pauses it for
 approval. Both resume by running the engine again on the journal."""
 
-from runs.engine.interfaces import answer_key, human_answered
-from tests.engine.helpers import run, server_models
+from runs.engine import run_team
+from runs.engine.interfaces import (
+    CancelToken,
+    Journal,
+    RunOutcome,
+    SystemClock,
+    answer_key,
+    human_answered,
+)
+from runs.engine.models import StaticModelRegistry
+from runs.engine.tools import builtin_registry
+from tests.engine.helpers import FAST, RecordingSink, run, server_models
 from tests.factories import make_agent, make_edge, make_spec
 from tests.support.openai_server import Reply
 
@@ -109,3 +119,46 @@ async def test_money_is_counted_from_model_prices(openai_server):
     assert outcome.cost_usd == 6.0
     [usage] = sink.of("usage")
     assert usage.payload["cost_usd"] == 6.0 and usage.payload["totals"]["run"]["usd"] == 6.0
+
+
+class FakeClock(SystemClock):
+    """System time, moved forward by hand."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return super().now() + self.offset
+
+
+async def test_an_unanswered_question_past_its_timeout_is_routed_around():
+    team = make_spec(
+        "supervisor",
+        [
+            make_agent("boss"),
+            {"kind": "human", "id": "expert", "name": "Expert", "timeout_s": 3600},
+        ],
+        [make_edge("boss", "expert", "delegates")],
+    )
+    clock, journal = FakeClock(), []
+
+    async def execute() -> RunOutcome:
+        sink = RecordingSink()
+        outcome = await run_team(
+            team, "question", journal=Journal(journal), sink=sink, models=StaticModelRegistry(),
+            tools=builtin_registry(), clock=clock, cancel=CancelToken(), seed=1, run_id="r", options=FAST,
+        )  # fmt: skip
+        journal.extend(sink.events)
+        return outcome
+
+    first = await execute()
+    assert first.status == "waiting" and 3599 < first.wake_after_s <= 3600
+
+    clock.offset = 3601
+    outcome = await execute()
+
+    assert outcome.status == "succeeded"
+    [result] = [
+        e for e in journal if e.type == "tool.result" and e.payload["tool"] == "delegate_to_expert"
+    ]
+    assert "Expert did not answer within 3600 s." in result.payload["error"]

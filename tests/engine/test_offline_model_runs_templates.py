@@ -196,3 +196,25 @@ async def test_support_swarm_escalates_an_angry_customer_to_a_person():
     assert outcome.status == "waiting"
     assert [e.payload["to"] for e in sink.of("handoff")] == ["manager"]
     assert sink.of("human.requested")[0].payload["prompt"] == "An angry customer needs you."
+
+
+async def test_with_the_built_in_seo_audit_a_weak_draft_goes_back_with_the_issues():
+    spec = make_spec(
+        "pipeline",
+        [make_agent("writer"), make_agent("seo", tools=["seo_audit"]), make_agent("publisher")],
+        [
+            make_edge(
+                "writer",
+                "publisher",
+                "next",
+                gate={"kind": "reviewer", "reviewer": "seo", "max_attempts": 1},
+            )
+        ],
+    )
+
+    outcome, sink = await run(spec, {"text": "Magnets attract iron."})
+
+    assert outcome.status == "failed"
+    failed = sink.of("gate.failed")
+    assert len(failed) == 2 and "Write at least 300 words" in failed[0].payload["feedback"]
+    assert "Write at least 300 words" in outcome.reason

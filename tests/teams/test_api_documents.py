@@ -89,3 +89,40 @@ def test_export_inlines_a_nested_team(alice: User, client_for: Client) -> None:
     bob = Client()
     bob.force_login(make_user("bob"))
     assert post(bob, "/api/teams/import", document).status_code == 201
+
+
+def test_layout_positions_of_missing_nodes_are_dropped_not_reported(client_for: Client) -> None:
+    spec = supervisor_spec(
+        layout={"positions": {"lead": {"x": 1, "y": 2}, "gone": {"x": 0, "y": 0}}}
+    )
+    created = post(client_for, "/api/teams", {"name": "Laid out", "spec": spec})
+    assert created.status_code == 201
+    assert created.json()["problems"] == []
+    assert created.json()["spec"]["layout"]["positions"] == {"lead": {"x": 1.0, "y": 2.0}}
+
+
+def test_validate_reports_a_circle_through_the_team_being_edited(
+    alice: User, client_for: Client
+) -> None:
+    team = make_team(alice, supervisor_spec())
+    edited = supervisor_spec()
+    edited["nodes"].append({"kind": "team", "id": "again", "name": "Again", "team_id": team.pk})
+    edited["edges"].append({"id": "e2", "source": "lead", "target": "again", "kind": "delegates"})
+    result = post(client_for, f"/api/teams/validate?team_id={team.pk}", edited).json()
+    assert [(p["code"], p["node"]) for p in result["problems"]] == [("nesting_cycle", "again")]
+
+
+def test_a_document_too_deep_or_too_big_is_a_problem_not_a_crash(client_for: Client) -> None:
+    deep: Any = "bottom"
+    for _ in range(500):
+        deep = {"x": deep}
+    spec = supervisor_spec()
+    spec["nodes"][1]["output_schema"] = deep
+    result = post(client_for, "/api/teams/validate", spec).json()
+    assert [p["code"] for p in result["problems"]] == ["too_deep"]
+
+    crowded = supervisor_spec()
+    crowded["nodes"] += [{"kind": "agent", "id": f"a{i}", "name": "A"} for i in range(300)]
+    response = post(client_for, "/api/teams/import", crowded)
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["path"] == "nodes"

@@ -100,3 +100,12 @@ async def test_the_network_guard_applies(
 def test_bad_definitions_are_refused(overrides: dict) -> None:
     with pytest.raises(ValidationError):
         order_lookup(**overrides)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Authorization": "Bearer abc123"}, {"X-Api-Key": "abc"}, {"X-Token": "env:lower case"}],
+)
+def test_secret_headers_must_come_from_the_environment(headers: dict) -> None:
+    with pytest.raises(ValidationError, match="environment variable"):
+        order_lookup(headers=headers)

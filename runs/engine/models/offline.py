@@ -24,7 +24,8 @@ It decides each turn from the request alone (same request, same answer):
 3. Then (tool results are in, or it has no tools) it answers:
    - with an output schema: an object whose fields are filled from same-named fields of the tool
      results (latest first), then of the input; ``pass``/``passed``/``approved`` stand for each
-     other; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
+     other, and ``feedback`` is taken from ``issues``/``problems``/``findings``/``errors`` when a
+     result has no ``feedback``; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
      other booleans: false, strings: "[simulated]");
    - without: text that starts with "[simulated]" and lists what each tool returned.
    A repair request gets the schema-filled answer again.
@@ -49,6 +50,8 @@ _ALIASES = {
     "sql": ("sql", "query"),
 }
 _LONGEST_TEXT = {"text", "content", "document", "body"}
+# Output fields filled from differently named fields of tool results when their own is absent.
+_OUTPUT_ALIASES = {"feedback": ("feedback", "issues", "problems", "findings", "errors")}
 _STOP = {"with", "from", "that", "this", "your", "have", "about", "when", "what", "they", "them",
          "into", "hand", "over", "their", "will", "should", "would", "there"}  # fmt: skip
 
@@ -155,7 +158,7 @@ class _Turn:
         return filled
 
     def _lookup(self, name: str) -> Any:
-        names = PASS_NAMES if name in PASS_NAMES else (name,)
+        names = PASS_NAMES if name in PASS_NAMES else _OUTPUT_ALIASES.get(name, (name,))
         for source in [*reversed(self.tool_results), self.input]:
             for candidate in names:
                 found = _find(source, candidate)
@@ -170,7 +173,7 @@ def _as_type(value: Any, schema: dict[str, Any]) -> Any:
     if value is None or kind is None or isinstance(kind, list):
         return value
     if kind == "string":
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return _as_text(value)
     if kind == "boolean":
         return bool(value)
     if kind in ("number", "integer"):
@@ -179,6 +182,15 @@ def _as_type(value: Any, schema: dict[str, Any]) -> Any:
     if kind == "array":
         return value if isinstance(value, list) else [value]
     return value if isinstance(value, dict) else None
+
+
+def _as_text(value: Any) -> str:
+    """Text for a string field: a list of findings reads as their messages, one per line."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, dict) and "message" in v for v in value):
+        return "\n".join(str(v["message"]) for v in value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _placeholder(name: str, schema: dict[str, Any], text: str) -> Any:

@@ -42,34 +42,27 @@ class Verdict:
 async def run_pipeline(ctx: RunContext, team: TeamSpec, scope: Scope, task: Any) -> Any:
     inputs = _stage_inputs(team)
     order = _topological(team, inputs)
-    tasks: dict[str, asyncio.Future[Any]] = {}
+    loop = asyncio.get_running_loop()
+    done: dict[str, asyncio.Future[Any]] = {s: loop.create_future() for s in order}
 
     async def stage(stage_id: str) -> Any:
-        ready = await asyncio.gather(*(tasks[p] for p in inputs[stage_id]))
-        given = dict(zip(inputs[stage_id], ready, strict=True))
-        stage_input = (
-            task if not given else next(iter(given.values())) if len(given) == 1 else given
-        )
+        given = {p: await done[p] for p in inputs[stage_id]}
         node = team.node(stage_id)
         assert node is not None
-        return await _run_gated(ctx, team, node, scope, stage_input)
+        output = await _run_gated(ctx, team, node, scope, _merge(task, given))
+        done[stage_id].set_result(output)
+        return output
 
-    async def all_stages() -> list[Any]:
-        for stage_id in order:
-            tasks[stage_id] = asyncio.ensure_future(stage(stage_id))
-        return await gather_all([_await(tasks[s]) for s in order])
-
-    try:
-        outputs = dict(zip(order, await all_stages(), strict=True))
-    finally:
-        for pending in tasks.values():
-            pending.cancel()
+    outputs = dict(zip(order, await gather_all([stage(s) for s in order]), strict=True))
     last = [s for s in order if not team.edges_from(s, "next")]
     return outputs[last[0]] if len(last) == 1 else {s: outputs[s] for s in last}
 
 
-async def _await(future: asyncio.Future[Any]) -> Any:
-    return await future
+def _merge(task: Any, given: dict[str, Any]) -> Any:
+    """A first stage gets the run's input, a stage after one gets its output, a join gets all."""
+    if not given:
+        return task
+    return next(iter(given.values())) if len(given) == 1 else given
 
 
 def _stage_inputs(team: TeamSpec) -> dict[str, list[str]]:
@@ -101,7 +94,7 @@ async def _run_gated(
         verdicts = [await _check(ctx, team, e, output, stage_scope) for e in gated]
         failed = [v for v in verdicts if not v.passed]
         for verdict in verdicts:
-            await _emit_verdict(ctx, team, verdict, stage_scope, attempt)
+            await _emit_verdict(ctx, verdict, stage_scope, attempt)
         if not failed:
             return output
         if attempt > _limit(ctx, failed):
@@ -123,7 +116,7 @@ def _limit(ctx: RunContext, failed: list[Verdict]) -> int:
 
 
 async def _emit_verdict(
-    ctx: RunContext, team: TeamSpec, verdict: Verdict, stage_scope: Scope, attempt: int
+    ctx: RunContext, verdict: Verdict, stage_scope: Scope, attempt: int
 ) -> None:
     gate = verdict.edge.gate
     assert gate is not None

@@ -10,7 +10,7 @@ from typing import Any
 
 from teams.spec import Agent, TeamSpec
 
-from ..agent import AgentResult, ControlTool
+from ..agent import AgentResult, ControlHandler, ControlTool
 from ..context import RunContext, Scope
 from ..errors import AgentFailed
 from ..events import DELEGATION, ERROR
@@ -54,7 +54,7 @@ def delegation_tools(ctx: RunContext, team: TeamSpec, supervisor: Agent) -> list
     return tools
 
 
-def _delegate_handler(ctx: RunContext, team: TeamSpec, worker: Node):  # type: ignore[no-untyped-def]
+def _delegate_handler(ctx: RunContext, team: TeamSpec, worker: Node) -> ControlHandler:
     async def delegate(call_scope: Scope, call: ToolCall, arguments: dict[str, Any]) -> ToolResult:
         task = arguments.get("task", "")
         event = {"to": worker.id, "task": task, "call_id": call.id}

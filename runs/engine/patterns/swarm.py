@@ -16,7 +16,7 @@ from ..context import RunContext, Scope
 from ..errors import RunFailed
 from ..events import HANDOFF
 from ..interfaces import ChatMessage, ToolSchema
-from ..nodes import Node, run_node
+from ..nodes import run_node
 
 _REASON_PARAMETERS = {
     "type": "object",
@@ -26,37 +26,39 @@ _REASON_PARAMETERS = {
 
 
 async def run_swarm(ctx: RunContext, team: TeamSpec, scope: Scope, task: Any) -> Any:
-    active: Node | None = team.node(team.entry or "")
+    active = team.node(team.entry or "")
     history: list[ChatMessage] = []
-    trail: list[str] = []
-    cap = team.limits.max_hops
-    cap = ctx.options.max_hops_when_uncapped if cap is None else cap
+    trail: list[str] = []  # who held the conversation, in order
     while active is not None:
         trail.append(active.id)
         hop_scope = scope.child(f"h{len(trail) - 1}-{active.id}", active.id)
-        if not isinstance(active, Agent):
+        if not isinstance(active, Agent):  # a person or a nested team takes it from here
             return (await run_node(ctx, team, active, hop_scope, task)).output
-        first = not history
+        first_task = task if not history else None
         control = transfer_tools(team, active)
-        result = await run_node(
-            ctx, team, active, hop_scope, task if first else None, history, control
-        )
+        result = await run_node(ctx, team, active, hop_scope, first_task, history, control)
         if result.handoff is None:
             return result.output
-        target = team.node(result.handoff.to)
-        event = {"from": active.id, "to": result.handoff.to, "reason": result.handoff.reason}
+        handoff = result.handoff
+        event = {"from": active.id, "to": handoff.to, "reason": handoff.reason}
         await ctx.emit(HANDOFF, hop_scope.key("handoff"), hop_scope, event)
-        if len(trail) > cap:
-            raise RunFailed(
-                f"The agents kept handing the conversation on ({' -> '.join([*trail, result.handoff.to])}) "
-                f"and passed the limit of {cap} handoffs. Check the handoff descriptions, "
-                "or raise the limit.",
-                "handoff_loop",
-            )
-        note = f"{active.name} handed the conversation to {target.name if target else '?'}: {result.handoff.reason}"
-        history = [*result.conversation, ChatMessage("system", note)]
+        _check_hops(ctx, team, [*trail, handoff.to])
+        target = team.node(handoff.to)
+        note = f"{active.name} handed the conversation to {target.name if target else handoff.to}"
+        history = [*result.conversation, ChatMessage("system", f"{note}: {handoff.reason}")]
         active = target
     raise RunFailed("A handoff went to a node that is not in the team.", "invalid_team")
+
+
+def _check_hops(ctx: RunContext, team: TeamSpec, trail: list[str]) -> None:
+    cap = team.limits.max_hops
+    cap = ctx.options.max_hops_when_uncapped if cap is None else cap
+    if len(trail) - 1 > cap:
+        raise RunFailed(
+            f"The agents kept handing the conversation on ({' -> '.join(trail)}) and passed "
+            f"the limit of {cap} handoffs. Check the handoff descriptions, or raise the limit.",
+            "handoff_loop",
+        )
 
 
 def transfer_tools(team: TeamSpec, agent: Agent) -> list[ControlTool]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .paths import named, shipped
+from .registry import ToolFailure
 
 # What a read-only query needs; everything else (INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH,
 # DETACH, PRAGMA, ALTER, transactions, ...) is denied by the authorizer.
@@ -41,6 +42,12 @@ def _built(script: Path, cache_dir: Path) -> Path:
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     target = cache_dir / "orchestrator-datasets" / f"{script.stem}-{digest}.sqlite3"
     if target.exists():
+        if target.stat().st_uid != os.getuid():
+            # The default cache is the shared temp directory: never trust another user's file.
+            raise ToolFailure(
+                f"The dataset cache {target.parent} holds a file of another user; the operator "
+                "should set data_cache_dir to a directory only this service writes."
+            )
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")

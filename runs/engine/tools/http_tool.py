@@ -25,6 +25,9 @@ from .schema_args import SchemaArgs, args_model
 
 TOOL_NAME = r"^[a-z][a-z0-9_]{0,63}$"
 ENV_PREFIX = "env:"
+# Headers that carry credentials must name an environment variable, so no secret is ever
+# stored with the definition (and so in the database, the API or an export).
+_SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.I)
 
 
 class HttpToolDefinition(BaseModel):
@@ -43,6 +46,19 @@ class HttpToolDefinition(BaseModel):
     def _valid_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
         args_model("check", schema)  # raises with the schema's first problem
         return schema
+
+    @field_validator("headers")
+    @classmethod
+    def _secrets_from_environment(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if _SECRET_HEADER.search(name) and not value.startswith(ENV_PREFIX):
+                raise ValueError(
+                    f"The header {name} carries a secret: give env:VARIABLE_NAME, the "
+                    "environment variable on the workers that holds it, not the value itself."
+                )
+            if value.startswith(ENV_PREFIX) and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value[4:]):
+                raise ValueError(f"{value!r} does not name an environment variable (A-Z, 0-9, _).")
+        return headers
 
     def placeholders(self) -> set[str]:
         return {f for _, f, _, _ in string.Formatter().parse(self.url) if f}

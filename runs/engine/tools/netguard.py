@@ -147,10 +147,17 @@ class _GuardedAsyncBackend(httpcore.AsyncNetworkBackend):
         self._backend = httpcore.AnyIOBackend()
 
     async def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, **kwargs: Any
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         addresses = await anyio.to_thread.run_sync(self._policy.resolve, host, port)
-        return await self._backend.connect_tcp(str(addresses[0]), port, timeout, **kwargs)
+        return await self._backend.connect_tcp(
+            str(addresses[0]), port, timeout, local_address, socket_options
+        )
 
     async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
         raise BlockedAddress("Unix sockets are never reachable through the network guard.")
@@ -165,10 +172,17 @@ class _GuardedSyncBackend(httpcore.NetworkBackend):
         self._backend = httpcore.SyncBackend()
 
     def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, **kwargs: Any
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         addresses = self._policy.resolve(host, port)
-        return self._backend.connect_tcp(str(addresses[0]), port, timeout, **kwargs)
+        return self._backend.connect_tcp(
+            str(addresses[0]), port, timeout, local_address, socket_options
+        )
 
     def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
         raise BlockedAddress("Unix sockets are never reachable through the network guard.")

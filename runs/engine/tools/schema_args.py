@@ -25,8 +25,7 @@ class SchemaArgs(BaseModel):
 
 def args_model(name: str, schema: dict[str, Any] | None) -> type[SchemaArgs]:
     """A model named after the tool that validates arguments against ``schema``."""
-    schema = dict(schema or {"type": "object", "properties": {}})
-    schema.setdefault("type", "object")
+    schema = {"type": "object", **(schema or {"properties": {}})}
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
@@ -42,13 +41,14 @@ def args_model(name: str, schema: dict[str, Any] | None) -> type[SchemaArgs]:
         def _validate(cls, data: Any) -> Any:
             errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
             if errors:
-                where = ".".join(str(p) for p in errors[0].path) or "arguments"
-                raise PydanticCustomError("json_schema", f"{where}: {errors[0].message}")
+                where = ".".join(str(p) for p in errors[0].path)
+                message = f"{where}: {errors[0].message}" if where else errors[0].message
+                raise PydanticCustomError("json_schema", message)
             return data
 
         @classmethod
         def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            return dict(schema)
+            return dict(schema)  # type: ignore[arg-type]  # narrowed above
 
     Args.__name__ = Args.__qualname__ = f"{name}Args"
     return Args

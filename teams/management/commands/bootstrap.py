@@ -7,6 +7,7 @@ team templates when the ``loadtemplates`` command is installed.
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             User.objects.create_user(DEMO_USERNAME, password=password)
             self.stdout.write(
                 self.style.SUCCESS(
-                    "\n  Demo user created. Log in at http://127.0.0.1:8000/login/ with\n"
+                    f"\n  Demo user created. Log in at {settings.SITE_URL}/login/ with\n"
                     f"    username: {DEMO_USERNAME}\n    password: {password}\n"
                 )
             )

@@ -1,0 +1,102 @@
+"""The tools part of the JSON API: what agents can use, and a user's custom HTTP tools.
+
+``GET /api/tools`` lists the built-in tools and the caller's custom tools with the JSON Schemas
+models see. ``/api/custom-tools`` is CRUD on custom tools; a definition is validated by the
+engine's own ``HttpToolDefinition`` (names, URL, argument schema, secret headers), so what the
+API accepts is exactly what a run can call. Another user's tool answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+
+from runs.engine.tools import builtin_registry
+from runs.engine.tools.http_tool import HttpToolDefinition
+
+from .models import CustomTool
+from .schemas import ErrorOut
+
+router = Router(tags=["tools"])
+_MAX_ID = 2**63 - 1
+
+
+class ToolOut(Schema):
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    timeout_s: float
+    output_cap: int
+    source: str
+    id: int | None = None
+
+
+class CustomToolOut(HttpToolDefinition):
+    id: int
+    created_at: str
+    updated_at: str
+
+
+@router.get("/tools", response=list[ToolOut])
+def list_tools(request: HttpRequest) -> Any:
+    tools = [tool.describe() for tool in builtin_registry().all()]
+    for custom in CustomTool.objects.for_user(request.auth):
+        described = custom.as_tool().describe()
+        tools.append({**described, "id": custom.pk})
+    return tools
+
+
+@router.get("/custom-tools", response=list[CustomToolOut])
+def list_custom_tools(request: HttpRequest) -> Any:
+    return [_out(tool) for tool in CustomTool.objects.for_user(request.auth)]
+
+
+@router.post("/custom-tools", response={201: CustomToolOut, 409: ErrorOut, 422: ErrorOut})
+def create_custom_tool(request: HttpRequest, payload: HttpToolDefinition) -> Any:
+    tool = CustomTool(owner=request.auth)
+    return Status(201, _save(tool, payload))
+
+
+@router.get("/custom-tools/{tool_id}", response=CustomToolOut)
+def read_custom_tool(request: HttpRequest, tool_id: int) -> Any:
+    return _out(_get(request, tool_id))
+
+
+@router.put("/custom-tools/{tool_id}", response={200: CustomToolOut, 409: ErrorOut, 422: ErrorOut})
+def update_custom_tool(request: HttpRequest, tool_id: int, payload: HttpToolDefinition) -> Any:
+    return _save(_get(request, tool_id), payload)
+
+
+@router.delete("/custom-tools/{tool_id}", response={204: None})
+def delete_custom_tool(request: HttpRequest, tool_id: int) -> Any:
+    _get(request, tool_id).delete()
+    return Status(204, None)
+
+
+def _get(request: HttpRequest, tool_id: int) -> CustomTool:
+    tool = None
+    if 0 < tool_id <= _MAX_ID:
+        tool = CustomTool.objects.for_user(request.auth).filter(pk=tool_id).first()
+    if tool is None:
+        raise HttpError(404, f"Custom tool {tool_id} was not found.")
+    return tool
+
+
+def _save(tool: CustomTool, definition: HttpToolDefinition) -> dict[str, Any]:
+    try:
+        tool.store(definition)
+        return _out(tool)
+    except ValueError as exc:
+        raise HttpError(409, str(exc)) from exc
+
+
+def _out(tool: CustomTool) -> dict[str, Any]:
+    return {
+        **tool.definition().model_dump(),
+        "id": tool.pk,
+        "created_at": tool.created_at.isoformat(),
+        "updated_at": tool.updated_at.isoformat(),
+    }

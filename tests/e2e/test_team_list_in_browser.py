@@ -1,0 +1,57 @@
+"""A person in a real Chromium signs up, creates a team, renames and duplicates it, then
+deletes the copy, and sees the read-only view of its agents."""
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import CHROMIUM
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
+    # Playwright's sync API runs an event loop in this thread, which makes Django's async
+    # guard refuse the test database's own set-up and flush here; the app under test runs
+    # on the live server's threads, untouched by this.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser.new_page()
+        browser.close()
+
+
+def test_a_person_builds_up_their_team_list(page: Page, live_server: object) -> None:
+    base = str(live_server)
+    password = "a long enough pass phrase"
+    page.goto(f"{base}/signup/")
+    page.get_by_label("Username").fill("erin")
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Password confirmation").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Teams", exact=True)).to_be_visible()
+
+    page.get_by_label("Team name").fill("Launch desk")
+    page.get_by_label("Pattern").select_option("swarm")
+    page.get_by_role("button", name="Create team").click()
+    expect(page.get_by_role("heading", name="Launch desk")).to_be_visible()
+    expect(page.get_by_role("cell", name="lead entry")).to_be_visible()
+    expect(page.get_by_text("No problems found.")).to_be_visible()
+
+    page.get_by_label("New name").fill("Launch room")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("heading", name="Launch room")).to_be_visible()
+    expect(page.get_by_text("v2 · Renamed to Launch room")).to_be_visible()
+
+    page.get_by_role("button", name="Duplicate").click()
+    expect(page.get_by_role("heading", name="Copy of Launch room")).to_be_visible()
+    page.get_by_role("link", name="← Teams").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Copy of Launch room").click()
+    expect(page.get_by_role("link", name="Launch room")).to_be_visible()
+    expect(page.get_by_role("link", name="Copy of Launch room")).to_have_count(0)

@@ -1,0 +1,27 @@
+"""The API describes itself: the OpenAPI document lists every teams endpoint, docs render."""
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_openapi_document_lists_the_teams_contract() -> None:
+    document = Client().get("/api/openapi.json").json()
+    paths = document["paths"]
+    assert set(paths["/api/teams"]) == {"get", "post"}
+    assert set(paths["/api/teams/{team_id}"]) == {"get", "put", "delete"}
+    for path in (
+        "/api/teams/{team_id}/versions",
+        "/api/teams/{team_id}/versions/{number}",
+        "/api/teams/{team_id}/export",
+        "/api/models",
+    ):
+        assert "get" in paths[path], path
+    assert "post" in paths["/api/teams/validate"] and "post" in paths["/api/teams/import"]
+    schemes = document["components"]["securitySchemes"]
+    assert {s["type"] for s in schemes.values()} >= {"http", "apiKey"}
+
+
+def test_the_interactive_docs_render() -> None:
+    assert Client().get("/api/docs").status_code == 200
