@@ -1,6 +1,7 @@
 """The JSON API under /api/: one NinjaAPI, with a router per app."""
 
 from functools import partial
+from typing import Any
 
 from ninja.errors import ValidationError
 
@@ -10,6 +11,7 @@ from teams.api import request_invalid, spec_rejected
 from teams.api import router as teams_router
 from teams.api_tools import router as tools_router
 from teams.auth import api_auth
+from teams.schemas import link_teamspec
 from teams.services import SpecRejected
 
 from .openapi import DocumentedErrorsAPI
@@ -29,3 +31,13 @@ api.add_router("/", webhooks_router)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))
+
+
+def _openapi_with_teamspec(*args: Any, **kwargs: Any) -> Any:
+    return link_teamspec(_ninja_openapi(*args, **kwargs))
+
+
+# Specs are parsed in the views (so their problems come back in one shape); the document
+# still describes them in full, as the TeamSpec component.
+_ninja_openapi = api.get_openapi_schema
+api.get_openapi_schema = _openapi_with_teamspec  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from .models import ModelConfig, Team, TeamVersion
 from .schemas import (
+    TEAMSPEC_REF,
     ErrorOut,
     ModelOut,
     TeamCreate,
@@ -29,13 +30,15 @@ from .services import (
     SpecRejected,
     check,
     create_team,
+    current_problems,
     parse_document,
     save_spec,
     starter_spec,
     team_lookup,
 )
-from .spec import TeamSpec, dump, parse
+from .spec import TeamSpec, dump
 from .validation import (
+    Problem,
     UnresolvedTeam,
     error,
     has_errors,
@@ -47,10 +50,7 @@ router = Router(tags=["teams"])
 
 _MAX_ID = 2**63 - 1
 _TEAMSPEC_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": TeamSpec.model_json_schema()}},
-    }
+    "requestBody": {"required": True, "content": {"application/json": {"schema": TEAMSPEC_REF}}}
 }
 
 
@@ -71,14 +71,9 @@ def read_json(request: HttpRequest) -> Any:
         raise HttpError(400, "The request body is not valid JSON.") from exc
 
 
-def team_detail(team: Team, user: Any) -> dict[str, Any]:
-    """The team as the API returns it, with its problems checked against today's context."""
-    try:
-        problems = check(parse(team.spec), user, team.pk)
-    except ValueError:
-        problems = [error("invalid", "The stored team no longer parses; save it again.")]
+def team_detail(team: Team, problems: list[Problem]) -> dict[str, Any]:
     return {
-        **TeamSummary.from_orm(team).dict(),
+        **TeamSummary.model_validate(team).model_dump(),
         "is_valid": not has_errors(problems),
         "spec": team.spec,
         "problems": problems,
@@ -107,8 +102,8 @@ def create(request: HttpRequest, payload: TeamCreate) -> Any:
     else:
         spec = parse_document(payload.spec)
         spec = spec.model_copy(update={"name": payload.name, "description": payload.description})
-    team, _ = create_team(request.auth, spec, draft=payload.draft)
-    return Status(201, team_detail(team, request.auth))
+    team, problems = create_team(request.auth, spec, draft=payload.draft)
+    return Status(201, team_detail(team, problems))
 
 
 # Fixed paths come before /teams/{team_id} so 'validate' is not taken for an id.
@@ -132,21 +127,24 @@ def validate_document(request: HttpRequest, team_id: int | None = None) -> Any:
 )
 def import_team(request: HttpRequest) -> Any:
     spec = parse_document(read_json(request))
-    team, _ = create_team(request.auth, spec, message="Imported")
-    return Status(201, team_detail(team, request.auth))
+    team, problems = create_team(request.auth, spec, message="Imported")
+    return Status(201, team_detail(team, problems))
 
 
 @router.get("/teams/{team_id}", response=TeamDetail)
 def read(request: HttpRequest, team_id: int) -> Any:
-    return team_detail(get_team(request, team_id), request.auth)
+    team = get_team(request, team_id)
+    return team_detail(team, current_problems(team, request.auth))
 
 
 @router.put("/teams/{team_id}", response={200: TeamDetail, 422: ErrorOut})
 def update(request: HttpRequest, team_id: int, payload: TeamUpdate) -> Any:
     team = get_team(request, team_id)
     spec = parse_document(payload.spec)
-    save_spec(team, spec, by=request.auth, draft=payload.draft, message=payload.message)
-    return team_detail(team, request.auth)
+    _, problems = save_spec(
+        team, spec, by=request.auth, draft=payload.draft, message=payload.message
+    )
+    return team_detail(team, problems)
 
 
 @router.delete("/teams/{team_id}", response={204: None})

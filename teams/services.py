@@ -134,6 +134,12 @@ def check(spec: TeamSpec, user: Any, team_id: int | None = None) -> list[Problem
     return validate(spec, validation_context(user, team_id))
 
 
+def current_problems(team: Team, user: Any) -> list[Problem]:
+    """The team's problems against today's context (a model added since may fix one)."""
+    spec, problems = parse_with_problems(team.spec)
+    return problems if spec is None else check(spec, user, team.pk)
+
+
 def save_spec(
     team: Team, spec: TeamSpec, *, by: Any, draft: bool = False, message: str = ""
 ) -> tuple[TeamVersion, list[Problem]]:

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 
 from .forms import ModelConfigForm, SignupForm, TeamCreateForm, TeamRenameForm, TokenCreateForm
 from .models import ApiToken, ModelConfig, Team
-from .services import check, create_team, save_spec, starter_spec
+from .services import create_team, current_problems, save_spec, starter_spec
 from .spec import parse
+from .validation import parse_with_problems
 
 
 def owned_team(request: HttpRequest, team_id: int) -> Team:
@@ -38,11 +39,11 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
     team = owned_team(request, team_id)
-    spec = parse(team.spec)
+    spec, _ = parse_with_problems(team.spec)
     context = {
         "team": team,
         "spec": spec,
-        "problems": check(spec, request.user, team.pk),
+        "problems": current_problems(team, request.user),
         "versions": team.versions.select_related("created_by")[:20],
         "rename_form": TeamRenameForm(initial={"name": team.name}),
     }

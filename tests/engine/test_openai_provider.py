@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from runs.engine.interfaces import ChatMessage, ModelError, ModelRequest, ToolSchema
+from runs.engine.interfaces import ChatMessage, ModelError, ModelRequest, ToolCall, ToolSchema
 from runs.engine.models import make_provider
+from runs.engine.models.openai_provider import wire_names
 from tests.support.openai_server import Reply
 
 TOOL = ToolSchema(
@@ -118,3 +119,34 @@ async def test_an_unreachable_server_is_a_transient_error():
 def test_an_unknown_provider_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="use 'openai' or 'offline'"):
         make_provider("anthropic", model="x")
+
+
+async def test_it_sends_mcp_tool_names_in_a_form_the_server_accepts_and_maps_them_back(
+    openai_server,
+):
+    openai_server.on(lambda r: True, Reply.calls(("inventory_stock_level", {"q": "bolts"})))
+    mcp_tool = ToolSchema("inventory.stock_level", "Stock of an item.", TOOL.parameters)
+    earlier_call = ToolCall("c0", "inventory.stock_level", '{"q": "nuts"}')
+    history = (
+        ChatMessage("user", "How many bolts?"),
+        ChatMessage("assistant", None, tool_calls=(earlier_call,)),
+        ChatMessage("tool", '{"count": 3}', tool_call_id="c0"),
+    )
+
+    response = await provider(openai_server).complete(request(messages=history, tools=(mcp_tool,)))
+
+    [served] = openai_server.log
+    assert [t["function"]["name"] for t in served.body["tools"]] == ["inventory_stock_level"]
+    assert served.body["messages"][1]["tool_calls"][0]["function"]["name"] == (
+        "inventory_stock_level"
+    )
+    assert [(c.name, json.loads(c.arguments)) for c in response.tool_calls] == [
+        ("inventory.stock_level", {"q": "bolts"})
+    ]
+
+
+def test_it_keeps_wire_names_unique_when_two_tools_sanitise_alike():
+    tools = (ToolSchema("a.b", "", {}), ToolSchema("a_b", "", {}), ToolSchema("a/b", "", {}))
+    names = wire_names(request(tools=tools))
+    assert len(set(names.values())) == 3
+    assert all(len(n) <= 64 and n.replace("_", "").isalnum() for n in names.values())

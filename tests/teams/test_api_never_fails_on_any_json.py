@@ -4,11 +4,12 @@ import json
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import make_user, supervisor_spec
+from tests.factories import make_team, make_user, supervisor_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,20 @@ def test_create_with_any_spec_answers_without_a_server_error(
 ) -> None:
     body = {"name": "Prop", "spec": spec, "draft": draft}
     assert post(client, "/api/teams", body) in (201, 422)
+
+
+@FAST
+@given(spec=BODIES, draft=st.booleans())
+def test_update_with_any_spec_answers_without_a_server_error(
+    client: Client, spec: Any, draft: bool
+) -> None:
+    team = make_team(User.objects.get(username="prop"))
+    response = client.put(
+        f"/api/teams/{team.pk}",
+        json.dumps({"spec": spec, "draft": draft}),
+        content_type="application/json",
+    )
+    assert response.status_code in (200, 422)
+    if response.status_code == 422:
+        team.refresh_from_db()
+        assert team.version == 1  # nothing saved half-way

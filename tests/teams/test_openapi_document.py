@@ -25,3 +25,17 @@ def test_the_openapi_document_lists_the_teams_contract() -> None:
 
 def test_the_interactive_docs_render() -> None:
     assert Client().get("/api/docs").status_code == 200
+
+
+def test_the_document_describes_the_teamspec_everywhere_it_travels() -> None:
+    document = Client().get("/api/openapi.json").json()
+    components = document["components"]["schemas"]
+    assert {"TeamSpec", "Agent", "Edge", "Gate", "TeamNode"} <= set(components)
+    body = document["paths"]["/api/teams/validate"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TeamSpec"
+    }
+    # every reference in the document resolves to a component
+    text = str(document)
+    for name in {part.split("'")[0] for part in text.split("#/components/schemas/")[1:]}:
+        assert name in components, name

@@ -9,6 +9,7 @@ output schema, reads usage from the final chunk, and maps the client's errors on
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -25,6 +26,9 @@ from ..interfaces import (
 )
 
 TRANSIENT_STATUSES = frozenset({408, 409, 429})
+# OpenAI-compatible servers accept function names of 1-64 letters, digits, '_' and '-'; our
+# tool names may hold other characters (MCP tools are "<server>.<tool>").
+_NOT_WIRE_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class OpenAIProvider:
@@ -51,7 +55,8 @@ class OpenAIProvider:
             raise ModelError(f"The model server answered badly: {exc}", transient=True) from exc
 
     async def _stream(self, request: ModelRequest, on_delta: DeltaCallback | None) -> ModelResponse:
-        stream = await self.client.chat.completions.create(**_arguments(self.model, request))
+        names = wire_names(request)
+        stream = await self.client.chat.completions.create(**_arguments(self.model, request, names))
         text: list[str] = []
         calls: dict[int, dict[str, str]] = {}
         usage = Usage()
@@ -71,17 +76,34 @@ class OpenAIProvider:
                         fragment,
                     )
                 finish = choice.finish_reason or finish
+        ours = {wire: name for name, wire in names.items()}
         tool_calls = tuple(
-            ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"])
+            ToolCall(c["id"] or f"call_{i}", ours.get(c["name"], c["name"]), c["arguments"])
             for i, c in sorted(calls.items())
         )
         return ModelResponse("".join(text) or None, tool_calls, usage, finish)
 
 
-def _arguments(model: str, request: ModelRequest) -> dict[str, Any]:
+def wire_names(request: ModelRequest) -> dict[str, str]:
+    """Our tool name -> the name the server sees: safe characters, at most 64, unique."""
+    names: dict[str, str] = {}
+    called = (c.name for m in request.messages for c in m.tool_calls)
+    for name in [*(t.name for t in request.tools), *called]:
+        if name in names:
+            continue
+        wire = base = _NOT_WIRE_SAFE.sub("_", name)[:64] or "tool"
+        suffix = 1
+        while wire in names.values():
+            suffix += 1
+            wire = f"{base[: 63 - len(str(suffix))]}_{suffix}"
+        names[name] = wire
+    return names
+
+
+def _arguments(model: str, request: ModelRequest, names: dict[str, str]) -> dict[str, Any]:
     arguments: dict[str, Any] = {
         "model": request.model or model,
-        "messages": [_message(m) for m in request.messages],
+        "messages": [_message(m, names) for m in request.messages],
         "stream": True,
         "stream_options": {"include_usage": True},
     }
@@ -90,7 +112,7 @@ def _arguments(model: str, request: ModelRequest) -> dict[str, Any]:
             {
                 "type": "function",
                 "function": {
-                    "name": t.name,
+                    "name": names[t.name],
                     "description": t.description,
                     "parameters": t.parameters,
                 },
@@ -114,11 +136,15 @@ def _arguments(model: str, request: ModelRequest) -> dict[str, Any]:
     return arguments
 
 
-def _message(message: ChatMessage) -> dict[str, Any]:
+def _message(message: ChatMessage, names: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {"role": message.role, "content": message.content}
     if message.tool_calls:
         data["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": names[c.name], "arguments": c.arguments},
+            }
             for c in message.tool_calls
         ]
     if message.tool_call_id:
