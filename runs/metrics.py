@@ -18,7 +18,7 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, Protocol
@@ -135,12 +135,13 @@ def _add(amounts: dict[str, float]) -> None:
         log.warning("Metrics sample lost, the metrics store is unreachable: %s", exc)
 
 
-def _histogram(name: str, labels: dict[str, str], value: float) -> dict[str, float]:
-    amounts = {_field(f"{name}:sum", labels): value, _field(f"{name}:count", labels): 1.0}
+def _observe(amounts: dict[str, float], name: str, labels: dict[str, str], value: float) -> None:
+    """One histogram observation, counted in every bucket it fits (so buckets are cumulative)."""
+    amounts[_field(f"{name}:sum", labels)] += value
+    amounts[_field(f"{name}:count", labels)] += 1
     for bound in DURATION_BUCKETS:
         if value <= bound:
-            amounts[_field(f"{name}:le", {**labels, "le": _bound(bound)})] = 1.0
-    return amounts
+            amounts[_field(f"{name}:le", {**labels, "le": _bound(bound)})] += 1
 
 
 def _bound(bound: float) -> str:
@@ -152,36 +153,55 @@ def _bound(bound: float) -> str:
 
 def observe_event(run: Any, event: Any) -> None:
     """Count one appended event. ``event`` is an engine ``Event``, a ``RunEvent`` or a dict."""
-    type_, payload, ts = _event_fields(event)
-    amounts = {_field("events", {"type": type_}): 1.0}
+    observe_events(run, [event])
+
+
+def observe_events(run: Any, events: Sequence[Any]) -> None:
+    """Count events appended to ``run`` together: one round trip to the store for them all."""
+    amounts: dict[str, float] = defaultdict(float)
     team = getattr(run, "team_name", "") or ""
-    if type_ == ev.RUN_STARTED:
-        amounts[_field("runs_started", {"team": team})] = 1.0
-    elif type_ in ev.TERMINAL_TYPES:
-        status = _final_status(type_)
-        amounts[_field("runs_finished", {"team": team, "status": status})] = 1.0
-        started = getattr(run, "started_at", None)
-        if started is not None and ts is not None:
-            seconds = max(0.0, ts - started.timestamp())
-            amounts |= _histogram("run_duration_seconds", {"team": team, "status": status}, seconds)
-    elif type_ == ev.AGENT_FINISHED:
-        amounts |= _agent_duration(run, event, payload, ts)
-    elif type_ == ev.USAGE:
-        model = str(payload.get("model") or "")
-        amounts[_field("model_calls", {"model": model})] = 1.0
-        for direction in ("input", "output"):
-            tokens = float(payload.get(f"{direction}_tokens") or 0)
-            amounts[_field("model_tokens", {"model": model, "direction": direction})] = tokens
-    elif type_ == ev.TOOL_RESULT:
-        tool = str(payload.get("tool") or "")
-        amounts[_field("tool_calls", {"tool": tool})] = 1.0
-        if not payload.get("ok", True):
-            amounts[_field("tool_errors", {"tool": tool})] = 1.0
-    elif type_ == ev.RETRY:
-        amounts[_field("retries", {})] = 1.0
-    elif type_ == ev.FALLBACK:
-        amounts[_field("fallbacks", {})] = 1.0
+    agent_starts = _agent_starts(run, events)
+    for event in events:
+        type_, payload, ts = _event_fields(event)
+        amounts[_field("events", {"type": type_})] += 1
+        if type_ == ev.RUN_STARTED:
+            amounts[_field("runs_started", {"team": team})] += 1
+        elif type_ in ev.TERMINAL_TYPES:
+            _count_run_end(amounts, run, team, _final_status(type_), ts)
+        elif type_ == ev.AGENT_FINISHED:
+            start = agent_starts.get(_get(event, "span_id"))
+            if start is not None and ts is not None:
+                labels = {
+                    "agent": _get(event, "agent") or "",
+                    "status": str(payload.get("status") or "ok"),
+                }
+                _observe(amounts, "agent_duration_seconds", labels, max(0.0, ts - start))
+        elif type_ == ev.USAGE:
+            model = str(payload.get("model") or "")
+            amounts[_field("model_calls", {"model": model})] += 1
+            for direction in ("input", "output"):
+                tokens = float(payload.get(f"{direction}_tokens") or 0)
+                amounts[_field("model_tokens", {"model": model, "direction": direction})] += tokens
+        elif type_ == ev.TOOL_RESULT:
+            tool = str(payload.get("tool") or "")
+            amounts[_field("tool_calls", {"tool": tool})] += 1
+            if not payload.get("ok", True):
+                amounts[_field("tool_errors", {"tool": tool})] += 1
+        elif type_ == ev.RETRY:
+            amounts[_field("retries", {})] += 1
+        elif type_ == ev.FALLBACK:
+            amounts[_field("fallbacks", {})] += 1
     _add(amounts)
+
+
+def _count_run_end(
+    amounts: dict[str, float], run: Any, team: str, status: str, ts: float | None
+) -> None:
+    amounts[_field("runs_finished", {"team": team, "status": status})] += 1
+    started = getattr(run, "started_at", None)
+    if started is not None and ts is not None:
+        seconds = max(0.0, ts - started.timestamp())
+        _observe(amounts, "run_duration_seconds", {"team": team, "status": status}, seconds)
 
 
 def websocket_connected() -> None:
@@ -212,21 +232,27 @@ def _seconds(ts: Any) -> float | None:
     return float(ts) if ts is not None else None
 
 
-def _agent_duration(
-    run: Any, event: Any, payload: dict[str, Any], ts: float | None
-) -> dict[str, float]:
-    """The agent's span began with its agent.started event, already stored."""
-    span_id = event["span_id"] if isinstance(event, Mapping) else event.span_id
-    events = getattr(run, "events", None)
-    if ts is None or not span_id or events is None:
-        return {}
-    started = events.filter(type=ev.AGENT_STARTED, span_id=span_id).values_list("ts", flat=True)
-    start = started.first()
-    if start is None:
-        return {}
-    agent = (event["agent"] if isinstance(event, Mapping) else event.agent) or ""
-    labels = {"agent": agent, "status": str(payload.get("status") or "ok")}
-    return _histogram("agent_duration_seconds", labels, max(0.0, ts - start.timestamp()))
+def _get(event: Any, name: str) -> Any:
+    return event.get(name) if isinstance(event, Mapping) else getattr(event, name, None)
+
+
+def _agent_starts(run: Any, events: Sequence[Any]) -> dict[str, float]:
+    """When each agent span that finishes among ``events`` began: from its agent.started
+    event, in the same batch or already stored (one query for those)."""
+    finishing = {_get(e, "span_id") for e in events if _get(e, "type") == ev.AGENT_FINISHED}
+    starts = {
+        _get(e, "span_id"): _seconds(_get(e, "ts"))
+        for e in events
+        if _get(e, "type") == ev.AGENT_STARTED and _get(e, "span_id") in finishing
+    }
+    missing = finishing - set(starts) - {None, ""}
+    stored = getattr(run, "events", None)
+    if missing and stored is not None:
+        rows = stored.filter(type=ev.AGENT_STARTED, span_id__in=missing).values_list(
+            "span_id", "ts"
+        )
+        starts |= {span_id: ts.timestamp() for span_id, ts in rows}
+    return {span: ts for span, ts in starts.items() if ts is not None}
 
 
 # --- the scrape -------------------------------------------------------------------------
