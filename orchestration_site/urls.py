@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("runs.ops_urls")),
     path("", include("runs.urls")),
     path("", include("teams.urls")),
+    path("", include("teams.urls_templates")),
 ]

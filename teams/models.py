@@ -16,6 +16,7 @@ from runs.engine.tools import builtin_registry
 from runs.engine.tools.http_tool import HttpToolDefinition, http_tool, http_tools_registry
 
 from .spec import TeamSpec, dump
+from .validation import Problem
 
 
 class OwnedQuerySet(models.QuerySet):
@@ -281,3 +282,55 @@ class CustomTool(models.Model):
             name=self.name, description=self.description, parameters=self.parameters,
             url=self.url, method=self.method, headers=self.headers,
         )  # fmt: skip
+
+
+class TeamTemplate(models.Model):
+    """A ready-made team in the gallery, the same for every user.
+
+    Installed from ``teams/team_templates/<slug>/`` by ``manage.py loadtemplates``; the files
+    are the source of truth and a row is rewritten whenever they change. Using a template
+    copies its spec into a new team of the user's own, so later template updates never
+    change a team someone already made from it.
+    """
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    pattern = models.CharField(max_length=20, choices=Team.Pattern.choices)
+    spec = models.JSONField(help_text="The template's TeamSpec document.")
+    sample_input = models.JSONField(default=dict, blank=True)
+    about = models.TextField(blank=True, help_text="What the template does, as Markdown.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the gallery.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def about_html(self) -> str:
+        from django.utils.safestring import mark_safe
+
+        from .team_templates import render_about
+
+        return mark_safe(render_about(self.about))  # noqa: S308 - raw HTML is escaped
+
+    def agents(self) -> list[dict[str, Any]]:
+        """The template's top-level nodes, for the gallery card."""
+        return [n for n in self.spec.get("nodes", []) if isinstance(n, dict)]
+
+    def instantiate(self, user: Any, name: str | None = None) -> tuple[Team, list[Problem]]:
+        """A new team owned by ``user``, starting from this template's spec, with the
+        validator's problems (warnings only: a template with errors is refused).
+
+        Raises ``services.SpecRejected`` if the spec no longer validates (loadtemplates
+        refuses such a template, so only a hand-edited row gets here).
+        """
+        # Imported here: services import this module.
+        from .services import create_team
+
+        spec = TeamSpec.model_validate(self.spec)
+        if name:
+            spec = spec.model_copy(update={"name": name})
+        return create_team(user, spec, message=f"Made from the template “{self.name}”.")

@@ -95,6 +95,20 @@ def make_custom_tool(owner: User, **kwargs: Any) -> Any:
     return CustomTool.objects.create(owner=owner, **kwargs)
 
 
+# --- templates ----------------------------------------------------------------------
+
+
+def install_templates() -> str:
+    """Install the shipped template gallery as ``make run`` does; returns what it printed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("loadtemplates", stdout=out)
+    return out.getvalue()
+
+
 # --- ops: a team to run, its runs -------------------------------------------------------
 
 

@@ -36,6 +36,8 @@ usage              {model, input_tokens, output_tokens, cost_usd, totals: {run, 
 budget.warning     {scope: "run"|"agent", name, used, limit, unit: "tokens"|"usd"}
 error              {message, error_type, activity_key, recoverable}
 activity.failed    {activity_key, error, error_type, transient}   a recorded failed attempt
+sla.breached       {priority, deadline_s, elapsed_s}      the run passed the service level its
+                   input asked for (``priority`` + ``sla``, see ``sla.py``); it goes on
 
 Added by the engine (additive, optional for readers):
 - ``tool.result`` also has ``artifacts`` (the references a tool returned);
@@ -77,6 +79,7 @@ USAGE = "usage"
 BUDGET_WARNING = "budget.warning"
 ERROR = "error"
 ACTIVITY_FAILED = "activity.failed"
+SLA_BREACHED = "sla.breached"
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {
@@ -104,6 +107,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         BUDGET_WARNING,
         ERROR,
         ACTIVITY_FAILED,
+        SLA_BREACHED,
     }
 )
 

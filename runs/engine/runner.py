@@ -29,6 +29,7 @@ from .interfaces import (
     ToolRegistry,
 )
 from .patterns import run_pattern
+from .sla import watch_sla
 
 
 async def run_team(
@@ -84,7 +85,13 @@ async def run_team(
 
 async def _body(ctx: RunContext, spec: TeamSpec, task_input: Any) -> Any:
     ctx.check_cancelled()
-    return await run_pattern(ctx, spec, ROOT, task_input)
+    sla_watch = asyncio.ensure_future(watch_sla(ctx, task_input))
+    try:
+        return await run_pattern(ctx, spec, ROOT, task_input)
+    finally:
+        sla_watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sla_watch
 
 
 async def _until_cancelled(ctx: RunContext, work: Any) -> Any:

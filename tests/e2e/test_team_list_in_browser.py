@@ -1,29 +1,10 @@
 """A person in a real Chromium signs up, creates a team, renames and duplicates it, then
 deletes the copy, and sees the read-only view of its agents."""
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
-
-from tests.conftest import CHROMIUM
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    # Playwright's sync API runs an event loop in this thread, which makes Django's async
-    # guard refuse the test database's own set-up and flush here; the app under test runs
-    # on the live server's threads, untouched by this.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_page()
-        browser.close()
 
 
 def test_a_person_builds_up_their_team_list(page: Page, live_server: object) -> None:

@@ -218,3 +218,17 @@ async def test_with_the_built_in_seo_audit_a_weak_draft_goes_back_with_the_issue
     failed = sink.of("gate.failed")
     assert len(failed) == 2 and "Write at least 300 words" in failed[0].payload["feedback"]
     assert "Write at least 300 words" in outcome.reason
+
+
+async def test_a_gate_whose_audit_tool_fails_does_not_pass_the_work():
+    broken = Registry()
+
+    @broken.tool("seo_audit", "Audit a text for SEO.")
+    def failing_audit(args: TextArgs, context) -> dict:
+        raise RuntimeError("audit service is down")
+
+    outcome, sink = await run(content_pipeline(min_words=5), BRIEF, tools=broken)
+
+    assert outcome.status == "failed"
+    assert not sink.of("gate.passed")
+    assert [e.payload["attempt"] for e in sink.of("gate.failed")] == [1, 2]

@@ -26,9 +26,16 @@ It decides each turn from the request alone (same request, same answer):
      results (latest first), then of the input; ``pass``/``passed``/``approved`` stand for each
      other, and ``feedback`` is taken from ``issues``/``problems``/``findings``/``errors`` when a
      result has no ``feedback``; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
-     other booleans: false, strings: "[simulated]");
+     or false when one of its tool calls failed; other booleans: false, strings: "[simulated]"); an array field gathers the same-named
+     lists of every tool result in call order (a supervisor merging its workers' findings);
+     a table result (``columns`` and ``rows``) is also read as one object per row and one
+     list per column (one row: its values); an object field found nowhere is filled field by
+     field the same way;
    - without: text that starts with "[simulated]" and lists what each tool returned.
-   A repair request gets the schema-filled answer again.
+   A repair request gets the schema-filled answer again. Work a gate sent back (the input holds
+   ``previous_output`` and ``feedback``) is revised: each text field the feedback names (its
+   name with spaces, e.g. "meta description") and the previous output left empty gets the
+   opening sentences of the previous output's longest text that fit in 160 characters.
 Usage is estimated at four characters per token; the offline model costs nothing.
 """
 
@@ -81,6 +88,10 @@ class _Turn:
         self.input_text = user
         self.input = _json_object(user)
         self.tool_results = [_json_value(m.content) for m in self.own if m.role == "tool"]
+        # A verdict nobody gave must not pass work whose checking tool failed.
+        self.tool_failed = any(
+            m.role == "tool" and (m.content or "").startswith("Error: ") for m in self.own
+        )
         self.transferred_to = {c.name for m in messages for c in m.tool_calls}
 
     def decide_calls(self) -> list[ToolCall]:
@@ -97,7 +108,8 @@ class _Turn:
 
     def answer(self) -> str:
         if self.request.output_schema is not None:
-            return json.dumps(self._fill(self.request.output_schema), ensure_ascii=False)
+            filled = self._fill(self.request.output_schema)
+            return json.dumps(self._revised(filled), ensure_ascii=False)
         if not self.tool_results:
             return f"{SIMULATED} Done. Input received: {self.input_text[:300]}"
         lines = [f"{SIMULATED} Results:"]
@@ -105,6 +117,20 @@ class _Turn:
         for name, result in zip(names, self.tool_results, strict=True):
             lines.append(f"- {name}: {_short(result)}")
         return "\n".join(lines)
+
+    def _revised(self, filled: Any) -> Any:
+        """Work sent back by a gate: fill each text field the feedback names that the previous
+        output left empty with a summary of that output."""
+        previous = (self.input or {}).get("previous_output")
+        feedback = str((self.input or {}).get("feedback") or "").lower()
+        if not (isinstance(filled, dict) and isinstance(previous, dict) and feedback):
+            return filled
+        summary = _summary(max(_strings(previous), key=len, default=""))
+        for name, value in filled.items():
+            named = name.replace("_", " ").lower() in feedback
+            if named and isinstance(value, str) and not str(previous.get(name) or "").strip():
+                filled[name] = summary
+        return filled
 
     def _asked_to_repair(self) -> bool:
         return any(m.role == "assistant" for m in self.own)
@@ -151,20 +177,47 @@ class _Turn:
             return _placeholder("", schema, f"{SIMULATED} {self.input_text[:200]}")
         filled = {}
         for name, field_schema in schema.get("properties", {}).items():
-            value = _as_type(self._lookup(name), field_schema)
+            value = _as_type(self._lookup(name, field_schema), field_schema)
+            if value is None and field_schema.get("properties"):
+                value = self._fill(field_schema)
             filled[name] = (
-                value if value is not None else _placeholder(name, field_schema, SIMULATED)
+                value
+                if value is not None
+                else _placeholder(name, field_schema, SIMULATED, passing=not self.tool_failed)
             )
         return filled
 
-    def _lookup(self, name: str) -> Any:
+    def _lookup(self, name: str, schema: dict[str, Any] | None = None) -> Any:
         names = PASS_NAMES if name in PASS_NAMES else _OUTPUT_ALIASES.get(name, (name,))
-        for source in [*reversed(self.tool_results), self.input]:
+        results = [_with_records(r) for r in self.tool_results]
+        if (schema or {}).get("type") == "array":
+            lists = [_find(r, name) for r in results]
+            merged = [item for found in lists if isinstance(found, list) for item in found]
+            if merged:
+                return merged
+        for source in [*reversed(results), self.input]:
             for candidate in names:
                 found = _find(source, candidate)
                 if found is not None:
                     return found
         return None
+
+
+def _with_records(result: Any) -> Any:
+    """A table (``columns`` and ``rows``, as sql_query returns) read as one object per row and
+    as one list per column too (a single row's values as they are), so its columns fill
+    same-named fields."""
+    if not isinstance(result, dict):
+        return result
+    columns, rows = result.get("columns"), result.get("rows")
+    if not (isinstance(columns, list) and isinstance(rows, list)):
+        return result
+    table = [row for row in rows if isinstance(row, list)]
+    by_column = {c: [row[i] for row in table if i < len(row)] for i, c in enumerate(columns)}
+    if len(table) == 1:  # one row (a total): its fields are values, not lists of one
+        by_column = {c: values[0] for c, values in by_column.items() if values}
+    records = [dict(zip(columns, row, strict=False)) for row in table]
+    return {**by_column, **result, "records": records}
 
 
 def _as_type(value: Any, schema: dict[str, Any]) -> Any:
@@ -193,7 +246,7 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _placeholder(name: str, schema: dict[str, Any], text: str) -> Any:
+def _placeholder(name: str, schema: dict[str, Any], text: str, *, passing: bool = True) -> Any:
     kind = schema.get("type")
     kind = kind[0] if isinstance(kind, list) else kind
     if schema.get("enum"):
@@ -201,7 +254,7 @@ def _placeholder(name: str, schema: dict[str, Any], text: str) -> Any:
     placeholders = {
         "integer": 0,
         "number": 0,
-        "boolean": name in PASS_NAMES,
+        "boolean": passing and name in PASS_NAMES,
         "array": [],
         "object": {},
     }
@@ -248,6 +301,19 @@ def _json_value(text: str | None) -> Any:
 def _json_object(text: str) -> dict[str, Any] | None:
     value = _json_value(text)
     return value if isinstance(value, dict) else None
+
+
+def _summary(text: str, limit: int = 160) -> str:
+    """The opening sentences of ``text`` that fit in ``limit`` characters (a long first
+    sentence is cut at a word)."""
+    prose = " ".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    prose = re.sub(r"\s+", " ", prose).strip()
+    summary = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", prose):
+        if len(f"{summary} {sentence}".strip()) > limit:
+            break
+        summary = f"{summary} {sentence}".strip()
+    return summary or prose[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "."
 
 
 def _short(value: Any) -> str:

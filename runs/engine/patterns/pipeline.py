@@ -160,4 +160,8 @@ def _verdict(edge: Edge, answer: Any) -> Verdict:
     if not isinstance(answer, dict):
         return Verdict(edge, False, "The reviewer did not answer pass/fail.")
     passed = next((answer[k] for k in ("pass", "passed", "approved") if k in answer), False)
-    return Verdict(edge, bool(passed), str(answer.get("feedback") or ""))
+    feedback = answer.get("feedback") or ""
+    # A reviewer may give structured feedback (the issues a tool found): pass it on as JSON.
+    if not isinstance(feedback, str):
+        feedback = json.dumps(feedback, ensure_ascii=False)
+    return Verdict(edge, bool(passed), feedback)

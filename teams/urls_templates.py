@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views_templates
+
+urlpatterns = [
+    path("templates/", views_templates.gallery, name="template-gallery"),
+    path("templates/<slug:slug>/use", views_templates.use_template, name="template-use"),
+]

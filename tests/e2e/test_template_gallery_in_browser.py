@@ -1,0 +1,28 @@
+"""A person in a real Chromium opens the template gallery, reads how a template works and
+uses it: the new team opens, valid, with the template's agents."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD, install_templates, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_person_makes_a_team_from_a_template(page: Page, live_server: object) -> None:
+    install_templates()
+    make_user("frank")
+    page.goto(f"{live_server}/login/?next=/templates/")
+    page.get_by_label("Username").fill("frank")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="Start from a template")).to_be_visible()
+    card = page.locator("#template-content-production")
+    card.get_by_text("How it works and how to adapt it").click()
+    expect(card.get_by_text("seo_audit.min_score: 85")).to_be_visible()
+    card.get_by_role("button", name="Use this template: Content production").click()
+
+    expect(page.get_by_role("heading", name="Content production")).to_be_visible()
+    expect(page.get_by_text("No problems found.")).to_be_visible()
+    expect(page.get_by_role("cell", name="SEO review", exact=True)).to_be_visible()
