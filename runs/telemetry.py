@@ -44,8 +44,8 @@ def enabled() -> bool:
 
 
 def export_run(run: Any, events: Iterable[Any] | None = None) -> None:
-    """Export ``run``'s trace. The shell calls it once a run has ended (and may call it when a
-    run starts waiting for a person: the spans so far are sent, and the rest when it ends)."""
+    """Export ``run``'s trace. The shell calls it once, when the run has ended: the spans are
+    complete only then, and a trace backend would show a second export as duplicate spans."""
     if not enabled():
         return
     try:
