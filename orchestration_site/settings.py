@@ -114,6 +114,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 }
+# Runs wait on model APIs: a worker process carries many at once on one event loop, each
+# Celery thread only waiting for its run (docs/architecture.md, "Many runs per worker").
+CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL", default="threads")
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=200)
+# An executing run beats its heart every RUN_HEARTBEAT_S; one silent for RUN_STALE_AFTER_S is
+# taken over by another worker.
+RUN_HEARTBEAT_S = env.float("RUN_HEARTBEAT_S", default=1.0)
+RUN_STALE_AFTER_S = env.float("RUN_STALE_AFTER_S", default=30.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,3 +1,435 @@
-from ninja import Router
+"""The runs part of the JSON API (see the API contract): start, list, read, cancel, answer,
+audit, replay and fork runs, and fetch their artifacts. Another user's run is a 404."""
+
+import random
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import jsonschema
+from django.db import transaction
+from django.db.models import Max, QuerySet
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
+
+from teams.models import Team, TeamVersion
+from teams.validation import UnresolvedTeam, error
+
+from . import audit
+from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
+from .engine.interfaces import answer_key, human_answered
+from .execution import enqueue
+from .models import Artifact, Run, RunEvent
+from .sink import append, broadcast_run
+from .wiring import resolve_spec
 
 router = Router(tags=["runs"])
+
+MAX_EVENTS_PER_PAGE = 5000
+
+
+# --- shapes ----------------------------------------------------------------------------
+
+
+class RunIn(Schema):
+    input: Any = None
+    version: int | None = Field(None, ge=1, description="Team version; the latest if omitted.")
+
+
+class AnswerIn(Schema):
+    answer: Any
+
+
+class ForkIn(Schema):
+    from_seq: int = Field(..., ge=0, description="Keep the source's events up to this seq.")
+    input: Any = None
+    version: int | None = Field(None, ge=1)
+
+
+class PendingHumanOut(Schema):
+    activity_key: str
+    node: str | None = None
+    prompt: str | None = None
+    answer_schema: dict[str, Any] | None = None
+    kind: str = "human"
+
+
+class ArtifactOut(Schema):
+    id: str
+    name: str
+    content_type: str
+    size: int
+    url: str
+
+
+class RunOut(Schema):
+    id: str
+    team_id: int | None
+    team_name: str
+    team_version: int | None
+    status: str
+    input: Any
+    output: Any
+    failure_reason: str
+    waiting_for: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    last_seq: int
+    pending_human: PendingHumanOut | None
+    artifacts: list[ArtifactOut]
+
+
+class EventOut(Schema):
+    seq: int
+    ts: str
+    type: str
+    key: str
+    agent: str | None
+    span_id: str | None
+    parent_span_id: str | None
+    payload: dict[str, Any]
+    hash: str
+
+
+class VerifyOut(Schema):
+    ok: bool
+    events: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+
+class ProblemsOut(Schema):
+    detail: str
+    problems: list[dict[str, Any]]
+
+
+class RunFilters(Schema):
+    team: int | None = None
+    status: Run.Status | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+# --- the run as JSON --------------------------------------------------------------------
+
+
+def pending_human(run: Run) -> dict[str, Any] | None:
+    """The human.requested the run waits on: the latest one nobody has answered."""
+    if run.status != Run.Status.WAITING:
+        return None
+    requested = pending_request(run)
+    if requested is None:
+        return None
+    payload = requested.payload
+    return {
+        "activity_key": payload.get("activity_key") or "",
+        "node": payload.get("node"),
+        "prompt": payload.get("prompt"),
+        "answer_schema": payload.get("answer_schema"),
+        "kind": payload.get("kind") or "human",
+    }
+
+
+def pending_request(run: Run) -> RunEvent | None:
+    answered = set(
+        RunEvent.objects.filter(run=run, key__endswith="#answered").values_list("key", flat=True)
+    )
+    for event in RunEvent.objects.filter(run=run, type=HUMAN_REQUESTED).order_by("-seq"):
+        if answer_key(event.payload.get("activity_key") or "") not in answered:
+            return event
+    return None
+
+
+def run_out(run: Run) -> dict[str, Any]:
+    last_seq = getattr(run, "last_seq", None)
+    if last_seq is None:
+        last_seq = run.events.aggregate(last=Max("seq"))["last"]
+    return {
+        "id": str(run.id),
+        "team_id": run.team_id,
+        "team_name": run.team_name,
+        "team_version": run.team_version.number if run.team_version else None,
+        "status": run.status,
+        "input": run.input,
+        "output": run.output,
+        "failure_reason": run.failure_reason,
+        "waiting_for": run.waiting_for,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "input_tokens": run.input_tokens,
+        "output_tokens": run.output_tokens,
+        "cost_usd": float(run.cost_usd),
+        "last_seq": last_seq or 0,
+        "pending_human": pending_human(run),
+        "artifacts": [a.to_dict() for a in run.artifacts.all()],
+    }
+
+
+def runs_of(request: HttpRequest) -> QuerySet[Run]:
+    return (
+        Run.objects.for_user(request.auth)
+        .select_related("team_version")
+        .prefetch_related("artifacts")
+        .annotate(last_seq=Max("events__seq"))
+    )
+
+
+def get_run(request: HttpRequest, run_id: UUID | str) -> Run:
+    return get_object_or_404(runs_of(request), id=run_id)
+
+
+def locked_run(request: HttpRequest, run_id: UUID | str) -> Run:
+    """The run with its row locked until the transaction ends (call inside ``atomic``)."""
+    return get_object_or_404(Run.objects.for_user(request.auth).select_for_update(), id=run_id)
+
+
+# --- starting runs ----------------------------------------------------------------------
+
+
+def team_version(team: Team, number: int | None) -> TeamVersion:
+    version = team.versions.filter(number=number or team.version).first()
+    if version is None:
+        raise HttpError(404, f"Team {team.name!r} has no version {number}.")
+    return version
+
+
+def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
+    return 422, {
+        "detail": f"Version {version.number} of this team has problems; fix them in the "
+        "builder and save before running it.",
+        "problems": version.problems,
+    }
+
+
+def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
+    return Run.objects.create(
+        owner=owner,
+        team=version.team,
+        team_version=version,
+        team_name=version.team.name,
+        spec=resolve_spec(version.spec, owner),
+        input=task_input,
+        seed=random.getrandbits(62),
+        **fields,
+    )
+
+
+@router.post(
+    "/teams/{team_id}/runs", response={201: RunOut, 422: ProblemsOut}, url_name="team-runs"
+)
+def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
+    team = get_object_or_404(Team.objects.for_user(request.auth), id=team_id)
+    version = team_version(team, body.version)
+    if not version.is_valid:
+        return invalid_version(version)
+    try:
+        with transaction.atomic():
+            run = new_run(request.auth, version, body.input)
+            enqueue(run)
+    except UnresolvedTeam as exc:
+        return 422, {"detail": str(exc), "problems": [error("unknown_team", str(exc)).model_dump()]}
+    return 201, run_out(get_run(request, str(run.id)))
+
+
+# --- reading runs -----------------------------------------------------------------------
+
+
+@router.get("/runs", response=list[RunOut], url_name="runs")
+@paginate(PageNumberPagination, page_size=50)
+def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
+    runs = runs_of(request)
+    if filters.team is not None:
+        runs = runs.filter(team_id=filters.team)
+    if filters.status is not None:
+        runs = runs.filter(status=filters.status)
+    if filters.since is not None:
+        runs = runs.filter(created_at__gte=filters.since)
+    if filters.until is not None:
+        runs = runs.filter(created_at__lt=filters.until)
+    return [run_out(run) for run in runs]
+
+
+@router.get("/runs/{uuid:run_id}", response=RunOut, url_name="run")
+def read_run(request: HttpRequest, run_id: UUID) -> Any:
+    return run_out(get_run(request, run_id))
+
+
+@router.get("/runs/{uuid:run_id}/events", response=list[EventOut], url_name="run-events")
+def run_events(
+    request: HttpRequest, run_id: UUID, after_seq: int = 0, limit: int = MAX_EVENTS_PER_PAGE
+) -> Any:
+    run = get_run(request, run_id)
+    limit = max(1, min(limit, MAX_EVENTS_PER_PAGE))
+    events = RunEvent.objects.filter(run=run, seq__gt=after_seq).order_by("seq")[:limit]
+    return [event.to_dict() for event in events]
+
+
+# --- changing runs ----------------------------------------------------------------------
+
+
+def shell_event(type_: str, payload: dict[str, Any]) -> Event:
+    """An event the web tier records on a run nobody is executing."""
+    return Event(type=type_, key=f"shell:{type_}", ts=timezone.now().timestamp(), payload=payload)
+
+
+@router.post("/runs/{uuid:run_id}/cancel", response=RunOut, url_name="run-cancel")
+def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
+    with transaction.atomic():
+        run = locked_run(request, run_id)
+        if run.is_finished:
+            raise HttpError(409, f"The run has already ended ({run.get_status_display()}).")
+        if run.status == Run.Status.RUNNING:
+            # The executor sees the flag within a second and cancels the calls in flight.
+            run.cancel_requested = True
+            run.save(update_fields=["cancel_requested"])
+        else:
+            reason = f"Cancelled by {request.auth.get_username()}."
+            append(run, [shell_event(RUN_CANCELLED, {"reason": reason})])
+            run.status = Run.Status.CANCELLED
+            run.cancel_requested = True
+            run.failure_reason = reason
+            run.waiting_for = ""
+            run.finished_at = timezone.now()
+            run.save()
+        transaction.on_commit(lambda: broadcast_run(get_run(request, run_id)))
+    return run_out(get_run(request, run_id))
+
+
+@router.post("/runs/{uuid:run_id}/answer", response=RunOut, url_name="run-answer")
+def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
+    with transaction.atomic():
+        run = locked_run(request, run_id)
+        requested = pending_request(run) if run.status == Run.Status.WAITING else None
+        if requested is None:
+            raise HttpError(409, "The run is not waiting for an answer.")
+        check_answer(requested.payload.get("answer_schema"), body.answer)
+        event = human_answered(
+            requested.to_event(), body.answer, request.auth.get_username(), time_now()
+        )
+        append(run, [event])
+        run.status = Run.Status.QUEUED
+        run.waiting_for = ""
+        run.save(update_fields=["status", "waiting_for"])
+        enqueue(run)
+        transaction.on_commit(lambda: broadcast_run(get_run(request, run_id)))
+    return run_out(get_run(request, run_id))
+
+
+def time_now() -> float:
+    return timezone.now().timestamp()
+
+
+def check_answer(schema: dict[str, Any] | None, answer: Any) -> None:
+    if not schema:
+        return
+    try:
+        jsonschema.validate(answer, schema)
+    except jsonschema.ValidationError as error:
+        raise HttpError(422, f"The answer does not fit what was asked: {error.message}.") from None
+
+
+# --- the audit trail --------------------------------------------------------------------
+
+
+def download(lines: Any, run: Run, extension: str, content_type: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="run-{run.id}.{extension}"'
+    return response
+
+
+@router.get("/runs/{uuid:run_id}/audit.jsonl", url_name="run-audit-jsonl")
+def audit_jsonl(request: HttpRequest, run_id: UUID) -> StreamingHttpResponse:
+    run = get_run(request, run_id)
+    return download(audit.jsonl_lines(run), run, "jsonl", "application/x-ndjson")
+
+
+@router.get("/runs/{uuid:run_id}/audit.csv", url_name="run-audit-csv")
+def audit_csv(request: HttpRequest, run_id: UUID) -> StreamingHttpResponse:
+    run = get_run(request, run_id)
+    return download(audit.csv_lines(run), run, "csv", "text/csv; charset=utf-8")
+
+
+@router.get("/runs/{uuid:run_id}/verify", response=VerifyOut, url_name="run-verify")
+def verify_run(request: HttpRequest, run_id: UUID) -> Any:
+    return audit.verify(get_run(request, run_id))
+
+
+# --- replay and fork --------------------------------------------------------------------
+
+
+def derive(
+    request: HttpRequest, source: Run, version: TeamVersion | None, task_input: Any, upto: int
+) -> Run:
+    """A new run that starts from the source's recorded events up to ``upto``."""
+    copied = [
+        row.to_event()
+        for row in RunEvent.objects.filter(run=source, seq__lte=upto).order_by("seq")
+        if row.type not in TERMINAL_TYPES
+    ]
+    fields = {"source_run": source, "forked_at_seq": upto}
+    if version is None:
+        run = Run.objects.create(
+            owner=request.auth,
+            team=source.team,
+            team_version=source.team_version,
+            team_name=source.team_name,
+            spec=source.spec,
+            input=task_input,
+            seed=source.seed,
+            **fields,
+        )
+    else:
+        run = new_run(request.auth, version, task_input, **fields)
+    append(run, copied)
+    enqueue(run)
+    return run
+
+
+@router.post("/runs/{uuid:run_id}/replay", response={201: RunOut}, url_name="run-replay")
+def replay_run(request: HttpRequest, run_id: UUID) -> Any:
+    source = get_run(request, run_id)
+    if not source.is_finished:
+        raise HttpError(409, "Only a run that has ended can be replayed.")
+    with transaction.atomic():
+        run = derive(request, source, None, source.input, source.last_seq or 0)
+    return 201, run_out(get_run(request, str(run.id)))
+
+
+@router.post(
+    "/runs/{uuid:run_id}/fork", response={201: RunOut, 422: ProblemsOut}, url_name="run-fork"
+)
+def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
+    source = get_run(request, run_id)
+    if body.from_seq > (source.last_seq or 0):
+        raise HttpError(422, f"The run has {source.last_seq or 0} events; fork from one of them.")
+    version = None
+    if body.version is not None:
+        if source.team is None or source.team.owner_id != request.auth.id:
+            raise HttpError(409, "The run's team was deleted; fork it without a version.")
+        version = team_version(source.team, body.version)
+        if not version.is_valid:
+            return invalid_version(version)
+    task_input = body.input if "input" in body.model_fields_set else source.input
+    with transaction.atomic():
+        run = derive(request, source, version, task_input, body.from_seq)
+    return 201, run_out(get_run(request, str(run.id)))
+
+
+# --- artifacts --------------------------------------------------------------------------
+
+
+@router.get("/artifacts/{uuid:artifact_id}", url_name="artifact")
+def artifact_file(request: HttpRequest, artifact_id: UUID) -> FileResponse:
+    artifact = get_object_or_404(Artifact.objects.filter(run__owner=request.auth), id=artifact_id)
+    return FileResponse(
+        artifact.file.open("rb"), content_type=artifact.content_type, filename=artifact.name
+    )

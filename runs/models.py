@@ -10,6 +10,8 @@ from django.db import models
 
 from teams.models import OwnedQuerySet
 
+from .engine.events import Event
+
 
 class RunQuerySet(OwnedQuerySet):
     def active(self) -> RunQuerySet:
@@ -61,6 +63,11 @@ class Run(models.Model):
     failure_reason = models.TextField(blank=True)
     waiting_for = models.CharField(max_length=300, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    claimed_by = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The executor holding the run while it runs; a takeover changes it.",
+    )
     source_run = models.ForeignKey(
         "self",
         models.SET_NULL,
@@ -131,6 +138,35 @@ class RunEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("Run events are append-only; they are never deleted.")
 
+    def hashed_fields(self) -> dict[str, Any]:
+        """What the hash chain covers: every field but the hash itself."""
+        return {
+            "seq": self.seq,
+            "ts": self.ts.isoformat(),
+            "type": self.type,
+            "key": self.key,
+            "agent": self.agent or None,
+            "span_id": self.span_id or None,
+            "parent_span_id": self.parent_span_id or None,
+            "payload": self.payload,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as the API, the websocket and the audit export give it."""
+        return {**self.hashed_fields(), "hash": self.hash}
+
+    def to_event(self) -> Event:
+        """The event as the engine's journal reads it."""
+        return Event(
+            type=self.type,
+            key=self.key,
+            ts=self.ts.timestamp(),
+            agent=self.agent or None,
+            span_id=self.span_id or None,
+            parent_span_id=self.parent_span_id or None,
+            payload=self.payload,
+        )
+
 
 def artifact_path(instance: Artifact, filename: str) -> str:
     return f"artifacts/{instance.run_id}/{instance.id}-{filename}"
@@ -154,6 +190,16 @@ class Artifact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """The reference the API, the engine's tool results and the run page use."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "url": f"/api/artifacts/{self.id}",
+        }
 
 
 class Webhook(models.Model):

@@ -109,6 +109,52 @@ def install_templates() -> str:
     return out.getvalue()
 
 
+def make_run(owner: User, **kwargs: Any) -> Any:
+    """A run of no saved team, as if just created; pass ``status`` etc. to place it."""
+    from runs.models import Run
+
+    kwargs.setdefault("team_name", "Research team")
+    kwargs.setdefault("spec", {"name": "Research team", "pattern": "supervisor"})
+    kwargs.setdefault("input", {"task": "Summarise the quarter"})
+    return Run.objects.create(owner=owner, **kwargs)
+
+
+def make_event(type: str = "message", key: str | None = None, **kwargs: Any) -> Any:
+    """An engine event, e.g. ``make_event("tool.call", payload={...})``."""
+    import time
+
+    from runs.engine.events import Event
+
+    return Event(type=type, key=key or f"{type}:{time.monotonic_ns()}", ts=time.time(), **kwargs)
+
+
+def make_model_config(owner: User, base_url: str, name: str = "scripted", **kwargs: Any) -> Any:
+    """An OpenAI-compatible model at ``base_url`` (the test server), key from SCRIPTED_KEY."""
+    from teams.models import ModelConfig
+
+    kwargs.setdefault("api_key_env", "SCRIPTED_KEY")
+    return ModelConfig.objects.create(
+        owner=owner, name=name, provider="openai", model="test-model", base_url=base_url, **kwargs
+    )
+
+
+def approval_pipeline_spec(model: str = "offline") -> dict[str, Any]:
+    """draft -> a person approves -> publish."""
+    return minimal_spec(
+        "pipeline",
+        entry="draft",
+        nodes=[
+            {"kind": "agent", "id": "draft", "name": "Draft", "model": model},
+            {"kind": "human", "id": "editor", "name": "Editor", "prompt": "Approve the draft?"},
+            {"kind": "agent", "id": "publish", "name": "Publish", "model": model},
+        ],
+        edges=[
+            {"id": "e1", "source": "draft", "target": "editor", "kind": "next"},
+            {"id": "e2", "source": "editor", "target": "publish", "kind": "next"},
+        ],
+    )
+
+
 # --- ops: a team to run, its runs -------------------------------------------------------
 
 
@@ -121,15 +167,9 @@ def make_supervisor_team(owner: User, name: str = "Research desk") -> Any:
 
 def make_run_of(team: Any, **kwargs: Any) -> Any:
     """A run of ``team``'s current version, queued unless ``status`` says otherwise."""
-    from runs.models import Run
-
-    kwargs.setdefault("status", Run.Status.QUEUED)
-    return Run.objects.create(
-        owner=team.owner,
-        team=team,
-        team_version=team.current_version(),
-        team_name=team.name,
-        spec=team.spec,
-        input=kwargs.pop("input", {"question": "What is 6 * 7?"}),
-        **kwargs,
+    kwargs.setdefault("status", "queued")
+    kwargs.setdefault("input", {"question": "What is 6 * 7?"})
+    version, spec = team.current_version(), team.spec
+    return make_run(
+        team.owner, team=team, team_version=version, team_name=team.name, spec=spec, **kwargs
     )

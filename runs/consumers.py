@@ -1,0 +1,181 @@
+"""The run websocket: a run's stored events after ``after_seq``, then live ones, each
+exactly once and in ``seq`` order, plus streamed tokens and run summary changes.
+
+Delivery never depends on the channel layer being lossless: the consumer tracks the last
+``seq`` it sent, fetches from the database whatever a live message skips over, and while the
+run is active it checks the database now and then in case the last live events were lost
+(a Redis restart, a subscription that was not ready yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from pydantic import BaseModel, Field, ValidationError
+
+from teams.models import ApiToken
+
+from .models import Run, RunEvent
+from .sink import events_in
+
+log = logging.getLogger(__name__)
+
+CLOSE_ANONYMOUS = 4401
+CLOSE_FORBIDDEN = 4403
+CATCH_UP_PAGE = 500
+
+
+class Subscribe(BaseModel):
+    type: str = Field(pattern="^subscribe$")
+    after_seq: int = Field(0, ge=0)
+
+
+def watch_poll_s() -> float:
+    return float(getattr(settings, "RUN_WATCH_POLL_S", 2.0))
+
+
+def bearer_token(scope: dict[str, Any]) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+@database_sync_to_async
+def user_from_token(token: str) -> Any | None:
+    return ApiToken.authenticate(token)
+
+
+@database_sync_to_async
+def watchable_run(user: Any, run_id: str) -> Run | None:
+    return Run.objects.for_user(user).filter(id=run_id).first()
+
+
+@database_sync_to_async
+def events_after(run_id: str, after_seq: int, upto: int | None) -> list[dict[str, Any]]:
+    events = RunEvent.objects.filter(run_id=run_id, seq__gt=after_seq).order_by("seq")
+    if upto is not None:
+        events = events.filter(seq__lte=upto)
+    return [event.to_dict() for event in events[:CATCH_UP_PAGE]]
+
+
+@database_sync_to_async
+def run_is_active(run_id: str) -> bool:
+    return Run.objects.filter(id=run_id, status__in=Run.ACTIVE_STATUSES).exists()
+
+
+class RunConsumer(AsyncJsonWebsocketConsumer):
+    run_id: str
+    group: str
+    sent_seq: int | None = None  # None until the client subscribes
+    poller: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        # Accept first: a close code can only be sent on an open websocket.
+        await self.accept()
+        user = self.scope.get("user")
+        if not getattr(user, "is_authenticated", False):
+            token = bearer_token(self.scope)
+            user = await user_from_token(token) if token else None
+        if user is None:
+            await self.close(code=CLOSE_ANONYMOUS)
+            return
+        run = await watchable_run(user, self.scope["url_route"]["kwargs"]["run_id"])
+        if run is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.run_id, self.group = str(run.id), run.group_name
+        self.sending = asyncio.Lock()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if self.poller is not None:
+            self.poller.cancel()
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not getattr(self, "group", None):
+            return
+        try:
+            subscribe = Subscribe.model_validate(content)
+        except ValidationError:
+            await self.send_json(
+                {"type": "error", "detail": 'Send {"type": "subscribe", "after_seq": N}.'}
+            )
+            return
+        async with self.sending:
+            self.sent_seq = subscribe.after_seq
+            await self.catch_up()
+        if self.poller is None:
+            self.poller = asyncio.create_task(self.poll())
+
+    async def catch_up(self, upto: int | None = None) -> None:
+        """Send what the database holds after the last sent event (up to ``upto``)."""
+        assert self.sent_seq is not None
+        while True:
+            events = await events_after(self.run_id, self.sent_seq, upto)
+            if events:
+                await self.send_events(events)
+            if len(events) < CATCH_UP_PAGE:
+                return
+
+    async def send_events(self, events: list[dict[str, Any]]) -> None:
+        fresh = []
+        for event in events:
+            if event["seq"] == (self.sent_seq or 0) + 1:
+                fresh.append(event)
+                self.sent_seq = event["seq"]
+        if fresh:
+            await self.send_json({"type": "events", "events": fresh})
+
+    async def poll(self) -> None:
+        """While the run is active, look for events the channel layer did not bring."""
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(watch_poll_s())
+                active = await run_is_active(self.run_id)
+                async with self.sending:
+                    await self.catch_up()
+                if not active:
+                    return
+
+    # --- channel-layer messages, named after their types -------------------------------
+
+    async def run_events(self, message: dict[str, Any]) -> None:
+        if self.sent_seq is None:
+            return  # not subscribed yet: the subscription's catch-up will include these
+        async with self.sending:
+            first, last = message["first_seq"], message["last_seq"]
+            if last <= self.sent_seq:
+                return  # already sent (from the database, or a repeat)
+            if first > self.sent_seq + 1:
+                await self.catch_up(upto=first - 1)
+            if first == self.sent_seq + 1:
+                await self.send(text_data=message["text"])
+                self.sent_seq = last
+            else:
+                await self.send_events(events_in(message))
+
+    async def run_delta(self, message: dict[str, Any]) -> None:
+        if self.sent_seq is not None:
+            await self.send_json(
+                {
+                    "type": "delta",
+                    "agent": message["agent"],
+                    "span_id": message["span_id"],
+                    "text": message["text"],
+                }
+            )
+
+    async def run_summary(self, message: dict[str, Any]) -> None:
+        if self.sent_seq is not None:
+            await self.send_json({"type": "run", "run": message["run"]})

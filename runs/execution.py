@@ -1,0 +1,298 @@
+"""Executing a run: claim it, run the engine on its journal, record how it ended.
+
+The same code runs in a Celery worker and on a thread of the web process. Every process has
+one event loop (``run_loop``) on a daemon thread that carries all the runs it executes: runs
+spend their time waiting on model APIs, so one loop holds hundreds of them, and blocking ORM
+work goes to the sink's database threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from teams.spec import parse
+
+from .engine import EngineOptions, run_team
+from .engine.events import RUN_FAILED, Event
+from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
+from .models import Run, RunEvent
+from .sink import (
+    ChainHead,
+    LostRun,
+    RunSink,
+    apublish,
+    in_db_thread,
+    one_per_loop,
+    run_message,
+)
+from .wiring import model_registry, tool_registry
+
+log = logging.getLogger(__name__)
+
+
+def heartbeat_s() -> float:
+    return float(getattr(settings, "RUN_HEARTBEAT_S", 5.0))
+
+
+def stale_after_s() -> float:
+    """A running run whose heartbeat is older than this is taken to be orphaned."""
+    return float(getattr(settings, "RUN_STALE_AFTER_S", 30.0))
+
+
+def cancel_poll_s() -> float:
+    return float(getattr(settings, "RUN_CANCEL_POLL_S", 1.0))
+
+
+# --- state changes (blocking, on the database threads) ---------------------------------
+
+
+def claim(run_id: str, executor: str) -> Run | None:
+    """Take the run: queued, or running with a stale heartbeat (its worker died)."""
+    now = timezone.now()
+    takeable = Q(status=Run.Status.QUEUED) | Q(
+        status=Run.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=stale_after_s())
+    )
+    claimed = Run.objects.filter(takeable, id=run_id).update(
+        status=Run.Status.RUNNING,
+        claimed_by=executor,
+        heartbeat_at=now,
+        started_at=Coalesce("started_at", now),
+    )
+    return Run.objects.get(id=run_id) if claimed else None
+
+
+def recorded(run: Run) -> tuple[list[Event], ChainHead]:
+    rows = list(RunEvent.objects.filter(run=run).order_by("seq"))
+    events = [row.to_event() for row in rows]
+    head = ChainHead(rows[-1].seq, rows[-1].hash) if rows else ChainHead()
+    return events, head
+
+
+def keep_alive(claims: dict[str, str]) -> tuple[set[str], set[str]]:
+    """Beat the hearts of the runs this loop executes ({run id: executor}); returns the ids
+    it no longer holds (taken over) and those a person asked to cancel. Two queries for all
+    of them, however many there are."""
+    Run.objects.filter(id__in=list(claims), claimed_by__in=list(claims.values())).update(
+        heartbeat_at=timezone.now()
+    )
+    rows = Run.objects.filter(id__in=list(claims)).values_list(
+        "id", "claimed_by", "cancel_requested"
+    )
+    lost = {str(id_) for id_, holder, _ in rows if holder != claims[str(id_)]}
+    cancelled = {str(id_) for id_, _, cancel in rows if cancel}
+    return lost | (set(claims) - {str(r[0]) for r in rows}), cancelled
+
+
+def finish(run_id: str, executor: str, outcome: RunOutcome) -> Run | None:
+    """Record how the engine left the run; a no-op if another executor took it over."""
+    fields: dict[str, Any] = {"claimed_by": "", "heartbeat_at": None}
+    if outcome.status == "waiting":
+        fields |= {
+            "status": Run.Status.WAITING,
+            "waiting_for": outcome.waiting_for or outcome.reason or "",
+        }
+    else:
+        fields |= {
+            "status": outcome.status,
+            "finished_at": timezone.now(),
+            "output": outcome.output,
+            "failure_reason": outcome.reason or "" if outcome.status != "succeeded" else "",
+            "waiting_for": "",
+        }
+    updated = Run.objects.filter(id=run_id, claimed_by=executor).update(**fields)
+    return Run.objects.get(id=run_id) if updated else None
+
+
+# --- the execution ---------------------------------------------------------------------
+
+
+def new_executor_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def execute(run_id: str) -> str | None:
+    """Execute the run if it can be claimed; returns its status afterwards, None if not ours."""
+    executor = new_executor_id()
+    run = await in_db_thread(claim, run_id, executor)
+    if run is None:
+        return None
+    await announce(run)
+    events, head = await in_db_thread(recorded, run)
+    sink = RunSink(run, head, (e.key for e in events))
+    cancel = CancelToken()
+    engine = asyncio.create_task(run_engine(run, Journal(events), sink, cancel))
+    watcher = one_per_loop(RunWatcher)
+    watcher.runs[run_id] = _Watched(executor, cancel, engine)
+    try:
+        outcome = await engine
+        await sink.close()
+    except (LostRun, asyncio.CancelledError):
+        log.warning("Run %s was taken over by another executor; stopped here.", run_id)
+        return None
+    except Exception as error:
+        log.exception("Run %s failed in the shell", run_id)
+        outcome = await record_crash(sink, error)
+    finally:
+        watcher.runs.pop(run_id, None)
+    finished = await in_db_thread(finish, run_id, executor, outcome)
+    if finished is None:
+        return None
+    await announce(finished)
+    return finished.status
+
+
+async def announce(run: Run) -> None:
+    """Tell watchers the run's summary changed, publishing from the run loop (a publish
+    from a database thread would need an event loop, and a Redis connection, of its own)."""
+    await apublish(run.group_name, [await in_db_thread(run_message, run)])
+
+
+@dataclass
+class _Watched:
+    executor: str
+    cancel: CancelToken
+    engine: asyncio.Task[Any]
+
+
+class RunWatcher:
+    """Keeps the heartbeat of every run executing on one event loop, passes on cancels and
+    stops runs another executor took over: one round of queries per second for all."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, _Watched] = {}
+        self._task = asyncio.create_task(self._loop(), name="run-watcher")
+
+    @property
+    def running(self) -> bool:
+        return not self._task.done()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(cancel_poll_s(), heartbeat_s()))
+            if not self.runs:
+                continue
+            claims = {run_id: w.executor for run_id, w in self.runs.items()}
+            try:
+                lost, cancelled = await in_db_thread(keep_alive, claims)
+            except Exception:
+                log.warning("Could not beat the runs' heartbeats", exc_info=True)
+                continue
+            for run_id in lost:
+                if run_id in self.runs:
+                    self.runs.pop(run_id).engine.cancel()
+            for run_id in cancelled:
+                watched = self.runs.get(run_id)
+                if watched and not watched.cancel.cancelled:
+                    watched.cancel.cancel("Cancelled by a person.")
+
+
+async def record_crash(sink: RunSink, error: Exception) -> RunOutcome:
+    """A bug or an outage outside the engine's own handling: fail the run, saying so."""
+    reason = f"The run stopped because of an internal error ({type(error).__name__}). Start it again; if it keeps failing, report it."
+    try:
+        event = Event(
+            type=RUN_FAILED,
+            key="shell:run.failed",
+            ts=timezone.now().timestamp(),
+            payload={"reason": reason, "error_type": type(error).__name__},
+        )
+        await sink.emit(event)
+        await sink.close()
+    except Exception:
+        log.exception("Could not record the failure event")
+    return RunOutcome(status="failed", reason=reason)
+
+
+async def run_engine(run: Run, journal: Journal, sink: RunSink, cancel: CancelToken) -> RunOutcome:
+    """The engine call with everything it needs built from the run's owner and spec."""
+    if run.cancel_requested:
+        cancel.cancel("Cancelled by a person.")
+    models = await in_db_thread(model_registry, run.owner_id)
+    tools = await in_db_thread(tool_registry, run)
+    return await run_team(
+        parse(run.spec),
+        run.input,
+        journal=journal,
+        sink=sink,
+        models=models,
+        tools=tools,
+        clock=SystemClock(),
+        cancel=cancel,
+        seed=run.seed,
+        run_id=str(run.id),
+        options=engine_options(),
+    )
+
+
+def engine_options() -> EngineOptions:
+    """Production waits, unless settings shorten them (tests, benchmarks)."""
+    return EngineOptions(**getattr(settings, "RUN_ENGINE_OPTIONS", {}))
+
+
+# --- the process's run loop and dispatch -----------------------------------------------
+
+
+class RunLoop:
+    """One asyncio event loop on a daemon thread, shared by every run of this process."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, coroutine: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._running_loop())
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=self._loop.run_forever, name="run-loop", daemon=True
+                ).start()
+            return self._loop
+
+
+run_loop = RunLoop()
+
+
+def execute_in_thread(run_id: str) -> concurrent.futures.Future[Any]:
+    """The embedded default: execute on the web process's run loop."""
+    future = run_loop.submit(execute(run_id))
+    future.add_done_callback(partial(_log_failure, run_id))
+    return future
+
+
+def _log_failure(run_id: str, future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("Run %s crashed", run_id, exc_info=future.exception())
+
+
+def dispatch(run_id: str) -> None:
+    if settings.RUN_EXECUTOR == "celery":
+        from .tasks import execute_run
+
+        execute_run.delay(run_id)
+    else:
+        execute_in_thread(run_id)
+
+
+def enqueue(run: Run) -> None:
+    """Execute the run once the transaction that created or resumed it commits."""
+    transaction.on_commit(partial(dispatch, str(run.id)))

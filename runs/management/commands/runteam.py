@@ -1,0 +1,136 @@
+"""``manage.py runteam TEAM --input ...``: run a team here, printing events as they arrive."""
+
+import json
+import shutil
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from runs.api import new_run
+from runs.execution import execute_in_thread
+from runs.models import Run, RunEvent
+from teams.models import Team
+from teams.validation import UnresolvedTeam
+
+POLL_S = 0.2
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a team from the terminal: its events are printed as they arrive, with a progress "
+        "line; exits non-zero unless the run succeeds. The run executes in this process."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("team", help="The team's id, or its name if no other team has it.")
+        parser.add_argument("--input", default="", help="The run's input: JSON, or plain text.")
+        parser.add_argument(
+            "--team-version",
+            type=int,
+            dest="team_version",
+            help="Team version to run (default: latest).",
+        )
+
+    def handle(
+        self, *args: Any, team: str, input: str, team_version: int | None, **options: Any
+    ) -> None:
+        found = find_team(team)
+        chosen = found.versions.filter(number=team_version or found.version).first()
+        if chosen is None:
+            raise CommandError(f"Team {found.name!r} has no version {team_version}.")
+        if not chosen.is_valid:
+            problems = "; ".join(p.get("message", "") for p in chosen.problems)
+            raise CommandError(
+                f"Version {chosen.number} of {found.name!r} has problems: {problems}"
+            )
+        try:
+            with transaction.atomic():
+                run = new_run(found.owner, chosen, parse_input(input))
+        except UnresolvedTeam as error:
+            raise CommandError(str(error)) from None
+        self.stderr.write(f"Run {run.id} of {found.name!r} v{chosen.number}")
+        finished = self.follow(run)
+        self.report(finished)
+
+    def follow(self, run: Run) -> Run:
+        """Execute the run on this process's run loop and print its events until it stops."""
+        execution = execute_in_thread(str(run.id))
+        started, printed = time.monotonic(), 0
+        while True:
+            try:
+                done = execution.done()
+                for event in RunEvent.objects.filter(run=run, seq__gt=printed).order_by("seq"):
+                    self.clear_progress()
+                    self.stdout.write(event_line(event))
+                    printed = event.seq
+                run.refresh_from_db()
+                self.progress(run, printed, time.monotonic() - started)
+                if done:
+                    self.clear_progress()
+                    return run
+                time.sleep(POLL_S)
+            except KeyboardInterrupt:
+                self.stderr.write("\nCancelling the run…")
+                Run.objects.filter(id=run.id).update(cancel_requested=True)
+
+    def report(self, run: Run) -> None:
+        summary = f"{run.input_tokens + run.output_tokens} tokens, ${float(run.cost_usd):.4f}"
+        if run.status == Run.Status.SUCCEEDED:
+            self.stdout.write(self.style.SUCCESS(f"Succeeded ({summary})."))
+            self.stdout.write(json.dumps(run.output, ensure_ascii=False, indent=2))
+            return
+        if run.status == Run.Status.WAITING:
+            raise CommandError(
+                f"The run waits for a person ({run.waiting_for}). Answer it on the run page or "
+                f"with POST /api/runs/{run.id}/answer; it then resumes on the workers.",
+                returncode=2,
+            )
+        raise CommandError(
+            f"The run {run.status}: {run.failure_reason or 'no reason given'} ({summary})."
+        )
+
+    def progress(self, run: Run, events: int, elapsed_s: float) -> None:
+        if sys.stderr.isatty():
+            tokens = run.input_tokens + run.output_tokens
+            self.stderr.write(
+                f"\r[{run.status}] {elapsed_s:5.1f} s · {events} events · {tokens} tokens · "
+                f"${float(run.cost_usd):.4f}",
+                ending="",
+            )
+
+    def clear_progress(self) -> None:
+        if sys.stderr.isatty():
+            self.stderr.write("\r\033[K", ending="")
+
+
+def find_team(reference: str) -> Team:
+    if reference.isdigit():
+        team = Team.objects.filter(id=int(reference)).first()
+        if team is None:
+            raise CommandError(f"No team has id {reference}.")
+        return team
+    teams = list(Team.objects.filter(name=reference))
+    if not teams:
+        raise CommandError(f"No team is called {reference!r}.")
+    if len(teams) > 1:
+        ids = ", ".join(str(t.id) for t in teams)
+        raise CommandError(f"Several teams are called {reference!r} (ids {ids}); give the id.")
+    return teams[0]
+
+
+def parse_input(text: str) -> Any:
+    """JSON if it parses, else the text itself: ``--input 'Summarise Q3'`` just works."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def event_line(event: RunEvent) -> str:
+    width = shutil.get_terminal_size((120, 20)).columns
+    payload = json.dumps(event.payload, ensure_ascii=False)
+    line = f"{event.seq:>5} {event.ts:%H:%M:%S} {event.type:<16} {event.agent or '-':<14} {payload}"
+    return line if len(line) <= width else line[: width - 1] + "…"

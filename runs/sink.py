@@ -1,0 +1,470 @@
+"""The event sink: numbers, hash-chains, stores and broadcasts what the engine emits.
+
+The executor holding a run is the only writer of its events, so it assigns ``seq`` from
+memory; PostgreSQL's unique constraints on (run, seq) and (run, key) are the backstop that
+turns a second writer (a worker that lost the run to a takeover) into an error instead of a
+fork in the chain.
+
+``emit`` returns once the event is committed. Events emitted while a write is in flight are
+written together in the next transaction (group commit), and everything committed in one go
+is broadcast as one ``events`` message, so a burst costs one INSERT round and one PUBLISH.
+Streamed tokens (``message.delta``) are never stored: consecutive ones of the same span are
+concatenated and broadcast in order with the events around them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    transaction,
+)
+from django.db.models import F
+
+from .engine.events import EPHEMERAL_TYPES, USAGE, Event, canonical_json, chain_hash
+from .models import Run, RunEvent
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: The "previous hash" of a run's first event.
+GENESIS_HASH = "0" * 64
+
+#: How long the sink waits for more events before writing, to batch bursts (seconds).
+COALESCE_WINDOW_S = 0.002
+
+#: Database work of the executors runs here, off their event loop; each thread keeps its
+#: own connection.
+DB_THREADS = 8
+DB_ATTEMPTS = 5
+_db_threads = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="run-db")
+
+
+async def in_db_thread(function: Any, *args: Any) -> Any:
+    """Run blocking ORM code on the sink's database threads.
+
+    Each thread keeps its connection (connecting per call would cost more than the query);
+    a connection that fails is dropped and the call tried again on a new one.
+    """
+
+    def call() -> Any:
+        for attempt in range(DB_ATTEMPTS):
+            try:
+                return function(*args)
+            except (InterfaceError, OperationalError):
+                # A dropped connection (database restarted) or a lock that did not clear in
+                # time: reconnect and try again. Every function given here is safe to repeat
+                # (conditional updates, or a transaction that did not commit).
+                connections.close_all()
+                if attempt == DB_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+
+    return await asyncio.get_running_loop().run_in_executor(_db_threads, call)
+
+
+def close_db_connections() -> None:
+    """Close every database thread's connection (before dropping a test database)."""
+    barrier = threading.Barrier(DB_THREADS)
+
+    def close() -> None:
+        connections.close_all()
+        barrier.wait(timeout=10)  # holds this thread so every other one gets a task too
+
+    for future in [_db_threads.submit(close) for _ in range(DB_THREADS)]:
+        future.result()
+
+
+class LostRun(Exception):
+    """Another executor took this run over; this one must stop without writing more."""
+
+
+@dataclass
+class ChainHead:
+    """The last stored event of a run: where the next one attaches."""
+
+    seq: int = 0
+    hash: str = GENESIS_HASH
+
+    @classmethod
+    def of(cls, run_id: Any) -> ChainHead:
+        last = RunEvent.objects.filter(run_id=run_id).order_by("-seq").only("seq", "hash").first()
+        return cls(last.seq, last.hash) if last else cls()
+
+
+def clean_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as it will read back from the database, so the hash verifies later.
+
+    NUL characters are replaced because PostgreSQL's jsonb cannot hold them.
+    """
+    return json.loads(canonical_json(payload).replace("\\u0000", "\\ufffd"))
+
+
+def chain(run_id: Any, head: ChainHead, events: Iterable[Event]) -> list[RunEvent]:
+    """Rows for ``events``, numbered and hash-chained after ``head`` (which moves along)."""
+    rows = []
+    for event in events:
+        row = RunEvent(
+            run_id=run_id,
+            seq=head.seq + 1,
+            ts=datetime.fromtimestamp(event.ts, UTC),
+            type=event.type,
+            key=event.key[:300],
+            agent=event.agent or "",
+            span_id=event.span_id or "",
+            parent_span_id=event.parent_span_id or "",
+            payload=clean_payload(event.payload),
+        )
+        row.hash = chain_hash(head.hash, row.hashed_fields())
+        head.seq, head.hash = row.seq, row.hash
+        rows.append(row)
+    return rows
+
+
+def usage_totals(rows: Sequence[RunEvent]) -> dict[str, Any]:
+    """The increments ``usage`` events add to the run's token and cost totals."""
+    usage = [row.payload for row in rows if row.type == USAGE]
+    return {
+        "input_tokens": sum(int(p.get("input_tokens") or 0) for p in usage),
+        "output_tokens": sum(int(p.get("output_tokens") or 0) for p in usage),
+        "cost_usd": sum(Decimal(str(p.get("cost_usd") or 0)) for p in usage),
+    }
+
+
+def store(run_id: Any, rows: Sequence[RunEvent]) -> bool:
+    """Insert ``rows`` and add their usage to the run's totals in one transaction.
+
+    Returns whether the totals changed (the run summary then goes out to watchers).
+    """
+    totals = usage_totals(rows)
+    changed = any(totals.values())
+    with transaction.atomic():
+        RunEvent.objects.bulk_create(rows)
+        if changed:
+            Run.objects.filter(id=run_id).update(
+                input_tokens=F("input_tokens") + totals["input_tokens"],
+                output_tokens=F("output_tokens") + totals["output_tokens"],
+                cost_usd=F("cost_usd") + totals["cost_usd"],
+            )
+    return changed
+
+
+_per_loop: dict[tuple[type, asyncio.AbstractEventLoop], Any] = {}
+
+
+def one_per_loop(kind: type[T]) -> T:
+    """The instance of ``kind`` serving the running event loop, made on first use (and
+    again if its task ended)."""
+    key = (kind, asyncio.get_running_loop())
+    instance = _per_loop.get(key)
+    if instance is None or not instance.running:
+        instance = _per_loop[key] = kind()
+    return instance
+
+
+Totals = dict[str, Any]  # input_tokens, output_tokens, cost_usd: the run's new values
+Batch = tuple[Any, Sequence[RunEvent], Totals | None]
+
+
+def store_many(batches: Sequence[Batch]) -> list[Exception | None]:
+    """The events of several runs in one INSERT and their new totals in one UPDATE, in one
+    transaction. If that fails on a constraint, each run is stored on its own so only the
+    run at fault (one whose events another executor wrote) gets the error."""
+    try:
+        with transaction.atomic():
+            RunEvent.objects.bulk_create([row for _, rows, _ in batches for row in rows])
+            save_totals(batches)
+        return [None] * len(batches)
+    except IntegrityError as error:
+        if len(batches) == 1:
+            return [error]
+    results: list[Exception | None] = []
+    for batch in batches:
+        results.extend(store_many([batch]))
+    return results
+
+
+def save_totals(batches: Sequence[Batch]) -> None:
+    runs = [Run(id=run_id, **totals) for run_id, _, totals in batches if totals]
+    Run.objects.bulk_update(runs, ["input_tokens", "output_tokens", "cost_usd"])
+
+
+class EventWriter:
+    """Stores the events of every run on one event loop, batched across runs.
+
+    A worker process carries hundreds of runs; one commit per event per run would make the
+    database the bottleneck, so what all the runs emitted while the previous write was in
+    flight goes into the next transaction together (group commit across runs).
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Batch, asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._write_loop(), name="event-writer")
+
+    @property
+    def running(self) -> bool:
+        return not self._task.done()
+
+    async def write(self, run_id: Any, rows: Sequence[RunEvent], totals: Totals | None) -> None:
+        """Store ``rows`` (and the run's new totals). Raises IntegrityError."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(((run_id, rows, totals), done))
+        self._wake.set()
+        await done
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            try:
+                results = await in_db_thread(store_many, [b for b, _ in batch])
+            except Exception as error:
+                results = [error] * len(batch)
+            for (_, done), result in zip(batch, results, strict=True):
+                if done.done():
+                    continue
+                if result is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(result)
+
+
+def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
+    """Append events to a run nobody is executing (a person's answer, a cancel, a fork).
+
+    Must run inside a transaction that holds the run's row lock, so it cannot interleave
+    with an executor claiming the run.
+    """
+    known = set(
+        RunEvent.objects.filter(run=run, key__in=[e.key for e in events]).values_list(
+            "key", flat=True
+        )
+    )
+    rows = chain(run.id, ChainHead.of(run.id), [e for e in events if e.key not in known])
+    store(run.id, rows)
+    transaction.on_commit(lambda: broadcast_events(run.id, rows))
+    return rows
+
+
+# --- broadcasting ----------------------------------------------------------------------
+
+
+def events_message(rows: Sequence[RunEvent]) -> dict[str, Any]:
+    """Stored events for the group, with the websocket text serialized once for all
+    watchers: a consumer that is up to date forwards it as it is."""
+    text = json.dumps({"type": "events", "events": [row.to_dict() for row in rows]})
+    return {"type": "run.events", "first_seq": rows[0].seq, "last_seq": rows[-1].seq, "text": text}
+
+
+def events_in(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of a ``run.events`` message."""
+    return json.loads(message["text"])["events"]
+
+
+def delta_message(agent: str | None, span_id: str | None, text: str) -> dict[str, Any]:
+    return {"type": "run.delta", "agent": agent, "span_id": span_id, "text": text}
+
+
+def run_message(run: Run) -> dict[str, Any]:
+    from .api import RunOut, run_out  # the API owns the run's JSON shape
+
+    return {
+        "type": "run.summary",
+        "run": RunOut.model_validate(run_out(run)).model_dump(mode="json"),
+    }
+
+
+def broadcast_events(run_id: Any, rows: Sequence[RunEvent]) -> None:
+    """From synchronous code (the web tier): tell watchers about stored events."""
+    if rows:
+        publish(f"run.{run_id}", [events_message(rows)])
+
+
+def broadcast_run(run: Run) -> None:
+    """From synchronous code: tell watchers the run's summary changed."""
+    publish(run.group_name, [run_message(run)])
+
+
+def publish(group: str, messages: Sequence[dict[str, Any]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        for message in messages:
+            async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        # Watchers catch up from the database; a lost broadcast must not fail the caller.
+        log.warning("Could not broadcast to %s", group, exc_info=True)
+
+
+async def apublish(group: str, messages: Sequence[dict[str, Any]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        for message in messages:
+            await layer.group_send(group, message)
+    except Exception:
+        log.warning("Could not broadcast to %s", group, exc_info=True)
+
+
+# --- the sink the engine writes to ------------------------------------------------------
+
+
+@dataclass
+class _Delta:
+    agent: str | None
+    span_id: str | None
+    text: str
+
+
+@dataclass
+class _Pending:
+    event: Event
+    done: asyncio.Future[None]
+
+
+class RunSink:
+    """Implements ``runs.engine.interfaces.EventSink`` for one run in one executor."""
+
+    def __init__(self, run: Run, head: ChainHead, known_keys: Iterable[str] = ()) -> None:
+        self.run = run
+        self.head = head
+        self.known_keys = set(known_keys)
+        self._outbox: list[_Pending | _Delta] = []
+        self._wake = asyncio.Event()
+        self._closed = False
+        self._failure: BaseException | None = None
+        self._writer = asyncio.create_task(self._write_loop(), name=f"sink-{run.id}")
+
+    async def emit(self, event: Event) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if self._closed:
+            raise RuntimeError("The run's event sink is closed.")
+        if event.type in EPHEMERAL_TYPES:
+            self._add_delta(event)
+            return
+        if event.key in self.known_keys:
+            return  # already recorded: re-execution regenerates the same keys
+        self.known_keys.add(event.key)
+        done = asyncio.get_running_loop().create_future()
+        self._outbox.append(_Pending(event, done))
+        self._wake.set()
+        await done
+
+    def _add_delta(self, event: Event) -> None:
+        text = str(event.payload.get("text") or "")
+        last = self._outbox[-1] if self._outbox else None
+        if isinstance(last, _Delta) and (last.agent, last.span_id) == (event.agent, event.span_id):
+            last.text += text
+        else:
+            self._outbox.append(_Delta(event.agent, event.span_id, text))
+        self._wake.set()
+
+    async def close(self) -> None:
+        """Write and broadcast what is pending, then stop."""
+        self._closed = True
+        self._wake.set()
+        await self._writer
+        if self._failure is not None:
+            raise self._failure
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(COALESCE_WINDOW_S)
+            self._wake.clear()
+            batch, self._outbox = self._outbox, []
+            if batch:
+                await self._flush(batch)
+            if self._closed and not self._outbox:
+                return
+
+    async def _flush(self, batch: list[_Pending | _Delta]) -> None:
+        pending = [item for item in batch if isinstance(item, _Pending)]
+        rows = chain(self.run.id, self.head, [item.event for item in pending])
+        totals = self._add_usage(rows)
+        try:
+            if rows:
+                await one_per_loop(EventWriter).write(self.run.id, rows, totals)
+        except IntegrityError as error:
+            self._fail(pending, LostRun(f"Run {self.run.id} is being written by another executor."))
+            log.warning("Stopped writing run %s: %s", self.run.id, error)
+            return
+        except BaseException as error:
+            self._fail(pending, error)
+            raise
+        for item in pending:
+            if not item.done.done():
+                item.done.set_result(None)
+        messages = self._messages(batch, rows)
+        if totals:
+            messages.append(self._usage_summary())
+        await apublish(self.run.group_name, messages)
+
+    def _add_usage(self, rows: Sequence[RunEvent]) -> Totals | None:
+        """The run's new totals if ``rows`` used tokens. This executor is the only one adding
+        to them while it holds the run, so it keeps them in memory and writes the values."""
+        used = usage_totals(rows)
+        if not any(used.values()):
+            return None
+        run = self.run
+        run.input_tokens += used["input_tokens"]
+        run.output_tokens += used["output_tokens"]
+        run.cost_usd = Decimal(run.cost_usd) + used["cost_usd"]
+        return {k: getattr(run, k) for k in ("input_tokens", "output_tokens", "cost_usd")}
+
+    def _usage_summary(self) -> dict[str, Any]:
+        run = self.run
+        summary = {
+            "id": str(run.id),
+            "status": run.status,
+            "input_tokens": run.input_tokens,
+            "output_tokens": run.output_tokens,
+            "cost_usd": float(run.cost_usd),
+            "last_seq": self.head.seq,
+        }
+        return {"type": "run.summary", "run": summary}
+
+    @staticmethod
+    def _messages(batch: list[_Pending | _Delta], rows: list[RunEvent]) -> list[dict[str, Any]]:
+        """The batch in emission order: consecutive events in one message, deltas between."""
+        messages: list[dict[str, Any]] = []
+        stored = iter(rows)
+        run_of_rows: list[RunEvent] = []
+        for item in batch:
+            if isinstance(item, _Pending):
+                run_of_rows.append(next(stored))
+                continue
+            if run_of_rows:
+                messages.append(events_message(run_of_rows))
+                run_of_rows = []
+            messages.append(delta_message(item.agent, item.span_id, item.text))
+        if run_of_rows:
+            messages.append(events_message(run_of_rows))
+        return messages
+
+    def _fail(self, pending: list[_Pending], error: BaseException) -> None:
+        self._failure = error
+        for item in pending:
+            if not item.done.done():
+                item.done.set_exception(error)

@@ -1,0 +1,35 @@
+"""The Celery side of execution: the task, and recovery of runs whose worker died."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.utils import timezone
+
+from .execution import execute, run_loop, stale_after_s
+from .models import Run
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def execute_run(run_id: str) -> None:
+    """Execute a run on this worker's run loop. Idempotent: a run that is not queued (or
+    orphaned by a dead worker) is left alone, so a redelivered message is harmless."""
+    run_loop.submit(execute(str(run_id))).result()
+
+
+@worker_ready.connect
+def recover_orphaned_runs(**_: Any) -> None:
+    """Runs left running by a worker that died are taken over when a worker starts, without
+    waiting for the broker's visibility timeout to redeliver their message."""
+    stale = timezone.now() - timedelta(seconds=stale_after_s())
+    for run_id in Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=stale).values_list(
+        "id", flat=True
+    ):
+        log.info("Taking over orphaned run %s", run_id)
+        execute_run.delay(str(run_id))

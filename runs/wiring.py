@@ -1,0 +1,113 @@
+"""What the engine is given for a run, built from the Django side: the resolved spec, the
+owner's models, the tools and an artifact store that writes ``Artifact`` rows."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.files.base import ContentFile
+
+from teams.models import CustomTool, ModelConfig
+from teams.services import team_lookup
+from teams.spec import dump, inline_team_refs, parse
+
+from .engine.interfaces import (
+    ArtifactStore,
+    ModelProvider,
+    ResolvedModel,
+    ToolContext,
+    ToolResult,
+    ToolSchema,
+)
+from .engine.models import StaticModelRegistry, make_provider
+from .engine.tools import builtin_registry
+from .models import Artifact, Run
+from .sink import in_db_thread
+
+
+def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
+    """The spec to pin on a new run: nested team references inlined, so the run is
+    reproducible whatever happens to those teams later. Raises ``UnresolvedTeam``."""
+    return dump(inline_team_refs(parse(document), team_lookup(owner)))
+
+
+def model_registry(owner_id: int) -> StaticModelRegistry:
+    """The owner's ModelConfigs plus the built-in offline model. Keys are read from the
+    environment variable each config names, here, at execution time; never stored."""
+    return StaticModelRegistry(
+        {config.name: resolved(config) for config in ModelConfig.objects.filter(owner_id=owner_id)}
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def provider_for(
+    provider: str, model: str, base_url: str | None, api_key: str | None
+) -> ModelProvider:
+    """One provider (one HTTP client, one TLS context) per model and key in the process,
+    shared by every run: making a client per run costs more CPU than the run itself."""
+    return make_provider(provider, model=model, base_url=base_url, api_key=api_key)
+
+
+def resolved(config: ModelConfig) -> ResolvedModel:
+    api_key = os.environ.get(config.api_key_env) if config.api_key_env else None
+    provider = provider_for(config.provider, config.model, config.base_url or None, api_key)
+    return ResolvedModel(
+        name=config.name,
+        provider=provider,
+        model=config.model,
+        input_usd_per_mtok=float(config.input_usd_per_mtok),
+        output_usd_per_mtok=float(config.output_usd_per_mtok),
+        simulated=config.provider == ModelConfig.Provider.OFFLINE,
+    )
+
+
+class RunTools:
+    """The tools of one run: the registry, with the run's artifact store handed to every
+    call (the engine builds the ToolContext; the shell knows where files go)."""
+
+    def __init__(self, registry: Any, artifacts: ArtifactStore) -> None:
+        self.registry = registry
+        self.artifacts = artifacts
+
+    def names(self) -> set[str]:
+        return self.registry.names()
+
+    def schemas(self, names: Sequence[str]) -> list[ToolSchema]:
+        return self.registry.schemas(names)
+
+    async def call(self, name: str, arguments: dict[str, Any], context: ToolContext) -> ToolResult:
+        context.artifacts = context.artifacts or self.artifacts
+        return await self.registry.call(name, arguments, context)
+
+
+def tool_registry(run: Run) -> RunTools:
+    """The built-in tools and the owner's custom HTTP tools (read when the run starts)."""
+    custom = CustomTool.objects.filter(owner_id=run.owner_id).registry()
+    return RunTools(builtin_registry().merged(custom), RunArtifacts(run))
+
+
+class RunArtifacts:
+    """Implements ``runs.engine.interfaces.ArtifactStore``: files become ``Artifact`` rows."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    async def save(self, name: str, data: bytes, content_type: str) -> dict[str, Any]:
+        artifact = await in_db_thread(self._save, name, data, content_type)
+        return artifact.to_dict()
+
+    def _save(self, name: str, data: bytes, content_type: str) -> Artifact:
+        artifact = Artifact(
+            run=self.run,
+            name=name[:255],
+            content_type=content_type[:100],
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+        artifact.file.save(name, ContentFile(data), save=False)
+        artifact.save()
+        return artifact

@@ -1,0 +1,86 @@
+"""The audit trail verifies, names the first event that was changed or removed, and exports
+every event with its hash."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.db import transaction
+
+from runs.audit import csv_lines, jsonl_lines, verify
+from runs.models import Run, RunEvent
+from runs.sink import append
+from tests.factories import make_event, make_run, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run() -> Run:
+    run = make_run(make_user())
+    with transaction.atomic():
+        append(
+            run,
+            [
+                make_event(
+                    "message", key=f"m{n}", agent="analyst", payload={"content": f"step {n}"}
+                )
+                for n in range(1, 6)
+            ],
+        )
+    return run
+
+
+def test_an_untouched_trail_verifies(run: Run) -> None:
+    assert verify(run) == {"ok": True, "events": 5}
+
+
+def test_an_empty_trail_verifies() -> None:
+    assert verify(make_run(make_user())) == {"ok": True, "events": 0}
+
+
+def test_a_changed_payload_is_named_by_its_seq(run: Run) -> None:
+    # Someone edits the stored payload directly in the database.
+    RunEvent.objects.filter(run=run, seq=3).update(payload={"content": "step 3, rewritten"})
+
+    result = verify(run)
+    assert result["ok"] is False
+    assert result["first_bad_seq"] == 3
+    assert result["events"] == 5
+    assert "changed" in result["reason"]
+
+
+def test_a_changed_type_or_agent_is_caught_too(run: Run) -> None:
+    RunEvent.objects.filter(run=run, seq=4).update(agent="someone else")
+    assert verify(run)["first_bad_seq"] == 4
+
+
+def test_a_removed_event_is_named(run: Run) -> None:
+    RunEvent.objects.filter(run=run, seq=2)._raw_delete(RunEvent.objects.db)
+    result = verify(run)
+    assert (result["ok"], result["first_bad_seq"]) == (False, 2)
+    assert "missing" in result["reason"]
+
+
+def test_events_refuse_to_be_edited_through_the_model(run: Run) -> None:
+    event = RunEvent.objects.get(run=run, seq=1)
+    event.payload = {"content": "forged"}
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
+    with pytest.raises(ValueError, match="append-only"):
+        event.delete()
+
+
+def test_jsonl_export_has_every_event_with_its_hash(run: Run) -> None:
+    lines = [json.loads(line) for line in "".join(jsonl_lines(run)).splitlines()]
+    assert [e["seq"] for e in lines] == [1, 2, 3, 4, 5]
+    assert lines[0]["payload"] == {"content": "step 1"}
+    assert lines[-1]["hash"] == RunEvent.objects.get(run=run, seq=5).hash
+
+
+def test_csv_export_has_a_header_and_a_row_per_event(run: Run) -> None:
+    rows = list(csv.DictReader(io.StringIO("".join(csv_lines(run)))))
+    assert len(rows) == 5
+    assert rows[1]["agent"] == "analyst"
+    assert json.loads(rows[1]["payload"]) == {"content": "step 2"}

@@ -1,0 +1,68 @@
+"""``manage.py runteam`` runs a team in the terminal, printing its events, and exits non-zero
+when the run does not succeed."""
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.management import CommandError, call_command
+
+from runs.models import Run
+from tests.factories import (
+    approval_pipeline_spec,
+    make_team,
+    make_user,
+    supervisor_spec,
+)
+from tests.runs.helpers import scripted_team
+from tests.support.openai_server import Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def runteam(*args: str) -> str:
+    out = StringIO()
+    call_command("runteam", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_it_prints_every_event_and_the_output() -> None:
+    team = make_team(make_user(), supervisor_spec())
+    out = runteam(str(team.id), "--input", '{"task": "Plan a launch"}')
+
+    run = Run.objects.get()
+    assert run.status == "succeeded" and run.input == {"task": "Plan a launch"}
+    lines = out.splitlines()
+    assert "run.started" in lines[0] and any("run.finished" in line for line in lines)
+    assert any(line.startswith("Succeeded") for line in lines)
+
+
+def test_plain_text_input_and_a_team_name_work() -> None:
+    make_team(make_user(), supervisor_spec(name="Launch planners"))
+    runteam("Launch planners", "--input", "Plan a launch")
+    assert Run.objects.get().input == "Plan a launch"
+
+
+def test_a_run_that_waits_for_a_person_exits_with_2() -> None:
+    team = make_team(make_user(), approval_pipeline_spec())
+    with pytest.raises(CommandError, match="waits for a person") as raised:
+        runteam(str(team.id), "--input", "a post")
+    assert raised.value.returncode == 2
+
+
+def test_an_unknown_team_is_a_clear_error() -> None:
+    with pytest.raises(CommandError, match="No team has id 999"):
+        runteam("999")
+
+
+async def test_a_failed_run_exits_non_zero_with_the_reason(
+    openai_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCRIPTED_KEY", "sk-test")
+    openai_server.on(lambda r: True, Reply.error(400))
+    _, team = await sync_to_async(scripted_team)(openai_server.base_url)
+
+    with pytest.raises(CommandError, match="The run failed") as raised:
+        await sync_to_async(runteam)(str(team.id), "--input", "go")
+    assert raised.value.returncode == 1
