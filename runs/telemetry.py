@@ -46,7 +46,7 @@ def enabled() -> bool:
 def export_run(run: Any, events: Iterable[Any] | None = None) -> None:
     """Export ``run``'s trace. The shell calls it once, when the run has ended: the spans are
     complete only then, and a trace backend would show a second export as duplicate spans."""
-    if not enabled():
+    if not enabled() or not run.is_finished:
         return
     try:
         stored = list(events) if events is not None else list(run.events.order_by("seq"))
@@ -280,6 +280,7 @@ def emit_trace(run: Any, events: Sequence[SpanEvent], provider: TracerProvider) 
             span.set_status(Status(StatusCode.ERROR, plan.error))
         spans[plan.span_id] = span
         started.append((plan, span))
+    # Ending hands the spans to the batch processor, which exports them from its own thread:
+    # the run's executor never waits on the collector.
     for plan, span in reversed(started):
         span.end(end_time=plan.end_ns)
-    provider.force_flush()

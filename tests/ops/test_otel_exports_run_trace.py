@@ -3,61 +3,17 @@ call / tool call nesting and the GenAI attribute names; with no endpoint nothing
 
 from __future__ import annotations
 
-import gzip
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from runs import telemetry
 from runs.engine.events import Event, span_id_for
 from runs.models import Run
 from tests.factories import make_run_of, make_supervisor_team, make_user
 from tests.ops.helpers import store_events, supervisor_events, wait_until
-
-
-@pytest.fixture
-def collector() -> Iterator[tuple[str, list[Any]]]:
-    """An OTLP/HTTP collector: decodes every export request into its spans."""
-    spans: list[Any] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            request = ExportTraceServiceRequest.FromString(body)
-            for resource_spans in request.resource_spans:
-                for scope_spans in resource_spans.scope_spans:
-                    spans.extend(scope_spans.spans)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-protobuf")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", spans
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def otel_on(collector: tuple[str, list[Any]], settings: Any) -> Iterator[list[Any]]:
-    endpoint, spans = collector
-    settings.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint
-    telemetry.tracer_provider.cache_clear()
-    yield spans
-    telemetry.tracer_provider().shutdown()
-    telemetry.tracer_provider.cache_clear()
 
 
 def attributes(span: Any) -> dict[str, Any]:
@@ -80,6 +36,7 @@ def test_it_exports_the_spans_of_a_supervisor_run_with_parents_and_genai_attribu
     stored = store_events(run, events)
 
     telemetry.export_run(run)
+    telemetry.tracer_provider().force_flush()
 
     # Nine spans from the events (run, 2 agents, 4 turns, 2 tool calls) and 4 model calls.
     spans = wait_until(lambda: otel_on if len(otel_on) >= 13 else None, "the trace to arrive")
@@ -147,6 +104,7 @@ def test_it_marks_a_failed_run_span_as_an_error(otel_on: list[Any]) -> None:
     store_events(run, [*events[:5], failed])
 
     telemetry.export_run(run)
+    telemetry.tracer_provider().force_flush()
 
     spans = wait_until(lambda: otel_on if otel_on else None, "the trace to arrive")
     root = next(span for span in spans if span.name == "run Research desk")
