@@ -26,6 +26,7 @@ def test_a_celery_worker_retries_a_failing_receiver(client: Client, settings: An
     client.force_login(alice)
     team = make_supervisor_team(alice)
 
+    app.control.purge()  # tasks other tests left in this broker database are not ours to run
     with (
         http_receiver([502, 200]) as receiver,
         start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
@@ -43,6 +44,7 @@ def test_a_celery_worker_retries_a_failing_receiver(client: Client, settings: An
         wait_until(
             lambda: WebhookDelivery.objects.filter(run=run, ok=True).exists(),
             "the worker to deliver after one retry",
+            within_s=60,
         )
 
     recorded = WebhookDelivery.objects.filter(run=run).order_by("attempt")
