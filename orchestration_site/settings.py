@@ -175,6 +175,12 @@ X_FRAME_OPTIONS = "DENY"
 # the operator allows them here (a comma-separated list of hosts or CIDR ranges).
 TOOLS_ALLOWED_PRIVATE_NETWORKS = env.list("TOOLS_ALLOWED_PRIVATE_NETWORKS", default=[])
 OUTBOX_DIR = Path(env.str("OUTBOX_DIR", default=str(BASE_DIR / "var" / "outbox")))
+# Where tools build their read-only datasets (the sample ledger as SQLite) on first use.
+TOOLS_DATA_CACHE_DIR = Path(
+    env.str("TOOLS_DATA_CACHE_DIR", default=str(BASE_DIR / "var" / "datasets"))
+)
+# The publish tool POSTs a piece to these, per platform: "blog=https://...,x=https://...".
+PUBLISH_WEBHOOK_URLS = env.dict("PUBLISH_WEBHOOK_URLS", default={})
 
 # Operating it (docs/operating.md). OpenTelemetry is off unless an OTLP endpoint is set; the
 # SDK reads its other OTEL_* variables (headers, service name) itself.

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("runs.urls")),
     path("", include("teams.urls")),
     path("", include("teams.urls_templates")),
+    path("", include("teams.urls_builder")),
 ]
