@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 
 from .api import api
 
@@ -12,3 +14,14 @@ urlpatterns = [
     path("", include("teams.urls_templates")),
     path("", include("teams.urls_builder")),
 ]
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Under /api/ every answer is JSON, also for a URL no route matches (an id of the wrong
+    form, say); elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "problems": []}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
