@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from teams.spec import parse
 
+from . import telemetry, webhooks
 from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
@@ -119,7 +120,12 @@ def finish(run_id: str, executor: str, outcome: RunOutcome) -> Run | None:
             "waiting_for": "",
         }
     updated = Run.objects.filter(id=run_id, claimed_by=executor).update(**fields)
-    return Run.objects.get(id=run_id) if updated else None
+    if not updated:
+        return None
+    run = Run.objects.get(id=run_id)
+    webhooks.schedule_for(run)  # the team's receivers hear it finished, failed or waits
+    telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or still waiting
+    return run
 
 
 # --- the execution ---------------------------------------------------------------------

@@ -37,6 +37,7 @@ from django.db import (
 )
 from django.db.models import F
 
+from . import metrics
 from .engine.events import EPHEMERAL_TYPES, USAGE, Event, canonical_json, chain_hash
 from .models import Run, RunEvent
 
@@ -261,6 +262,7 @@ def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
     rows = chain(run.id, ChainHead.of(run.id), [e for e in events if e.key not in known])
     store(run.id, rows)
     transaction.on_commit(lambda: broadcast_events(run.id, rows))
+    transaction.on_commit(lambda: metrics.observe_events(run, rows))
     return rows
 
 
@@ -417,6 +419,8 @@ class RunSink:
         if totals:
             messages.append(self._usage_summary())
         await apublish(self.run.group_name, messages)
+        if rows:
+            await in_db_thread(metrics.observe_events, self.run, rows)
 
     def _add_usage(self, rows: Sequence[RunEvent]) -> Totals | None:
         """The run's new totals if ``rows`` used tokens. This executor is the only one adding

@@ -179,3 +179,23 @@ def append_event(run: Any, type: str, agent: str = "", **kwargs: Any) -> Any:
     event.hash = chain_hash(last.hash if last else GENESIS_HASH, event.hashed_fields())
     event.save()
     return event
+
+
+# --- ops: a team to run, its runs -------------------------------------------------------
+
+
+def make_supervisor_team(owner: User, name: str = "Research desk") -> Any:
+    """A saved supervisor team: 'lead' delegates to 'researcher', who has the calculator."""
+    nodes = [make_agent("lead"), make_agent("researcher", tools=["calculator"])]
+    edges = [make_edge("lead", "researcher", "delegates")]
+    return make_team(owner, minimal_spec(name=name, nodes=nodes, edges=edges))
+
+
+def make_run_of(team: Any, **kwargs: Any) -> Any:
+    """A run of ``team``'s current version, queued unless ``status`` says otherwise."""
+    kwargs.setdefault("status", "queued")
+    kwargs.setdefault("input", {"question": "What is 6 * 7?"})
+    version, spec = team.current_version(), team.spec
+    return make_run(
+        team.owner, team=team, team_version=version, team_name=team.name, spec=spec, **kwargs
+    )

@@ -11,6 +11,7 @@ import { RunSocket, runSocketUrl, type ConnectionState } from "./socket";
 import { applyDelta, applyEvents, applyRun, initialState, type RunState } from "./state";
 import { buildTimeline } from "./timeline";
 import { TimelineView, type Selection } from "./TimelineView";
+import { WebhookDeliveries } from "./WebhookDeliveries";
 import { isActive, type RunSummary, type ServerMessage } from "./types";
 
 function reduce(state: RunState, message: ServerMessage): RunState {
@@ -129,6 +130,7 @@ export function RunPage({ initial }: { initial: RunSummary }) {
             </section>
           )}
           <Artifacts artifacts={run.artifacts ?? []} />
+          <WebhookDeliveries runId={initial.id} status={status} />
         </aside>
       </div>
     </div>
