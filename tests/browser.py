@@ -156,14 +156,14 @@ def asgi_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveS
         close_other_db_connections()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop open on the test's thread, which Django takes
     # for async code and refuses the ORM in; the test's own ORM calls are plain sync code.
-    # That loop also stops pytest-asyncio from running async tests, hence one browser per
-    # module rather than per session: async test modules run with no browser open.
+    # That loop also stops pytest-asyncio from running async tests, which is why tests/conftest.py
+    # runs the browser tests last.
     mp = pytest.MonkeyPatch()
     mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     with sync_playwright() as playwright:
