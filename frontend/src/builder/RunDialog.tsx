@@ -1,6 +1,6 @@
 // Start a run: a form made from the team's input schema (or one box), then the run page.
 import { type FormEvent, useState } from "react";
-import { buildInput, inputFields } from "./runForm";
+import { buildInput, initialText, initialValues, inputFields } from "./runForm";
 import type { JsonSchema } from "./spec";
 
 interface Props {
@@ -10,8 +10,8 @@ interface Props {
 
 export function RunDialog({ inputSchema, onRun }: Props) {
   const fields = inputFields(inputSchema);
-  const [values, setValues] = useState<Record<string, string | boolean>>({});
-  const [text, setText] = useState("");
+  const [values, setValues] = useState(() => (fields ? initialValues(inputSchema, fields) : {}));
+  const [text, setText] = useState(() => initialText(inputSchema));
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const set = (name: string, value: string | boolean) => setValues((v) => ({ ...v, [name]: value }));
@@ -46,20 +46,35 @@ export function RunDialog({ inputSchema, onRun }: Props) {
               {field.required && " *"}
             </label>
             {field.type === "boolean" ? (
-              <input id={`run-${field.name}`} type="checkbox" onChange={(e) => set(field.name, e.target.checked)} />
+              <input
+                id={`run-${field.name}`}
+                type="checkbox"
+                checked={values[field.name] === true}
+                onChange={(e) => set(field.name, e.target.checked)}
+              />
             ) : field.type === "select" ? (
-              <select id={`run-${field.name}`} onChange={(e) => set(field.name, e.target.value)} defaultValue="">
+              <select
+                id={`run-${field.name}`}
+                value={String(values[field.name] ?? "")}
+                onChange={(e) => set(field.name, e.target.value)}
+              >
                 <option value="">—</option>
                 {field.options.map((o) => (
                   <option key={o}>{o}</option>
                 ))}
               </select>
             ) : field.type === "textarea" || field.type === "json" ? (
-              <textarea id={`run-${field.name}`} rows={3} onChange={(e) => set(field.name, e.target.value)} />
+              <textarea
+                id={`run-${field.name}`}
+                rows={3}
+                value={String(values[field.name] ?? "")}
+                onChange={(e) => set(field.name, e.target.value)}
+              />
             ) : (
               <input
                 id={`run-${field.name}`}
                 type={field.type === "text" ? "text" : "number"}
+                value={String(values[field.name] ?? "")}
                 onChange={(e) => set(field.name, e.target.value)}
               />
             )}

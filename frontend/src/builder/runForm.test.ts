@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildInput, inputFields } from "./runForm";
+import { buildInput, initialText, initialValues, inputFields } from "./runForm";
 
 const schema = {
   type: "object",
@@ -44,5 +44,37 @@ describe("buildInput", () => {
     expect(() => buildInput(fields, { topic: "" })).toThrow("Topic is required.");
     expect(() => buildInput(fields, { topic: "x", depth: "2.5" })).toThrow("depth must be a whole number.");
     expect(() => buildInput(fields, { topic: "x", tags: "[" })).toThrow("tags must be JSON");
+  });
+});
+
+describe("where the run form starts", () => {
+  const schema = {
+    type: "object",
+    properties: {
+      period: { type: "string", title: "Month" },
+      accounts: { type: "array" },
+      strict: { type: "boolean", default: true },
+      note: { type: "string" },
+    },
+    examples: [{ period: "2026-10", accounts: ["1200", "4000"] }],
+  };
+
+  it("starts from a template's sample input, then the defaults, and leaves the rest empty", () => {
+    const fields = inputFields(schema)!;
+    expect(initialValues(schema, fields)).toEqual({ period: "2026-10", accounts: '["1200","4000"]', strict: true });
+  });
+
+  it("turns the sample back into the same input when submitted unchanged", () => {
+    const fields = inputFields(schema)!;
+    expect(buildInput(fields, initialValues(schema, fields))).toEqual({
+      period: "2026-10",
+      accounts: ["1200", "4000"],
+      strict: true,
+    });
+  });
+
+  it("offers the example as JSON when the schema has no fields", () => {
+    expect(initialText({ type: "array", examples: [[1, 2]] })).toBe("[\n  1,\n  2\n]");
+    expect(initialText(null)).toBe("");
   });
 });

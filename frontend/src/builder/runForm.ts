@@ -45,6 +45,28 @@ function fieldType(prop: JsonSchema): FieldType {
   }
 }
 
+/** Where the form starts: the schema's first example (a template's sample input), then each
+ * property's default. */
+export function initialValues(schema: JsonSchema | null, fields: InputField[]): Record<string, string | boolean> {
+  const example = Array.isArray(schema?.examples) ? schema.examples[0] : undefined;
+  const sample = example && typeof example === "object" ? (example as Record<string, unknown>) : {};
+  const properties = (schema?.properties ?? {}) as Record<string, JsonSchema>;
+  const values: Record<string, string | boolean> = {};
+  for (const field of fields) {
+    const value = field.name in sample ? sample[field.name] : properties[field.name]?.default;
+    if (value === undefined || value === null) continue;
+    if (field.type === "boolean") values[field.name] = Boolean(value);
+    else values[field.name] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return values;
+}
+
+/** The text box's start when the schema has no fields: its first example as JSON. */
+export function initialText(schema: JsonSchema | null): string {
+  const example = Array.isArray(schema?.examples) ? schema.examples[0] : undefined;
+  return example === undefined ? "" : JSON.stringify(example, null, 2);
+}
+
 /** The run input from the form's raw values; throws an Error a person can act on. */
 export function buildInput(fields: InputField[], values: Record<string, string | boolean>): Record<string, unknown> {
   const input: Record<string, unknown> = {};
