@@ -201,6 +201,12 @@ def run_out(run: Run) -> dict[str, Any]:
     }
 
 
+def run_json(run: Run) -> dict[str, Any]:
+    """The run exactly as ``GET /api/runs/{id}`` returns it, as plain JSON: for the run page's
+    first paint and the websocket's summaries."""
+    return RunOut.model_validate(run_out(run)).model_dump(mode="json")
+
+
 def runs_of(request: HttpRequest) -> QuerySet[Run]:
     return (
         Run.objects.for_user(request.auth)

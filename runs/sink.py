@@ -286,12 +286,9 @@ def delta_message(agent: str | None, span_id: str | None, text: str) -> dict[str
 
 
 def run_message(run: Run) -> dict[str, Any]:
-    from .api import RunOut, run_out  # the API owns the run's JSON shape
+    from .api import run_json  # the API owns the run's JSON shape
 
-    return {
-        "type": "run.summary",
-        "run": RunOut.model_validate(run_out(run)).model_dump(mode="json"),
-    }
+    return {"type": "run.summary", "run": run_json(run)}
 
 
 def broadcast_events(run_id: Any, rows: Sequence[RunEvent]) -> None:

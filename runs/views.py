@@ -21,65 +21,12 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from teams.models import Team
 
 from . import stats
-from .engine.events import HUMAN_ANSWERED, HUMAN_REQUESTED
+from .api import run_json
+from .audit import verify
 from .models import Run, RunEvent
 
 RUNS_PER_PAGE = 50
 EVENTS_PER_PAGE = 500
-
-
-def pending_human(run: Run) -> dict[str, Any] | None:
-    """The question a waiting run asks a person: its last unanswered ``human.requested``."""
-    if run.status != Run.Status.WAITING:
-        return None
-    answered = {
-        event.payload.get("activity_key") for event in run.events.filter(type=HUMAN_ANSWERED)
-    }
-    for event in run.events.filter(type=HUMAN_REQUESTED).order_by("-seq"):
-        payload = event.payload
-        if payload.get("activity_key") not in answered:
-            return {
-                "activity_key": payload.get("activity_key"),
-                "node": payload.get("node"),
-                "prompt": payload.get("prompt"),
-                "answer_schema": payload.get("answer_schema"),
-                "kind": payload.get("kind", "human"),
-            }
-    return None
-
-
-def run_document(run: Run) -> dict[str, Any]:
-    """The run as the API's ``GET /api/runs/{id}`` returns it, for the page's first paint."""
-    last = run.events.order_by("-seq").values_list("seq", flat=True).first()
-    return {
-        "id": str(run.id),
-        "team_id": run.team_id,
-        "team_name": run.team_name,
-        "team_version": run.team_version.number if run.team_version else None,
-        "status": run.status,
-        "input": run.input,
-        "output": run.output,
-        "failure_reason": run.failure_reason,
-        "waiting_for": run.waiting_for,
-        "created_at": run.created_at.isoformat(),
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "input_tokens": run.input_tokens,
-        "output_tokens": run.output_tokens,
-        "cost_usd": str(run.cost_usd),
-        "last_seq": last or 0,
-        "pending_human": pending_human(run),
-        "artifacts": [
-            {
-                "id": str(a.id),
-                "name": a.name,
-                "content_type": a.content_type,
-                "size": a.size,
-                "url": f"/api/artifacts/{a.id}",
-            }
-            for a in run.artifacts.all()
-        ],
-    }
 
 
 class RunFilter(forms.Form):
@@ -142,7 +89,7 @@ def run_detail(request: HttpRequest, run_id: UUID) -> HttpResponse:
     return render(
         request,
         "runs/run_detail.html",
-        {"run": run, "run_document": run_document(run)},
+        {"run": run, "run_document": run_json(run)},
     )
 
 
@@ -183,20 +130,32 @@ def run_audit(request: HttpRequest, run_id: UUID) -> HttpResponse:
     for event in page:
         event.payload_json = json.dumps(event.payload, indent=2, ensure_ascii=False)
         event.payload_line = json.dumps(event.payload, ensure_ascii=False)
+    verification = verify(run)
     return render(
         request,
         "runs/run_audit.html",
         {
             "run": run,
+            "verification": verification,
+            "verification_text": verification_text(verification),
             "form": form,
             "total": events.count(),
             "page": page,
             "query": _query_without_page(request),
-            "verify_url": f"/api/runs/{run.id}/verify",
             "export_jsonl": f"/api/runs/{run.id}/audit.jsonl",
             "export_csv": f"/api/runs/{run.id}/audit.csv",
             "run_url": reverse("run-detail", args=[run.id]),
         },
+    )
+
+
+def verification_text(result: dict[str, Any]) -> str:
+    """What the audit page says about ``runs.audit.verify``'s result."""
+    if result["ok"]:
+        return f"Hash chain verified: all {result['events']} events are intact."
+    return (
+        f"Hash chain broken at event {result['first_bad_seq']} of {result['events']}: "
+        f"{result['reason']}"
     )
 
 

@@ -9,6 +9,9 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 
+# The browser fixtures (asgi_server, browser, page, ...) for every test package.
+pytest_plugins = ["tests.browser"]
+
 
 def require(condition: bool, reason: str) -> None:
     if condition:

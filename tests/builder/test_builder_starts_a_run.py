@@ -1,10 +1,8 @@
 """Starting a run from the builder opens the run's live page."""
 
 import re
-from typing import Any
 
 import pytest
-from django.urls import Resolver404, resolve
 from playwright.sync_api import Page, expect
 
 from tests.factories import make_team, supervisor_spec
@@ -18,24 +16,6 @@ INPUT_SCHEMA = {
     "required": ["topic"],
     "properties": {"topic": {"type": "string", "title": "Topic", "maxLength": 100}},
 }
-
-
-@pytest.fixture
-def site(request: pytest.FixtureRequest, transactional_db: None) -> Any:
-    """The run page's events arrive over a websocket, so this test needs the ASGI server
-    (daphne on a thread) the run-page tests use, shared from tests/conftest.py."""
-    try:
-        resolve("/api/teams/1/runs")
-    except Resolver404:
-        pytest.skip("POST /api/teams/{id}/runs is not on this branch yet (the runs issue)")
-    try:
-        return request.getfixturevalue("asgi_server")
-    except pytest.FixtureLookupError:
-        pytest.skip(
-            "needs the run page and the ASGI live server fixture `asgi_server` for its "
-            "websocket (the run-UI branch, shared through tests/conftest.py); not on this "
-            "branch yet"
-        )
 
 
 def test_it_starts_a_run_from_the_input_form_and_opens_its_live_page(page: Page, alice, alice_api):
@@ -60,3 +40,6 @@ def test_it_starts_a_run_from_the_input_form_and_opens_its_live_page(page: Page,
     # Events arrive over the websocket without a reload: the timeline fills in.
     expect(page.get_by_role("group", name="Timeline").get_by_role("button").first).to_be_visible()
     assert alice_api.get(f"/api/runs/{run_id}").json()["last_seq"] >= 1
+    # The offline model carries the run through to its end, live on the page.
+    expect(page.get_by_test_id("run-status")).to_have_text("succeeded", timeout=30_000)
+    assert alice_api.get(f"/api/runs/{run_id}").json()["failure_reason"] in ("", None)

@@ -1,23 +1,43 @@
-"""What every browser test needs: a real Chromium page (Debian's, see tests/conftest.py)."""
+"""End-to-end browser tests start as a person who has not logged in yet (see tests/browser.py
+for the shared fixtures)."""
 
-from collections.abc import Iterator
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.conftest import CHROMIUM
+from tests.support.openai_server import ScriptedOpenAIServer
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    # Playwright's sync API runs an event loop in this thread, which makes Django's async
-    # guard refuse the test database's own set-up and flush here; the app under test runs
-    # on the live server's threads, untouched by this.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_page()
-        browser.close()
+def page(anonymous_page: Page) -> Page:
+    return anonymous_page
+
+
+@pytest.fixture
+def model_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedOpenAIServer]:
+    """The scripted OpenAI-compatible server on an event loop of its own thread, as the browser
+    tests are synchronous; runs reach it with the key in SCRIPTED_KEY (make_model_config)."""
+    monkeypatch.setenv("SCRIPTED_KEY", "sk-test")
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="model-server", daemon=True)
+    thread.start()
+    server = ScriptedOpenAIServer()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
+    yield server
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    loop.close()
+
+
+def until(condition: Callable[[], bool], within_s: float = 30.0) -> None:
+    """Wait, polling, until ``condition`` holds; fail after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not so after {within_s} s")
+        time.sleep(0.05)

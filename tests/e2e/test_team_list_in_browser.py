@@ -7,10 +7,9 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_person_builds_up_their_team_list(page: Page, live_server: object) -> None:
-    base = str(live_server)
+def test_a_person_builds_up_their_team_list(page: Page) -> None:
     password = "a long enough pass phrase"
-    page.goto(f"{base}/signup/")
+    page.goto("/signup/")
     page.get_by_label("Username").fill("erin")
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Password confirmation").fill(password)

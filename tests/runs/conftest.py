@@ -2,7 +2,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+
+from tests.browser import close_other_db_connections
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -10,13 +11,5 @@ def close_run_db_threads(django_db_setup: None, django_db_blocker: Any) -> Itera
     """Executors and async tests use database connections on threads of their own; close
     them before the test database is dropped."""
     yield
-    from runs.sink import close_db_connections
-
     with django_db_blocker.unblock():
-        close_db_connections()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+        close_other_db_connections()

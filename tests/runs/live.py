@@ -163,12 +163,24 @@ def daphne(redis: PrivateRedis) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def use_broker(redis: PrivateRedis) -> None:
-    """Point this test process's Celery app (the API enqueues runs) at the private Redis."""
+@contextmanager
+def use_broker(redis: PrivateRedis) -> Iterator[None]:
+    """Point this test process's Celery app (the API enqueues runs) at the private Redis, and
+    back at the stack's broker afterwards, for the tests (and the browser tests' worker) that
+    come later in the session."""
     from orchestration_site.celery import app
 
-    app.conf.broker_url = redis.url
-    app.conf.broker_transport_options = {"visibility_timeout": 5}
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    _connect(app, redis.url, {"visibility_timeout": 5})
+    try:
+        yield
+    finally:
+        _connect(app, *saved)
+
+
+def _connect(app: Any, url: str, options: dict[str, Any]) -> None:
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = options
     app._pool = None
     app.amqp._producer_pool = None
 

@@ -48,8 +48,8 @@ def redis() -> Iterator[PrivateRedis]:
 def stack(redis: PrivateRedis, settings: Any) -> Iterator[PrivateRedis]:
     for name, value in settings_for(redis).items():
         setattr(settings, name, value)
-    use_broker(redis)
-    yield redis
+    with use_broker(redis):
+        yield redis
 
 
 @pytest.fixture

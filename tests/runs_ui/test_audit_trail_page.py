@@ -44,12 +44,21 @@ def test_it_escapes_what_a_model_wrote(alice_client: Client, alice) -> None:
     assert "&lt;b&gt;rose&lt;/b&gt;" in html
 
 
-def test_it_links_the_exports_and_the_verification(alice_client: Client, alice) -> None:
+def test_it_links_the_exports_and_says_the_chain_is_intact(alice_client: Client, alice) -> None:
     run = make_trail(alice)
     html = rows(alice_client, run)
     assert f'href="/api/runs/{run.id}/audit.jsonl"' in html
     assert f'href="/api/runs/{run.id}/audit.csv"' in html
-    assert f'data-verify-url="/api/runs/{run.id}/verify"' in html
+    assert "Hash chain verified: all 4 events are intact." in html
+
+
+def test_it_names_the_first_event_changed_after_it_was_written(alice_client: Client, alice) -> None:
+    run = make_trail(alice)
+    run.events.filter(seq=3).update(payload={"tool": "search", "arguments": {"q": "edited"}})
+    html = rows(alice_client, run)
+    assert "Hash chain broken at event 3 of 4:" in html
+    assert "it was changed after it was written" in html
+    assert "Hash chain verified" not in html
 
 
 def test_it_ignores_an_agent_filter_that_names_no_agent(alice_client: Client, alice) -> None:

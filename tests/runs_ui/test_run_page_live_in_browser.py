@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from runs.models import Run
+from runs.sink import delta_message, events_message
+from tests.browser import LiveServer
 from tests.factories import append_event, make_run
-
-from .live_server import LiveServer, event_document
 
 pytestmark = pytest.mark.browser
 
@@ -26,9 +26,10 @@ def test_it_shows_live_events_without_a_reload(page: Page, asgi_server: LiveServ
 
     # An agent starts and streams a few tokens.
     started = append_event(run, "agent.started", "writer", span_id="a1", payload={"task": "draft"})
-    asgi_server.publish(run, {"type": "events", "events": [event_document(started)]})
-    asgi_server.publish(run, {"type": "delta", "agent": "writer", "span_id": "a1", "text": "Dra"})
-    asgi_server.publish(run, {"type": "delta", "agent": "writer", "span_id": "a1", "text": "fting"})
+    asgi_server.publish(run, [events_message([started])])
+    asgi_server.publish(
+        run, [delta_message("writer", "a1", "Dra"), delta_message("writer", "a1", "fting")]
+    )
     expect(page.locator(".feed-message.streaming")).to_contain_text("Drafting")
 
     # Its stored message (with markup in it) and a tool call arrive; the summary changes.
@@ -41,11 +42,9 @@ def test_it_shows_live_events_without_a_reload(page: Page, asgi_server: LiveServ
         "writer",
         payload={"tool": "calculator", "arguments": {"expr": "6*7"}, "call_id": "c1"},
     )
-    batch = [event_document(message), event_document(call)]
-    asgi_server.publish(run, {"type": "events", "events": batch})
+    summary = {"input_tokens": 120, "output_tokens": 45, "cost_usd": "0.0123"}
     asgi_server.publish(
-        run,
-        {"type": "run", "run": {"input_tokens": 120, "output_tokens": 45, "cost_usd": "0.0123"}},
+        run, [events_message([message, call]), {"type": "run.summary", "run": summary}]
     )
 
     expect(page.locator(".feed-message .content")).to_have_text(EVIL)
@@ -66,10 +65,10 @@ def test_it_shows_live_events_without_a_reload(page: Page, asgi_server: LiveServ
     # The run finishes.
     done = append_event(run, "agent.finished", "writer", span_id="a1", payload={"status": "ok"})
     end = append_event(run, "run.finished", payload={"output": "42"})
+    finished = {"status": "succeeded", "output": "42"}
     asgi_server.publish(
-        run, {"type": "events", "events": [event_document(done), event_document(end)]}
+        run, [events_message([done, end]), {"type": "run.summary", "run": finished}]
     )
-    asgi_server.publish(run, {"type": "run", "run": {"status": "succeeded", "output": "42"}})
     expect(page.get_by_test_id("run-status")).to_have_text("succeeded")
     expect(page.get_by_test_id("run-output")).to_contain_text("42")
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
@@ -82,8 +81,7 @@ def test_it_drops_events_it_already_has(page: Page, asgi_server: LiveServer) -> 
     expect(page.get_by_text("scout started: look")).to_be_visible()
     # A batch that overlaps what the page has (as after a reconnect) adds only the new event.
     second = append_event(run, "error", "scout", payload={"message": "rate limited"})
-    batch = [event_document(first), event_document(second)]
-    asgi_server.publish(run, {"type": "events", "events": batch})
+    asgi_server.publish(run, [events_message([first, second])])
     expect(page.get_by_text("Error: rate limited")).to_be_visible()
     expect(page.get_by_text("scout started: look")).to_have_count(1)
 

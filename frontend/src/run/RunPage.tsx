@@ -52,11 +52,24 @@ export function RunPage({ initial }: { initial: RunSummary }) {
   const now = useNow(active);
 
   useEffect(() => {
+    // The server sends summary changes only to a subscribed socket: one made between this
+    // page's render and its subscription (a quick run already waiting or done) comes from
+    // the API instead, on every (re)connection.
+    const refresh = async () => {
+      try {
+        dispatch({ type: "run", run: await api<RunSummary>("GET", `/runs/${initial.id}`) });
+      } catch {
+        // The socket's messages still arrive; the next reconnection tries again.
+      }
+    };
     const socket = new RunSocket({
       url: runSocketUrl(window.location, initial.id),
       lastSeq: () => stateRef.current.lastSeq,
       onMessage: dispatch,
-      onState: setConnection,
+      onState: (next) => {
+        setConnection(next);
+        if (next === "open") void refresh();
+      },
       shouldReconnect: () => terminalEvent(stateRef.current.events) === null,
     });
     socket.connect();
