@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 INSTALLED := $(VENV)/.installed
 ASSETS := static/app/.vite/manifest.json
-FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+# Folders too: deleting a source changes its folder, which must rebuild as well.
+FRONTEND_SOURCES := $(shell find frontend/src 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
