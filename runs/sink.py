@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.utils import create_pool
 from django.db import (
     IntegrityError,
     InterfaceError,
@@ -36,6 +38,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import F
+from redis import asyncio as aioredis
 
 from .engine.events import EPHEMERAL_TYPES, USAGE, Event, canonical_json, chain_hash
 from .models import Run, RunEvent
@@ -316,14 +319,80 @@ def publish(group: str, messages: Sequence[dict[str, Any]]) -> None:
 
 
 async def apublish(group: str, messages: Sequence[dict[str, Any]]) -> None:
+    """From the run loop: publish ``messages`` to ``group``, in order, once this returns."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
+        return
+    if isinstance(layer, RedisPubSubChannelLayer):
+        await one_per_loop(Publisher).publish(group, messages)
         return
     try:
         for message in messages:
             await layer.group_send(group, message)
     except Exception:
         log.warning("Could not broadcast to %s", group, exc_info=True)
+
+
+class Publisher:
+    """Publishes what every run on one event loop broadcasts, many messages a round trip.
+
+    channels-redis publishes one message per round trip, under a lock per connection, so
+    with hundreds of runs on a loop (or a run streaming fast) the queue of publishes, not
+    the database, set the pace. Here everything queued while a round trip is in flight goes
+    out in the next one as one Redis pipeline, in the order it was queued. The messages are
+    exactly what ``group_send`` would publish (same channel, same serialization), so the
+    consumers receive them through the layer as usual.
+    """
+
+    def __init__(self) -> None:
+        self._layer: Any = get_channel_layer()
+        self._clients: dict[Any, Any] = {}
+        self._pending: list[tuple[str, bytes, asyncio.Future[None] | None]] = []
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._publish_loop(), name="run-publisher")
+
+    @property
+    def running(self) -> bool:
+        return not self._task.done()
+
+    async def publish(self, group: str, messages: Sequence[dict[str, Any]]) -> None:
+        channel = self._layer._get_group_channel_name(group)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for message in messages[:-1]:
+            self._pending.append((channel, self._layer.serialize(message), None))
+        self._pending.append((channel, self._layer.serialize(messages[-1]), done))
+        self._wake.set()
+        await done
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            try:
+                await self._send(batch)
+            except Exception:
+                # Watchers catch up from the database; a lost broadcast fails nobody.
+                log.warning("Could not broadcast %d messages", len(batch), exc_info=True)
+            for *_, done in batch:
+                if done is not None and not done.done():
+                    done.set_result(None)
+
+    async def _send(self, batch: Sequence[tuple[str, bytes, Any]]) -> None:
+        by_shard: dict[Any, list[tuple[str, bytes]]] = {}
+        for channel, data, _ in batch:
+            by_shard.setdefault(self._layer._get_shard(channel), []).append((channel, data))
+        for shard, messages in by_shard.items():
+            pipeline = self._client(shard).pipeline(transaction=False)
+            for channel, data in messages:
+                pipeline.publish(channel, data)
+            await pipeline.execute()
+
+    def _client(self, shard: Any) -> Any:
+        """This loop's own connection to the shard's Redis (the layer's is kept for it)."""
+        if shard not in self._clients:
+            self._clients[shard] = aioredis.Redis(connection_pool=create_pool(shard.host))
+        return self._clients[shard]
 
 
 # --- the sink the engine writes to ------------------------------------------------------
