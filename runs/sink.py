@@ -52,6 +52,10 @@ GENESIS_HASH = "0" * 64
 #: How long the sink waits for more events before writing, to batch bursts (seconds).
 COALESCE_WINDOW_S = 0.002
 
+#: Group commits of one event loop that may be in flight at once: an event emitted while a
+#: commit is under way starts the next at once instead of waiting for it to end.
+WRITES_IN_FLIGHT = 3
+
 #: Database work of the executors runs here, off their event loop; each thread keeps its
 #: own connection.
 DB_THREADS = 8
@@ -212,13 +216,18 @@ class EventWriter:
     """Stores the events of every run on one event loop, batched across runs.
 
     A worker process carries hundreds of runs; one commit per event per run would make the
-    database the bottleneck, so what all the runs emitted while the previous write was in
-    flight goes into the next transaction together (group commit across runs).
+    database the bottleneck, so what all the runs emitted while earlier writes were in
+    flight goes into the next transaction together (group commit across runs). Up to
+    ``WRITES_IN_FLIGHT`` transactions overlap, so an event does not wait for a commit it is
+    not part of to end; a run's own events stay in order because its sink writes one batch
+    at a time.
     """
 
     def __init__(self) -> None:
         self._pending: list[tuple[Batch, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(WRITES_IN_FLIGHT)
+        self._rounds: set[asyncio.Task[None]] = set()
         self._task = asyncio.create_task(self._write_loop(), name="event-writer")
 
     @property
@@ -235,19 +244,30 @@ class EventWriter:
     async def _write_loop(self) -> None:
         while True:
             await self._wake.wait()
+            await self._slots.acquire()
             self._wake.clear()
             batch, self._pending = self._pending, []
-            try:
-                results = await in_db_thread(store_many, [b for b, _ in batch])
-            except Exception as error:
-                results = [error] * len(batch)
-            for (_, done), result in zip(batch, results, strict=True):
-                if done.done():
-                    continue
-                if result is None:
-                    done.set_result(None)
-                else:
-                    done.set_exception(result)
+            if not batch:
+                self._slots.release()
+                continue
+            round_ = asyncio.create_task(self._store(batch))
+            self._rounds.add(round_)  # a reference, so the task is not collected mid-way
+            round_.add_done_callback(self._rounds.discard)
+
+    async def _store(self, batch: list[tuple[Batch, asyncio.Future[None]]]) -> None:
+        try:
+            results = await in_db_thread(store_many, [b for b, _ in batch])
+        except Exception as error:
+            results = [error] * len(batch)
+        finally:
+            self._slots.release()
+        for (_, done), result in zip(batch, results, strict=True):
+            if done.done():
+                continue
+            if result is None:
+                done.set_result(None)
+            else:
+                done.set_exception(result)
 
 
 def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
@@ -326,6 +346,22 @@ async def apublish(group: str, messages: Sequence[dict[str, Any]]) -> None:
     if isinstance(layer, RedisPubSubChannelLayer):
         await one_per_loop(Publisher).publish(group, messages)
         return
+    await _group_send(layer, group, messages)
+
+
+async def publish_soon(group: str, messages: Sequence[dict[str, Any]]) -> None:
+    """Like ``apublish``, but with Redis only queues the messages: they go out in the order
+    queued, and the sink writes its next batch meanwhile."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    if isinstance(layer, RedisPubSubChannelLayer):
+        one_per_loop(Publisher).publish(group, messages)
+        return
+    await _group_send(layer, group, messages)
+
+
+async def _group_send(layer: Any, group: str, messages: Sequence[dict[str, Any]]) -> None:
     try:
         for message in messages:
             await layer.group_send(group, message)
@@ -355,14 +391,15 @@ class Publisher:
     def running(self) -> bool:
         return not self._task.done()
 
-    async def publish(self, group: str, messages: Sequence[dict[str, Any]]) -> None:
+    def publish(self, group: str, messages: Sequence[dict[str, Any]]) -> asyncio.Future[None]:
+        """Queue ``messages``; the future is done once they are published."""
         channel = self._layer._get_group_channel_name(group)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         for message in messages[:-1]:
             self._pending.append((channel, self._layer.serialize(message), None))
         self._pending.append((channel, self._layer.serialize(messages[-1]), done))
         self._wake.set()
-        await done
+        return done
 
     async def _publish_loop(self) -> None:
         while True:
@@ -488,7 +525,7 @@ class RunSink:
         messages = self._messages(batch, rows)
         if totals:
             messages.append(self._usage_summary())
-        await apublish(self.run.group_name, messages)
+        await publish_soon(self.run.group_name, messages)
 
     def _add_usage(self, rows: Sequence[RunEvent]) -> Totals | None:
         """The run's new totals if ``rows`` used tokens. This executor is the only one adding
