@@ -3,10 +3,10 @@
 from functools import partial
 from typing import Any
 
-from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
 from runs.api import router as runs_router
+from runs.api_webhooks import router as webhooks_router
 from teams.api import request_invalid, spec_rejected
 from teams.api import router as teams_router
 from teams.api_templates import router as templates_router
@@ -15,7 +15,9 @@ from teams.auth import api_auth
 from teams.schemas import link_teamspec
 from teams.services import SpecRejected
 
-api = NinjaAPI(
+from .openapi import DocumentedErrorsAPI
+
+api = DocumentedErrorsAPI(
     title="Agent-team orchestrator API",
     version="1",
     description="Build, run and audit teams of LLM agents. Authenticate with the browser "
@@ -27,6 +29,7 @@ api.add_router("/", teams_router)
 api.add_router("/", runs_router)
 api.add_router("/", tools_router)
 api.add_router("/", templates_router)
+api.add_router("/", webhooks_router)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))

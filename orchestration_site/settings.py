@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "orchestration_site.middleware.RefuseUnstorableJSON",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -160,6 +161,8 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Health checks and scrapes come over plain HTTP from inside the deployment.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -173,6 +176,22 @@ X_FRAME_OPTIONS = "DENY"
 # the operator allows them here (a comma-separated list of hosts or CIDR ranges).
 TOOLS_ALLOWED_PRIVATE_NETWORKS = env.list("TOOLS_ALLOWED_PRIVATE_NETWORKS", default=[])
 OUTBOX_DIR = Path(env.str("OUTBOX_DIR", default=str(BASE_DIR / "var" / "outbox")))
+# Where tools build their read-only datasets (the sample ledger as SQLite) on first use.
+TOOLS_DATA_CACHE_DIR = Path(
+    env.str("TOOLS_DATA_CACHE_DIR", default=str(BASE_DIR / "var" / "datasets"))
+)
+# The publish tool POSTs a piece to these, per platform: "blog=https://...,x=https://...".
+PUBLISH_WEBHOOK_URLS = env.dict("PUBLISH_WEBHOOK_URLS", default={})
+
+# Operating it (docs/operating.md). OpenTelemetry is off unless an OTLP endpoint is set; the
+# SDK reads its other OTEL_* variables (headers, service name) itself.
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it is closed.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_REDIS_KEY = env.str("METRICS_REDIS_KEY", default="orchestrator:metrics")
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_S = env.float("WEBHOOK_RETRY_BASE_S", default=30.0)
+WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@
 audit, replay and fork runs, and fetch their artifacts. Another user's run is a 404."""
 
 import random
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,8 +15,10 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import field_validator
 
 from teams.models import Team, TeamVersion
+from teams.schemas import ErrorOut
 from teams.validation import UnresolvedTeam, error
 
 from . import audit
@@ -35,9 +37,20 @@ MAX_EVENTS_PER_PAGE = 5000
 # --- shapes ----------------------------------------------------------------------------
 
 
+def not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("The input cannot be null; send {} for a run with no input.")
+    return value
+
+
 class RunIn(Schema):
-    input: Any = None
+    input: Any = Field(
+        default_factory=dict,
+        description="The task. Checked against the team's input_schema when it has one.",
+    )
     version: int | None = Field(None, ge=1, description="Team version; the latest if omitted.")
+
+    _input_not_null = field_validator("input")(not_null)
 
 
 class AnswerIn(Schema):
@@ -46,8 +59,10 @@ class AnswerIn(Schema):
 
 class ForkIn(Schema):
     from_seq: int = Field(..., ge=0, description="Keep the source's events up to this seq.")
-    input: Any = None
+    input: Any = Field(None, description="A new input; the source run's input if omitted.")
     version: int | None = Field(None, ge=1)
+
+    _input_not_null = field_validator("input")(not_null)
 
 
 class PendingHumanOut(Schema):
@@ -116,6 +131,18 @@ class RunFilters(Schema):
     status: Run.Status | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    @field_validator("since", "until")
+    @classmethod
+    def in_utc(cls, value: datetime | None) -> datetime | None:
+        """Dates without a zone are UTC; any offset is brought to UTC, which the database
+        takes whatever offsets it accepts itself."""
+        if value is None:
+            return None
+        try:
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            raise ValueError("The date is out of range.") from None
 
 
 # --- the run as JSON --------------------------------------------------------------------
@@ -231,6 +258,11 @@ def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
     version = team_version(team, body.version)
     if not version.is_valid:
         return invalid_version(version)
+    if problems := input_problems(version.spec, body.input):
+        return 422, {
+            "detail": "The input does not fit the team's input schema.",
+            "problems": problems,
+        }
     try:
         with transaction.atomic():
             run = new_run(request.auth, version, body.input)
@@ -281,7 +313,9 @@ def shell_event(type_: str, payload: dict[str, Any]) -> Event:
     return Event(type=type_, key=f"shell:{type_}", ts=timezone.now().timestamp(), payload=payload)
 
 
-@router.post("/runs/{uuid:run_id}/cancel", response=RunOut, url_name="run-cancel")
+@router.post(
+    "/runs/{uuid:run_id}/cancel", response={200: RunOut, 409: ErrorOut}, url_name="run-cancel"
+)
 def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
     with transaction.atomic():
         run = locked_run(request, run_id)
@@ -304,7 +338,9 @@ def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
     return run_out(get_run(request, run_id))
 
 
-@router.post("/runs/{uuid:run_id}/answer", response=RunOut, url_name="run-answer")
+@router.post(
+    "/runs/{uuid:run_id}/answer", response={200: RunOut, 409: ErrorOut}, url_name="run-answer"
+)
 def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
     with transaction.atomic():
         run = locked_run(request, run_id)
@@ -326,6 +362,22 @@ def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
 
 def time_now() -> float:
     return timezone.now().timestamp()
+
+
+def input_problems(spec: dict[str, Any], task_input: Any) -> list[dict[str, Any]]:
+    """Every way the input misses the team's ``input_schema``, as located problems."""
+    schema = spec.get("input_schema")
+    if not schema:
+        return []
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    return [
+        error(
+            "invalid_input",
+            f"The input does not fit the team's input schema: {problem.message}.",
+            path=".".join(["input", *map(str, problem.absolute_path)]),
+        ).model_dump()
+        for problem in validator.iter_errors(task_input)
+    ]
 
 
 def check_answer(schema: dict[str, Any] | None, answer: Any) -> None:
@@ -394,7 +446,9 @@ def derive(
     return run
 
 
-@router.post("/runs/{uuid:run_id}/replay", response={201: RunOut}, url_name="run-replay")
+@router.post(
+    "/runs/{uuid:run_id}/replay", response={201: RunOut, 409: ErrorOut}, url_name="run-replay"
+)
 def replay_run(request: HttpRequest, run_id: UUID) -> Any:
     source = get_run(request, run_id)
     if not source.is_finished:
@@ -405,7 +459,9 @@ def replay_run(request: HttpRequest, run_id: UUID) -> Any:
 
 
 @router.post(
-    "/runs/{uuid:run_id}/fork", response={201: RunOut, 422: ProblemsOut}, url_name="run-fork"
+    "/runs/{uuid:run_id}/fork",
+    response={201: RunOut, 409: ErrorOut, 422: ProblemsOut},
+    url_name="run-fork",
 )
 def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
     source = get_run(request, run_id)
@@ -419,6 +475,11 @@ def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
         if not version.is_valid:
             return invalid_version(version)
     task_input = body.input if "input" in body.model_fields_set else source.input
+    if problems := input_problems(version.spec if version else source.spec, task_input):
+        return 422, {
+            "detail": "The input does not fit the team's input schema.",
+            "problems": problems,
+        }
     with transaction.atomic():
         run = derive(request, source, version, task_input, body.from_seq)
     return 201, run_out(get_run(request, str(run.id)))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from teams.models import ApiToken
 
+from . import metrics
 from .models import Run, RunEvent
 from .sink import events_in
 
@@ -96,12 +97,14 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         self.run_id, self.group = str(run.id), run.group_name
         self.sending = asyncio.Lock()
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await database_sync_to_async(metrics.websocket_connected)()
 
     async def disconnect(self, code: int) -> None:
         if self.poller is not None:
             self.poller.cancel()
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await database_sync_to_async(metrics.websocket_disconnected)()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not getattr(self, "group", None):

@@ -16,6 +16,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Coroutine
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -29,9 +30,11 @@ from django.utils import timezone
 
 from teams.spec import parse
 
+from . import telemetry, webhooks
 from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
+from .engine.tools.mcp import McpUnavailable, mcp_registry
 from .models import Run, RunEvent
 from .sink import (
     ChainHead,
@@ -42,7 +45,7 @@ from .sink import (
     one_per_loop,
     run_message,
 )
-from .wiring import model_registry, tool_registry
+from .wiring import RunArtifacts, model_registry, tool_registry, tool_settings
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +129,12 @@ def finish(run_id: str, executor: str, outcome: RunOutcome, last_seq: int) -> Ru
             "waiting_for": "",
         }
     updated = Run.objects.filter(id=run_id, claimed_by=executor).update(**fields)
-    return summarised(run_id, last_seq) if updated else None
+    if not updated:
+        return None
+    run = summarised(run_id, last_seq)
+    webhooks.schedule_for(run)  # the team's receivers hear it finished, failed or waits
+    telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or still waiting
+    return run
 
 
 # --- the execution ---------------------------------------------------------------------
@@ -214,13 +222,21 @@ class RunWatcher:
 
 async def record_crash(sink: RunSink, error: Exception) -> RunOutcome:
     """A bug or an outage outside the engine's own handling: fail the run, saying so."""
-    reason = f"The run stopped because of an internal error ({type(error).__name__}). Start it again; if it keeps failing, report it."
+    reason = (
+        f"The run stopped because of an internal error ({type(error).__name__}). "
+        "Start it again; if it keeps failing, report it."
+    )
+    return await record_failure(sink, reason, type(error).__name__)
+
+
+async def record_failure(sink: RunSink, reason: str, error_type: str) -> RunOutcome:
+    """End the run as failed with a ``run.failed`` event that says why."""
     try:
         event = Event(
             type=RUN_FAILED,
             key="shell:run.failed",
             ts=timezone.now().timestamp(),
-            payload={"reason": reason, "error_type": type(error).__name__},
+            payload={"reason": reason, "error_type": error_type},
         )
         await sink.emit(event)
         await sink.close()
@@ -230,24 +246,39 @@ async def record_crash(sink: RunSink, error: Exception) -> RunOutcome:
 
 
 async def run_engine(run: Run, journal: Journal, sink: RunSink, cancel: CancelToken) -> RunOutcome:
-    """The engine call with everything it needs built from the run's owner and spec."""
+    """The engine call with everything it needs built from the run's owner and spec: the
+    owner's models, the built-in and custom tools plus the tools of the team's MCP servers
+    (connected for the length of the run), the run's artifact store and the tool settings."""
     if run.cancel_requested:
         cancel.cancel("Cancelled by a person.")
+    spec = parse(run.spec)
     models = await in_db_thread(model_registry, run.owner_id)
     tools = await in_db_thread(tool_registry, run)
-    return await run_team(
-        parse(run.spec),
-        run.input,
-        journal=journal,
-        sink=sink,
-        models=models,
-        tools=tools,
-        clock=SystemClock(),
-        cancel=cancel,
-        seed=run.seed,
-        run_id=str(run.id),
-        options=engine_options(),
-    )
+    settings_for_tools = tool_settings()
+    async with AsyncExitStack() as stack:
+        if spec.mcp_servers:
+            try:
+                mcp_tools = await stack.enter_async_context(
+                    mcp_registry(spec.mcp_servers, settings_for_tools)
+                )
+            except McpUnavailable as error:
+                return await record_failure(sink, str(error), "McpUnavailable")
+            tools = tools.merged(mcp_tools)
+        return await run_team(
+            spec,
+            run.input,
+            journal=journal,
+            sink=sink,
+            models=models,
+            tools=tools,
+            clock=SystemClock(),
+            cancel=cancel,
+            seed=run.seed,
+            run_id=str(run.id),
+            options=engine_options(),
+            artifacts=RunArtifacts(run),
+            tool_settings=settings_for_tools,
+        )
 
 
 def engine_options() -> EngineOptions:

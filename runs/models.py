@@ -200,3 +200,56 @@ class Artifact(models.Model):
             "size": self.size,
             "url": f"/api/artifacts/{self.id}",
         }
+
+
+class Webhook(models.Model):
+    """A URL a team's owner wants POSTed to when a run of the team finishes, fails or waits.
+
+    The secret signs every delivery (see ``runs.webhooks``); it is shown to the owner once,
+    when the webhook is created, and is kept here because signing needs it.
+    """
+
+    class Kind(models.TextChoices):
+        FINISHED = "finished", "Run finished"
+        FAILED = "failed", "Run failed"
+        WAITING = "waiting", "Run waits for a person"
+
+    team = models.ForeignKey("teams.Team", models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list, help_text="Which of finished, failed, waiting.")
+    secret = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, kind: str) -> bool:
+        return self.is_active and kind in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to one webhook. Attempts of the same delivery share
+    ``delivery_id`` (the receiver's idempotency key); a failed attempt says when the next is due."""
+
+    webhook = models.ForeignKey(Webhook, models.CASCADE, related_name="deliveries")
+    run = models.ForeignKey(Run, models.CASCADE, related_name="webhook_deliveries")
+    delivery_id = models.UUIDField(db_index=True)
+    kind = models.CharField(max_length=20, choices=Webhook.Kind.choices)
+    url = models.URLField(max_length=2000)
+    attempt = models.PositiveSmallIntegerField()
+    ok = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "attempt"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.attempt} to {self.url}"

@@ -40,6 +40,7 @@ from django.db import (
 from django.db.models import F
 from redis import asyncio as aioredis
 
+from . import metrics
 from .engine.events import EPHEMERAL_TYPES, USAGE, Event, canonical_json, chain_hash
 from .models import Run, RunEvent
 
@@ -284,6 +285,7 @@ def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
     rows = chain(run.id, ChainHead.of(run.id), [e for e in events if e.key not in known])
     store(run.id, rows)
     transaction.on_commit(lambda: broadcast_events(run.id, rows))
+    transaction.on_commit(lambda: metrics.observe_events(run, rows))
     return rows
 
 
@@ -526,6 +528,8 @@ class RunSink:
         if totals:
             messages.append(self._usage_summary())
         await publish_soon(self.run.group_name, messages)
+        if rows:
+            await in_db_thread(metrics.observe_events, self.run, rows)
 
     def _add_usage(self, rows: Sequence[RunEvent]) -> Totals | None:
         """The run's new totals if ``rows`` used tokens. This executor is the only one adding

@@ -6,25 +6,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 
 from teams.models import CustomTool, ModelConfig
 from teams.services import team_lookup
 from teams.spec import dump, inline_team_refs, parse
 
-from .engine.interfaces import (
-    ArtifactStore,
-    ModelProvider,
-    ResolvedModel,
-    ToolContext,
-    ToolResult,
-    ToolSchema,
-)
+from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, make_provider
-from .engine.tools import builtin_registry
+from .engine.tools import Registry, builtin_registry
 from .models import Artifact, Run
 from .sink import in_db_thread
 
@@ -65,29 +58,20 @@ def resolved(config: ModelConfig) -> ResolvedModel:
     )
 
 
-class RunTools:
-    """The tools of one run: the registry, with the run's artifact store handed to every
-    call (the engine builds the ToolContext; the shell knows where files go)."""
-
-    def __init__(self, registry: Any, artifacts: ArtifactStore) -> None:
-        self.registry = registry
-        self.artifacts = artifacts
-
-    def names(self) -> set[str]:
-        return self.registry.names()
-
-    def schemas(self, names: Sequence[str]) -> list[ToolSchema]:
-        return self.registry.schemas(names)
-
-    async def call(self, name: str, arguments: dict[str, Any], context: ToolContext) -> ToolResult:
-        context.artifacts = context.artifacts or self.artifacts
-        return await self.registry.call(name, arguments, context)
-
-
-def tool_registry(run: Run) -> RunTools:
+def tool_registry(run: Run) -> Registry:
     """The built-in tools and the owner's custom HTTP tools (read when the run starts)."""
     custom = CustomTool.objects.filter(owner_id=run.owner_id).registry()
-    return RunTools(builtin_registry().merged(custom), RunArtifacts(run))
+    return builtin_registry().merged(custom)
+
+
+def tool_settings() -> dict[str, Any]:
+    """What tools read from the deployment's settings, in the engine's ``ToolContext``."""
+    return {
+        "outbox_dir": str(settings.OUTBOX_DIR),
+        "data_cache_dir": str(settings.TOOLS_DATA_CACHE_DIR),
+        "allowed_private_networks": list(settings.TOOLS_ALLOWED_PRIVATE_NETWORKS),
+        "webhook_urls": dict(settings.PUBLISH_WEBHOOK_URLS),
+    }
 
 
 class RunArtifacts:

@@ -88,7 +88,7 @@ class SpecRejected(Exception):
 MAX_DOCUMENT_DEPTH = 64
 
 
-def _unstorable(document: Any) -> Problem | None:
+def unstorable(document: Any) -> Problem | None:
     """Why ``document`` cannot be stored whatever it says: too deep, or a NUL character
     (which PostgreSQL cannot store). Iterative, so any depth is safe to look at."""
     stack: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
@@ -121,9 +121,9 @@ def _unstorable(document: Any) -> Problem | None:
 
 def parse_document(document: Any) -> TeamSpec:
     """Untrusted JSON to a TeamSpec, or SpecRejected with every reason it does not parse."""
-    unstorable = _unstorable(document)
-    if unstorable is not None:
-        raise SpecRejected([unstorable], "The team document cannot be stored; nothing was saved.")
+    problem = unstorable(document)
+    if problem is not None:
+        raise SpecRejected([problem], "The team document cannot be stored; nothing was saved.")
     spec, problems = parse_with_problems(document)
     if spec is None:
         raise SpecRejected(problems, "The team document is not valid; nothing was saved.")

@@ -42,3 +42,10 @@ async def openai_server():
     await server.start()
     yield server
     await server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Playwright's sync API keeps an event loop running on the main thread while a browser is
+    # open, and asyncio tests after it fail with "cannot be called from a running event
+    # loop". Browser tests therefore run last, together (a stable sort keeps their order).
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -109,16 +109,6 @@ def install_templates() -> str:
     return out.getvalue()
 
 
-def make_run(owner: User, **kwargs: Any) -> Any:
-    """A run of no saved team, as if just created; pass ``status`` etc. to place it."""
-    from runs.models import Run
-
-    kwargs.setdefault("team_name", "Research team")
-    kwargs.setdefault("spec", {"name": "Research team", "pattern": "supervisor"})
-    kwargs.setdefault("input", {"task": "Summarise the quarter"})
-    return Run.objects.create(owner=owner, **kwargs)
-
-
 def make_event(type: str = "message", key: str | None = None, **kwargs: Any) -> Any:
     """An engine event, e.g. ``make_event("tool.call", payload={...})``."""
     import time
@@ -152,4 +142,60 @@ def approval_pipeline_spec(model: str = "offline") -> dict[str, Any]:
             {"id": "e1", "source": "draft", "target": "editor", "kind": "next"},
             {"id": "e2", "source": "editor", "target": "publish", "kind": "next"},
         ],
+    )
+
+
+def make_run(owner: User, team: Any = None, **kwargs: Any) -> Any:
+    """A run, as if just created; pass ``status`` etc. to place it."""
+    from runs.models import Run
+
+    kwargs.setdefault("team_name", team.name if team else "Research team")
+    kwargs.setdefault("spec", {"name": kwargs["team_name"], "pattern": "supervisor"})
+    kwargs.setdefault("input", {"task": "Summarise the findings"})
+    return Run.objects.create(owner=owner, team=team, **kwargs)
+
+
+def append_event(run: Any, type: str, agent: str = "", **kwargs: Any) -> Any:
+    """Append the run's next event, numbered and hash-chained exactly as the sink does."""
+    from django.utils import timezone
+
+    from runs.engine.events import chain_hash
+    from runs.models import RunEvent
+    from runs.sink import GENESIS_HASH
+
+    last = run.events.order_by("-seq").first()
+    seq = last.seq + 1 if last else 1
+    event = RunEvent(
+        run=run,
+        seq=seq,
+        ts=kwargs.pop("ts", None) or timezone.now(),
+        type=type,
+        key=kwargs.pop("key", f"{type}#{seq}"),
+        agent=agent,
+        span_id=kwargs.pop("span_id", ""),
+        parent_span_id=kwargs.pop("parent_span_id", ""),
+        payload=kwargs.pop("payload", {}),
+    )
+    event.hash = chain_hash(last.hash if last else GENESIS_HASH, event.hashed_fields())
+    event.save()
+    return event
+
+
+# --- ops: a team to run, its runs -------------------------------------------------------
+
+
+def make_supervisor_team(owner: User, name: str = "Research desk") -> Any:
+    """A saved supervisor team: 'lead' delegates to 'researcher', who has the calculator."""
+    nodes = [make_agent("lead"), make_agent("researcher", tools=["calculator"])]
+    edges = [make_edge("lead", "researcher", "delegates")]
+    return make_team(owner, minimal_spec(name=name, nodes=nodes, edges=edges))
+
+
+def make_run_of(team: Any, **kwargs: Any) -> Any:
+    """A run of ``team``'s current version, queued unless ``status`` says otherwise."""
+    kwargs.setdefault("status", "queued")
+    kwargs.setdefault("input", {"question": "What is 6 * 7?"})
+    version, spec = team.current_version(), team.spec
+    return make_run(
+        team.owner, team=team, team_version=version, team_name=team.name, spec=spec, **kwargs
     )

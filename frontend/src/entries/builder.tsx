@@ -1,3 +1,15 @@
-// Placeholder: the team builder (issue 5) mounts here.
+// The team builder page (/teams/<id>/builder/): the template gives the team id.
+import "@xyflow/react/dist/style.css";
+import "../builder/builder.css";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { BuilderApp } from "../builder/BuilderApp";
+
 const root = document.getElementById("builder-root");
-if (root) root.textContent = "The builder is loading.";
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <BuilderApp teamId={Number(root.dataset.teamId)} />
+    </StrictMode>,
+  );
+}

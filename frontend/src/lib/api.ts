@@ -25,7 +25,15 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data as T;
+  if (!response.ok) throw new ApiError(response.status, parseOrText(text));
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+// Errors from outside the API (a proxy, Django's own 404 page) are not JSON.
+function parseOrText(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return { detail: text.slice(0, 200) };
+  }
 }

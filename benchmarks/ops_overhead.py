@@ -1,0 +1,135 @@
+"""What operating it costs a run: metrics per event, and building a run's trace.
+
+Reproduce:  make install && .venv/bin/python benchmarks/ops_overhead.py
+            (with Redis on 127.0.0.1:6379 for the shared-store figure; db 15 is used)
+
+- memory_store_events_per_s: events counted per second by ``metrics.observe_events`` with the
+  embedded default's in-process store, in batches of 20 (a sink commit's usual size).
+- redis_store_events_per_s: the same with the Redis hash every process shares: one pipelined
+  round trip per batch.
+- redis_single_events_per_s: one event per call (a round trip each): the worst case.
+- trace_spans_per_s: spans planned and handed to the OpenTelemetry SDK per second when a run's
+  trace is built from its events (the in-memory exporter, so no network).
+- scrapes_per_s: renderings of /metrics per second from a store holding 50 label sets.
+
+The last line is the JSON summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+import types
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only")
+
+import django
+
+django.setup()
+
+import redis  # noqa: E402
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+    InMemorySpanExporter,
+)
+
+from runs import metrics, telemetry  # noqa: E402
+from runs.engine import events as ev  # noqa: E402
+from runs.engine.events import Event  # noqa: E402
+from tests.engine.helpers import run as run_engine  # noqa: E402
+from tests.factories import make_agent, make_edge, make_spec  # noqa: E402
+
+BATCH = 20
+
+
+def sample_events(n: int) -> list[Event]:
+    kinds = [
+        (ev.USAGE, {"model": "gpt-4o-mini", "input_tokens": 300, "output_tokens": 40}),
+        (ev.TOOL_RESULT, {"tool": "search_documents", "ok": True}),
+        (ev.MESSAGE, {"role": "assistant"}),
+        (ev.TOOL_CALL, {"tool": "search_documents"}),
+    ]
+    return [
+        Event(kinds[i % 4][0], f"k{i}", 1.0 + i, "researcher", "s", "p", kinds[i % 4][1])
+        for i in range(n)
+    ]
+
+
+def rate(store: Any, events: list[Event], batch: int) -> float:
+    metrics.store.cache_clear()
+    run = types.SimpleNamespace(team_name="Research desk", started_at=None, events=None)
+    original = metrics.store
+    metrics.store = lambda: store  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        for i in range(0, len(events), batch):
+            metrics.observe_events(run, events[i : i + batch])
+        return len(events) / (time.perf_counter() - started)
+    finally:
+        metrics.store = original  # type: ignore[assignment]
+
+
+def trace_rate(repeats: int = 20) -> float:
+    spec = make_spec(
+        "supervisor",
+        [make_agent("lead"), make_agent("researcher", tools=["calculator"])],
+        [make_edge("lead", "researcher", "delegates")],
+    )
+    _, sink = asyncio.run(run_engine(spec, "What is 6*7?"))
+    provider = telemetry.new_provider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    run = types.SimpleNamespace(id=uuid.uuid4(), team_name="Research desk", status="succeeded")
+    started = time.perf_counter()
+    for _ in range(repeats):
+        telemetry.emit_trace(run, [telemetry.SpanEvent.of(e) for e in sink.events], provider)
+    return len(exporter.get_finished_spans()) / (time.perf_counter() - started)
+
+
+def median(function: Any, *args: Any) -> float:
+    return statistics.median(function(*args) for _ in range(5))
+
+
+def main() -> None:
+    events = sample_events(4000)
+    figures: dict[str, float] = {
+        "memory_store_events_per_s": round(median(rate, metrics.MemoryStore(), events, BATCH)),
+    }
+    client = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    try:
+        client.ping()
+        store = metrics.RedisStore("redis://127.0.0.1:6379/15", "benchmark:metrics")
+        figures["redis_store_events_per_s"] = round(median(rate, store, events, BATCH))
+        figures["redis_single_events_per_s"] = round(median(rate, store, events[:1000], 1))
+        client.delete("benchmark:metrics")
+    except redis.RedisError:
+        print("Redis is not on 127.0.0.1:6379: shared-store figures skipped")
+    figures["trace_spans_per_s"] = round(median(trace_rate))
+    store = metrics.MemoryStore()
+    for i in range(50):
+        store.add({metrics._field("tool_calls", {"tool": f"tool{i}"}): 1.0})
+    metrics.store.cache_clear()
+    original = metrics.store
+    metrics.store = lambda: store  # type: ignore[assignment]
+    metrics.live_gauges = lambda: iter(())  # no database in this benchmark
+    started = time.perf_counter()
+    for _ in range(100):
+        metrics.render()
+    metrics.store = original  # type: ignore[assignment]
+    figures["scrapes_per_s"] = round(100 / (time.perf_counter() - started))
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+import { act } from "react";
+import { createRoot } from "react-dom/client";
+import { afterEach, describe, expect, it } from "vitest";
+import { feedItems } from "./feed";
+import { MessageFeed } from "./MessageFeed";
+import { ev } from "./testEvents";
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+afterEach(() => {
+  document.body.innerHTML = "";
+});
+
+function render(events: ReturnType<typeof ev>[]): HTMLElement {
+  const container = document.createElement("div");
+  document.body.append(container);
+  act(() => createRoot(container).render(<MessageFeed items={feedItems(events)} live={[]} />));
+  return container;
+}
+
+describe("MessageFeed", () => {
+  it("shows what a model wrote as text, never as markup", () => {
+    const evil = '<script>window.pwned = 1</script><img src=x onerror="window.pwned=2">';
+    const container = render([ev("message", "writer", 1, { role: "assistant", content: evil })]);
+    expect(container.querySelector("script, img")).toBeNull();
+    expect(container.textContent).toContain(evil);
+  });
+
+  it("collapses a tool call with its arguments and result", () => {
+    const container = render([
+      ev("tool.call", "w", 1, { tool: "calc", arguments: { x: "<b>1</b>" }, call_id: "c" }),
+      ev("tool.result", "w", 2, { tool: "calc", call_id: "c", ok: true, result: 42 }),
+    ]);
+    const details = container.querySelector("details")!;
+    expect(details.open).toBe(false);
+    expect(details.querySelector("summary")!.textContent).toContain("calc");
+    expect(details.textContent).toContain('"x": "<b>1</b>"');
+    expect(details.querySelector("b")).toBeNull();
+    expect(details.textContent).toContain("42");
+  });
+});

@@ -1,0 +1,61 @@
+import { useLayoutEffect, useRef } from "react";
+import type { FeedItem } from "./feed";
+import type { LiveMessage } from "./state";
+import { ToolCall } from "./ToolCall";
+
+interface Props {
+  items: FeedItem[];
+  live: LiveMessage[];
+}
+
+// Within this many pixels of the bottom, the reader is following along: new items keep the
+// feed scrolled to the end. Further up, they are reading back and are left where they are.
+const FOLLOW_PX = 40;
+
+function useFollowEnd(changes: unknown[]) {
+  const ref = useRef<HTMLElement>(null);
+  const following = useRef(true);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, changes);
+  const onScroll = () => {
+    const el = ref.current;
+    if (el) following.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_PX;
+  };
+  return { ref, onScroll };
+}
+
+export function MessageFeed({ items, live }: Props) {
+  const { ref, onScroll } = useFollowEnd([items, live]);
+  return (
+    <section className="feed" aria-label="Messages" data-testid="feed" ref={ref} onScroll={onScroll}>
+      {items.map((item) => {
+        if (item.kind === "tool") return <ToolCall key={item.seq} item={item} />;
+        if (item.kind === "note") {
+          return (
+            <p key={item.seq} className={`feed-note ${item.tone}`}>
+              {item.text}
+            </p>
+          );
+        }
+        return (
+          <article key={item.seq} className={`feed-message role-${item.role}`}>
+            <header>
+              <span className="agent">{item.agent}</span> <span className="muted">{item.role}</span>
+            </header>
+            <div className="content">{item.content}</div>
+          </article>
+        );
+      })}
+      {live.map((m) => (
+        <article key={m.spanId} className="feed-message streaming" aria-live="polite">
+          <header>
+            <span className="agent">{m.agent}</span> <span className="muted">writing…</span>
+          </header>
+          <div className="content">{m.text}</div>
+        </article>
+      ))}
+    </section>
+  );
+}

@@ -1,0 +1,25 @@
+import { asText, type FeedItem } from "./feed";
+
+type Props = { item: Extract<FeedItem, { kind: "tool" }> };
+
+export function ToolCall({ item }: Props) {
+  const result = item.result?.payload;
+  const failed = result?.ok === false;
+  const state = !result ? "running…" : failed ? "failed" : "done";
+  return (
+    <details className={`feed-tool${failed ? " failed" : ""}`}>
+      <summary>
+        <span className="agent">{item.agent}</span> called <code>{item.tool}</code>{" "}
+        <span className="muted">{state}</span>
+      </summary>
+      <h4>Arguments</h4>
+      <pre>{asText(item.call.payload.arguments)}</pre>
+      {result && (
+        <>
+          <h4>{failed ? "Error" : "Result"}</h4>
+          <pre>{asText(failed ? result.error : result.result)}</pre>
+        </>
+      )}
+    </details>
+  );
+}

@@ -1,0 +1,96 @@
+// The message feed, derived from events: messages, tool calls paired with their results, and
+// one-line notes for what happens between them.
+import type { RunEvent } from "./types";
+
+export type FeedItem =
+  | { kind: "message"; seq: number; agent: string; role: string; content: string }
+  | { kind: "tool"; seq: number; agent: string; tool: string; call: RunEvent; result: RunEvent | null }
+  | { kind: "note"; seq: number; agent: string; tone: "info" | "warn" | "bad"; text: string };
+
+/** Text for display: strings as they are, anything else as indented JSON. */
+export function asText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === null || value === undefined) return "";
+  return JSON.stringify(value, null, 2);
+}
+
+function note(event: RunEvent): FeedItem | null {
+  const p = event.payload;
+  const agent = event.agent ?? "";
+  const make = (tone: "info" | "warn" | "bad", text: string): FeedItem => ({
+    kind: "note", seq: event.seq, agent, tone, text,
+  }); // prettier-ignore
+  switch (event.type) {
+    case "run.started":
+      return make("info", "Run started");
+    case "run.finished":
+      return make("info", "Run finished");
+    case "run.failed":
+      return make("bad", `Run failed: ${asText(p.reason)}`);
+    case "run.cancelled":
+      return make("warn", `Run cancelled${p.reason ? `: ${asText(p.reason)}` : ""}`);
+    case "run.waiting":
+      return make("warn", `Run waiting: ${asText(p.reason)}`);
+    case "agent.started":
+      return make("info", `${agent} started: ${asText(p.task)}`);
+    case "agent.finished":
+      return p.status === "failed"
+        ? make("bad", `${agent} failed: ${asText(p.reason)}`)
+        : make("info", `${agent} finished`);
+    case "delegation":
+      return make("info", `${agent} delegates to ${asText(p.to)}: ${asText(p.task)}`);
+    case "handoff":
+      return make("info", `${asText(p.from)} hands off to ${asText(p.to)}: ${asText(p.reason)}`);
+    case "gate.passed":
+      return make("info", `Gate ${asText(p.edge)} passed`);
+    case "gate.failed":
+      return make("warn", `Gate ${asText(p.edge)} sent it back: ${asText(p.feedback)}`);
+    case "retry":
+      return make("warn", `Retry ${asText(p.attempt)} in ${asText(p.delay_s)} s: ${asText(p.error)}`);
+    case "fallback":
+      return make("warn", `Falls back from ${asText(p.from)} to ${asText(p.to)}: ${asText(p.reason)}`);
+    case "human.requested":
+      return make("warn", `Waiting for a person: ${asText(p.prompt)}`);
+    case "human.answered":
+      return make("info", `${asText(p.by) || "A person"} answered: ${asText(p.answer)}`);
+    case "budget.warning":
+      return make("warn", `Budget: ${asText(p.name)} used ${asText(p.used)} of ${asText(p.limit)} ${asText(p.unit)}`);
+    case "error":
+      return make("bad", `Error: ${asText(p.message)}`);
+    default:
+      return null;
+  }
+}
+
+export function feedItems(events: RunEvent[]): FeedItem[] {
+  const items: FeedItem[] = [];
+  const calls = new Map<string, Extract<FeedItem, { kind: "tool" }>>();
+  for (const event of events) {
+    const p = event.payload;
+    if (event.type === "message") {
+      items.push({
+        kind: "message", seq: event.seq, agent: event.agent ?? "",
+        role: asText(p.role) || "assistant", content: asText(p.content),
+      }); // prettier-ignore
+    } else if (event.type === "tool.call") {
+      const item = {
+        kind: "tool" as const, seq: event.seq, agent: event.agent ?? "",
+        tool: asText(p.tool), call: event, result: null,
+      }; // prettier-ignore
+      calls.set(asText(p.call_id), item);
+      items.push(item);
+    } else if (event.type === "tool.result") {
+      const item = calls.get(asText(p.call_id));
+      if (item) item.result = event;
+    } else {
+      const n = note(event);
+      if (n) items.push(n);
+    }
+  }
+  return items;
+}
+
+/** Whether any model answer came from the offline simulator. */
+export function isSimulated(events: RunEvent[]): boolean {
+  return events.some((e) => e.type === "message" && e.payload.simulated === true);
+}

@@ -1,0 +1,45 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { applyDelta, applyEvents, applyRun, initialState } from "./state";
+import { ev, resetSeq } from "./testEvents";
+import type { RunSummary } from "./types";
+
+beforeEach(resetSeq);
+
+const run = { id: "r1", status: "running", input_tokens: 0 } as unknown as RunSummary;
+
+describe("applyEvents", () => {
+  it("appends in seq order and remembers the last seq", () => {
+    const [a, b, c] = [ev("run.started", null, 1), ev("message", "x", 2), ev("usage", "x", 3)];
+    const state = applyEvents(initialState(run), [c, a, b]);
+    expect(state.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(state.lastSeq).toBe(3);
+  });
+
+  it("drops events it already has, as a resubscribe after a reconnect resends them", () => {
+    const events = [ev("run.started", null, 1), ev("message", "x", 2), ev("usage", "x", 3)];
+    const once = applyEvents(initialState(run), events.slice(0, 2));
+    const twice = applyEvents(once, events);
+    expect(twice.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(applyEvents(twice, events)).toBe(twice);
+  });
+
+  it("drops duplicates inside one batch", () => {
+    const a = ev("run.started", null, 1);
+    expect(applyEvents(initialState(run), [a, a]).events).toHaveLength(1);
+  });
+
+  it("replaces streamed tokens with the stored message of the same span", () => {
+    let state = applyDelta(initialState(run), { agent: "x", span_id: "t1", text: "Hel" });
+    state = applyDelta(state, { agent: "x", span_id: "t1", text: "lo" });
+    expect(state.live).toEqual([{ spanId: "t1", agent: "x", text: "Hello" }]);
+    state = applyEvents(state, [ev("message", "x", 2, { content: "Hello" }, { span_id: "t1" })]);
+    expect(state.live).toEqual([]);
+  });
+});
+
+describe("applyRun", () => {
+  it("merges the summary's changed fields", () => {
+    const state = applyRun(initialState(run), { status: "succeeded", input_tokens: 12 });
+    expect(state.run).toMatchObject({ id: "r1", status: "succeeded", input_tokens: 12 });
+  });
+});

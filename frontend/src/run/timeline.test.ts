@@ -1,0 +1,90 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { ev, resetSeq } from "./testEvents";
+import { buildTimeline, offsetPercent, RUN_LANE, widthPercent } from "./timeline";
+
+beforeEach(resetSeq);
+
+function supervisorRun() {
+  return [
+    ev("run.started", null, 100, { input: "x" }),
+    ev("agent.started", "boss", 100, { task: "plan" }, { span_id: "a1" }),
+    ev("turn.started", "boss", 101, { turn: 1 }, { span_id: "t1", parent_span_id: "a1" }),
+    ev("delegation", "boss", 102, { to: "writer", task: "write", call_id: "c1" }, { span_id: "t1" }),
+    ev("agent.started", "writer", 102, { task: "write" }, { span_id: "a2", parent_span_id: "t1" }),
+    ev("tool.call", "writer", 103, { tool: "search", arguments: {}, call_id: "k1" }),
+    ev("tool.result", "writer", 104, { tool: "search", call_id: "k1", ok: false, error: "boom" }),
+    ev("retry", "writer", 104, { attempt: 2 }),
+    ev("agent.finished", "writer", 106, { status: "failed", reason: "gave up" }, { span_id: "a2" }),
+    ev("turn.started", "boss", 107, { turn: 2 }, { span_id: "t2", parent_span_id: "a1" }),
+    ev("human.requested", "boss", 108, { prompt: "ok?" }),
+    ev("agent.finished", "boss", 110, { status: "ok" }, { span_id: "a1" }),
+  ];
+}
+
+describe("buildTimeline", () => {
+  it("makes one lane per agent in order of first appearance", () => {
+    const timeline = buildTimeline(supervisorRun(), 0);
+    expect(timeline.lanes.map((l) => l.agent)).toEqual(["boss", "writer"]);
+  });
+
+  it("gives run-level markers (a failed run) a lane of their own", () => {
+    const events = [...supervisorRun(), ev("run.failed", null, 111, { reason: "deadline" })];
+    const lanes = buildTimeline(events, 0).lanes;
+    expect(lanes.map((l) => l.agent)).toEqual([RUN_LANE, "boss", "writer"]);
+    expect(lanes[0].markers[0].label).toBe("run.failed: deadline");
+  });
+
+  it("turns agent spans into bars that end with agent.finished and carry its status", () => {
+    const lanes = buildTimeline(supervisorRun(), 0).lanes;
+    const [boss] = lanes.find((l) => l.agent === "boss")!.bars;
+    const [writer] = lanes.find((l) => l.agent === "writer")!.bars;
+    expect([boss.start, boss.end, boss.status]).toEqual([100_000, 110_000, "ok"]);
+    expect([writer.end, writer.status]).toEqual([106_000, "failed"]);
+    expect(writer.events.map((e) => e.type)).toEqual(["agent.started", "agent.finished"]);
+  });
+
+  it("ends a turn where the next one starts and the last one with its agent", () => {
+    const boss = buildTimeline(supervisorRun(), 0).lanes.find((l) => l.agent === "boss")!;
+    expect(boss.turns.map((t) => [t.start, t.end])).toEqual([
+      [101_000, 107_000],
+      [107_000, 110_000],
+    ]);
+  });
+
+  it("pairs a tool call with its result in one marker and flags a failure", () => {
+    const writer = buildTimeline(supervisorRun(), 0).lanes.find((l) => l.agent === "writer")!;
+    const tool = writer.markers.find((m) => m.kind === "tool")!;
+    expect(tool.events.map((e) => e.type)).toEqual(["tool.call", "tool.result"]);
+    expect(tool.label).toBe("tool search (failed)");
+    expect(writer.markers.map((m) => m.kind)).toEqual(["tool", "retry"]);
+  });
+
+  it("marks delegations and human waits on the lane of the agent that made them", () => {
+    const boss = buildTimeline(supervisorRun(), 0).lanes.find((l) => l.agent === "boss")!;
+    expect(boss.markers.map((m) => [m.kind, m.label])).toEqual([
+      ["delegation", "delegates to writer"],
+      ["human", "waits for a person"],
+    ]);
+  });
+
+  it("lets a running agent's bar reach to now, and stretches the axis with it", () => {
+    const events = supervisorRun().slice(0, 6);
+    const timeline = buildTimeline(events, 200_000);
+    const boss = timeline.lanes.find((l) => l.agent === "boss")!.bars[0];
+    expect(boss.end).toBeNull();
+    expect(boss.status).toBe("running");
+    expect(timeline.end).toBe(200_000);
+    expect(widthPercent(timeline, boss)).toBeCloseTo(100);
+  });
+
+  it("places moments on the axis in percent", () => {
+    const timeline = buildTimeline(supervisorRun(), 0);
+    expect(offsetPercent(timeline, 100_000)).toBe(0);
+    expect(offsetPercent(timeline, 105_000)).toBe(50);
+    expect(offsetPercent(timeline, 110_000)).toBe(100);
+  });
+
+  it("draws nothing for a run without events", () => {
+    expect(buildTimeline([], 5).lanes).toEqual([]);
+  });
+});

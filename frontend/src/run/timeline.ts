@@ -1,0 +1,196 @@
+// The timeline is derived from events alone: agent spans (agent.started .. agent.finished) are
+// swimlane bars, turn spans inside them are nested bars, and the moments that matter (tool
+// calls, delegations, handoffs, retries, errors, human waits, gates, fallbacks) are markers.
+import { eventTime, type RunEvent } from "./types";
+
+export type MarkerKind =
+  | "tool"
+  | "delegation"
+  | "handoff"
+  | "retry"
+  | "error"
+  | "human"
+  | "gate"
+  | "fallback";
+
+export interface Bar {
+  id: string;
+  kind: "agent" | "turn";
+  agent: string;
+  label: string;
+  start: number;
+  /** null while still running */
+  end: number | null;
+  status: "running" | "ok" | "failed";
+  events: RunEvent[];
+}
+
+export interface Marker {
+  id: string;
+  kind: MarkerKind;
+  agent: string;
+  label: string;
+  at: number;
+  events: RunEvent[];
+}
+
+export interface Lane {
+  agent: string;
+  bars: Bar[];
+  turns: Bar[];
+  markers: Marker[];
+}
+
+export interface Timeline {
+  start: number;
+  end: number;
+  lanes: Lane[];
+}
+
+export const RUN_LANE = "(run)";
+
+const MARKER_KINDS: Record<string, MarkerKind> = {
+  "tool.call": "tool",
+  delegation: "delegation",
+  handoff: "handoff",
+  retry: "retry",
+  error: "error",
+  "activity.failed": "error",
+  "run.failed": "error",
+  "human.requested": "human",
+  "gate.passed": "gate",
+  "gate.failed": "gate",
+  fallback: "fallback",
+};
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : value == null ? "" : JSON.stringify(value);
+}
+
+function markerLabel(event: RunEvent): string {
+  const p = event.payload;
+  switch (event.type) {
+    case "tool.call":
+      return `tool ${text(p.tool)}`;
+    case "delegation":
+      return `delegates to ${text(p.to)}`;
+    case "handoff":
+      return `hands off to ${text(p.to)}`;
+    case "retry":
+      return `retry ${text(p.attempt)}`;
+    case "human.requested":
+      return "waits for a person";
+    case "gate.passed":
+      return `gate passed: ${text(p.edge)}`;
+    case "gate.failed":
+      return `gate failed: ${text(p.edge)}`;
+    case "fallback":
+      return `falls back to ${text(p.to)}`;
+    default:
+      return `${event.type}: ${text(p.message ?? p.reason ?? p.error)}`;
+  }
+}
+
+function laneOf(lanes: Map<string, Lane>, agent: string | null): Lane {
+  const name = agent || RUN_LANE;
+  let lane = lanes.get(name);
+  if (!lane) {
+    lane = { agent: name, bars: [], turns: [], markers: [] };
+    lanes.set(name, lane);
+  }
+  return lane;
+}
+
+/** Lanes (one per agent, in order of first appearance), bars and markers from events. */
+export function buildTimeline(events: RunEvent[], now: number): Timeline {
+  const lanes = new Map<string, Lane>();
+  const agentSpans = new Map<string, Bar>();
+  const turnsBySpan = new Map<string, Bar[]>();
+  const toolMarkers = new Map<string, Marker>();
+  let first = Infinity;
+  let last = -Infinity;
+
+  for (const event of events) {
+    const at = eventTime(event.ts);
+    first = Math.min(first, at);
+    last = Math.max(last, at);
+    const lane = laneOf(lanes, event.agent);
+    const kind = MARKER_KINDS[event.type];
+
+    if (event.type === "agent.started" && event.span_id) {
+      const label = `${lane.agent}: ${text(event.payload.task).slice(0, 80)}`;
+      const bar: Bar = {
+        id: event.span_id, kind: "agent", agent: lane.agent, label,
+        start: at, end: null, status: "running", events: [event],
+      }; // prettier-ignore
+      agentSpans.set(event.span_id, bar);
+      lane.bars.push(bar);
+    } else if (event.type === "agent.finished" && event.span_id) {
+      const bar = agentSpans.get(event.span_id);
+      if (bar) {
+        bar.end = at;
+        bar.status = event.payload.status === "failed" ? "failed" : "ok";
+        bar.events.push(event);
+      }
+    } else if (event.type === "turn.started" && event.span_id) {
+      const turn: Bar = {
+        id: event.span_id, kind: "turn", agent: lane.agent,
+        label: `turn ${text(event.payload.turn)}`,
+        start: at, end: null, status: "running", events: [event],
+      }; // prettier-ignore
+      const siblings = turnsBySpan.get(event.parent_span_id ?? "") ?? [];
+      const previous = siblings[siblings.length - 1];
+      if (previous && previous.end === null) {
+        previous.end = at;
+        previous.status = "ok";
+      }
+      siblings.push(turn);
+      turnsBySpan.set(event.parent_span_id ?? "", siblings);
+      lane.turns.push(turn);
+    } else if (event.type === "tool.result") {
+      const marker = toolMarkers.get(text(event.payload.call_id));
+      if (marker) {
+        marker.events.push(event);
+        if (event.payload.ok === false) marker.label += " (failed)";
+      }
+    } else if (kind) {
+      const marker: Marker = {
+        id: `${event.seq}`, kind, agent: lane.agent, label: markerLabel(event), at,
+        events: [event],
+      }; // prettier-ignore
+      if (kind === "tool" && event.payload.call_id != null) {
+        toolMarkers.set(text(event.payload.call_id), marker);
+      }
+      lane.markers.push(marker);
+    }
+  }
+
+  // The last turn of an agent ends with its agent span.
+  for (const [spanId, turns] of turnsBySpan) {
+    const owner = agentSpans.get(spanId);
+    const lastTurn = turns[turns.length - 1];
+    if (lastTurn.end === null && owner && owner.end !== null) {
+      lastTurn.end = owner.end;
+      lastTurn.status = owner.status;
+    }
+  }
+
+  const running = [...agentSpans.values()].some((b) => b.end === null);
+  if (events.length === 0) return { start: now, end: now, lanes: [] };
+  const end = running ? Math.max(last, now) : last;
+  // Events that draw nothing (run.started, usage...) do not make a lane of their own.
+  const drawn = [...lanes.values()].filter((l) => l.bars.length || l.turns.length || l.markers.length);
+  return { start: first, end: Math.max(end, first + 1), lanes: drawn };
+}
+
+/** Position of a moment on the axis, in percent. */
+export function offsetPercent(timeline: Timeline, at: number): number {
+  const span = timeline.end - timeline.start;
+  return span <= 0 ? 0 : ((at - timeline.start) / span) * 100;
+}
+
+/** Width of a bar in percent, a running bar reaching to the axis' end. */
+export function widthPercent(timeline: Timeline, bar: Bar): number {
+  const end = bar.end ?? timeline.end;
+  return Math.max(offsetPercent(timeline, end) - offsetPercent(timeline, bar.start), 0.5);
+}

@@ -1,0 +1,57 @@
+"""The audit page lists every event and filters them by agent, type and text."""
+
+from django.test import Client
+
+from tests.factories import append_event, make_run
+
+
+def make_trail(owner):
+    run = make_run(owner)
+    append_event(run, "run.started", payload={"input": "compare prices"})
+    append_event(run, "agent.started", "researcher", payload={"task": "find prices"})
+    append_event(run, "tool.call", "researcher", payload={"tool": "search", "arguments": {}})
+    append_event(run, "message", "writer", payload={"content": "Prices <b>rose</b> 4%"})
+    return run
+
+
+def rows(client: Client, run, query: str = "") -> str:
+    response = client.get(f"/runs/{run.id}/audit/?{query}")
+    assert response.status_code == 200
+    return response.text
+
+
+def test_it_lists_every_event_with_its_hash(alice_client: Client, alice) -> None:
+    run = make_trail(alice)
+    html = rows(alice_client, run)
+    for event in run.events.all():
+        assert f'id="seq-{event.seq}"' in html
+        assert event.hash[:12] in html
+    assert "4 of 4 events shown" in html
+
+
+def test_it_filters_by_agent_type_and_text(alice_client: Client, alice) -> None:
+    run = make_trail(alice)
+    assert 'id="seq-2"' in rows(alice_client, run, "agent=researcher&type=agent.started")
+    assert 'id="seq-3"' not in rows(alice_client, run, "agent=researcher&type=agent.started")
+    html = rows(alice_client, run, "q=ROSE")
+    assert 'id="seq-4"' in html
+    assert "1 of 4 events shown" in html
+
+
+def test_it_escapes_what_a_model_wrote(alice_client: Client, alice) -> None:
+    html = rows(alice_client, make_trail(alice))
+    assert "<b>rose</b>" not in html
+    assert "&lt;b&gt;rose&lt;/b&gt;" in html
+
+
+def test_it_links_the_exports_and_the_verification(alice_client: Client, alice) -> None:
+    run = make_trail(alice)
+    html = rows(alice_client, run)
+    assert f'href="/api/runs/{run.id}/audit.jsonl"' in html
+    assert f'href="/api/runs/{run.id}/audit.csv"' in html
+    assert f'data-verify-url="/api/runs/{run.id}/verify"' in html
+
+
+def test_it_ignores_an_agent_filter_that_names_no_agent(alice_client: Client, alice) -> None:
+    run = make_trail(alice)
+    assert "4 of 4 events shown" in rows(alice_client, run, "agent=<script>")

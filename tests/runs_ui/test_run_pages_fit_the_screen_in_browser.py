@@ -1,0 +1,188 @@
+"""Every run page works at 1280x720 in a real Chromium, on a run with a realistic trail.
+
+With DOCS_SCREENSHOTS=1 the pages are also saved to docs/screenshots/ for the docs.
+"""
+
+import os
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from runs.models import Run
+from tests.factories import append_event, make_run, make_team, minimal_spec
+
+pytestmark = pytest.mark.browser
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def supervisor_run(owner) -> Run:
+    """A finished supervisor run: a planner delegating to a researcher who calls a tool."""
+    start = timezone.now() - timedelta(minutes=5)
+    team = make_team(owner, minimal_spec(name="Market research"))
+    run = make_run(
+        owner, team, team_name=team.name, status=Run.Status.SUCCEEDED,
+        started_at=start, finished_at=start + timedelta(seconds=9),
+        input_tokens=1840, output_tokens=612, cost_usd=Decimal("0.0142"),
+        output="Prices rose 4% in the quarter; the full table is attached.",
+    )  # fmt: skip
+
+    def at(seconds: float) -> dict:
+        return {"ts": start + timedelta(seconds=seconds)}
+
+    append_event(run, "run.started", payload={"input": run.input}, **at(0))
+    append_event(
+        run,
+        "agent.started",
+        "planner",
+        span_id="p",
+        payload={"task": "Plan the research"},
+        **at(0.1),
+    )
+    append_event(
+        run,
+        "turn.started",
+        "planner",
+        span_id="p1",
+        parent_span_id="p",
+        payload={"turn": 1},
+        **at(0.2),
+    )
+    append_event(
+        run,
+        "delegation",
+        "planner",
+        span_id="p1",
+        payload={"to": "researcher", "task": "Find Q3 prices"},
+        **at(1),
+    )
+    append_event(
+        run,
+        "agent.started",
+        "researcher",
+        span_id="r",
+        parent_span_id="p1",
+        payload={"task": "Find Q3 prices"},
+        **at(1.1),
+    )
+    append_event(
+        run,
+        "turn.started",
+        "researcher",
+        span_id="r1",
+        parent_span_id="r",
+        payload={"turn": 1},
+        **at(1.2),
+    )
+    append_event(
+        run,
+        "tool.call",
+        "researcher",
+        payload={"tool": "sql", "arguments": {"query": "select * from prices"}, "call_id": "c1"},
+        **at(2),
+    )
+    append_event(
+        run,
+        "retry",
+        "researcher",
+        payload={"attempt": 2, "error": "429 Too Many Requests", "delay_s": 1.5},
+        **at(2.5),
+    )
+    append_event(
+        run,
+        "tool.result",
+        "researcher",
+        payload={"tool": "sql", "call_id": "c1", "ok": True, "result": [["Q3", 1.04]]},
+        **at(4),
+    )
+    append_event(
+        run,
+        "message",
+        "researcher",
+        span_id="r1",
+        payload={"role": "assistant", "content": "Q3 prices rose 4%.", "simulated": True},
+        **at(5),
+    )
+    append_event(
+        run,
+        "usage",
+        "researcher",
+        payload={"input_tokens": 900, "output_tokens": 300, "cost_usd": 0.007},
+        **at(5),
+    )
+    append_event(
+        run, "agent.finished", "researcher", span_id="r", payload={"status": "ok"}, **at(5.2)
+    )
+    append_event(
+        run,
+        "turn.started",
+        "planner",
+        span_id="p2",
+        parent_span_id="p",
+        payload={"turn": 2},
+        **at(5.5),
+    )
+    append_event(
+        run,
+        "message",
+        "planner",
+        span_id="p2",
+        payload={"role": "assistant", "content": run.output, "simulated": True},
+        **at(8.5),
+    )
+    append_event(
+        run,
+        "usage",
+        "planner",
+        payload={"input_tokens": 940, "output_tokens": 312, "cost_usd": 0.0072},
+        **at(8.5),
+    )
+    append_event(run, "agent.finished", "planner", span_id="p", payload={"status": "ok"}, **at(8.8))
+    append_event(run, "run.finished", payload={"output": run.output}, **at(9))
+    return run
+
+
+def fits_the_screen(page: Page, name: str) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280, f"the {name} page is {width}px wide at a 1280px window"
+    if os.environ.get("DOCS_SCREENSHOTS"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=DOCS / f"{name}.png")
+
+
+def test_the_run_page_draws_a_finished_run(page: Page) -> None:
+    run = supervisor_run(page.user)
+    page.goto(f"/runs/{run.id}/")
+    expect(page.get_by_test_id("run-status")).to_have_text("succeeded")
+    expect(page.get_by_test_id("run-elapsed")).to_have_text("9.0 s")
+    expect(page.locator(".lane")).to_have_count(2)
+    expect(page.locator(".simulated")).to_be_visible()
+    page.locator('.lane[data-agent="researcher"] .marker-retry').click()
+    expect(page.get_by_role("complementary", name="Details")).to_contain_text(
+        "429 Too Many Requests"
+    )
+    fits_the_screen(page, "run")
+
+
+def test_the_runs_list_audit_trail_and_dashboard_fit(page: Page) -> None:
+    run = supervisor_run(page.user)
+    page.goto("/runs/")
+    expect(page.get_by_role("link", name="Audit trail")).to_be_visible()
+    fits_the_screen(page, "runs")
+
+    page.goto(f"/runs/{run.id}/audit/")
+    expect(page.locator("table.audit tbody tr")).to_have_count(17)
+    expect(page.locator("#verification")).not_to_have_text("Checking the hash chain…")
+    page.get_by_label("Agent").select_option("researcher")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("table.audit tbody tr")).to_have_count(8)
+    fits_the_screen(page, "audit")
+
+    page.goto("/dashboard/")
+    expect(page.locator('[data-figure="success-rate"]')).to_have_text("100%")
+    expect(page.locator("table.slowest")).to_contain_text("planner")
+    fits_the_screen(page, "dashboard")
