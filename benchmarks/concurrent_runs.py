@@ -7,7 +7,8 @@ that is the ideal. ``throughput_ratio`` is the ideal time over the measured time
 the first to the end of the last), so 1.0 is perfect and 0.9 is "within 90 % of ideal".
 Every run is checked: succeeded, seq contiguous, chain verifies.
 
-Reproduce (PostgreSQL and Redis running, database migrated):
+Reproduce (PostgreSQL and Redis running, database migrated with the same variables and
+SECRET_KEY=bench: .venv/bin/python manage.py migrate):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/0 \\
     CHANNEL_LAYER_PREFIX=bench .venv/bin/python benchmarks/concurrent_runs.py [--runs 200] [--steps 3]
 The last line is {"concurrent_runs", "throughput_ratio"}.

@@ -12,7 +12,7 @@ websocket clients (in a separate process) authenticated with a bearer token.
 
 Reproduce (PostgreSQL and Redis running):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/0 \\
-    CHANNEL_LAYER_PREFIX=bench .venv/bin/python manage.py migrate
+    CHANNEL_LAYER_PREFIX=bench SECRET_KEY=bench .venv/bin/python manage.py migrate
     (same variables) .venv/bin/python benchmarks/streaming.py [--watchers 20] [--seconds 5]
 The last line is {"events_per_s", "p50_ms", "p99_ms", "redis_publish_per_s"}.
 """

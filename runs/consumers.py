@@ -78,6 +78,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     group: str
     sent_seq: int | None = None  # None until the client subscribes
     poller: asyncio.Task[None] | None = None
+    live_since_poll = False  # whether the layer brought events since the last poll
 
     async def connect(self) -> None:
         # Accept first: a close code can only be sent on an open websocket.
@@ -141,11 +142,19 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "events", "events": fresh})
 
     async def poll(self) -> None:
-        """While the run is active, look for events the channel layer did not bring."""
+        """While the run is active, look for events the channel layer did not bring.
+
+        Only once the live stream has gone quiet: while events arrive, a lost one shows as a
+        gap before the next and is fetched then, and reading the database for events whose
+        broadcast is merely on its way would double the work exactly when there is most.
+        """
         with contextlib.suppress(asyncio.CancelledError):
             while True:
                 await asyncio.sleep(watch_poll_s())
                 active = await run_is_active(self.run_id)
+                if active and self.live_since_poll:
+                    self.live_since_poll = False
+                    continue
                 async with self.sending:
                     await self.catch_up()
                 if not active:
@@ -156,6 +165,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     async def run_events(self, message: dict[str, Any]) -> None:
         if self.sent_seq is None:
             return  # not subscribed yet: the subscription's catch-up will include these
+        self.live_since_poll = True
         async with self.sending:
             first, last = message["first_seq"], message["last_seq"]
             if last <= self.sent_seq:

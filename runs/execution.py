@@ -78,13 +78,22 @@ def claim(run_id: str, executor: str) -> Run | None:
         heartbeat_at=now,
         started_at=Coalesce("started_at", now),
     )
-    return Run.objects.get(id=run_id) if claimed else None
+    return summarised(run_id) if claimed else None
+
+
+def summarised(run_id: str, last_seq: int | None = None) -> Run:
+    """The run with what its summary (``run_message``) needs loaded in two queries."""
+    run = Run.objects.select_related("team_version").prefetch_related("artifacts").get(id=run_id)
+    if last_seq is not None:
+        run.last_seq = last_seq  # type: ignore[attr-defined]  # spares run_out a query
+    return run
 
 
 def recorded(run: Run) -> tuple[list[Event], ChainHead]:
     rows = list(RunEvent.objects.filter(run=run).order_by("seq"))
     events = [row.to_event() for row in rows]
     head = ChainHead(rows[-1].seq, rows[-1].hash) if rows else ChainHead()
+    run.last_seq = head.seq  # type: ignore[attr-defined]
     return events, head
 
 
@@ -103,7 +112,7 @@ def keep_alive(claims: dict[str, str]) -> tuple[set[str], set[str]]:
     return lost | (set(claims) - {str(r[0]) for r in rows}), cancelled
 
 
-def finish(run_id: str, executor: str, outcome: RunOutcome) -> Run | None:
+def finish(run_id: str, executor: str, outcome: RunOutcome, last_seq: int) -> Run | None:
     """Record how the engine left the run; a no-op if another executor took it over."""
     fields: dict[str, Any] = {"claimed_by": "", "heartbeat_at": None}
     if outcome.status == "waiting":
@@ -122,7 +131,7 @@ def finish(run_id: str, executor: str, outcome: RunOutcome) -> Run | None:
     updated = Run.objects.filter(id=run_id, claimed_by=executor).update(**fields)
     if not updated:
         return None
-    run = Run.objects.get(id=run_id)
+    run = summarised(run_id, last_seq)
     webhooks.schedule_for(run)  # the team's receivers hear it finished, failed or waits
     telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or still waiting
     return run
@@ -141,8 +150,8 @@ async def execute(run_id: str) -> str | None:
     run = await in_db_thread(claim, run_id, executor)
     if run is None:
         return None
-    await announce(run)
     events, head = await in_db_thread(recorded, run)
+    await announce(run)
     sink = RunSink(run, head, (e.key for e in events))
     cancel = CancelToken()
     engine = asyncio.create_task(run_engine(run, Journal(events), sink, cancel))
@@ -159,7 +168,7 @@ async def execute(run_id: str) -> str | None:
         outcome = await record_crash(sink, error)
     finally:
         watcher.runs.pop(run_id, None)
-    finished = await in_db_thread(finish, run_id, executor, outcome)
+    finished = await in_db_thread(finish, run_id, executor, outcome, sink.head.seq)
     if finished is None:
         return None
     await announce(finished)

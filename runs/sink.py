@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.utils import create_pool
 from django.db import (
     IntegrityError,
     InterfaceError,
@@ -36,6 +38,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import F
+from redis import asyncio as aioredis
 
 from . import metrics
 from .engine.events import EPHEMERAL_TYPES, USAGE, Event, canonical_json, chain_hash
@@ -49,6 +52,10 @@ GENESIS_HASH = "0" * 64
 
 #: How long the sink waits for more events before writing, to batch bursts (seconds).
 COALESCE_WINDOW_S = 0.002
+
+#: Group commits of one event loop that may be in flight at once: an event emitted while a
+#: commit is under way starts the next at once instead of waiting for it to end.
+WRITES_IN_FLIGHT = 3
 
 #: Database work of the executors runs here, off their event loop; each thread keeps its
 #: own connection.
@@ -210,13 +217,18 @@ class EventWriter:
     """Stores the events of every run on one event loop, batched across runs.
 
     A worker process carries hundreds of runs; one commit per event per run would make the
-    database the bottleneck, so what all the runs emitted while the previous write was in
-    flight goes into the next transaction together (group commit across runs).
+    database the bottleneck, so what all the runs emitted while earlier writes were in
+    flight goes into the next transaction together (group commit across runs). Up to
+    ``WRITES_IN_FLIGHT`` transactions overlap, so an event does not wait for a commit it is
+    not part of to end; a run's own events stay in order because its sink writes one batch
+    at a time.
     """
 
     def __init__(self) -> None:
         self._pending: list[tuple[Batch, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(WRITES_IN_FLIGHT)
+        self._rounds: set[asyncio.Task[None]] = set()
         self._task = asyncio.create_task(self._write_loop(), name="event-writer")
 
     @property
@@ -233,19 +245,30 @@ class EventWriter:
     async def _write_loop(self) -> None:
         while True:
             await self._wake.wait()
+            await self._slots.acquire()
             self._wake.clear()
             batch, self._pending = self._pending, []
-            try:
-                results = await in_db_thread(store_many, [b for b, _ in batch])
-            except Exception as error:
-                results = [error] * len(batch)
-            for (_, done), result in zip(batch, results, strict=True):
-                if done.done():
-                    continue
-                if result is None:
-                    done.set_result(None)
-                else:
-                    done.set_exception(result)
+            if not batch:
+                self._slots.release()
+                continue
+            round_ = asyncio.create_task(self._store(batch))
+            self._rounds.add(round_)  # a reference, so the task is not collected mid-way
+            round_.add_done_callback(self._rounds.discard)
+
+    async def _store(self, batch: list[tuple[Batch, asyncio.Future[None]]]) -> None:
+        try:
+            results = await in_db_thread(store_many, [b for b, _ in batch])
+        except Exception as error:
+            results = [error] * len(batch)
+        finally:
+            self._slots.release()
+        for (_, done), result in zip(batch, results, strict=True):
+            if done.done():
+                continue
+            if result is None:
+                done.set_result(None)
+            else:
+                done.set_exception(result)
 
 
 def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
@@ -315,14 +338,97 @@ def publish(group: str, messages: Sequence[dict[str, Any]]) -> None:
 
 
 async def apublish(group: str, messages: Sequence[dict[str, Any]]) -> None:
+    """From the run loop: publish ``messages`` to ``group``, in order, once this returns."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
+    if isinstance(layer, RedisPubSubChannelLayer):
+        await one_per_loop(Publisher).publish(group, messages)
+        return
+    await _group_send(layer, group, messages)
+
+
+async def publish_soon(group: str, messages: Sequence[dict[str, Any]]) -> None:
+    """Like ``apublish``, but with Redis only queues the messages: they go out in the order
+    queued, and the sink writes its next batch meanwhile."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    if isinstance(layer, RedisPubSubChannelLayer):
+        one_per_loop(Publisher).publish(group, messages)
+        return
+    await _group_send(layer, group, messages)
+
+
+async def _group_send(layer: Any, group: str, messages: Sequence[dict[str, Any]]) -> None:
     try:
         for message in messages:
             await layer.group_send(group, message)
     except Exception:
         log.warning("Could not broadcast to %s", group, exc_info=True)
+
+
+class Publisher:
+    """Publishes what every run on one event loop broadcasts, many messages a round trip.
+
+    channels-redis publishes one message per round trip, under a lock per connection, so
+    with hundreds of runs on a loop (or a run streaming fast) the queue of publishes, not
+    the database, set the pace. Here everything queued while a round trip is in flight goes
+    out in the next one as one Redis pipeline, in the order it was queued. The messages are
+    exactly what ``group_send`` would publish (same channel, same serialization), so the
+    consumers receive them through the layer as usual.
+    """
+
+    def __init__(self) -> None:
+        self._layer: Any = get_channel_layer()
+        self._clients: dict[Any, Any] = {}
+        self._pending: list[tuple[str, bytes, asyncio.Future[None] | None]] = []
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._publish_loop(), name="run-publisher")
+
+    @property
+    def running(self) -> bool:
+        return not self._task.done()
+
+    def publish(self, group: str, messages: Sequence[dict[str, Any]]) -> asyncio.Future[None]:
+        """Queue ``messages``; the future is done once they are published."""
+        channel = self._layer._get_group_channel_name(group)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for message in messages[:-1]:
+            self._pending.append((channel, self._layer.serialize(message), None))
+        self._pending.append((channel, self._layer.serialize(messages[-1]), done))
+        self._wake.set()
+        return done
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            try:
+                await self._send(batch)
+            except Exception:
+                # Watchers catch up from the database; a lost broadcast fails nobody.
+                log.warning("Could not broadcast %d messages", len(batch), exc_info=True)
+            for *_, done in batch:
+                if done is not None and not done.done():
+                    done.set_result(None)
+
+    async def _send(self, batch: Sequence[tuple[str, bytes, Any]]) -> None:
+        by_shard: dict[Any, list[tuple[str, bytes]]] = {}
+        for channel, data, _ in batch:
+            by_shard.setdefault(self._layer._get_shard(channel), []).append((channel, data))
+        for shard, messages in by_shard.items():
+            pipeline = self._client(shard).pipeline(transaction=False)
+            for channel, data in messages:
+                pipeline.publish(channel, data)
+            await pipeline.execute()
+
+    def _client(self, shard: Any) -> Any:
+        """This loop's own connection to the shard's Redis (the layer's is kept for it)."""
+        if shard not in self._clients:
+            self._clients[shard] = aioredis.Redis(connection_pool=create_pool(shard.host))
+        return self._clients[shard]
 
 
 # --- the sink the engine writes to ------------------------------------------------------
@@ -418,7 +524,7 @@ class RunSink:
         messages = self._messages(batch, rows)
         if totals:
             messages.append(self._usage_summary())
-        await apublish(self.run.group_name, messages)
+        await publish_soon(self.run.group_name, messages)
         if rows:
             await in_db_thread(metrics.observe_events, self.run, rows)
 
