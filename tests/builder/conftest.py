@@ -20,7 +20,7 @@ def alice_api(alice: User) -> Client:
 
 
 def save_doc_screenshot(page: Page, name: str) -> None:
-    """Refresh the screenshots in docs/ when asked to (SAVE_DOC_SCREENSHOTS=1)."""
-    if os.environ.get("SAVE_DOC_SCREENSHOTS"):
+    """Refresh the screenshots in docs/ when asked to (DOCS_SCREENSHOTS=1)."""
+    if os.environ.get("DOCS_SCREENSHOTS"):
         DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOC_SCREENSHOTS / f"{name}.png"))
