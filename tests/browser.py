@@ -24,7 +24,6 @@ from django.conf import settings
 from django.test import Client
 
 from tests.conftest import CHROMIUM
-from tests.factories import make_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -210,11 +209,6 @@ def log_in(page: Page, user: User, site: LiveServer) -> None:
     cookie = client.cookies["sessionid"].value
     page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": site.url}])
     page.user = user  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def alice(db: None) -> User:
-    return make_user("alice")
 
 
 @pytest.fixture

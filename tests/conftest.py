@@ -6,6 +6,8 @@ import os
 import shutil
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -52,3 +54,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # open, and asyncio tests after it fail with "cannot be called from a running event
     # loop". Browser tests therefore run last, together (a stable sort keeps their order).
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    from tests.factories import make_user
+
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    from tests.factories import make_user
+
+    return make_user("bob")
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    """A test client logged in as alice."""
+    client = Client()
+    client.force_login(alice)
+    return client

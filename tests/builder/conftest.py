@@ -4,19 +4,9 @@ the live site, logged in as alice); this adds alice's API client and the docs' s
 import os
 from pathlib import Path
 
-import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 from playwright.sync_api import Page
 
 DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def alice_api(alice: User) -> Client:
-    client = Client()
-    client.force_login(alice)
-    return client
 
 
 def save_doc_screenshot(page: Page, name: str) -> None:

@@ -23,10 +23,10 @@ LAYOUT = {"positions": {"lead": {"x": 300, "y": 60}, "worker": {"x": 300, "y": 3
 
 
 def test_it_shows_what_changed_between_versions_and_restores_one(
-    page: Page, alice, alice_api: Client
+    page: Page, alice, alice_client: Client
 ):
     team = make_team(alice, supervisor_spec(layout=LAYOUT))
-    first = alice_api.get(f"/api/teams/{team.pk}").json()["spec"]
+    first = alice_client.get(f"/api/teams/{team.pk}").json()["spec"]
     open_builder(page, team.pk)
 
     # Version 2: the worker renamed and a new agent added.
@@ -55,7 +55,7 @@ def test_it_shows_what_changed_between_versions_and_restores_one(
     expect(node(page, "agent-3")).to_have_count(0)
     expect(node(page, "worker")).to_contain_text("Worker")
     save(page)
-    detail = alice_api.get(f"/api/teams/{team.pk}").json()
+    detail = alice_client.get(f"/api/teams/{team.pk}").json()
     assert detail["version"] == 3
     assert detail["spec"]["nodes"] == first["nodes"]
     assert detail["spec"]["edges"] == first["edges"]

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_it_keeps_the_edit_and_the_last_version_when_a_save_is_refused(
-    page: Page, alice, alice_api: Client
+    page: Page, alice, alice_client: Client
 ):
     team = make_team(alice, supervisor_spec())
     open_builder(page, team.pk)
@@ -26,4 +26,4 @@ def test_it_keeps_the_edit_and_the_last_version_when_a_save_is_refused(
     expect(page.get_by_test_id("status")).to_contain_text("Not saved")
     expect(page.get_by_test_id("field-name")).to_have_value("")
     expect(page.get_by_text("unsaved", exact=True)).to_be_visible()
-    assert alice_api.get(f"/api/teams/{team.pk}").json()["version"] == 1
+    assert alice_client.get(f"/api/teams/{team.pk}").json()["version"] == 1

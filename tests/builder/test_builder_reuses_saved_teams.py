@@ -11,7 +11,7 @@ from .canvas import drop_from_palette, node, open_builder, save
 pytestmark = pytest.mark.browser
 
 
-def test_it_drops_a_saved_team_as_a_nested_team_node(page: Page, alice, alice_api: Client):
+def test_it_drops_a_saved_team_as_a_nested_team_node(page: Page, alice, alice_client: Client):
     research = make_team(alice, minimal_spec("swarm", name="Research desk"))
     team = make_team(alice, supervisor_spec())
     open_builder(page, team.pk)
@@ -22,7 +22,7 @@ def test_it_drops_a_saved_team_as_a_nested_team_node(page: Page, alice, alice_ap
     expect(node(page, "research-desk")).to_contain_text(f"saved team #{research.pk}")
     save(page)
 
-    saved = alice_api.get(f"/api/teams/{team.pk}").json()["spec"]
+    saved = alice_client.get(f"/api/teams/{team.pk}").json()["spec"]
     nested = next(n for n in saved["nodes"] if n["id"] == "research-desk")
     assert nested == {
         "kind": "team",

@@ -30,7 +30,7 @@ def viewport_transform(page: Page) -> str:
 
 
 def test_it_keeps_the_graph_and_fields_through_save_and_reload(
-    page: Page, alice, alice_api: Client
+    page: Page, alice, alice_client: Client
 ):
     team = make_team(
         alice, {"name": "Desk", "pattern": "supervisor", "nodes": [], "edges": []}, draft=True
@@ -77,7 +77,7 @@ def test_it_keeps_the_graph_and_fields_through_save_and_reload(
     assert json.loads(page.get_by_test_id("field-output-schema").input_value()) == OUTPUT_SCHEMA
 
     # The saved spec read through the API matches what was drawn.
-    spec = alice_api.get(f"/api/teams/{team.pk}").json()["spec"]
+    spec = alice_client.get(f"/api/teams/{team.pk}").json()["spec"]
     assert spec["entry"] == "agent-1"
     assert [n["name"] for n in spec["nodes"]] == names
     assert {(e["source"], e["target"], e["kind"]) for e in spec["edges"]} == {

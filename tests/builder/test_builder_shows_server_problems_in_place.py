@@ -24,7 +24,7 @@ PIPELINE = {
 
 
 def test_it_marks_the_edge_closing_a_pipeline_cycle_until_it_is_removed(
-    page: Page, alice, alice_api
+    page: Page, alice, alice_client
 ):
     team = make_team(alice, PIPELINE)
     open_builder(page, team.pk)
@@ -42,7 +42,7 @@ def test_it_marks_the_edge_closing_a_pipeline_cycle_until_it_is_removed(
     # Invalid teams can still be saved, as drafts.
     save(page)
     expect(page.get_by_test_id("status")).to_contain_text("as a draft")
-    assert alice_api.get(f"/api/teams/{team.pk}").json()["is_valid"] is False
+    assert alice_client.get(f"/api/teams/{team.pk}").json()["is_valid"] is False
 
     # Choosing the problem selects the edge; deleting it clears the problem.
     problem.click()

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_it_replaces_the_canvas_with_a_gallery_template_keeping_the_name(
-    page: Page, alice, alice_api: Client
+    page: Page, alice, alice_client: Client
 ):
     install_templates()
     template = TeamTemplate.objects.order_by("position").first()
@@ -26,7 +26,7 @@ def test_it_replaces_the_canvas_with_a_gallery_template_keeping_the_name(
     expect(nodes).to_have_count(len(template.spec["nodes"]))
     expect(page.get_by_test_id("pattern")).to_have_value(template.pattern)
     save(page)
-    spec = alice_api.get(f"/api/teams/{team.pk}").json()["spec"]
+    spec = alice_client.get(f"/api/teams/{team.pk}").json()["spec"]
     assert spec["name"] == "My desk"
     assert [n["id"] for n in spec["nodes"]] == [n["id"] for n in template.spec["nodes"]]
 

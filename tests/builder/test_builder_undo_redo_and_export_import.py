@@ -68,7 +68,7 @@ def test_it_undoes_and_redoes_a_move_and_a_delete(page: Page, alice):
 
 
 def test_it_imports_what_it_exported_as_the_same_graph(
-    page: Page, alice, alice_api, tmp_path: Path
+    page: Page, alice, alice_client, tmp_path: Path
 ):
     team = make_team(alice, supervisor_spec(layout=LAYOUT))
     open_builder(page, team.pk)
@@ -94,7 +94,7 @@ def test_it_imports_what_it_exported_as_the_same_graph(
     expect(node(page, "worker")).to_be_visible()
     expect(page.locator(".react-flow__edge")).to_have_count(1)
     save(page)
-    saved = alice_api.get(f"/api/teams/{team.pk}").json()["spec"]
+    saved = alice_client.get(f"/api/teams/{team.pk}").json()["spec"]
     assert {k: v for k, v in saved.items() if k != "layout"} == {
         k: v for k, v in document.items() if k != "layout"
     }

@@ -11,17 +11,6 @@ from runs.models import Webhook
 from tests.factories import make_run_of, make_supervisor_team, make_user
 
 
-@pytest.fixture
-def alice(db: None) -> User:
-    return make_user("alice")
-
-
-@pytest.fixture
-def alice_client(client: Client, alice: User) -> Client:
-    client.force_login(alice)
-    return client
-
-
 def post(client: Client, url: str, body: dict) -> object:
     return client.post(url, body, content_type="application/json")
 

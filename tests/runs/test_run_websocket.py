@@ -32,11 +32,6 @@ def record(run: Run, count: int, prefix: str = "e") -> None:
 
 
 @pytest.fixture
-def alice() -> Any:
-    return make_user("alice")
-
-
-@pytest.fixture
 def run(alice: Any) -> Run:
     run = make_run(alice, status=Run.Status.RUNNING)
     record(run, 5)

@@ -30,22 +30,10 @@ def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ids
 
 
-@pytest.fixture
-def alice() -> Any:
-    return make_user("alice")
-
-
-@pytest.fixture
-def client(alice: Any) -> Client:
-    client = Client()
-    client.force_login(alice)
-    return client
-
-
-def post(client: Client, url: str, body: Any = None) -> Any:
+def post(alice_client: Client, url: str, body: Any = None) -> Any:
     # The test's transaction never commits: run what would run on commit (the dispatch).
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return client.post(url, json.dumps(body or {}), content_type="application/json")
+        return alice_client.post(url, json.dumps(body or {}), content_type="application/json")
 
 
 def record(run: Run, *events: Any) -> None:
@@ -75,10 +63,12 @@ def waiting_run(owner: Any, answer_schema: dict[str, Any] | None = None) -> Run:
 
 
 def test_starting_a_run_pins_the_spec_and_enqueues_it(
-    client: Client, alice: Any, dispatched: list[str]
+    alice_client: Client, alice: Any, dispatched: list[str]
 ) -> None:
     team = make_team(alice)
-    response = post(client, f"/api/teams/{team.id}/runs", {"input": {"task": "Compare Q1 and Q2"}})
+    response = post(
+        alice_client, f"/api/teams/{team.id}/runs", {"input": {"task": "Compare Q1 and Q2"}}
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -90,72 +80,72 @@ def test_starting_a_run_pins_the_spec_and_enqueues_it(
 
 
 def test_an_invalid_team_version_is_refused_with_its_problems(
-    client: Client, alice: Any, dispatched: list[str]
+    alice_client: Client, alice: Any, dispatched: list[str]
 ) -> None:
     team = make_team(alice, minimal_spec(entry=None), draft=True)
-    response = post(client, f"/api/teams/{team.id}/runs", {"input": "go"})
+    response = post(alice_client, f"/api/teams/{team.id}/runs", {"input": "go"})
     assert response.status_code == 422
     assert "no_entry" in [p["code"] for p in response.json()["problems"]]
     assert "fix them" in response.json()["detail"]
     assert not Run.objects.exists() and dispatched == []
 
 
-def test_an_unknown_version_is_404(client: Client, alice: Any, dispatched: list[str]) -> None:
+def test_an_unknown_version_is_404(alice_client: Client, alice: Any, dispatched: list[str]) -> None:
     team = make_team(alice)
-    assert post(client, f"/api/teams/{team.id}/runs", {"version": 7}).status_code == 404
+    assert post(alice_client, f"/api/teams/{team.id}/runs", {"version": 7}).status_code == 404
 
 
 def test_anonymous_callers_get_401() -> None:
     assert Client().get("/api/runs").status_code == 401
 
 
-def test_the_list_is_paginated_and_filtered(client: Client, alice: Any) -> None:
+def test_the_list_is_paginated_and_filtered(alice_client: Client, alice: Any) -> None:
     for _ in range(3):
         make_run(alice, status=Run.Status.SUCCEEDED)
     make_run(alice, status=Run.Status.FAILED)
     make_run(make_user("bob"))
 
-    everything = client.get("/api/runs").json()
+    everything = alice_client.get("/api/runs").json()
     assert everything["count"] == 4 and len(everything["items"]) == 4
-    failed = client.get("/api/runs?status=failed").json()
+    failed = alice_client.get("/api/runs?status=failed").json()
     assert [r["status"] for r in failed["items"]] == ["failed"]
-    assert client.get("/api/runs?since=2999-01-01T00:00:00Z").json()["count"] == 0
-    assert client.get("/api/runs?status=exploded").status_code == 422
+    assert alice_client.get("/api/runs?since=2999-01-01T00:00:00Z").json()["count"] == 0
+    assert alice_client.get("/api/runs?status=exploded").status_code == 422
 
 
-def test_events_come_after_a_seq_in_order(client: Client, alice: Any) -> None:
+def test_events_come_after_a_seq_in_order(alice_client: Client, alice: Any) -> None:
     run = make_run(alice)
     record(run, *[make_event(key=f"k{n}") for n in range(6)])
-    events = client.get(f"/api/runs/{run.id}/events?after_seq=2&limit=3").json()
+    events = alice_client.get(f"/api/runs/{run.id}/events?after_seq=2&limit=3").json()
     assert [e["seq"] for e in events] == [3, 4, 5]
-    assert client.get(f"/api/runs/{run.id}").json()["last_seq"] == 6
+    assert alice_client.get(f"/api/runs/{run.id}").json()["last_seq"] == 6
 
 
-def test_cancelling_a_queued_run_ends_it_at_once(client: Client, alice: Any) -> None:
+def test_cancelling_a_queued_run_ends_it_at_once(alice_client: Client, alice: Any) -> None:
     run = make_run(alice)
-    body = post(client, f"/api/runs/{run.id}/cancel").json()
+    body = post(alice_client, f"/api/runs/{run.id}/cancel").json()
     assert body["status"] == "cancelled"
     assert "alice" in body["failure_reason"]
     assert RunEvent.objects.get(run=run).type == "run.cancelled"
 
 
-def test_cancelling_a_running_run_asks_its_executor(client: Client, alice: Any) -> None:
+def test_cancelling_a_running_run_asks_its_executor(alice_client: Client, alice: Any) -> None:
     run = make_run(alice, status=Run.Status.RUNNING)
-    assert post(client, f"/api/runs/{run.id}/cancel").json()["status"] == "running"
+    assert post(alice_client, f"/api/runs/{run.id}/cancel").json()["status"] == "running"
     run.refresh_from_db()
     assert run.cancel_requested
 
 
-def test_cancelling_an_ended_run_is_a_conflict(client: Client, alice: Any) -> None:
+def test_cancelling_an_ended_run_is_a_conflict(alice_client: Client, alice: Any) -> None:
     run = make_run(alice, status=Run.Status.SUCCEEDED)
-    response = post(client, f"/api/runs/{run.id}/cancel")
+    response = post(alice_client, f"/api/runs/{run.id}/cancel")
     assert response.status_code == 409
     assert "already ended" in response.json()["detail"]
 
 
-def test_a_waiting_run_shows_what_it_asks(client: Client, alice: Any) -> None:
+def test_a_waiting_run_shows_what_it_asks(alice_client: Client, alice: Any) -> None:
     run = waiting_run(alice)
-    pending = client.get(f"/api/runs/{run.id}").json()["pending_human"]
+    pending = alice_client.get(f"/api/runs/{run.id}").json()["pending_human"]
     assert pending == {
         "activity_key": "review/0",
         "node": "reviewer",
@@ -166,10 +156,10 @@ def test_a_waiting_run_shows_what_it_asks(client: Client, alice: Any) -> None:
 
 
 def test_an_answer_is_recorded_and_resumes_the_run(
-    client: Client, alice: Any, dispatched: list[str]
+    alice_client: Client, alice: Any, dispatched: list[str]
 ) -> None:
     run = waiting_run(alice)
-    body = post(client, f"/api/runs/{run.id}/answer", {"answer": "Approved"}).json()
+    body = post(alice_client, f"/api/runs/{run.id}/answer", {"answer": "Approved"}).json()
 
     assert (body["status"], body["pending_human"]) == ("queued", None)
     answered = RunEvent.objects.get(run=run, type="human.answered")
@@ -179,7 +169,7 @@ def test_an_answer_is_recorded_and_resumes_the_run(
 
 
 def test_an_answer_that_does_not_fit_the_schema_changes_nothing(
-    client: Client, alice: Any, dispatched: list[str]
+    alice_client: Client, alice: Any, dispatched: list[str]
 ) -> None:
     run = waiting_run(
         alice,
@@ -189,7 +179,7 @@ def test_an_answer_that_does_not_fit_the_schema_changes_nothing(
             "properties": {"approved": {"type": "boolean"}},
         },
     )
-    response = post(client, f"/api/runs/{run.id}/answer", {"answer": {"approved": "maybe"}})
+    response = post(alice_client, f"/api/runs/{run.id}/answer", {"answer": {"approved": "maybe"}})
 
     assert response.status_code == 422
     assert "does not fit" in response.json()["detail"]
@@ -198,15 +188,15 @@ def test_an_answer_that_does_not_fit_the_schema_changes_nothing(
     assert not RunEvent.objects.filter(run=run, type="human.answered").exists()
 
 
-def test_answering_a_run_that_does_not_wait_is_a_conflict(client: Client, alice: Any) -> None:
+def test_answering_a_run_that_does_not_wait_is_a_conflict(alice_client: Client, alice: Any) -> None:
     run = make_run(alice, status=Run.Status.RUNNING)
-    assert post(client, f"/api/runs/{run.id}/answer", {"answer": "yes"}).status_code == 409
+    assert post(alice_client, f"/api/runs/{run.id}/answer", {"answer": "yes"}).status_code == 409
 
 
-def test_verify_names_a_tampered_event(client: Client, alice: Any) -> None:
+def test_verify_names_a_tampered_event(alice_client: Client, alice: Any) -> None:
     run = make_run(alice)
     record(run, *[make_event(key=f"k{n}", payload={"n": n}) for n in range(4)])
-    assert client.get(f"/api/runs/{run.id}/verify").json() == {
+    assert alice_client.get(f"/api/runs/{run.id}/verify").json() == {
         "ok": True,
         "events": 4,
         "first_bad_seq": None,
@@ -214,57 +204,59 @@ def test_verify_names_a_tampered_event(client: Client, alice: Any) -> None:
     }
 
     RunEvent.objects.filter(run=run, seq=2).update(payload={"n": 99})
-    result = client.get(f"/api/runs/{run.id}/verify").json()
+    result = alice_client.get(f"/api/runs/{run.id}/verify").json()
     assert (result["ok"], result["first_bad_seq"]) == (False, 2)
 
 
-def test_audit_exports_download(client: Client, alice: Any) -> None:
+def test_audit_exports_download(alice_client: Client, alice: Any) -> None:
     run = make_run(alice)
     record(run, make_event(key="a"), make_event(key="b"))
-    jsonl = client.get(f"/api/runs/{run.id}/audit.jsonl")
+    jsonl = alice_client.get(f"/api/runs/{run.id}/audit.jsonl")
     assert jsonl["Content-Disposition"] == f'attachment; filename="run-{run.id}.jsonl"'
     assert len(b"".join(jsonl.streaming_content).splitlines()) == 2
-    csv = client.get(f"/api/runs/{run.id}/audit.csv")
+    csv = alice_client.get(f"/api/runs/{run.id}/audit.csv")
     assert b"".join(csv.streaming_content).startswith(b"seq,ts,type,key")
 
 
 def test_fork_keeps_the_events_up_to_a_seq(
-    client: Client, alice: Any, dispatched: list[str]
+    alice_client: Client, alice: Any, dispatched: list[str]
 ) -> None:
     run = make_run(alice, status=Run.Status.SUCCEEDED)
     record(run, *[make_event(key=f"k{n}") for n in range(5)], make_event("run.finished", key="end"))
 
-    response = post(client, f"/api/runs/{run.id}/fork", {"from_seq": 3, "input": {"task": "again"}})
+    response = post(
+        alice_client, f"/api/runs/{run.id}/fork", {"from_seq": 3, "input": {"task": "again"}}
+    )
     assert response.status_code == 201, response.content
     fork = Run.objects.get(id=response.json()["id"])
     assert (fork.source_run_id, fork.forked_at_seq, fork.input) == (run.id, 3, {"task": "again"})
     assert list(fork.events.values_list("key", flat=True)) == ["k0", "k1", "k2"]
-    assert client.get(f"/api/runs/{fork.id}/verify").json()["ok"]
+    assert alice_client.get(f"/api/runs/{fork.id}/verify").json()["ok"]
     assert dispatched == [str(fork.id)]
 
 
-def test_fork_past_the_end_is_refused(client: Client, alice: Any) -> None:
+def test_fork_past_the_end_is_refused(alice_client: Client, alice: Any) -> None:
     run = make_run(alice, status=Run.Status.SUCCEEDED)
-    response = post(client, f"/api/runs/{run.id}/fork", {"from_seq": 9})
+    response = post(alice_client, f"/api/runs/{run.id}/fork", {"from_seq": 9})
     assert response.status_code == 422
     assert "fork from one of them" in response.json()["detail"]
 
 
 def test_replay_reuses_every_recorded_result_but_the_ending(
-    client: Client, alice: Any, dispatched: list[str]
+    alice_client: Client, alice: Any, dispatched: list[str]
 ) -> None:
     run = make_run(alice, status=Run.Status.SUCCEEDED)
     record(run, make_event(key="k0"), make_event("run.finished", key="end"))
-    response = post(client, f"/api/runs/{run.id}/replay")
+    response = post(alice_client, f"/api/runs/{run.id}/replay")
     assert response.status_code == 201
     replay = Run.objects.get(id=response.json()["id"])
     assert (replay.input, replay.seed) == (run.input, run.seed)
     assert list(replay.events.values_list("key", flat=True)) == ["k0"]
 
 
-def test_replaying_a_run_that_has_not_ended_is_a_conflict(client: Client, alice: Any) -> None:
+def test_replaying_a_run_that_has_not_ended_is_a_conflict(alice_client: Client, alice: Any) -> None:
     run = make_run(alice, status=Run.Status.RUNNING)
-    assert post(client, f"/api/runs/{run.id}/replay").status_code == 409
+    assert post(alice_client, f"/api/runs/{run.id}/replay").status_code == 409
 
 
 @pytest.mark.parametrize(
@@ -282,34 +274,34 @@ def test_replaying_a_run_that_has_not_ended_is_a_conflict(client: Client, alice:
     ],
 )
 def test_another_users_run_is_404_everywhere(
-    client: Client, method: str, path: str, body: Any
+    alice_client: Client, method: str, path: str, body: Any
 ) -> None:
     bobs = make_run(make_user("bob"), status=Run.Status.WAITING)
     url = f"/api/runs/{bobs.id}{path}"
-    response = client.get(url) if method == "get" else post(client, url, body)
+    response = alice_client.get(url) if method == "get" else post(alice_client, url, body)
     assert response.status_code == 404
     bobs.refresh_from_db()
     assert bobs.status == "waiting" and not bobs.cancel_requested
 
 
-def test_a_malformed_run_id_is_404(client: Client) -> None:
-    assert client.get("/api/runs/not-a-uuid").status_code == 404
+def test_a_malformed_run_id_is_404(alice_client: Client) -> None:
+    assert alice_client.get("/api/runs/not-a-uuid").status_code == 404
 
 
-def test_another_users_team_cannot_be_run(client: Client, dispatched: list[str]) -> None:
+def test_another_users_team_cannot_be_run(alice_client: Client, dispatched: list[str]) -> None:
     team = make_team(make_user("bob"))
-    assert post(client, f"/api/teams/{team.id}/runs", {"input": "x"}).status_code == 404
+    assert post(alice_client, f"/api/teams/{team.id}/runs", {"input": "x"}).status_code == 404
 
 
 def test_an_artifact_is_served_to_its_owner_only(
-    client: Client, alice: Any, settings: Any, tmp_path: Any
+    alice_client: Client, alice: Any, settings: Any, tmp_path: Any
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     from runs.wiring import RunArtifacts
 
     run = make_run(alice)
     artifact = RunArtifacts(run)._save("chart.png", b"\x89PNG fake", "image/png")
-    listed = client.get(f"/api/runs/{run.id}").json()["artifacts"]
+    listed = alice_client.get(f"/api/runs/{run.id}").json()["artifacts"]
     assert listed == [
         {
             "id": str(artifact.id),
@@ -320,7 +312,7 @@ def test_an_artifact_is_served_to_its_owner_only(
         }
     ]
 
-    response = client.get(f"/api/artifacts/{artifact.id}")
+    response = alice_client.get(f"/api/artifacts/{artifact.id}")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content) == b"\x89PNG fake"
 

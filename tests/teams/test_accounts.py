@@ -45,17 +45,17 @@ def test_log_in_and_log_out() -> None:
 
 
 def test_a_token_made_in_the_ui_works_once_shown_and_stops_when_revoked(
-    alice: User, client_for: Client
+    alice: User, alice_client: Client
 ) -> None:
-    page = client_for.post("/settings/tokens/", {"name": "laptop"}).content.decode()
+    page = alice_client.post("/settings/tokens/", {"name": "laptop"}).content.decode()
     row = ApiToken.objects.get(user=alice)
     token = page.split('<code id="new-token">')[1].split("</code>")[0]
     assert token.startswith(row.hint)
     auth = {"Authorization": f"Bearer {token}"}
     assert Client().get("/api/teams", headers=auth).status_code == 200
-    assert token not in client_for.get("/settings/tokens/").content.decode()  # shown once
+    assert token not in alice_client.get("/settings/tokens/").content.decode()  # shown once
 
-    client_for.post(f"/settings/tokens/{row.pk}/revoke/")
+    alice_client.post(f"/settings/tokens/{row.pk}/revoke/")
     assert Client().get("/api/teams", headers=auth).status_code == 401
 
 
@@ -69,7 +69,7 @@ def test_nobody_revokes_another_users_token(alice: User) -> None:
 
 
 def test_a_model_config_names_the_key_variable_never_the_key(
-    alice: User, client_for: Client
+    alice: User, alice_client: Client
 ) -> None:
     form = {
         "name": "gpt",
@@ -80,7 +80,7 @@ def test_a_model_config_names_the_key_variable_never_the_key(
         "input_usd_per_mtok": "0.15",
         "output_usd_per_mtok": "0.60",
     }
-    page = client_for.post("/settings/models/", form).content.decode()
+    page = alice_client.post("/settings/models/", form).content.decode()
     assert "name of an environment variable" in page
-    client_for.post("/settings/models/", form | {"api_key_env": "OPENAI_API_KEY"})
+    alice_client.post("/settings/models/", form | {"api_key_env": "OPENAI_API_KEY"})
     assert ModelConfig.objects.get(owner=alice).api_key_env == "OPENAI_API_KEY"

@@ -35,11 +35,11 @@ def send(client: Client, method: str, url: str, body: Any) -> Any:
 
 
 def test_it_lists_builtins_and_my_custom_tools_with_schemas(
-    alice: User, client_for: Client
+    alice: User, alice_client: Client
 ) -> None:
     make_custom_tool(alice, name="order_lookup")
     make_custom_tool(make_user("bob"), name="bobs_tool")
-    tools = {t["name"]: t for t in client_for.get("/api/tools").json()}
+    tools = {t["name"]: t for t in alice_client.get("/api/tools").json()}
     assert {"sql_query", "lint_diff", "http_request", "order_lookup"} <= tools.keys()
     assert "bobs_tool" not in tools
     assert tools["sql_query"]["parameters"]["properties"]["query"]["type"] == "string"
@@ -48,18 +48,18 @@ def test_it_lists_builtins_and_my_custom_tools_with_schemas(
     assert tools["order_lookup"]["parameters"]["required"] == ["order_id"]
 
 
-def test_it_creates_reads_updates_and_deletes_a_tool(client_for: Client) -> None:
-    created = send(client_for, "post", "/api/custom-tools", ORDER_LOOKUP)
+def test_it_creates_reads_updates_and_deletes_a_tool(alice_client: Client) -> None:
+    created = send(alice_client, "post", "/api/custom-tools", ORDER_LOOKUP)
     assert created.status_code == 201, created.json()
     tool_id = created.json()["id"]
-    assert client_for.get(f"/api/custom-tools/{tool_id}").json()["url"] == ORDER_LOOKUP["url"]
+    assert alice_client.get(f"/api/custom-tools/{tool_id}").json()["url"] == ORDER_LOOKUP["url"]
 
     changed = ORDER_LOOKUP | {"method": "POST", "description": "Add a note to an order."}
-    updated = send(client_for, "put", f"/api/custom-tools/{tool_id}", changed)
+    updated = send(alice_client, "put", f"/api/custom-tools/{tool_id}", changed)
     assert updated.status_code == 200
     assert CustomTool.objects.get().method == "POST"
 
-    assert client_for.delete(f"/api/custom-tools/{tool_id}").status_code == 204
+    assert alice_client.delete(f"/api/custom-tools/{tool_id}").status_code == 204
     assert not CustomTool.objects.exists()
 
 
@@ -77,30 +77,30 @@ def test_it_creates_reads_updates_and_deletes_a_tool(client_for: Client) -> None
     ],
 )
 def test_a_bad_definition_is_refused_and_nothing_saved(
-    client_for: Client, change: dict, problem: str
+    alice_client: Client, change: dict, problem: str
 ) -> None:
-    response = send(client_for, "post", "/api/custom-tools", ORDER_LOOKUP | change)
+    response = send(alice_client, "post", "/api/custom-tools", ORDER_LOOKUP | change)
     assert response.status_code == 422
     assert problem in str(response.json()["problems"])
     assert not CustomTool.objects.exists()
 
 
-def test_names_must_be_unique_and_not_builtin(client_for: Client) -> None:
-    assert send(client_for, "post", "/api/custom-tools", ORDER_LOOKUP).status_code == 201
-    again = send(client_for, "post", "/api/custom-tools", ORDER_LOOKUP)
+def test_names_must_be_unique_and_not_builtin(alice_client: Client) -> None:
+    assert send(alice_client, "post", "/api/custom-tools", ORDER_LOOKUP).status_code == 201
+    again = send(alice_client, "post", "/api/custom-tools", ORDER_LOOKUP)
     assert again.status_code == 409 and "already have a tool" in again.json()["detail"]
-    builtin = send(client_for, "post", "/api/custom-tools", ORDER_LOOKUP | {"name": "sql_query"})
+    builtin = send(alice_client, "post", "/api/custom-tools", ORDER_LOOKUP | {"name": "sql_query"})
     assert builtin.status_code == 409 and "built-in" in builtin.json()["detail"]
     assert CustomTool.objects.count() == 1
 
 
-def test_another_users_tool_is_not_found(client_for: Client) -> None:
+def test_another_users_tool_is_not_found(alice_client: Client) -> None:
     theirs = make_custom_tool(make_user("bob"))
-    assert client_for.get(f"/api/custom-tools/{theirs.pk}").status_code == 404
+    assert alice_client.get(f"/api/custom-tools/{theirs.pk}").status_code == 404
     assert (
-        send(client_for, "put", f"/api/custom-tools/{theirs.pk}", ORDER_LOOKUP).status_code == 404
+        send(alice_client, "put", f"/api/custom-tools/{theirs.pk}", ORDER_LOOKUP).status_code == 404
     )
-    assert client_for.delete(f"/api/custom-tools/{theirs.pk}").status_code == 404
+    assert alice_client.delete(f"/api/custom-tools/{theirs.pk}").status_code == 404
     assert CustomTool.objects.filter(pk=theirs.pk).exists()
 
 
@@ -109,13 +109,13 @@ def test_anonymous_callers_are_refused() -> None:
     assert Client().get("/api/custom-tools").status_code == 401
 
 
-def test_a_team_may_use_my_custom_tool(alice: User, client_for: Client) -> None:
+def test_a_team_may_use_my_custom_tool(alice: User, alice_client: Client) -> None:
     make_custom_tool(alice, name="order_lookup")
     spec = {
         "pattern": "supervisor", "entry": "lead",
         "nodes": [{"kind": "agent", "id": "lead", "name": "Lead", "tools": ["order_lookup"]}],
     }  # fmt: skip
-    result = send(client_for, "post", "/api/teams/validate", spec).json()
+    result = send(alice_client, "post", "/api/teams/validate", spec).json()
     assert not [p for p in result["problems"] if p["code"] == "unknown_tool"]
 
 

@@ -22,16 +22,16 @@ FORM = {
 }
 
 
-def test_it_lists_builtins_and_only_my_tools(alice: User, client_for: Client) -> None:
+def test_it_lists_builtins_and_only_my_tools(alice: User, alice_client: Client) -> None:
     make_custom_tool(alice, name="mine")
     make_custom_tool(make_user("bob"), name="bobs")
-    page = client_for.get("/settings/tools/").content.decode()
+    page = alice_client.get("/settings/tools/").content.decode()
     assert "mine" in page and "bobs" not in page
     assert "sql_query" in page and "lint_diff" in page
 
 
-def test_it_adds_a_tool_from_the_form(alice: User, client_for: Client) -> None:
-    response = client_for.post("/settings/tools/", FORM)
+def test_it_adds_a_tool_from_the_form(alice: User, alice_client: Client) -> None:
+    response = alice_client.post("/settings/tools/", FORM)
     assert response.status_code == 302
     tool = CustomTool.objects.get(owner=alice)
     assert tool.name == "weather" and tool.headers == {"X-Api-Key": "env:WEATHER_KEY"}
@@ -48,19 +48,19 @@ def test_it_adds_a_tool_from_the_form(alice: User, client_for: Client) -> None:
     ],
 )
 def test_bad_input_shows_an_error_and_saves_nothing(
-    client_for: Client, change: dict, message: str
+    alice_client: Client, change: dict, message: str
 ) -> None:
-    response = client_for.post("/settings/tools/", FORM | change)
+    response = alice_client.post("/settings/tools/", FORM | change)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not CustomTool.objects.exists()
 
 
-def test_it_removes_my_tool_but_not_someone_elses(alice: User, client_for: Client) -> None:
+def test_it_removes_my_tool_but_not_someone_elses(alice: User, alice_client: Client) -> None:
     mine = make_custom_tool(alice)
     theirs = make_custom_tool(make_user("bob"))
-    assert client_for.post(f"/settings/tools/{mine.pk}/delete/").status_code == 302
-    assert client_for.post(f"/settings/tools/{theirs.pk}/delete/").status_code == 404
+    assert alice_client.post(f"/settings/tools/{mine.pk}/delete/").status_code == 302
+    assert alice_client.post(f"/settings/tools/{theirs.pk}/delete/").status_code == 404
     assert list(CustomTool.objects.all()) == [theirs]
 
 

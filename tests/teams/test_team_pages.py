@@ -10,20 +10,20 @@ from tests.factories import make_team, make_user, supervisor_spec
 pytestmark = pytest.mark.django_db
 
 
-def test_home_sends_people_to_the_team_list_or_the_login(client_for: Client) -> None:
+def test_home_sends_people_to_the_team_list_or_the_login(alice_client: Client) -> None:
     assert Client().get("/").url == "/teams/"
     assert Client().get("/teams/").url.startswith("/login/")
 
 
-def test_it_lists_only_my_teams(alice: User, client_for: Client) -> None:
+def test_it_lists_only_my_teams(alice: User, alice_client: Client) -> None:
     make_team(alice, supervisor_spec(name="Mine"))
     make_team(make_user("bob"), supervisor_spec(name="Bobs"))
-    page = client_for.get("/teams/").content.decode()
+    page = alice_client.get("/teams/").content.decode()
     assert "Mine" in page and "Bobs" not in page
 
 
-def test_it_creates_a_team_from_the_form(client_for: Client) -> None:
-    response = client_for.post("/teams/", {"name": "Pipeline one", "pattern": "pipeline"})
+def test_it_creates_a_team_from_the_form(alice_client: Client) -> None:
+    response = alice_client.post("/teams/", {"name": "Pipeline one", "pattern": "pipeline"})
     team = Team.objects.get()
     assert response.url == f"/teams/{team.pk}/"
     assert (team.name, team.pattern, team.version, team.is_valid) == (
@@ -34,36 +34,36 @@ def test_it_creates_a_team_from_the_form(client_for: Client) -> None:
     )
 
 
-def test_it_shows_a_teams_agents_edges_and_problems(alice: User, client_for: Client) -> None:
+def test_it_shows_a_teams_agents_edges_and_problems(alice: User, alice_client: Client) -> None:
     spec = supervisor_spec()
     spec["nodes"][1]["tools"] = ["calculator"]  # never mentioned: a warning
     team = make_team(alice, spec)
-    page = client_for.get(f"/teams/{team.pk}/").content.decode()
+    page = alice_client.get(f"/teams/{team.pk}/").content.decode()
     assert "<code>worker</code>" in page and "delegates" in page
     assert "never mention it" in page
 
 
-def test_it_escapes_what_people_typed(alice: User, client_for: Client) -> None:
+def test_it_escapes_what_people_typed(alice: User, alice_client: Client) -> None:
     team = make_team(alice, supervisor_spec(name="<script>alert(1)</script>"))
     for url in ("/teams/", f"/teams/{team.pk}/"):
-        page = client_for.get(url).content.decode()
+        page = alice_client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_it_renames_as_a_new_version(alice: User, client_for: Client) -> None:
+def test_it_renames_as_a_new_version(alice: User, alice_client: Client) -> None:
     team = make_team(alice, supervisor_spec())
-    client_for.post(f"/teams/{team.pk}/rename/", {"name": "Renamed"})
+    alice_client.post(f"/teams/{team.pk}/rename/", {"name": "Renamed"})
     team.refresh_from_db()
     assert (team.name, team.spec["name"], team.version) == ("Renamed", "Renamed", 2)
 
 
-def test_it_duplicates_and_deletes(alice: User, client_for: Client) -> None:
+def test_it_duplicates_and_deletes(alice: User, alice_client: Client) -> None:
     team = make_team(alice, supervisor_spec(name="Original"))
-    client_for.post(f"/teams/{team.pk}/duplicate/")
+    alice_client.post(f"/teams/{team.pk}/duplicate/")
     copy = Team.objects.exclude(pk=team.pk).get()
     assert copy.name == "Copy of Original" and copy.spec["nodes"] == team.spec["nodes"]
-    client_for.post(f"/teams/{team.pk}/delete/")
+    alice_client.post(f"/teams/{team.pk}/delete/")
     assert list(Team.objects.values_list("pk", flat=True)) == [copy.pk]
 
 
@@ -81,8 +81,8 @@ def test_another_users_team_is_404_on_every_page(alice: User, action: str) -> No
     assert Team.objects.filter(pk=team.pk, version=1).exists()
 
 
-def test_every_form_carries_a_csrf_token(alice: User, client_for: Client) -> None:
+def test_every_form_carries_a_csrf_token(alice: User, alice_client: Client) -> None:
     team = make_team(alice)
     for url in ("/teams/", f"/teams/{team.pk}/", "/settings/tokens/", "/settings/models/"):
-        page = client_for.get(url).content.decode()
+        page = alice_client.get(url).content.decode()
         assert page.count("<form") == page.count("csrfmiddlewaretoken"), url

@@ -11,12 +11,9 @@ from tests.factories import install_templates, make_user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_client() -> Client:
+@pytest.fixture(autouse=True)
+def gallery(db: None) -> None:
     install_templates()
-    client = Client()
-    client.force_login(make_user("alice"))
-    return client
 
 
 def test_it_shows_each_template_with_a_use_button(alice_client: Client) -> None:

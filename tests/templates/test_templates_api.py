@@ -9,12 +9,9 @@ from tests.factories import install_templates, make_token, make_user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_client() -> Client:
+@pytest.fixture(autouse=True)
+def gallery(db: None) -> None:
     install_templates()
-    client = Client()
-    client.force_login(make_user("alice"))
-    return client
 
 
 def test_it_lists_the_templates_with_spec_and_sample_input(alice_client: Client) -> None:
