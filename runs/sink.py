@@ -459,6 +459,8 @@ class RunSink:
         self._closed = False
         self._failure: BaseException | None = None
         self._writer = asyncio.create_task(self._write_loop(), name=f"sink-{run.id}")
+        # Counting for /metrics runs beside the writes, never in front of the next batch.
+        self._counted: asyncio.Future[None] | None = None
 
     async def emit(self, event: Event) -> None:
         if self._failure is not None:
@@ -490,6 +492,8 @@ class RunSink:
         self._closed = True
         self._wake.set()
         await self._writer
+        if self._counted is not None:
+            await self._counted  # a run that ends is counted in full before it is reported
         if self._failure is not None:
             raise self._failure
 
@@ -526,7 +530,24 @@ class RunSink:
             messages.append(self._usage_summary())
         await publish_soon(self.run.group_name, messages)
         if rows:
-            await in_db_thread(metrics.observe_events, self.run, rows)
+            self._count(rows)
+
+    def _count(self, rows: Sequence[RunEvent]) -> None:
+        """Count ``rows`` for /metrics after the batches counted before them, off the run's
+        write path: the next batch is written while this one is counted."""
+        previous = self._counted
+
+        async def count() -> None:
+            if previous is not None:
+                await previous
+            try:
+                await in_db_thread(metrics.observe_events, self.run, rows)
+            except Exception:
+                log.warning(
+                    "Could not count run %s's events for /metrics", self.run.id, exc_info=True
+                )
+
+        self._counted = asyncio.ensure_future(count())
 
     def _add_usage(self, rows: Sequence[RunEvent]) -> Totals | None:
         """The run's new totals if ``rows`` used tokens. This executor is the only one adding
