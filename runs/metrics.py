@@ -7,8 +7,10 @@ trip per event, correct across any number of machines), a dict in the embedded d
 everything is one process. At scrape time a ``prometheus_client`` collector reads the store and
 renders it, together with gauges read live from the database and the broker (queue depth).
 
-The run shell calls ``observe_event(run, event)`` for every event it appends; the websocket
-consumer calls ``websocket_connected()`` / ``websocket_disconnected()``.
+The run shell counts every event it appends: ``observe_events`` from the web tier, and
+``observe_many`` from an executor, for what all the runs of its process appended lately
+(one round trip now and then, not one per batch of events). The websocket consumer calls
+``websocket_connected()`` / ``websocket_disconnected()``.
 """
 
 from __future__ import annotations
@@ -158,9 +160,28 @@ def observe_event(run: Any, event: Any) -> None:
 
 def observe_events(run: Any, events: Sequence[Any]) -> None:
     """Count events appended to ``run`` together: one round trip to the store for them all."""
+    _add(counts(run, events))
+
+
+def observe_many(appended: Sequence[tuple[Any, Sequence[Any], Mapping[str, float]]]) -> None:
+    """Count what several runs appended, given as (run, events, agent starts) as for
+    ``counts``: one round trip to the store for them all."""
+    total: dict[str, float] = defaultdict(float)
+    for run, events, agent_starts in appended:
+        for field, amount in counts(run, events, agent_starts).items():
+            total[field] += amount
+    _add(total)
+
+
+def counts(
+    run: Any, events: Sequence[Any], agent_starts: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """What appending ``events`` to ``run`` adds to the store. ``agent_starts`` (span id:
+    start time) spares looking up the start of an agent that finishes among ``events``;
+    a start it lacks is read from the run's stored events."""
     amounts: dict[str, float] = defaultdict(float)
     team = getattr(run, "team_name", "") or ""
-    agent_starts = _agent_starts(run, events)
+    agent_starts = {**(agent_starts or {}), **_agent_starts(run, events, agent_starts or {})}
     for event in events:
         type_, payload, ts = _event_fields(event)
         amounts[_field("events", {"type": type_})] += 1
@@ -191,7 +212,7 @@ def observe_events(run: Any, events: Sequence[Any]) -> None:
             amounts[_field("retries", {})] += 1
         elif type_ == ev.FALLBACK:
             amounts[_field("fallbacks", {})] += 1
-    _add(amounts)
+    return amounts
 
 
 def _count_run_end(
@@ -236,10 +257,12 @@ def _get(event: Any, name: str) -> Any:
     return event.get(name) if isinstance(event, Mapping) else getattr(event, name, None)
 
 
-def _agent_starts(run: Any, events: Sequence[Any]) -> dict[str, float]:
-    """When each agent span that finishes among ``events`` began: from its agent.started
-    event, in the same batch or already stored (one query for those)."""
-    finishing = {_get(e, "span_id") for e in events if _get(e, "type") == ev.AGENT_FINISHED}
+def _agent_starts(run: Any, events: Sequence[Any], known: Mapping[str, float]) -> dict[str, float]:
+    """When each agent span that finishes among ``events`` began, unless ``known``: from its
+    agent.started event, in the same batch or already stored (one query for those)."""
+    finishing = {_get(e, "span_id") for e in events if _get(e, "type") == ev.AGENT_FINISHED} - set(
+        known
+    )
     starts = {
         _get(e, "span_id"): _seconds(_get(e, "ts"))
         for e in events
