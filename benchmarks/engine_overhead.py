@@ -68,7 +68,7 @@ class NullSink:
     def __init__(self) -> None:
         self.count = 0
 
-    async def emit(self, event: Any) -> None:
+    async def emit(self, event: Any, *, durable: bool = True) -> None:
         self.count += 1
 
 

@@ -5,7 +5,9 @@ memory; PostgreSQL's unique constraints on (run, seq) and (run, key) are the bac
 turns a second writer (a worker that lost the run to a takeover) into an error instead of a
 fork in the chain.
 
-``emit`` returns once the event is committed. Events emitted while a write is in flight are
+``emit`` returns once the event is committed (with ``durable=False``, once it is queued: it
+is committed before anything emitted after it, so a crash can lose only the tail of what
+the engine reported, never a middle). Events emitted while a write is in flight are
 written together in the next transaction (group commit), and everything committed in one go
 is broadcast as one ``events`` message, so a burst costs one INSERT round and one PUBLISH.
 Streamed tokens (``message.delta``) are never stored: consecutive ones of the same span are
@@ -510,7 +512,7 @@ class _Delta:
 @dataclass
 class _Pending:
     event: Event
-    done: asyncio.Future[None]
+    done: asyncio.Future[None] | None  # None: the emitter did not wait (durable=False)
 
 
 class RunSink:
@@ -527,7 +529,7 @@ class RunSink:
         self._writer = asyncio.create_task(self._write_loop(), name=f"sink-{run.id}")
         self._agent_starts: dict[str, float] = {}  # span id: when, for agents still working
 
-    async def emit(self, event: Event) -> None:
+    async def emit(self, event: Event, *, durable: bool = True) -> None:
         if self._failure is not None:
             raise self._failure
         if self._closed:
@@ -538,6 +540,10 @@ class RunSink:
         if event.key in self.known_keys:
             return  # already recorded: re-execution regenerates the same keys
         self.known_keys.add(event.key)
+        if not durable:
+            self._outbox.append(_Pending(event, None))
+            self._wake.set()
+            return
         done = asyncio.get_running_loop().create_future()
         self._outbox.append(_Pending(event, done))
         self._wake.set()
@@ -587,7 +593,7 @@ class RunSink:
             self._fail(pending, error)
             raise
         for item in pending:
-            if not item.done.done():
+            if item.done is not None and not item.done.done():
                 item.done.set_result(None)
         messages = self._messages(batch, rows)
         if totals:
@@ -652,5 +658,5 @@ class RunSink:
     def _fail(self, pending: list[_Pending], error: BaseException) -> None:
         self._failure = error
         for item in pending:
-            if not item.done.done():
+            if item.done is not None and not item.done.done():
                 item.done.set_exception(error)

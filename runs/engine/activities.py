@@ -163,6 +163,8 @@ async def call_tool(ctx: RunContext, call_scope: Scope, agent: Agent, call: Tool
     if recorded is not None:
         return tool_result_from(recorded.payload)
     arguments, problem = parse_arguments(call)
+    # Durable before the tool runs: a tool may act on the world, and the audit trail then
+    # shows the call even if the process dies before its result is recorded.
     await ctx.emit(
         TOOL_CALL, call_scope.key("call"), call_scope, tool_call_payload(call, arguments, key)
     )

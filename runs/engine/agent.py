@@ -66,12 +66,13 @@ async def run_agent(
     messages = [ChatMessage("system", _system_prompt(agent)), *history]
     if task is not None:
         messages.append(ChatMessage("user", as_text(task)))
-        await ctx.emit(MESSAGE, scope.key("input"), scope, _shown("user", as_text(task)))
+        shown = _shown("user", as_text(task))
+        await ctx.emit(MESSAGE, scope.key("input"), scope, shown, durable=False)
     tools = [*ctx.tools.schemas(agent.tools), *(c.schema for c in control)]
     repairs = 0
     for number in range(1, agent.limits.max_turns + 1):
         turn = scope.child(f"t{number}")
-        await ctx.emit(TURN_STARTED, turn.key("turn"), turn, {"turn": number})
+        await ctx.emit(TURN_STARTED, turn.key("turn"), turn, {"turn": number}, durable=False)
         request = ModelRequest(model.model, tuple(messages), tuple(tools), agent.output_schema)
         response = await call_model(ctx, turn, agent, model, request)
         messages.append(ChatMessage("assistant", response.content, response.tool_calls))
@@ -166,7 +167,7 @@ async def _run_one(
         return tool_result_from(recorded.payload)
     arguments, problem = parse_arguments(call)
     payload = tool_call_payload(call, arguments, call_scope.path)
-    await ctx.emit(TOOL_CALL, call_scope.key("call"), call_scope, payload)
+    await ctx.emit(TOOL_CALL, call_scope.key("call"), call_scope, payload, durable=False)
     started = ctx.clock.monotonic()
     if problem is not None:
         result = ToolResult(ok=False, error=problem)

@@ -74,7 +74,7 @@ class Budgets:
             "cost_usd": cost,
             "totals": {"run": self.run.as_dict(), "agent": mine.as_dict()},
         }
-        await ctx.emit(USAGE, f"{key}#usage", scope, payload)
+        await ctx.emit(USAGE, f"{key}#usage", scope, payload, durable=False)
         for name, used, limit, unit in self._measures(agent):
             warning_key = f"budget/{name}/{unit}:warning"
             if limit is None or warning_key in self.warned:

@@ -79,8 +79,18 @@ class RunContext:
     def recorded(self, key: str) -> Event | None:
         return self.journal.get(key)
 
-    async def emit(self, type_: str, key: str, scope: Scope, payload: dict[str, Any]) -> None:
-        """Emit an event unless the journal already holds its key (a resumed run)."""
+    async def emit(
+        self,
+        type_: str,
+        key: str,
+        scope: Scope,
+        payload: dict[str, Any],
+        *,
+        durable: bool = True,
+    ) -> None:
+        """Emit an event unless the journal already holds its key (a resumed run).
+
+        ``durable=False`` for an event that only reports: see ``EventSink``."""
         if self.journal.has(key):
             return
         if key in self._emitted:
@@ -95,7 +105,7 @@ class RunContext:
             parent_span_id=scope.parent_span_id,
             payload=payload,
         )
-        await self.sink.emit(event)
+        await self.sink.emit(event, durable=durable)
 
     async def emit_ephemeral(self, type_: str, key: str, scope: Scope, payload: dict) -> None:
         """Broadcast-only events (streamed tokens): never journaled, so never deduplicated."""

@@ -29,11 +29,19 @@ class EventSink(Protocol):
     """Receives every event in the order the engine emits it.
 
     The shell numbers, hashes, stores and broadcasts it. ``emit`` returns once the event is
-    durable (stored types) or handed to the broadcaster (ephemeral types). The engine never
-    emits an event whose key the journal already holds.
+    durable (stored types) or handed to the broadcaster (ephemeral types); with
+    ``durable=False`` it returns once the event is queued, to be stored in order before
+    anything emitted after it. The engine never emits an event whose key the journal
+    already holds.
+
+    The engine waits for durability only where resuming depends on it: the results of
+    activities and the events that decide the run's path. An event it only reports (an
+    agent or turn starting, a tool call about to be made, tokens used) that a crash loses
+    is emitted again, under the same key, when the run resumes, so waiting for each of
+    those would cost a database round trip for nothing.
     """
 
-    async def emit(self, event: Event) -> None: ...
+    async def emit(self, event: Event, *, durable: bool = True) -> None: ...
 
 
 # --- recorded history in ----------------------------------------------------------------

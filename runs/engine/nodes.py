@@ -29,7 +29,8 @@ async def run_node(
     history: Sequence[ChatMessage] = (),
     control: Sequence[ControlTool] = (),
 ) -> AgentResult:
-    await ctx.emit(AGENT_STARTED, scope.key("started"), scope, {"task": task, "path": scope.path})
+    started = {"task": task, "path": scope.path}
+    await ctx.emit(AGENT_STARTED, scope.key("started"), scope, started, durable=False)
     try:
         result = await _run(ctx, team, node, scope, task, history, control)
     except AgentFailed as failure:
@@ -102,4 +103,4 @@ async def _fall_back(
 async def _finished(ctx: RunContext, scope: Scope, output: Any, reason: str | None) -> None:
     status = "failed" if reason else "ok"
     payload = {"output": output, "status": status, "reason": reason}
-    await ctx.emit(AGENT_FINISHED, scope.key("finished"), scope, payload)
+    await ctx.emit(AGENT_FINISHED, scope.key("finished"), scope, payload, durable=False)

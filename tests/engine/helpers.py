@@ -20,7 +20,7 @@ FAST = EngineOptions(retry_base_s=0.01, retry_cap_s=0.02)
 class RecordingSink:
     all: list[Event] = field(default_factory=list)
 
-    async def emit(self, event: Event) -> None:
+    async def emit(self, event: Event, *, durable: bool = True) -> None:
         self.all.append(event)
 
     @property

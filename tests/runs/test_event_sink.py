@@ -79,6 +79,40 @@ async def test_a_second_writer_is_stopped_not_forked(run: Run) -> None:
     assert await RunEvent.objects.filter(run=run).acount() == 1
 
 
+async def test_events_emitted_without_waiting_are_stored_in_order_before_the_next(run: Run) -> None:
+    sink = RunSink(run, ChainHead())
+    await sink.emit(make_event("agent.started", key="a:started"), durable=False)
+    await sink.emit(make_event("turn.started", key="a/t1:turn"), durable=False)
+    await sink.emit(make_event("message", key="a/t1"))  # durable: returns once stored
+
+    # No close(): what the durable emit waited for includes everything emitted before it.
+    keys = [
+        k
+        async for k in RunEvent.objects.filter(run=run)
+        .order_by("seq")
+        .values_list("key", flat=True)
+    ]
+    assert keys == ["a:started", "a/t1:turn", "a/t1"]
+    await sink.close()
+    assert await sync_to_async(verify)(run) == {"ok": True, "events": 3}
+
+
+async def test_a_write_that_failed_without_a_waiter_stops_the_next_emit(run: Run) -> None:
+    # Another executor wrote seq 1: this sink's unwaited event cannot be stored, and the
+    # engine learns it at its next emit instead of carrying on as if it had been.
+    one, two = RunSink(run, ChainHead()), RunSink(run, ChainHead())
+    await one.emit(make_event(key="from-one"))
+    await two.emit(make_event(key="from-two"), durable=False)
+    with pytest.raises(LostRun):
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            await two.emit(make_event(key=f"later-{_}"), durable=False)
+    await one.close()
+    assert [k async for k in RunEvent.objects.filter(run=run).values_list("key", flat=True)] == [
+        "from-one"
+    ]
+
+
 async def test_token_deltas_are_broadcast_not_stored(run: Run) -> None:
     layer, channel = await listen(run)
     sink = RunSink(run, ChainHead())

@@ -19,7 +19,7 @@ from teams.team_templates import TEMPLATES_DIR, ShippedTemplate, load
 class MemorySink:
     events: list[Event] = field(default_factory=list)
 
-    async def emit(self, event: Event) -> None:
+    async def emit(self, event: Event, *, durable: bool = True) -> None:
         self.events.append(event)
 
     def of_type(self, event_type: str) -> list[Event]:

@@ -58,7 +58,7 @@ def _delegate_handler(ctx: RunContext, team: TeamSpec, worker: Node) -> ControlH
     async def delegate(call_scope: Scope, call: ToolCall, arguments: dict[str, Any]) -> ToolResult:
         task = arguments.get("task", "")
         event = {"to": worker.id, "task": task, "call_id": call.id}
-        await ctx.emit(DELEGATION, call_scope.key("delegation"), call_scope, event)
+        await ctx.emit(DELEGATION, call_scope.key("delegation"), call_scope, event, durable=False)
         try:
             result = await _supervise(
                 ctx, team, worker, call_scope.child(worker.id, worker.id), task

@@ -41,7 +41,7 @@ async def run_swarm(ctx: RunContext, team: TeamSpec, scope: Scope, task: Any) ->
             return result.output
         handoff = result.handoff
         event = {"from": active.id, "to": handoff.to, "reason": handoff.reason}
-        await ctx.emit(HANDOFF, hop_scope.key("handoff"), hop_scope, event)
+        await ctx.emit(HANDOFF, hop_scope.key("handoff"), hop_scope, event, durable=False)
         _check_hops(ctx, team, [*trail, handoff.to])
         target = team.node(handoff.to)
         note = f"{active.name} handed the conversation to {target.name if target else handoff.to}"
