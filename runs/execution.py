@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -34,6 +34,8 @@ from . import telemetry, webhooks
 from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
+from .engine.models import StaticModelRegistry
+from .engine.tools import Registry
 from .engine.tools.mcp import McpUnavailable, mcp_registry
 from .models import Run, RunEvent
 from .sink import (
@@ -66,8 +68,21 @@ def cancel_poll_s() -> float:
 # --- state changes (blocking, on the database threads) ---------------------------------
 
 
-def claim(run_id: str, executor: str) -> Run | None:
-    """Take the run: queued, or running with a stale heartbeat (its worker died)."""
+@dataclass
+class Claimed:
+    """What executing a run starts from, read in one go on a database thread."""
+
+    run: Run
+    events: list[Event]  # recorded before: the journal
+    head: ChainHead
+    models: StaticModelRegistry
+    tools: Registry
+    summary: dict[str, Any]  # the run.summary message that tells watchers it runs
+
+
+def claim(run_id: str, executor: str) -> Claimed | None:
+    """Take the run: queued, or running with a stale heartbeat (its worker died); and read
+    what its execution needs."""
     now = timezone.now()
     takeable = Q(status=Run.Status.QUEUED) | Q(
         status=Run.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=stale_after_s())
@@ -78,18 +93,23 @@ def claim(run_id: str, executor: str) -> Run | None:
         heartbeat_at=now,
         started_at=Coalesce("started_at", now),
     )
-    return summarised(run_id) if claimed else None
+    if not claimed:
+        return None
+    run = summarised(run_id)
+    events, head = recorded(run)
+    return Claimed(
+        run, events, head, model_registry(run.owner_id), tool_registry(run), run_message(run)
+    )
 
 
-def summarised(run_id: str, last_seq: int | None = None) -> Run:
+def summarised(run_id: str) -> Run:
     """The run with what its summary (``run_message``) needs loaded in two queries."""
-    run = Run.objects.select_related("team_version").prefetch_related("artifacts").get(id=run_id)
-    if last_seq is not None:
-        run.last_seq = last_seq  # type: ignore[attr-defined]  # spares run_out a query
-    return run
+    return Run.objects.select_related("team_version").prefetch_related("artifacts").get(id=run_id)
 
 
 def recorded(run: Run) -> tuple[list[Event], ChainHead]:
+    """The run's stored events and the head of its chain (and its ``last_seq``, which spares
+    ``run_message`` a query)."""
     rows = list(RunEvent.objects.filter(run=run).order_by("seq"))
     events = [row.to_event() for row in rows]
     head = ChainHead(rows[-1].seq, rows[-1].hash) if rows else ChainHead()
@@ -112,8 +132,12 @@ def keep_alive(claims: dict[str, str]) -> tuple[set[str], set[str]]:
     return lost | (set(claims) - {str(r[0]) for r in rows}), cancelled
 
 
-def finish(run_id: str, executor: str, outcome: RunOutcome, last_seq: int) -> Run | None:
-    """Record how the engine left the run; a no-op if another executor took it over."""
+def finish(run: Run, executor: str, outcome: RunOutcome, last_seq: int) -> dict[str, Any] | None:
+    """Record how the engine left the run; a no-op if another executor took it over.
+    Returns the run.summary message for watchers.
+
+    ``run`` is the executor's copy, whose totals the sink kept current: it gets the new
+    fields here rather than being read again."""
     fields: dict[str, Any] = {"claimed_by": "", "heartbeat_at": None}
     if outcome.status == "waiting":
         fields |= {
@@ -128,13 +152,17 @@ def finish(run_id: str, executor: str, outcome: RunOutcome, last_seq: int) -> Ru
             "failure_reason": outcome.reason or "" if outcome.status != "succeeded" else "",
             "waiting_for": "",
         }
-    updated = Run.objects.filter(id=run_id, claimed_by=executor).update(**fields)
+    updated = Run.objects.filter(id=run.id, claimed_by=executor).update(**fields)
     if not updated:
         return None
-    run = summarised(run_id, last_seq)
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.last_seq = last_seq  # type: ignore[attr-defined]
+    run.refresh_from_db(fields=["artifacts"])  # drops the list read at the claim: tools
+    prefetch_related_objects([run], "artifacts")  # may have made artifacts since
     webhooks.schedule_for(run)  # the team's receivers hear it finished, failed or waits
     telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or still waiting
-    return run
+    return run_message(run)
 
 
 # --- the execution ---------------------------------------------------------------------
@@ -147,14 +175,14 @@ def new_executor_id() -> str:
 async def execute(run_id: str) -> str | None:
     """Execute the run if it can be claimed; returns its status afterwards, None if not ours."""
     executor = new_executor_id()
-    run = await in_db_thread(claim, run_id, executor)
-    if run is None:
+    claimed = await in_db_thread(claim, run_id, executor)
+    if claimed is None:
         return None
-    events, head = await in_db_thread(recorded, run)
-    await announce(run)
-    sink = RunSink(run, head, (e.key for e in events))
+    run = claimed.run
+    await apublish(run.group_name, [claimed.summary])
+    sink = RunSink(run, claimed.head, (e.key for e in claimed.events))
     cancel = CancelToken()
-    engine = asyncio.create_task(run_engine(run, Journal(events), sink, cancel))
+    engine = asyncio.create_task(run_engine(claimed, sink, cancel))
     watcher = one_per_loop(RunWatcher)
     watcher.runs[run_id] = _Watched(executor, cancel, engine)
     try:
@@ -168,17 +196,13 @@ async def execute(run_id: str) -> str | None:
         outcome = await record_crash(sink, error)
     finally:
         watcher.runs.pop(run_id, None)
-    finished = await in_db_thread(finish, run_id, executor, outcome, sink.head.seq)
-    if finished is None:
+    summary = await in_db_thread(finish, run, executor, outcome, sink.head.seq)
+    if summary is None:
         return None
-    await announce(finished)
-    return finished.status
-
-
-async def announce(run: Run) -> None:
-    """Tell watchers the run's summary changed, publishing from the run loop (a publish
-    from a database thread would need an event loop, and a Redis connection, of its own)."""
-    await apublish(run.group_name, [await in_db_thread(run_message, run)])
+    # Published from the run loop: a publish from a database thread would need an event
+    # loop, and a Redis connection, of its own.
+    await apublish(run.group_name, [summary])
+    return run.status
 
 
 @dataclass
@@ -245,15 +269,14 @@ async def record_failure(sink: RunSink, reason: str, error_type: str) -> RunOutc
     return RunOutcome(status="failed", reason=reason)
 
 
-async def run_engine(run: Run, journal: Journal, sink: RunSink, cancel: CancelToken) -> RunOutcome:
+async def run_engine(claimed: Claimed, sink: RunSink, cancel: CancelToken) -> RunOutcome:
     """The engine call with everything it needs built from the run's owner and spec: the
     owner's models, the built-in and custom tools plus the tools of the team's MCP servers
     (connected for the length of the run), the run's artifact store and the tool settings."""
+    run, tools = claimed.run, claimed.tools
     if run.cancel_requested:
         cancel.cancel("Cancelled by a person.")
     spec = parse(run.spec)
-    models = await in_db_thread(model_registry, run.owner_id)
-    tools = await in_db_thread(tool_registry, run)
     settings_for_tools = tool_settings()
     async with AsyncExitStack() as stack:
         if spec.mcp_servers:
@@ -267,9 +290,9 @@ async def run_engine(run: Run, journal: Journal, sink: RunSink, cancel: CancelTo
         return await run_team(
             spec,
             run.input,
-            journal=journal,
+            journal=Journal(claimed.events),
             sink=sink,
-            models=models,
+            models=claimed.models,
             tools=tools,
             clock=SystemClock(),
             cancel=cancel,
