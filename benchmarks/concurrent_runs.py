@@ -116,6 +116,12 @@ def wait_all(ids: list[str], within_s: float) -> float:
     raise SystemExit("runs did not finish in time")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def check(ids: list[str]) -> None:
     from runs.audit import verify
     from runs.models import Run
@@ -137,9 +143,11 @@ def main() -> None:
     worker = start_worker(args.runs + 10)
     try:
         wait_all(enqueue_runs(team, 1), 60)  # warm-up: the worker is up and connected
+        cpu_before = cpu_seconds(worker.pid)
         started = time.perf_counter()
         ids = enqueue_runs(team, args.runs)
         elapsed = wait_all(ids, 60 + 10 * args.steps) - started
+        cpu = cpu_seconds(worker.pid) - cpu_before
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -152,6 +160,8 @@ def main() -> None:
     print(f"all done in {elapsed:.2f} s; ideal {ideal:.2f} s (all runs in flight together)")
     print(f"throughput {args.runs / elapsed:.1f} runs/s vs ideal {args.runs / ideal:.1f} runs/s; "
           f"ratio {ratio:.2f} (target >= 0.90)")  # fmt: skip
+    print(f"worker CPU: {cpu * 1000 / args.runs:.1f} ms per run, {cpu / elapsed:.0%} of a core "
+          "while the runs were in flight")  # fmt: skip
     print(json.dumps({"concurrent_runs": args.runs, "throughput_ratio": round(ratio, 3)}))
 
 
