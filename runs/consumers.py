@@ -147,14 +147,16 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         Only once the live stream has gone quiet: while events arrive, a lost one shows as a
         gap before the next and is fetched then, and reading the database for events whose
         broadcast is merely on its way would double the work exactly when there is most.
+        Nor is the database asked whether the run is still active while events arrive: with
+        many watchers, those queries every few seconds were what held up the live stream.
         """
         with contextlib.suppress(asyncio.CancelledError):
             while True:
                 await asyncio.sleep(watch_poll_s())
-                active = await run_is_active(self.run_id)
-                if active and self.live_since_poll:
+                if self.live_since_poll:
                     self.live_since_poll = False
                     continue
+                active = await run_is_active(self.run_id)
                 async with self.sending:
                     await self.catch_up()
                 if not active:
