@@ -10,7 +10,7 @@ from django.db import models
 
 from teams.models import OwnedQuerySet
 
-from .engine.events import Event
+from .engine.events import Event, canonical_json, canonical_object
 
 
 class RunQuerySet(OwnedQuerySet):
@@ -120,6 +120,12 @@ class RunEvent(models.Model):
     payload = models.JSONField(default=dict)
     hash = models.CharField(max_length=64)
 
+    #: Made by the sink when it chains the event, then stored, hashed and broadcast as they
+    #: are instead of serialized again for each: the payload's canonical JSON and the
+    #: event's (``to_json``). A chained event is not changed afterwards.
+    payload_json: str | None = None
+    event_json: str | None = None
+
     class Meta:
         ordering = ["run", "seq"]
         constraints = [
@@ -140,6 +146,26 @@ class RunEvent(models.Model):
 
     def hashed_fields(self) -> dict[str, Any]:
         """What the hash chain covers: every field but the hash itself."""
+        return {**self._header(), "payload": self.payload}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as the API, the websocket and the audit export give it."""
+        return {**self.hashed_fields(), "hash": self.hash}
+
+    def json_members(self) -> dict[str, str]:
+        """``hashed_fields()`` with each value in canonical JSON: what the chain hashes is
+        ``canonical_object`` of them."""
+        members = {name: canonical_json(value) for name, value in self._header().items()}
+        members["payload"] = self.canonical_payload()
+        return members
+
+    def to_json(self) -> str:
+        """``canonical_json(self.to_dict())``: an event of the websocket and the audit export."""
+        if self.event_json is not None:
+            return self.event_json
+        return canonical_object({**self.json_members(), "hash": canonical_json(self.hash)})
+
+    def _header(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "ts": self.ts.isoformat(),
@@ -148,12 +174,11 @@ class RunEvent(models.Model):
             "agent": self.agent or None,
             "span_id": self.span_id or None,
             "parent_span_id": self.parent_span_id or None,
-            "payload": self.payload,
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        """The event as the API, the websocket and the audit export give it."""
-        return {**self.hashed_fields(), "hash": self.hash}
+    def canonical_payload(self) -> str:
+        """The payload's canonical JSON (made once, by the sink, for the events it chains)."""
+        return canonical_json(self.payload) if self.payload_json is None else self.payload_json
 
     def to_event(self) -> Event:
         """The event as the engine's journal reads it."""

@@ -38,6 +38,7 @@ from django.db import (
     InterfaceError,
     OperationalError,
     connections,
+    router,
     transaction,
 )
 from django.db.models import F
@@ -51,7 +52,8 @@ from .engine.events import (
     USAGE,
     Event,
     canonical_json,
-    chain_hash,
+    canonical_object,
+    chain_hash_json,
 )
 from .models import Run, RunEvent
 
@@ -131,18 +133,23 @@ class ChainHead:
         return cls(last.seq, last.hash) if last else cls()
 
 
-def clean_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload as it will read back from the database, so the hash verifies later.
+def payload_json(payload: dict[str, Any]) -> str:
+    """The payload's canonical JSON as it will read back from the database, so the hash
+    verifies later: serialized once here, then stored, hashed and broadcast as it is.
 
     NUL characters are replaced because PostgreSQL's jsonb cannot hold them.
     """
-    return json.loads(canonical_json(payload).replace("\\u0000", "\\ufffd"))
+    text = canonical_json(payload)
+    if "\\u0000" in text:
+        text = canonical_json(json.loads(text.replace("\\u0000", "\\ufffd")))
+    return text
 
 
 def chain(run_id: Any, head: ChainHead, events: Iterable[Event]) -> list[RunEvent]:
     """Rows for ``events``, numbered and hash-chained after ``head`` (which moves along)."""
     rows = []
     for event in events:
+        text = payload_json(event.payload)
         row = RunEvent(
             run_id=run_id,
             seq=head.seq + 1,
@@ -152,9 +159,12 @@ def chain(run_id: Any, head: ChainHead, events: Iterable[Event]) -> list[RunEven
             agent=event.agent or "",
             span_id=event.span_id or "",
             parent_span_id=event.parent_span_id or "",
-            payload=clean_payload(event.payload),
+            payload=json.loads(text),
         )
-        row.hash = chain_hash(head.hash, row.hashed_fields())
+        row.payload_json = text
+        members = row.json_members()
+        row.hash = chain_hash_json(head.hash, canonical_object(members))
+        row.event_json = canonical_object({**members, "hash": canonical_json(row.hash)})
         head.seq, head.hash = row.seq, row.hash
         rows.append(row)
     return rows
@@ -178,7 +188,7 @@ def store(run_id: Any, rows: Sequence[RunEvent]) -> bool:
     totals = usage_totals(rows)
     changed = any(totals.values())
     with transaction.atomic():
-        RunEvent.objects.bulk_create(rows)
+        insert_events(rows)
         if changed:
             Run.objects.filter(id=run_id).update(
                 input_tokens=F("input_tokens") + totals["input_tokens"],
@@ -209,9 +219,13 @@ def store_many(batches: Sequence[Batch]) -> list[Exception | None]:
     """The events of several runs in one INSERT and their new totals in one UPDATE, in one
     transaction. If that fails on a constraint, each run is stored on its own so only the
     run at fault (one whose events another executor wrote) gets the error."""
+    rows = [row for _, rows, _ in batches for row in rows]
+    one_statement = inserts_in_one_statement() and not any(totals for *_, totals in batches)
     try:
-        with transaction.atomic():
-            RunEvent.objects.bulk_create([row for _, rows, _ in batches for row in rows])
+        # A statement is a transaction of its own: BEGIN and COMMIT would cost two more
+        # round trips for nothing.
+        with contextlib.nullcontext() if one_statement else transaction.atomic():
+            insert_events(rows)
             save_totals(batches)
         return [None] * len(batches)
     except IntegrityError as error:
@@ -223,9 +237,105 @@ def store_many(batches: Sequence[Batch]) -> list[Exception | None]:
     return results
 
 
+#: The columns ``insert_events`` writes (all but the id), and their types in PostgreSQL.
+EVENT_COLUMNS = {
+    "run_id": "uuid",
+    "seq": "integer",
+    "ts": "timestamptz",
+    "type": "text",
+    "key": "text",
+    "agent": "text",
+    "span_id": "text",
+    "parent_span_id": "text",
+    "payload": "jsonb",
+    "hash": "text",
+}
+TOTALS_FIELDS = [
+    Run._meta.get_field(name) for name in ("input_tokens", "output_tokens", "cost_usd")
+]
+
+
+def insert_events(rows: Sequence[RunEvent]) -> None:
+    """``bulk_create(rows)`` in one statement, of the JSON the sink made for each event
+    instead of each field compiled and each payload serialized again. The unique
+    constraints on (run, seq) and (run, key) raise IntegrityError."""
+    connection = connections[router.db_for_write(RunEvent)]
+    quote = connection.ops.quote_name
+    insert = "INSERT INTO {} ({})".format(
+        quote(RunEvent._meta.db_table), ", ".join(map(quote, EVENT_COLUMNS))
+    )
+    with connection.cursor() as cursor:
+        if inserts_in_one_statement():
+            # The rows as one JSON document: one parameter, however many rows (psycopg
+            # parses a query with many placeholders in Python, each time: that cost more
+            # than the rest of storing an event).
+            cursor.execute(f"{insert} {SELECT_EVENTS_FROM_JSON}", [events_document(rows)])
+        else:
+            placeholders = ", ".join(["%s"] * len(EVENT_COLUMNS))
+            cursor.executemany(f"{insert} VALUES ({placeholders})", event_values(rows, connection))
+    for row in rows:
+        row._state.adding, row._state.db = False, connection.alias
+
+
+def inserts_in_one_statement() -> bool:
+    """Whether ``insert_events`` is one statement (it is with PostgreSQL), so atomic alone."""
+    return connections[router.db_for_write(RunEvent)].vendor == "postgresql"
+
+
+SELECT_EVENTS_FROM_JSON = "SELECT {} FROM jsonb_to_recordset(%s::jsonb) AS e({})".format(  # noqa: S608
+    ", ".join(
+        f"coalesce({name}, '')" if name in ("agent", "span_id", "parent_span_id") else name
+        for name in EVENT_COLUMNS
+    ),
+    ", ".join(f"{name} {type_}" for name, type_ in EVENT_COLUMNS.items()),
+)
+
+
+def events_document(rows: Sequence[RunEvent]) -> str:
+    """The rows as a JSON array: each event's JSON (``to_json``) with its run's id."""
+    return "[" + ",".join(f'{{"run_id":"{row.run_id}",{row.to_json()[1:]}' for row in rows) + "]"
+
+
+def event_values(rows: Sequence[RunEvent], connection: Any) -> list[tuple[Any, ...]]:
+    run_field, adapt_ts = RunEvent._meta.get_field("run"), connection.ops.adapt_datetimefield_value
+    run_ids = {row.run_id: run_field.get_db_prep_value(row.run_id, connection) for row in rows}
+    return [
+        (
+            run_ids[row.run_id],
+            row.seq,
+            adapt_ts(row.ts),
+            row.type,
+            row.key,
+            row.agent,
+            row.span_id,
+            row.parent_span_id,
+            row.canonical_payload(),
+            row.hash,
+        )
+        for row in rows
+    ]
+
+
 def save_totals(batches: Sequence[Batch]) -> None:
-    runs = [Run(id=run_id, **totals) for run_id, _, totals in batches if totals]
-    Run.objects.bulk_update(runs, ["input_tokens", "output_tokens", "cost_usd"])
+    """Write the runs' new totals: one UPDATE statement, executed once per run (psycopg
+    sends them in one round trip), instead of ``bulk_update``'s CASE per column."""
+    connection = connections[router.db_for_write(Run)]
+    params = [
+        [field.get_db_prep_save(totals[field.name], connection) for field in TOTALS_FIELDS]
+        + [Run._meta.pk.get_db_prep_value(run_id, connection)]
+        for run_id, _, totals in batches
+        if totals
+    ]
+    if not params:
+        return
+    quote = connection.ops.quote_name
+    update = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model
+        quote(Run._meta.db_table),
+        ", ".join(f"{quote(field.column)} = %s" for field in TOTALS_FIELDS),
+        quote(Run._meta.pk.column),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(update, params)
 
 
 class EventWriter:
@@ -362,8 +472,9 @@ class Tally:
 
 def events_message(rows: Sequence[RunEvent]) -> dict[str, Any]:
     """Stored events for the group, with the websocket text serialized once for all
-    watchers: a consumer that is up to date forwards it as it is."""
-    text = json.dumps({"type": "events", "events": [row.to_dict() for row in rows]})
+    watchers: a consumer that is up to date forwards it as it is. Each event is its
+    canonical JSON (as in the audit export), made around the payload's stored text."""
+    text = '{"type":"events","events":[' + ",".join(row.to_json() for row in rows) + "]}"
     return {"type": "run.events", "first_seq": rows[0].seq, "last_seq": rows[-1].seq, "text": text}
 
 

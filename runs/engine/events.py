@@ -149,11 +149,27 @@ def span_id_for(path: str) -> str:
     return hashlib.sha256(path.encode()).hexdigest()[:16]
 
 
+_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+)  # made once: ``json.dumps`` with options makes a new encoder every call
+
+
 def canonical_json(data: Any) -> str:
     """The byte-stable JSON form hashed by the audit chain."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _canonical.encode(data)
+
+
+def canonical_object(members: dict[str, str]) -> str:
+    """``canonical_json`` of an object whose members' values are given already in canonical
+    JSON (so a large one, an event's payload, is serialized once for several uses)."""
+    return "{" + ",".join(f"{_canonical.encode(k)}:{v}" for k, v in sorted(members.items())) + "}"
 
 
 def chain_hash(previous_hash: str, event_fields: dict[str, Any]) -> str:
     """sha256 over the previous event's hash and this event's canonical JSON."""
-    return hashlib.sha256((previous_hash + canonical_json(event_fields)).encode()).hexdigest()
+    return chain_hash_json(previous_hash, canonical_json(event_fields))
+
+
+def chain_hash_json(previous_hash: str, event_json: str) -> str:
+    """``chain_hash`` given the event's canonical JSON."""
+    return hashlib.sha256((previous_hash + event_json).encode()).hexdigest()
