@@ -1,5 +1,6 @@
 """The openai provider runs the real ``openai`` client against the scripted local server."""
 
+import asyncio
 import json
 
 import pytest
@@ -150,3 +151,115 @@ def test_it_keeps_wire_names_unique_when_two_tools_sanitise_alike():
     names = wire_names(request(tools=tools))
     assert len(set(names.values())) == 3
     assert all(len(n) <= 64 and n.replace("_", "").isalnum() for n in names.values())
+
+
+def event(data: object) -> str:
+    """One server-sent event as a server writes it."""
+    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n"
+
+
+def chunk(delta: dict, finish: str | None = None) -> dict:
+    return {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+
+
+async def collect(server, reply: Reply, **kwargs) -> tuple[list[str], ModelError | None]:
+    """What the engine sees of one call: the deltas it was handed, and the error if it failed."""
+    server.on(lambda r: True, reply)
+    deltas: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        deltas.append(text)
+
+    try:
+        await provider(server, **kwargs).complete(request(), on_delta)
+    except ModelError as error:
+        return deltas, error
+    return deltas, None
+
+
+async def test_it_sends_the_api_key_as_a_bearer_token(openai_server):
+    openai_server.on(lambda r: True, Reply.text("ok"))
+
+    await provider(openai_server).complete(request())
+
+    assert openai_server.log[0].api_key == "k"
+
+
+async def test_an_error_event_mid_stream_is_a_transient_error_with_the_servers_message(
+    openai_server,
+):
+    overloaded = {"error": {"message": "The server is overloaded.", "type": "server_error"}}
+    reply = Reply.stream(event(chunk({"content": "Hal"})), event(overloaded), event("[DONE]"))
+
+    deltas, error = await collect(openai_server, reply)
+
+    assert deltas == ["Hal"]
+    assert error is not None and error.transient is True
+    assert str(error) == "The model server answered badly: The server is overloaded."
+
+
+async def test_a_data_line_that_is_not_json_is_a_transient_error_that_shows_it(openai_server):
+    reply = Reply.stream(event(chunk({"content": "Hi"})), event('{"choices": [{"delta"'))
+
+    deltas, error = await collect(openai_server, reply)
+
+    assert deltas == ["Hi"]
+    assert error is not None and error.transient is True
+    assert "malformed stream event" in str(error) and '{"choices": [{"delta"' in str(error)
+
+
+async def test_a_chunk_of_the_wrong_shape_is_a_malformed_stream(openai_server):
+    reply = Reply.stream(event({"choices": "none"}), event("[DONE]"))
+
+    _, error = await collect(openai_server, reply)
+
+    assert error is not None and "malformed stream event" in str(error)
+
+
+async def test_a_stream_cut_off_before_the_answer_finished_is_a_transient_error(openai_server):
+    reply = Reply.stream(event(chunk({"content": "Half an ans"})))
+
+    deltas, error = await collect(openai_server, reply)
+
+    assert deltas == ["Half an ans"]
+    assert error is not None and error.transient is True and "ended before" in str(error)
+
+
+async def test_a_finished_answer_without_done_is_accepted_even_without_a_last_line_end(
+    openai_server,
+):
+    last = f"data: {json.dumps(chunk({}, 'stop'))}"  # the body ends right after the JSON
+    openai_server.on(lambda r: True, Reply.stream(event(chunk({"content": "All of it."})), last))
+
+    response = await provider(openai_server).complete(request())
+
+    assert (response.content, response.finish_reason) == ("All of it.", "stop")
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (0, 0)
+
+
+async def test_it_reads_events_split_across_writes_with_crlf_line_ends(openai_server):
+    first, second = (
+        json.dumps(chunk({"content": "Hello"})),
+        json.dumps(chunk({"content": "!"}, "stop")),
+    )
+    usage = json.dumps({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}})
+    reply = Reply.stream(
+        ": keep-alive comment\r\n\r\n",
+        f"data: {first[:20]}",
+        f"{first[20:]}\r\n\r\nevent: message\r\ndata:{second}\r\n\r\n",
+        f"data: {usage}\n\ndata: [DONE]\n\n",
+    )
+    openai_server.on(lambda r: True, reply)
+
+    response = await provider(openai_server).complete(request())
+
+    assert (response.content, response.finish_reason) == ("Hello!", "stop")
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (3, 2)
+
+
+async def test_a_response_held_open_after_done_does_not_hold_up_the_answer(openai_server):
+    openai_server.on(lambda r: True, Reply.text("Quick.", linger_s=3))
+
+    response = await asyncio.wait_for(provider(openai_server).complete(request()), timeout=1.5)
+
+    assert response.content == "Quick."

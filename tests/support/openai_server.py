@@ -5,7 +5,9 @@ when asked) or as one JSON body. Replies are chosen by rules that look only at t
 (its messages, and the ``X-Activity-Key`` / ``X-Attempt`` headers the engine's provider sends),
 so a resumed run gets the same answer for the same call. Faults are replies too: an HTTP status
 (429, 500, ...), a delay longer than the client's timeout, malformed tool-call arguments,
-schema-invalid JSON. Every request is logged with whether its response was completed.
+schema-invalid JSON, a stream written piece by piece as given (an error event mid-stream, a
+line that is not JSON, no ``[DONE]``), a response held open after ``[DONE]``. Every request is
+logged with the API key it carried and whether its response was completed.
 
     server.on(lambda r: "You are Writer" in r.system, Reply.text("A draft"))
     server.on(lambda r: r.attempt == 1, Reply.error(429))   # first attempt of every call
@@ -30,6 +32,8 @@ class Reply:
     delay_s: float = 0.0
     usage: tuple[int, int] = (20, 10)
     chunk_chars: int = 6
+    sse: tuple[str, ...] | None = None  # the stream's body, written piece by piece as it is
+    linger_s: float = 0.0  # how long the response stays open after the stream's last event
 
     @classmethod
     def text(cls, content: str, **kw: Any) -> Reply:
@@ -48,12 +52,18 @@ class Reply:
     def error(cls, status: int, **kw: Any) -> Reply:
         return cls(status=status, **kw)
 
+    @classmethod
+    def stream(cls, *pieces: str, **kw: Any) -> Reply:
+        """A 200 stream of exactly these pieces of body, each written on its own."""
+        return cls(sse=pieces, **kw)
+
 
 @dataclass
 class ChatRequest:
     body: dict[str, Any]
     activity_key: str | None
     attempt: int
+    api_key: str | None = None
     status: int = 0
     completed: bool = False
 
@@ -134,8 +144,12 @@ class ScriptedOpenAIServer:
 
     async def _chat(self, http: web.Request) -> web.StreamResponse:
         body = await http.json()
+        bearer = http.headers.get("Authorization", "")
         request = ChatRequest(
-            body, http.headers.get("X-Activity-Key"), int(http.headers.get("X-Attempt", "1"))
+            body,
+            http.headers.get("X-Activity-Key"),
+            int(http.headers.get("X-Attempt", "1")),
+            bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else None,
         )
         self.log.append(request)
         reply = self._choose(request)
@@ -154,9 +168,14 @@ class ScriptedOpenAIServer:
     async def _stream(self, http: web.Request, body: dict, reply: Reply) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(http)
-        for chunk in _chunks(body, reply):
-            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        await response.write(b"data: [DONE]\n\n")
+        if reply.sse is not None:
+            pieces = list(reply.sse)
+        else:
+            pieces = [f"data: {json.dumps(chunk)}\n\n" for chunk in _chunks(body, reply)]
+            pieces.append("data: [DONE]\n\n")
+        for piece in pieces:
+            await response.write(piece.encode())
+        await asyncio.sleep(reply.linger_s)
         await response.write_eof()
         return response
 

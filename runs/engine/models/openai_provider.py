@@ -4,16 +4,26 @@
 It always streams, so tokens reach the run page as they are written, assembles tool calls from
 their streamed fragments (several per turn), asks for JSON-schema output when the agent has an
 output schema, reads usage from the final chunk, and maps the client's errors onto retryable
-(429, 408, 409, 5xx, connection errors, timeouts) and final ones.
+(429, 408, 409, 5xx, connection errors, timeouts, a broken or malformed stream) and final ones.
+
+The request goes through the client's generic ``post`` and the server-sent events are read from
+the raw response, rather than through ``chat.completions.create``: create() walks every message
+and tool schema through its type-driven transform and builds a pydantic model per chunk, which
+together cost more CPU than everything else in a model call (benchmarks/model_call_overhead.py).
+The client still builds, authenticates and sends the request and maps HTTP errors.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
 import openai
+import pydantic
 
 from ..interfaces import (
     ChatMessage,
@@ -29,6 +39,20 @@ TRANSIENT_STATUSES = frozenset({408, 409, 429})
 # OpenAI-compatible servers accept function names of 1-64 letters, digits, '_' and '-'; our
 # tool names may hold other characters (MCP tools are "<server>.<tool>").
 _NOT_WIRE_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+# How long the rest of a response may take to arrive after [DONE] before the connection is
+# dropped instead of kept for the next call.
+_DRAIN_S = 0.1
+
+# Errors while the stream is read come from the HTTP library the client sends with: httpx2 in
+# the openai releases built on it, httpx in older ones.
+_READ_ERRORS: tuple[type[Exception], ...] = (httpx.RequestError,)
+try:
+    import httpx2
+except ImportError:  # pragma: no cover - older openai releases
+    pass
+else:
+    _READ_ERRORS += (httpx2.RequestError,)
+_UNREACHABLE: tuple[type[Exception], ...] = (openai.APIConnectionError, TimeoutError, *_READ_ERRORS)
 
 
 class OpenAIProvider:
@@ -49,39 +73,150 @@ class OpenAIProvider:
         except openai.APIStatusError as exc:
             transient = exc.status_code in TRANSIENT_STATUSES or exc.status_code >= 500
             raise ModelError(_describe(exc), transient=transient, status=exc.status_code) from exc
-        except (openai.APIConnectionError, httpx.TransportError, TimeoutError) as exc:
+        except _UNREACHABLE as exc:
             raise ModelError(f"Could not reach the model server: {exc}", transient=True) from exc
         except openai.OpenAIError as exc:
             raise ModelError(f"The model server answered badly: {exc}", transient=True) from exc
 
     async def _stream(self, request: ModelRequest, on_delta: DeltaCallback | None) -> ModelResponse:
         names = wire_names(request)
-        stream = await self.client.chat.completions.create(**_arguments(self.model, request, names))
+        # cast_to=httpx.Response: the response as it arrives, headers read, body not yet.
+        response = await self.client.post(
+            "/chat/completions",
+            body=_body(self.model, request, names),
+            options=_options(request),
+            cast_to=httpx.Response,
+            stream=True,
+        )
         text: list[str] = []
         calls: dict[int, dict[str, str]] = {}
         usage = Usage()
-        finish = "stop"
-        async for chunk in stream:
-            if chunk.usage is not None:
-                usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-            for choice in chunk.choices:
-                delta = choice.delta
-                if delta.content:
-                    text.append(delta.content)
-                    if on_delta is not None:
-                        await on_delta(delta.content)
-                for fragment in delta.tool_calls or ():
-                    _merge(
-                        calls.setdefault(fragment.index, {"id": "", "name": "", "arguments": ""}),
-                        fragment,
-                    )
-                finish = choice.finish_reason or finish
+        finish: str | None = None
+        try:
+            async with contextlib.aclosing(_chunks(response)) as chunks:
+                async for chunk in chunks:
+                    if chunk.usage is not None:
+                        usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    for choice in chunk.choices or ():
+                        delta = choice.delta or _NO_DELTA
+                        if delta.content:
+                            text.append(delta.content)
+                            if on_delta is not None:
+                                await on_delta(delta.content)
+                        for fragment in delta.tool_calls or ():
+                            slot = {"id": "", "name": "", "arguments": ""}
+                            _merge(calls.setdefault(fragment.index or 0, slot), fragment)
+                        finish = choice.finish_reason or finish
+        finally:
+            await response.aclose()
+        if finish is None:
+            raise ModelError(
+                "The model server's stream ended before the answer was finished.", transient=True
+            )
         ours = {wire: name for name, wire in names.items()}
         tool_calls = tuple(
             ToolCall(c["id"] or f"call_{i}", ours.get(c["name"], c["name"]), c["arguments"])
             for i, c in sorted(calls.items())
         )
         return ModelResponse("".join(text) or None, tool_calls, usage, finish)
+
+
+class _Function(pydantic.BaseModel):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class _ToolCallFragment(pydantic.BaseModel):
+    index: int | None = None
+    id: str | None = None
+    function: _Function | None = None
+
+
+class _Delta(pydantic.BaseModel):
+    content: str | None = None
+    tool_calls: list[_ToolCallFragment] | None = None
+
+
+_NO_DELTA = _Delta()
+
+
+class _Choice(pydantic.BaseModel):
+    delta: _Delta | None = None
+    finish_reason: str | None = None
+
+
+class _Usage(pydantic.BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class _Chunk(pydantic.BaseModel):
+    """What the provider reads of a ``chat.completion.chunk``, or the error a server streams
+    instead of one."""
+
+    choices: list[_Choice] | None = None
+    usage: _Usage | None = None
+    error: Any = None
+
+
+async def _chunks(response: httpx.Response) -> AsyncGenerator[_Chunk, None]:
+    """The chunks of a chat completion stream, up to ``[DONE]`` or the end of the response."""
+    async with contextlib.aclosing(_event_data(response)) as events:
+        async for data in events:
+            if data == b"[DONE]":
+                await _drain(events)
+                return
+            try:
+                chunk = _Chunk.model_validate_json(data)
+            except pydantic.ValidationError as exc:
+                shown = data[:200].decode(errors="replace")
+                raise ModelError(
+                    f"The model server sent a malformed stream event: {shown!r}", transient=True
+                ) from exc
+            if chunk.error:
+                raise ModelError(
+                    f"The model server answered badly: {_error_message(chunk.error)}",
+                    transient=True,
+                )
+            yield chunk
+
+
+async def _event_data(response: httpx.Response) -> AsyncGenerator[bytes, None]:
+    """The data of each server-sent event (its ``data:`` lines joined), as bytes."""
+    pending = b""
+    data: list[bytes] = []
+    async for part in response.aiter_bytes():
+        *lines, pending = (pending + part).split(b"\n")
+        for line in lines:
+            line = line.rstrip(b"\r")
+            if line.startswith(b"data:"):
+                data.append(_field_value(line))
+            elif not line and data:
+                yield b"\n".join(data)
+                data = []
+    if pending.startswith(b"data:"):  # the last line, with no line end
+        data.append(_field_value(pending.rstrip(b"\r")))
+    if data:
+        yield b"\n".join(data)
+
+
+def _field_value(line: bytes) -> bytes:
+    value = line.partition(b":")[2]
+    return value[1:] if value.startswith(b" ") else value
+
+
+async def _drain(events: AsyncIterator[bytes]) -> None:
+    # Reading the response to its end lets the connection carry the next call; a server that
+    # keeps it open after [DONE] only costs that connection.
+    with contextlib.suppress(TimeoutError, *_READ_ERRORS):
+        async with asyncio.timeout(_DRAIN_S):
+            async for _ in events:
+                pass
+
+
+def _error_message(error: Any) -> str:
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) and message else "an error in the stream"
 
 
 def wire_names(request: ModelRequest) -> dict[str, str]:
@@ -100,15 +235,15 @@ def wire_names(request: ModelRequest) -> dict[str, str]:
     return names
 
 
-def _arguments(model: str, request: ModelRequest, names: dict[str, str]) -> dict[str, Any]:
-    arguments: dict[str, Any] = {
+def _body(model: str, request: ModelRequest, names: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "model": request.model or model,
         "messages": [_message(m, names) for m in request.messages],
         "stream": True,
         "stream_options": {"include_usage": True},
     }
     if request.tools:
-        arguments["tools"] = [
+        body["tools"] = [
             {
                 "type": "function",
                 "function": {
@@ -120,20 +255,26 @@ def _arguments(model: str, request: ModelRequest, names: dict[str, str]) -> dict
             for t in request.tools
         ]
     if request.output_schema is not None:
-        arguments["response_format"] = {
+        body["response_format"] = {
             "type": "json_schema",
             "json_schema": {"name": "output", "schema": request.output_schema, "strict": False},
         }
     if request.temperature is not None:
-        arguments["temperature"] = request.temperature
+        body["temperature"] = request.temperature
+    return body
+
+
+def _options(request: ModelRequest) -> openai.RequestOptions:
+    # What create() would pass for chat completions: the API key as a bearer token.
+    options: openai.RequestOptions = {"security": {"bearer_auth": True}}
     if request.timeout_s is not None:
-        arguments["timeout"] = request.timeout_s
+        options["timeout"] = request.timeout_s
     if request.activity_key:
-        arguments["extra_headers"] = {
+        options["headers"] = {
             "X-Activity-Key": request.activity_key,
             "X-Attempt": str(request.attempt),
         }
-    return arguments
+    return options
 
 
 def _message(message: ChatMessage, names: dict[str, str]) -> dict[str, Any]:
@@ -152,7 +293,7 @@ def _message(message: ChatMessage, names: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def _merge(slot: dict[str, str], fragment: Any) -> None:
+def _merge(slot: dict[str, str], fragment: _ToolCallFragment) -> None:
     if fragment.id:
         slot["id"] = fragment.id
     if fragment.function is not None:
