@@ -94,7 +94,7 @@ async def cpu_us_per_call(base_url: str, request: ModelRequest, calls: int, conc
     started = time.process_time()
     await asyncio.gather(*(caller(share + (i < extra)) for i in range(concurrency)))
     used = time.process_time() - started
-    await provider.client.close()
+    await provider.close()
     return used / calls * 1e6
 
 
