@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from teams.spec import dump, inline_team_refs, parse
 from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, make_provider
 from .engine.tools import Registry, builtin_registry
+from .engine.tools.http_tool import http_tools_registry
 from .models import Artifact, Run
 from .sink import in_db_thread
 
@@ -28,12 +30,14 @@ def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
     return dump(inline_team_refs(parse(document), team_lookup(owner)))
 
 
-def model_registry(owner_id: int) -> StaticModelRegistry:
-    """The owner's ModelConfigs plus the built-in offline model. Keys are read from the
-    environment variable each config names, here, at execution time; never stored."""
-    return StaticModelRegistry(
-        {config.name: resolved(config) for config in ModelConfig.objects.filter(owner_id=owner_id)}
-    )
+def model_registries(owner_ids: Iterable[int]) -> dict[int, StaticModelRegistry]:
+    """Each owner's ModelConfigs plus the built-in offline model, in one query for all.
+    Keys are read from the environment variable each config names, here, at execution time;
+    never stored."""
+    configs: dict[int, dict[str, ResolvedModel]] = {owner: {} for owner in owner_ids}
+    for config in ModelConfig.objects.filter(owner_id__in=list(configs)):
+        configs[config.owner_id][config.name] = resolved(config)
+    return {owner: StaticModelRegistry(models) for owner, models in configs.items()}
 
 
 @functools.lru_cache(maxsize=256)
@@ -58,10 +62,16 @@ def resolved(config: ModelConfig) -> ResolvedModel:
     )
 
 
-def tool_registry(run: Run) -> Registry:
-    """The built-in tools and the owner's custom HTTP tools (read when the run starts)."""
-    custom = CustomTool.objects.filter(owner_id=run.owner_id).registry()
-    return builtin_registry().merged(custom)
+def tool_registries(owner_ids: Iterable[int]) -> dict[int, Registry]:
+    """For each owner, the built-in tools and the owner's custom HTTP tools (read when the
+    run starts), in one query for all."""
+    custom: dict[int, list[CustomTool]] = {owner: [] for owner in owner_ids}
+    for tool in CustomTool.objects.filter(owner_id__in=list(custom)):
+        custom[tool.owner_id].append(tool)
+    return {
+        owner: builtin_registry().merged(http_tools_registry(t.definition() for t in tools))
+        for owner, tools in custom.items()
+    }
 
 
 def tool_settings() -> dict[str, Any]:
