@@ -20,7 +20,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -50,6 +50,8 @@ from .sink import (
 from .wiring import RunArtifacts, model_registries, tool_registries, tool_settings
 
 log = logging.getLogger(__name__)
+V = TypeVar("V")
+R = TypeVar("R")
 
 
 def heartbeat_s() -> float:
@@ -130,51 +132,85 @@ def recorded(runs: Sequence[Run]) -> dict[Any, tuple[list[Event], ChainHead]]:
     return journals
 
 
-class Claims:
-    """Claims the runs that ask to start on one event loop together.
+class Rounds(Generic[V, R]):
+    """Runs ``work`` on a database thread for what the runs on one event loop ask, in rounds.
 
-    Hundreds of runs arrive at a worker within a second or two; claiming each on its own took
-    six queries per run, enough to hold up the runs already started. Runs that ask while a
-    claim round is under way go into the next round, which claims them all in six queries
-    (the same group commit as the sink's writes, applied to starting).
+    Hundreds of runs start and end on a worker within a second or two; a round trip to the
+    database threads per run queued enough queries to hold up the runs in between. What is
+    asked while a round is in flight goes into the next round, which ``work`` does in a few
+    queries for all (the same group commit as the sink's writes, applied to starting and
+    ending runs). A run asked for twice in one round gets its answer once, and None again;
+    an answer that is an exception is raised to its asker.
     """
 
     def __init__(self) -> None:
-        self._pending: dict[str, list[asyncio.Future[Claimed | None]]] = {}
+        self._pending: dict[str, tuple[V, list[asyncio.Future[R | None]]]] = {}
         self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._claim_loop(), name="run-claims")
+        self._task = asyncio.create_task(self._round_loop(), name=type(self).__name__)
 
     @property
     def running(self) -> bool:
         return not self._task.done()
 
-    async def claim(self, run_id: str) -> Claimed | None:
-        done: asyncio.Future[Claimed | None] = asyncio.get_running_loop().create_future()
-        self._pending.setdefault(run_id, []).append(done)
+    def work(self, asked: dict[str, V]) -> dict[str, R | Exception]:
+        raise NotImplementedError
+
+    async def ask(self, run_id: str, value: V) -> R | None:
+        done: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(run_id, (value, []))[1].append(done)
         self._wake.set()
         return await done
 
-    async def _claim_loop(self) -> None:
+    async def _round_loop(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
             pending, self._pending = self._pending, {}
+            answers: dict[str, R | Exception] = {}
+            failure: Exception | None = None
             try:
-                claimed = await in_db_thread(claim, list(pending), new_executor_id())
+                answers = await in_db_thread(self.work, {k: v for k, (v, _) in pending.items()})
             except Exception as error:
-                for waiting in pending.values():
-                    for done in waiting:
-                        if not done.done():
-                            done.set_exception(error)
-                continue
-            for run_id, waiting in pending.items():
-                # A run asked for twice (a redelivered message) is executed once. One whose
-                # asker is gone is left to the takeover of runs with a stale heartbeat.
-                result = claimed.get(run_id)
+                failure = error
+            for run_id, (_, waiting) in pending.items():
+                answer = answers.get(run_id)
                 for done in waiting:
-                    if not done.done():
-                        done.set_result(result)
-                        result = None
+                    if done.done():
+                        continue  # its asker is gone
+                    if failure is not None:
+                        done.set_exception(failure)
+                    elif isinstance(answer, Exception):
+                        done.set_exception(answer)
+                    else:
+                        done.set_result(answer)
+                        answer = None
+
+
+class Claims(Rounds[None, Claimed]):
+    """Claims the runs that ask to start, a round at a time. A run claimed for an asker that
+    is gone is left to the takeover of runs with a stale heartbeat."""
+
+    def work(self, asked: dict[str, None]) -> dict[str, Claimed | Exception]:
+        return dict(claim(list(asked), new_executor_id()))
+
+
+class Finishes(Rounds[tuple[Run, str, RunOutcome, int], dict[str, Any]]):
+    """Records how runs ended (or paused), a round at a time."""
+
+    def work(self, asked: dict[str, tuple[Run, str, RunOutcome, int]]) -> dict[str, Any]:
+        try:
+            return finish(list(asked.values()))
+        except Exception as error:
+            if len(asked) == 1:
+                return {run_id: error for run_id in asked}
+        # One run's failure must not fail the others: record them one at a time.
+        answers: dict[str, Any] = {}
+        for run_id, ended in asked.items():
+            try:
+                answers |= finish([ended])
+            except Exception as error:
+                answers[run_id] = error
+        return answers
 
 
 def keep_alive(claims: dict[str, str]) -> tuple[set[str], set[str]]:
@@ -192,37 +228,44 @@ def keep_alive(claims: dict[str, str]) -> tuple[set[str], set[str]]:
     return lost | (set(claims) - {str(r[0]) for r in rows}), cancelled
 
 
-def finish(run: Run, executor: str, outcome: RunOutcome, last_seq: int) -> dict[str, Any] | None:
-    """Record how the engine left the run; a no-op if another executor took it over.
-    Returns the run.summary message for watchers.
+def finish(ended: Sequence[tuple[Run, str, RunOutcome, int]]) -> dict[str, dict[str, Any]]:
+    """Record how the engine left each of these runs (run, its executor, the outcome, the
+    last seq), in one transaction; a run another executor took over is left alone. Returns
+    the run.summary message for watchers of each run recorded, by id.
 
-    ``run`` is the executor's copy, whose totals the sink kept current: it gets the new
+    Each run is its executor's copy, whose totals the sink kept current: it gets the new
     fields here rather than being read again."""
+    recorded = []
+    with transaction.atomic():
+        for run, executor, outcome, last_seq in ended:
+            fields = ended_fields(outcome)
+            if Run.objects.filter(id=run.id, claimed_by=executor).update(**fields):
+                for name, value in fields.items():
+                    setattr(run, name, value)
+                run.last_seq = last_seq  # type: ignore[attr-defined]
+                run.refresh_from_db(fields=["artifacts"])  # read at the claim: tools may
+                recorded.append(run)  # have made artifacts since
+        prefetch_related_objects(recorded, "artifacts")
+        webhooks.schedule_for_runs(recorded)  # the teams' receivers hear it ended or waits
+    for run in recorded:
+        telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or waiting
+    return {str(run.id): run_message(run) for run in recorded}
+
+
+def ended_fields(outcome: RunOutcome) -> dict[str, Any]:
     fields: dict[str, Any] = {"claimed_by": "", "heartbeat_at": None}
     if outcome.status == "waiting":
-        fields |= {
+        return fields | {
             "status": Run.Status.WAITING,
             "waiting_for": outcome.waiting_for or outcome.reason or "",
         }
-    else:
-        fields |= {
-            "status": outcome.status,
-            "finished_at": timezone.now(),
-            "output": outcome.output,
-            "failure_reason": outcome.reason or "" if outcome.status != "succeeded" else "",
-            "waiting_for": "",
-        }
-    updated = Run.objects.filter(id=run.id, claimed_by=executor).update(**fields)
-    if not updated:
-        return None
-    for name, value in fields.items():
-        setattr(run, name, value)
-    run.last_seq = last_seq  # type: ignore[attr-defined]
-    run.refresh_from_db(fields=["artifacts"])  # drops the list read at the claim: tools
-    prefetch_related_objects([run], "artifacts")  # may have made artifacts since
-    webhooks.schedule_for(run)  # the team's receivers hear it finished, failed or waits
-    telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or still waiting
-    return run_message(run)
+    return fields | {
+        "status": outcome.status,
+        "finished_at": timezone.now(),
+        "output": outcome.output,
+        "failure_reason": outcome.reason or "" if outcome.status != "succeeded" else "",
+        "waiting_for": "",
+    }
 
 
 # --- the execution ---------------------------------------------------------------------
@@ -234,7 +277,7 @@ def new_executor_id() -> str:
 
 async def execute(run_id: str) -> str | None:
     """Execute the run if it can be claimed; returns its status afterwards, None if not ours."""
-    claimed = await one_per_loop(Claims).claim(run_id)
+    claimed = await one_per_loop(Claims).ask(run_id, None)
     if claimed is None:
         return None
     run, executor = claimed.run, claimed.executor
@@ -255,7 +298,8 @@ async def execute(run_id: str) -> str | None:
         outcome = await record_crash(sink, error)
     finally:
         watcher.runs.pop(run_id, None)
-    summary = await in_db_thread(finish, run, executor, outcome, sink.head.seq)
+    ended = (run, executor, outcome, sink.head.seq)
+    summary = await one_per_loop(Finishes).ask(run_id, ended)
     if summary is None:
         return None
     # Published from the run loop: a publish from a database thread would need an event

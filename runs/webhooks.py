@@ -23,6 +23,8 @@ import secrets
 import threading
 import time
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -74,14 +76,27 @@ def schedule_for(run: Run, kind: str | None = None) -> None:
     """Queue a delivery to every webhook of ``run``'s team that wants ``kind`` (by default the
     kind for the run's status). Safe to call inside the transaction that changed the status:
     nothing is sent unless it commits."""
-    kind = kind or KIND_FOR_STATUS.get(Run.Status(run.status))
-    if kind is None or run.team_id is None:
+    schedule_for_runs([run], kind)
+
+
+def schedule_for_runs(runs: Sequence[Run], kind: str | None = None) -> None:
+    """``schedule_for`` each of ``runs``, reading their teams' webhooks in one query."""
+    kinds = {run.id: kind or KIND_FOR_STATUS.get(run.status) for run in runs}
+    teams = {run.team_id for run in runs if kinds[run.id] and run.team_id is not None}
+    if not teams:
         return
-    for webhook in Webhook.objects.filter(team_id=run.team_id, is_active=True):
-        if webhook.wants(kind):
-            body = delivery_body(run, kind, delivery_id := str(uuid.uuid4()))
-            args = (webhook.id, str(run.id), kind, delivery_id, body, 1)
-            transaction.on_commit(lambda args=args: enqueue_attempt(*args, countdown=0))
+    hooks: dict[int, list[Webhook]] = defaultdict(list)
+    for webhook in Webhook.objects.filter(team_id__in=teams, is_active=True):
+        hooks[webhook.team_id].append(webhook)
+    for run in runs:
+        run_kind = kinds[run.id]
+        if run_kind is None:
+            continue
+        for webhook in hooks[run.team_id]:
+            if webhook.wants(run_kind):
+                body = delivery_body(run, run_kind, delivery_id := str(uuid.uuid4()))
+                args = (webhook.id, str(run.id), run_kind, delivery_id, body, 1)
+                transaction.on_commit(lambda args=args: enqueue_attempt(*args, countdown=0))
 
 
 def delivery_body(run: Run, kind: str, delivery_id: str) -> str:

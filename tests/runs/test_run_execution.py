@@ -2,6 +2,7 @@
 Celery task uses: to the end, waiting for a person without holding an executor, cancelled
 during a model call, failed with a reason."""
 
+import asyncio
 import json
 from typing import Any
 
@@ -124,3 +125,27 @@ async def test_a_replay_reaches_the_same_output_without_calling_the_model(
     assert (replay.status, replay.output) == ("succeeded", original.output)
     assert len(openai_server.log) == calls
     await sync_to_async(assert_sound_trail)(replay)
+
+
+def test_runs_that_start_together_are_each_executed_once_even_if_delivered_twice() -> None:
+    # A worker claims the runs that arrive together in one round; a run whose message was
+    # delivered twice in that round must still run once, not twice side by side.
+    from runs.api import new_run
+    from runs.execution import execute, run_loop
+
+    alice = make_user()
+    team = make_team(alice, supervisor_spec())
+    version = team.versions.get(number=team.version)
+    ids = [str(new_run(alice, version, {"task": f"Haiku {n}"}).id) for n in range(6)]
+
+    async def deliver() -> list[str | None]:
+        return await asyncio.gather(*(execute(run_id) for run_id in [*ids, ids[0], ids[3]]))
+
+    statuses = run_loop.submit(deliver()).result(timeout=60)
+
+    assert statuses[:6] == ["succeeded"] * 6
+    assert statuses[6:] == [None, None]  # the second deliveries found nothing to do
+    for run_id in ids:
+        run = wait_for_status(run_id, "succeeded")
+        events = assert_sound_trail(run)
+        assert [e.type for e in events].count("run.started") == 1
