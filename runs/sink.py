@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -133,16 +134,31 @@ class ChainHead:
         return cls(last.seq, last.hash) if last else cls()
 
 
+#: Numbers whose JSON PostgreSQL's jsonb gives back differently: floats written with a
+#: positive exponent (1e+16 comes back as 10000000000000000) and negative zero.
+_REWRITTEN_NUMBER = re.compile(r"\de\+\d|-0\.0(?![0-9])")
+
+
 def payload_json(payload: dict[str, Any]) -> str:
     """The payload's canonical JSON as it will read back from the database, so the hash
     verifies later: serialized once here, then stored, hashed and broadcast as it is.
 
-    NUL characters are replaced because PostgreSQL's jsonb cannot hold them.
+    NUL characters are replaced because PostgreSQL's jsonb cannot hold them, and the numbers
+    jsonb would give back in another form are written in that form.
     """
     text = canonical_json(payload)
-    if "\\u0000" in text:
-        text = canonical_json(json.loads(text.replace("\\u0000", "\\ufffd")))
+    if "\\u0000" in text or _REWRITTEN_NUMBER.search(text):
+        stored = json.loads(text.replace("\\u0000", "\\ufffd"), parse_float=_as_jsonb_reads)
+        text = canonical_json(stored)
     return text
+
+
+def _as_jsonb_reads(literal: str) -> float | int:
+    """A JSON number as it reads back from jsonb, which keeps numbers as decimals."""
+    if "e+" in literal:
+        return int(Decimal(literal))  # 1.5e+300: an integer of 301 digits, exactly
+    number = float(literal)
+    return 0.0 if number == 0 else number  # decimals have no negative zero
 
 
 def chain(run_id: Any, head: ChainHead, events: Iterable[Event]) -> list[RunEvent]:
