@@ -181,7 +181,7 @@ def counts(
     a start it lacks is read from the run's stored events."""
     amounts: dict[str, float] = defaultdict(float)
     team = getattr(run, "team_name", "") or ""
-    agent_starts = {**(agent_starts or {}), **_agent_starts(run, events, agent_starts or {})}
+    agent_starts = _agent_starts(run, events, agent_starts or {})
     for event in events:
         type_, payload, ts = _event_fields(event)
         amounts[_field("events", {"type": type_})] += 1
@@ -258,11 +258,10 @@ def _get(event: Any, name: str) -> Any:
 
 
 def _agent_starts(run: Any, events: Sequence[Any], known: Mapping[str, float]) -> dict[str, float]:
-    """When each agent span that finishes among ``events`` began, unless ``known``: from its
-    agent.started event, in the same batch or already stored (one query for those)."""
-    finishing = {_get(e, "span_id") for e in events if _get(e, "type") == ev.AGENT_FINISHED} - set(
-        known
-    )
+    """When each agent span that finishes among ``events`` began: ``known``, and for the
+    others their agent.started event, in the same batch or already stored (one query)."""
+    finishing = {_get(e, "span_id") for e in events if _get(e, "type") == ev.AGENT_FINISHED}
+    finishing -= set(known)
     starts = {
         _get(e, "span_id"): _seconds(_get(e, "ts"))
         for e in events
@@ -275,7 +274,7 @@ def _agent_starts(run: Any, events: Sequence[Any], known: Mapping[str, float]) -
             "span_id", "ts"
         )
         starts |= {span_id: ts.timestamp() for span_id, ts in rows}
-    return {span: ts for span, ts in starts.items() if ts is not None}
+    return {**known, **{span: ts for span, ts in starts.items() if ts is not None}}
 
 
 # --- the scrape -------------------------------------------------------------------------
