@@ -12,14 +12,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 
-from teams.models import CustomTool, ModelConfig
+from teams.models import CustomTool, ModelConfig, custom_tools_registry
 from teams.services import team_lookup
 from teams.spec import dump, inline_team_refs, parse
 
 from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, make_provider
 from .engine.tools import Registry, builtin_registry
-from .engine.tools.http_tool import http_tools_registry
 from .models import Artifact, Run
 from .sink import in_db_thread
 
@@ -69,7 +68,7 @@ def tool_registries(owner_ids: Iterable[int]) -> dict[int, Registry]:
     for tool in CustomTool.objects.filter(owner_id__in=list(custom)):
         custom[tool.owner_id].append(tool)
     return {
-        owner: builtin_registry().merged(http_tools_registry(t.definition() for t in tools))
+        owner: builtin_registry().merged(custom_tools_registry(tools))
         for owner, tools in custom.items()
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -223,7 +224,12 @@ class ApiToken(models.Model):
 class CustomToolQuerySet(OwnedQuerySet):
     def registry(self) -> Any:
         """These tools as an engine ``Registry``, to merge with the built-ins for a run."""
-        return http_tools_registry(tool.definition() for tool in self)
+        return custom_tools_registry(self)
+
+
+def custom_tools_registry(tools: Iterable[CustomTool]) -> Any:
+    """Custom tools (any iterable of them) as an engine ``Registry``."""
+    return http_tools_registry(tool.definition() for tool in tools)
 
 
 class CustomTool(models.Model):
