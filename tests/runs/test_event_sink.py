@@ -104,9 +104,9 @@ async def test_a_write_that_failed_without_a_waiter_stops_the_next_emit(run: Run
     await one.emit(make_event(key="from-one"))
     await two.emit(make_event(key="from-two"), durable=False)
     with pytest.raises(LostRun):
-        for _ in range(50):
+        for n in range(50):
             await asyncio.sleep(0.01)
-            await two.emit(make_event(key=f"later-{_}"), durable=False)
+            await two.emit(make_event(key=f"later-{n}"), durable=False)
     await one.close()
     assert [k async for k in RunEvent.objects.filter(run=run).values_list("key", flat=True)] == [
         "from-one"
