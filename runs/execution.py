@@ -9,7 +9,9 @@ work goes to the sink's database threads.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
+import contextlib
 import logging
 import os
 import socket
@@ -34,7 +36,7 @@ from . import telemetry, webhooks
 from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
-from .engine.models import StaticModelRegistry
+from .engine.models import StaticModelRegistry, close_providers
 from .engine.tools import Registry
 from .engine.tools.mcp import McpUnavailable, mcp_registry
 from .models import Run, RunEvent
@@ -428,11 +430,30 @@ class RunLoop:
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None or self._loop.is_closed():
-                self._loop = asyncio.new_event_loop()
+                self._loop = new_event_loop()
                 threading.Thread(
                     target=self._loop.run_forever, name="run-loop", daemon=True
                 ).start()
+                atexit.register(self.close_connections)
             return self._loop
+
+    def close_connections(self) -> None:
+        """Close the model providers' connections on the loop, as the process exits."""
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(close_providers(), loop).result(timeout=5)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it is installed (it is a dependency; a platform without a
+    wheel falls back to asyncio's): the run loop carries hundreds of runs' sockets, and uvloop
+    does that loop's own work in C."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - no wheel for this platform
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 run_loop = RunLoop()

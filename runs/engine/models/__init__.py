@@ -6,6 +6,7 @@ maps ModelConfig names to ``ResolvedModel``s and always knows ``"offline"``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 from ..interfaces import ModelProvider, ResolvedModel
@@ -32,6 +33,14 @@ def make_provider(
     raise ValueError(f"Unknown model provider {provider!r}: use 'openai' or 'offline'.")
 
 
+async def close_providers() -> None:
+    """Close the connections every provider made in this process holds on the running loop
+    (before that loop ends). Only the ``openai`` provider has any."""
+    module = sys.modules.get(f"{__name__}.openai_provider")
+    if module is not None:
+        await module.close_all()
+
+
 class StaticModelRegistry:
     """Implements ``interfaces.ModelRegistry`` over a fixed mapping."""
 
@@ -49,4 +58,4 @@ class StaticModelRegistry:
             ) from None
 
 
-__all__ = ["OFFLINE", "OfflineProvider", "StaticModelRegistry", "make_provider"]
+__all__ = ["OFFLINE", "OfflineProvider", "StaticModelRegistry", "close_providers", "make_provider"]

@@ -10,18 +10,22 @@ The request goes through the client's generic ``post`` and the server-sent event
 the raw response, rather than through ``chat.completions.create``: create() walks every message
 and tool schema through its type-driven transform and builds a pydantic model per chunk, which
 together cost more CPU than everything else in a model call (benchmarks/model_call_overhead.py).
-The client still builds, authenticates and sends the request and maps HTTP errors.
+The client still builds, authenticates and sends the request and maps HTTP errors. It sends
+over the client's own aiohttp transport (``openai.DefaultAioHttpClient``): aiohttp parses HTTP
+in C and keeps its connections in a pool it does not scan per request, which halves the CPU of
+a call against httpx's pure-Python stack with hundreds of calls in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import re
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+import aiohttp
 import httpx
 import openai
 import pydantic
@@ -40,17 +44,14 @@ TRANSIENT_STATUSES = frozenset({408, 409, 429})
 # OpenAI-compatible servers accept function names of 1-64 letters, digits, '_' and '-'; our
 # tool names may hold other characters (MCP tools are "<server>.<tool>").
 _NOT_WIRE_SAFE = re.compile(r"[^A-Za-z0-9_-]")
-# The provider sends through several clients in turn, each with its own connection pool: the
-# HTTP library's pool looks at every connection it holds each time a request starts or ends,
-# so with hundreds of calls in flight one pool spends more CPU scanning than sending.
-CLIENTS = 8
 # How long the rest of a response may take to arrive after [DONE] before the connection is
 # dropped instead of kept for the next call.
 _DRAIN_S = 0.1
 
 # Errors while the stream is read come from the HTTP library the client sends with: httpx2 in
-# the openai releases built on it, httpx in older ones.
-_READ_ERRORS: tuple[type[Exception], ...] = (httpx.RequestError,)
+# the openai releases built on it, httpx in older ones, each mapped from aiohttp's by the
+# client's transport; an aiohttp error it does not map comes through as it is.
+_READ_ERRORS: tuple[type[Exception], ...] = (httpx.RequestError, aiohttp.ClientError)
 try:
     import httpx2
 except ImportError:  # pragma: no cover - older openai releases
@@ -65,20 +66,26 @@ class OpenAIProvider:
         self, *, model: str, base_url: str | None, api_key: str | None, timeout_s: float = 120.0
     ) -> None:
         self.model = model
-        # Retries are the engine's (recorded, with seeded jitter), never the client's own.
-        self.clients = tuple(
-            openai.AsyncOpenAI(
-                base_url=base_url,
-                api_key=api_key or "not-needed",
-                max_retries=0,
-                timeout=timeout_s,
+        self._base_url, self._api_key, self._timeout_s = base_url, api_key, timeout_s
+        # aiohttp binds its connection pool to the event loop it first runs on: one client per
+        # loop, so a provider shared by the process works from any loop.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI]
+        self._clients = weakref.WeakKeyDictionary()
+        _providers.add(self)
+
+    def _client(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = _new_client(
+                self._base_url, self._api_key, self._timeout_s
             )
-            for _ in range(CLIENTS)
-        )
-        self._turn = itertools.cycle(self.clients)
+        return client
 
     async def close(self) -> None:
-        for client in self.clients:
+        """Close this provider's connections on the running loop."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
             await client.close()
 
     async def complete(
@@ -97,7 +104,7 @@ class OpenAIProvider:
     async def _stream(self, request: ModelRequest, on_delta: DeltaCallback | None) -> ModelResponse:
         names = wire_names(request)
         # cast_to=httpx.Response: the response as it arrives, headers read, body not yet.
-        response = await next(self._turn).post(
+        response = await self._client().post(
             "/chat/completions",
             body=_body(self.model, request, names),
             options=_options(request),
@@ -135,6 +142,27 @@ class OpenAIProvider:
             for i, c in sorted(calls.items())
         )
         return ModelResponse("".join(text) or None, tool_calls, usage, finish)
+
+
+_providers: weakref.WeakSet[OpenAIProvider] = weakref.WeakSet()
+
+
+async def close_all() -> None:
+    """Close the connections every provider holds on the running loop (before the loop
+    ends: the worker's shutdown, a test's teardown)."""
+    for provider in list(_providers):
+        await provider.close()
+
+
+def _new_client(base_url: str | None, api_key: str | None, timeout_s: float) -> openai.AsyncOpenAI:
+    # Retries are the engine's (recorded, with seeded jitter), never the client's own.
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        api_key=api_key or "not-needed",
+        max_retries=0,
+        timeout=timeout_s,
+        http_client=openai.DefaultAioHttpClient(timeout=timeout_s),
+    )
 
 
 class _Function(pydantic.BaseModel):
