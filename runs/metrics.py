@@ -22,7 +22,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 import redis
@@ -119,7 +119,14 @@ def store() -> MetricStore:
 
 def _field(name: str, labels: Mapping[str, str]) -> str:
     """One store field per metric and label set: ``name`` + the labels as sorted JSON."""
-    return name + json.dumps(dict(sorted(labels.items())), separators=(",", ":"))
+    return _field_of(name, tuple(sorted(labels.items())))
+
+
+@lru_cache(maxsize=4096)
+def _field_of(name: str, labels: tuple[tuple[str, str], ...]) -> str:
+    # Remembered: an executor counts every event of every run, and the same few fields
+    # come up again and again (serializing them each time cost more than storing the event).
+    return name + json.dumps(dict(labels), separators=(",", ":"))
 
 
 def _split(field: str) -> tuple[str, dict[str, str]]:
@@ -139,11 +146,25 @@ def _add(amounts: dict[str, float]) -> None:
 
 def _observe(amounts: dict[str, float], name: str, labels: dict[str, str], value: float) -> None:
     """One histogram observation, counted in every bucket it fits (so buckets are cumulative)."""
-    amounts[_field(f"{name}:sum", labels)] += value
-    amounts[_field(f"{name}:count", labels)] += 1
-    for bound in DURATION_BUCKETS:
+    total, count, buckets = _histogram_fields(name, tuple(sorted(labels.items())))
+    amounts[total] += value
+    amounts[count] += 1
+    for bound, field in zip(DURATION_BUCKETS, buckets, strict=True):
         if value <= bound:
-            amounts[_field(f"{name}:le", {**labels, "le": _bound(bound)})] += 1
+            amounts[field] += 1
+
+
+@lru_cache(maxsize=1024)
+def _histogram_fields(
+    name: str, labels: tuple[tuple[str, str], ...]
+) -> tuple[str, str, tuple[str, ...]]:
+    """The store fields of one histogram series: its sum, its count and a bucket per bound."""
+    series = dict(labels)
+    return (
+        _field(f"{name}:sum", series),
+        _field(f"{name}:count", series),
+        tuple(_field(f"{name}:le", {**series, "le": _bound(b)}) for b in DURATION_BUCKETS),
+    )
 
 
 def _bound(bound: float) -> str:
