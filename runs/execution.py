@@ -26,13 +26,13 @@ from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, prefetch_related_objects
-from django.db.models.functions import Coalesce
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from teams.models import TeamVersion
 from teams.spec import parse
 
-from . import telemetry, webhooks
+from . import sql, telemetry, webhooks
 from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
@@ -87,31 +87,26 @@ class Claimed:
 
 def claim(run_ids: Sequence[str], executor: str) -> dict[str, Claimed]:
     """Take the runs that can be taken (queued, or running with a stale heartbeat: their
-    worker died) for ``executor``, and read what their execution needs: six queries for
-    them all, however many there are. Returns the runs taken, by id."""
-    now = timezone.now()
-    takeable = Q(status=Run.Status.QUEUED) | Q(
-        status=Run.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=stale_after_s())
-    )
-    taken = Run.objects.filter(takeable, id__in=list(run_ids)).update(
-        status=Run.Status.RUNNING,
-        claimed_by=executor,
-        heartbeat_at=now,
-        started_at=Coalesce("started_at", now),
-    )
-    if not taken:
+    worker died) for ``executor``, and read what their execution needs: four statements
+    for them all, however many there are, and two more if some of them ran before (their
+    journal and artifacts). Returns the runs taken, by id."""
+    if not take(run_ids, executor):
         return {}
-    runs = list(
-        Run.objects.filter(id__in=list(run_ids), claimed_by=executor)
-        .select_related("team_version")
-        .prefetch_related("artifacts")
-    )
-    journals = recorded(runs)
+    runs = taken(run_ids, executor)
+    # Most runs start for the first time: nothing recorded, nothing made, nothing to read.
+    resumed = [run for run in runs if run.ran_before]  # type: ignore[attr-defined]
+    prefetch_related_objects(resumed, "artifacts")
+    for run in runs:
+        if not run.ran_before:  # type: ignore[attr-defined]
+            prefetched_nothing(run, "artifacts")
+    journals = recorded(resumed)
+    journals |= {run.id: ([], ChainHead()) for run in runs if run.id not in journals}
     owners = {run.owner_id for run in runs}
     models, tools = model_registries(owners), tool_registries(owners)
     claimed = {}
     for run in runs:
         events, head = journals[run.id]
+        run.last_seq = head.seq  # type: ignore[attr-defined]
         claimed[str(run.id)] = Claimed(
             executor, run, events, head, models[run.owner_id], tools[run.owner_id],
             run_message(run),
@@ -119,18 +114,70 @@ def claim(run_ids: Sequence[str], executor: str) -> dict[str, Claimed]:
     return claimed
 
 
-def recorded(runs: Sequence[Run]) -> dict[Any, tuple[list[Event], ChainHead]]:
-    """Each run's stored events and the head of its chain, in one query; sets each run's
-    ``last_seq``, which spares ``run_message`` a query."""
-    rows: dict[Any, list[RunEvent]] = {run.id: [] for run in runs}
-    for row in RunEvent.objects.filter(run_id__in=list(rows)).order_by("run_id", "seq"):
-        rows[row.run_id].append(row)
-    journals = {}
+def prefetched_nothing(instance: Any, related: str) -> None:
+    """Mark ``instance.<related>`` as prefetched and empty, as ``prefetch_related`` leaves it
+    when it finds no rows, without compiling the query that would find none."""
+    rows = getattr(instance, related).none()
+    rows._result_cache, rows._prefetch_done = [], True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[related] = rows
+
+
+def take(run_ids: Sequence[str], executor: str) -> int:
+    """The conditional update that claims runs: how many it took."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=stale_after_s())
+    ids, params = sql.values_in(Run._meta.pk, run_ids)
+    status, claimed_by, heartbeat, started, pk = (
+        sql.column(Run, name)
+        for name in ("status", "claimed_by", "heartbeat_at", "started_at", "id")
+    )
+    statement = (
+        f"UPDATE {sql.table(Run)} SET {status} = %s, {claimed_by} = %s, {heartbeat} = %s, "  # noqa: S608 - names from the model
+        f"{started} = COALESCE({started}, %s) WHERE {pk} IN ({ids}) "
+        f"AND ({status} = %s OR ({status} = %s AND {heartbeat} < %s))"
+    )
+    at, before = sql.datetime_param(Run, now), sql.datetime_param(Run, stale)
+    running, queued = Run.Status.RUNNING.value, Run.Status.QUEUED.value
+    return sql.execute(
+        Run, statement, [running, executor, at, at, *params, queued, running, before]
+    )
+
+
+def taken(run_ids: Sequence[str], executor: str) -> list[Run]:
+    """The runs ``executor`` holds among ``run_ids``, each with its team version's number
+    and whether it has recorded events (``ran_before``), in one statement."""
+    ids, params = sql.values_in(Run._meta.pk, run_ids)
+    pk, version, claimed_by = (sql.column(Run, n) for n in ("id", "team_version", "claimed_by"))
+    number, event_run = sql.column(TeamVersion, "number"), sql.column(RunEvent, "run")
+    statement = (
+        f"SELECT r.*, v.{number} AS version_number, EXISTS (SELECT 1 FROM "  # noqa: S608
+        f"{sql.table(RunEvent)} e WHERE e.{event_run} = r.{pk}) AS ran_before "
+        f"FROM {sql.table(Run)} r LEFT JOIN {sql.table(TeamVersion)} v "
+        f"ON v.{sql.column(TeamVersion, 'id')} = r.{version} "
+        f"WHERE r.{pk} IN ({ids}) AND r.{claimed_by} = %s"
+    )
+    runs = list(Run.objects.raw(statement, [*params, executor]))
     for run in runs:
-        mine = rows[run.id]
+        if run.team_version_id is not None:  # the number is all a summary reads of it
+            partial = TeamVersion.from_db(
+                run._state.db, ["id", "number"], [run.team_version_id, run.version_number]
+            )  # type: ignore[attr-defined]
+            Run.team_version.field.set_cached_value(run, partial)
+    return runs
+
+
+def recorded(runs: Sequence[Run]) -> dict[Any, tuple[list[Event], ChainHead]]:
+    """Each run's stored events and the head of its chain, in one query (none for none)."""
+    rows: dict[Any, list[RunEvent]] = {run.id: [] for run in runs}
+    if rows:
+        for row in RunEvent.objects.filter(run_id__in=list(rows)).order_by("run_id", "seq"):
+            rows[row.run_id].append(row)
+    journals = {}
+    for run_id, mine in rows.items():
         head = ChainHead(mine[-1].seq, mine[-1].hash) if mine else ChainHead()
-        run.last_seq = head.seq  # type: ignore[attr-defined]
-        journals[run.id] = ([row.to_event() for row in mine], head)
+        journals[run_id] = ([row.to_event() for row in mine], head)
     return journals
 
 
@@ -241,17 +288,26 @@ def finish(ended: Sequence[tuple[Run, str, RunOutcome, int]]) -> dict[str, dict[
     with transaction.atomic():
         for run, executor, outcome, last_seq in ended:
             fields = ended_fields(outcome)
-            if Run.objects.filter(id=run.id, claimed_by=executor).update(**fields):
+            if record_end(run, executor, fields):
                 for name, value in fields.items():
                     setattr(run, name, value)
                 run.last_seq = last_seq  # type: ignore[attr-defined]
-                run.refresh_from_db(fields=["artifacts"])  # read at the claim: tools may
-                recorded.append(run)  # have made artifacts since
+                recorded.append(run)
+        # Only runs whose tools made artifacts since the claim read them again.
         prefetch_related_objects(recorded, "artifacts")
         webhooks.schedule_for_runs(recorded)  # the teams' receivers hear it ended or waits
     for run in recorded:
         telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or waiting
     return {str(run.id): run_message(run) for run in recorded}
+
+
+def record_end(run: Run, executor: str, fields: dict[str, Any]) -> bool:
+    """Write ``fields`` to the run if ``executor`` still holds it."""
+    assignments = ", ".join(f"{sql.column(Run, name)} = %s" for name in fields)
+    pk, claimed_by = sql.column(Run, "id"), sql.column(Run, "claimed_by")
+    statement = f"UPDATE {sql.table(Run)} SET {assignments} WHERE {pk} = %s AND {claimed_by} = %s"  # noqa: S608
+    _, (run_id,) = sql.values_in(Run._meta.pk, [run.id])
+    return bool(sql.execute(Run, statement, [*sql.save_params(Run, fields), run_id, executor]))
 
 
 def ended_fields(outcome: RunOutcome) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from runs.engine.tools.netguard import BlockedAddress, NetworkPolicy, check_url, guarded_client
 
+from . import sql
 from .models import Run, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,9 @@ def schedule_for_runs(runs: Sequence[Run], kind: str | None = None) -> None:
     if not teams:
         return
     hooks: dict[int, list[Webhook]] = defaultdict(list)
-    for webhook in Webhook.objects.filter(team_id__in=teams, is_active=True):
-        hooks[webhook.team_id].append(webhook)
+    for webhook in sql.select_in(Webhook, "team", teams):  # for every run that ends: in SQL
+        if webhook.is_active:
+            hooks[webhook.team_id].append(webhook)
     for run in runs:
         run_kind = kinds[run.id]
         if run_kind is None:

@@ -16,6 +16,7 @@ from teams.models import CustomTool, ModelConfig, custom_tools_registry
 from teams.services import team_lookup
 from teams.spec import dump, inline_team_refs, parse
 
+from . import sql
 from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, make_provider
 from .engine.tools import Registry, builtin_registry
@@ -34,7 +35,7 @@ def model_registries(owner_ids: Iterable[int]) -> dict[int, StaticModelRegistry]
     Keys are read from the environment variable each config names, here, at execution time;
     never stored."""
     configs: dict[int, dict[str, ResolvedModel]] = {owner: {} for owner in owner_ids}
-    for config in ModelConfig.objects.filter(owner_id__in=list(configs)):
+    for config in sql.select_in(ModelConfig, "owner", configs):
         configs[config.owner_id][config.name] = resolved(config)
     return {owner: StaticModelRegistry(models) for owner, models in configs.items()}
 
@@ -65,10 +66,14 @@ def tool_registries(owner_ids: Iterable[int]) -> dict[int, Registry]:
     """For each owner, the built-in tools and the owner's custom HTTP tools (read when the
     run starts), in one query for all."""
     custom: dict[int, list[CustomTool]] = {owner: [] for owner in owner_ids}
-    for tool in CustomTool.objects.filter(owner_id__in=list(custom)):
+    for tool in sql.select_in(CustomTool, "owner", custom):
         custom[tool.owner_id].append(tool)
     return {
+        # The built-in registry is shared, never added to: an owner without tools of their
+        # own (most) is given it as it is.
         owner: builtin_registry().merged(custom_tools_registry(tools))
+        if tools
+        else builtin_registry()
         for owner, tools in custom.items()
     }
 
@@ -103,4 +108,6 @@ class RunArtifacts:
         )
         artifact.file.save(name, ContentFile(data), save=False)
         artifact.save()
+        # What the run's summaries list was read at the claim: read it again when it ends.
+        getattr(self.run, "_prefetched_objects_cache", {}).pop("artifacts", None)
         return artifact
