@@ -2,6 +2,7 @@
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
@@ -11,6 +12,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from runs.routing import BrowserOriginValidator, websocket_urlpatterns  # noqa: E402
+
+if settings.RUN_EXECUTOR == "thread":
+    # The embedded default: this process executes runs, so it wakes them too.
+    from runs import wakes
+
+    wakes.start()
 
 application = ProtocolTypeRouter(
     {

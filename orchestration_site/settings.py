@@ -123,6 +123,9 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=200)
 # taken over by another worker.
 RUN_HEARTBEAT_S = env.float("RUN_HEARTBEAT_S", default=1.0)
 RUN_STALE_AFTER_S = env.float("RUN_STALE_AFTER_S", default=30.0)
+# Each process that executes runs looks this often for runs whose question's deadline has
+# passed (runs.wakes); 0 turns that off in the process.
+RUN_WAKE_SWEEP_S = env.float("RUN_WAKE_SWEEP_S", default=5.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

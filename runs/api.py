@@ -91,6 +91,11 @@ class RunOut(Schema):
     output: Any
     failure_reason: str
     waiting_for: str
+    wake_at: datetime | None = Field(
+        None,
+        description="While the run waits on a question with a timeout: when the question "
+        "fails as unanswered unless someone answers first.",
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -189,6 +194,7 @@ def run_out(run: Run) -> dict[str, Any]:
         "output": run.output,
         "failure_reason": run.failure_reason,
         "waiting_for": run.waiting_for,
+        "wake_at": run.wake_at if run.status == Run.Status.WAITING else None,
         "created_at": run.created_at,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
@@ -338,6 +344,7 @@ def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
             run.cancel_requested = True
             run.failure_reason = reason
             run.waiting_for = ""
+            run.wake_at = None
             run.finished_at = timezone.now()
             run.save()
         transaction.on_commit(lambda: broadcast_run(get_run(request, run_id)))
@@ -360,7 +367,8 @@ def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
         append(run, [event])
         run.status = Run.Status.QUEUED
         run.waiting_for = ""
-        run.save(update_fields=["status", "waiting_for"])
+        run.wake_at = None  # the answer came first: nothing is woken
+        run.save(update_fields=["status", "waiting_for", "wake_at"])
         enqueue(run)
         transaction.on_commit(lambda: broadcast_run(get_run(request, run_id)))
     return run_out(get_run(request, run_id))

@@ -32,7 +32,7 @@ from django.utils import timezone
 from teams.models import TeamVersion
 from teams.spec import parse
 
-from . import sql, telemetry, webhooks
+from . import sql, telemetry, wakes, webhooks
 from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
@@ -311,7 +311,8 @@ def record_end(run: Run, executor: str, fields: dict[str, Any]) -> bool:
 
 
 def ended_fields(outcome: RunOutcome) -> dict[str, Any]:
-    fields: dict[str, Any] = {"claimed_by": "", "heartbeat_at": None}
+    wake_at = wakes.wake_at(outcome)
+    fields: dict[str, Any] = {"claimed_by": "", "heartbeat_at": None, "wake_at": wake_at}
     if outcome.status == "waiting":
         return fields | {
             "status": Run.Status.WAITING,
@@ -360,6 +361,7 @@ async def execute(run_id: str) -> str | None:
     summary = await one_per_loop(Finishes).ask(run_id, ended)
     if summary is None:
         return None
+    wakes.expect(run.wake_at)
     # Published from the run loop: a publish from a database thread would need an event
     # loop, and a Redis connection, of its own.
     await apublish(run.group_name, [summary])

@@ -62,6 +62,12 @@ class Run(models.Model):
     output = models.JSONField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
     waiting_for = models.CharField(max_length=300, blank=True)
+    wake_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the run is to be executed again without an answer: while it waits, its "
+        "question's deadline; once woken, when to dispatch it again if nobody claimed it.",
+    )
     cancel_requested = models.BooleanField(default=False)
     claimed_by = models.CharField(
         max_length=100,
@@ -82,7 +88,13 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            # The wake sweep (runs.wakes) reads due runs in wake_at order; few runs have one.
+            models.Index(
+                fields=["wake_at"], name="run_wake_at", condition=models.Q(wake_at__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.team_name} run {self.id}"

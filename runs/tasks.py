@@ -11,6 +11,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.utils import timezone
 
+from . import wakes
 from .execution import execute, run_loop, stale_after_s
 from .models import Run
 
@@ -30,6 +31,12 @@ def freeze_what_booted(**_: Any) -> None:
     the garbage collector's full passes: they live as long as the worker, and scanning them
     again and again while hundreds of runs allocate cost the runs about 5 % of throughput."""
     gc.freeze()
+
+
+@worker_ready.connect
+def wake_due_runs(**_: Any) -> None:
+    """This worker wakes runs whose question's deadline passes (``runs.wakes``)."""
+    wakes.start()
 
 
 @worker_ready.connect

@@ -145,6 +145,16 @@ def approval_pipeline_spec(model: str = "offline") -> dict[str, Any]:
     )
 
 
+def expert_question_spec(timeout_s: float, model: str = "offline") -> dict[str, Any]:
+    """The lead delegates to a person, the expert, who has ``timeout_s`` to answer."""
+    expert = {"kind": "human", "id": "expert", "name": "Expert", "prompt": "Which figures?",
+              "timeout_s": timeout_s}  # fmt: skip
+    return minimal_spec(
+        nodes=[{"kind": "agent", "id": "lead", "name": "Lead", "model": model}, expert],
+        edges=[{"id": "e1", "source": "lead", "target": "expert", "kind": "delegates"}],
+    )
+
+
 def make_run(owner: User, team: Any = None, **kwargs: Any) -> Any:
     """A run, as if just created; pass ``status`` etc. to place it."""
     from runs.models import Run

@@ -97,6 +97,8 @@ def stack_env(redis: PrivateRedis, **extra: str) -> dict[str, str]:
         # redelivered after 5 s.
         "RUN_STALE_AFTER_S": "3",
         "CELERY_VISIBILITY_TIMEOUT": "5",
+        # Workers look for runs whose question's deadline passed every second.
+        "RUN_WAKE_SWEEP_S": "1",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("CI_REQUIRE_SERVICES", None)

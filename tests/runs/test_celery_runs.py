@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ from tests.factories import (
     minimal_spec,
 )
 from tests.runs.helpers import assert_sound_trail, logged_in, start, until, wait_for_status
-from tests.runs.live import PrivateRedis, Worker, daphne, settings_for, start_worker, use_broker
+from tests.runs.live import PrivateRedis, Worker, daphne, start_worker
 from tests.support.openai_server import Reply
 
 pytestmark = [
@@ -34,29 +34,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.timeout(240),
 ]
-
-
-@pytest.fixture
-def redis() -> Iterator[PrivateRedis]:
-    redis = PrivateRedis()
-    redis.start()
-    yield redis
-    redis.remove()
-
-
-@pytest.fixture
-def stack(redis: PrivateRedis, settings: Any) -> Iterator[PrivateRedis]:
-    for name, value in settings_for(redis).items():
-        setattr(settings, name, value)
-    with use_broker(redis):
-        yield redis
-
-
-@pytest.fixture
-async def worker(stack: PrivateRedis) -> AsyncIterator[Worker]:
-    worker = await asyncio.to_thread(start_worker, stack, "first")
-    yield worker
-    worker.stop()
 
 
 @pytest.fixture

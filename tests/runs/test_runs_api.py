@@ -2,6 +2,7 @@
 fork, and nothing of another user's runs (404 everywhere)."""
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 RUN_FIELDS = {
     "id", "team_id", "team_name", "team_version", "status", "input", "output", "failure_reason",
-    "waiting_for", "created_at", "started_at", "finished_at", "input_tokens", "output_tokens",
+    "waiting_for", "wake_at", "created_at", "started_at", "finished_at", "input_tokens", "output_tokens",
     "cost_usd", "last_seq", "pending_human", "artifacts",
 }  # fmt: skip
 
@@ -41,8 +42,8 @@ def record(run: Run, *events: Any) -> None:
         append(run, list(events))
 
 
-def waiting_run(owner: Any, answer_schema: dict[str, Any] | None = None) -> Run:
-    run = make_run(owner, status=Run.Status.WAITING, waiting_for="review/0")
+def waiting_run(owner: Any, answer_schema: dict[str, Any] | None = None, **fields: Any) -> Run:
+    run = make_run(owner, status=Run.Status.WAITING, waiting_for="review/0", **fields)
     record(
         run,
         make_event("run.started", key="run", payload={"input": {}}),
@@ -166,6 +167,30 @@ def test_an_answer_is_recorded_and_resumes_the_run(
     assert answered.key == "review/0#answered"
     assert answered.payload == {"activity_key": "review/0", "answer": "Approved", "by": "alice"}
     assert dispatched == [str(run.id)]
+
+
+def test_a_waiting_run_says_until_when_it_waits_for_the_answer(
+    alice_client: Client, alice: Any
+) -> None:
+    run = waiting_run(alice, wake_at=datetime(2031, 5, 4, 9, 30, tzinfo=UTC))
+    assert alice_client.get(f"/api/runs/{run.id}").json()["wake_at"] == "2031-05-04T09:30:00Z"
+
+    # Woken (queued again) it waits for nobody.
+    Run.objects.filter(id=run.id).update(status=Run.Status.QUEUED)
+    assert alice_client.get(f"/api/runs/{run.id}").json()["wake_at"] is None
+
+
+def test_an_answer_or_a_cancel_clears_when_the_run_is_to_be_woken(
+    alice_client: Client, alice: Any, dispatched: list[str]
+) -> None:
+    answered = waiting_run(alice, wake_at=datetime(2031, 5, 4, 9, 30, tzinfo=UTC))
+    cancelled = waiting_run(alice, wake_at=datetime(2031, 5, 4, 9, 30, tzinfo=UTC))
+
+    post(alice_client, f"/api/runs/{answered.id}/answer", {"answer": "Approved"})
+    post(alice_client, f"/api/runs/{cancelled.id}/cancel")
+
+    assert list(Run.objects.filter(wake_at__isnull=False)) == []
+    assert dispatched == [str(answered.id)]
 
 
 def test_an_answer_that_does_not_fit_the_schema_changes_nothing(

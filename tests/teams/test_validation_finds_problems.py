@@ -8,7 +8,7 @@ import pytest
 
 from teams.spec import parse
 from teams.validation import Problem, ValidationContext, validate
-from tests.factories import minimal_spec, supervisor_spec
+from tests.factories import expert_question_spec, minimal_spec, supervisor_spec
 
 TOOLS = frozenset({"calculator"})
 
@@ -180,6 +180,13 @@ def test_it_reports_limits_out_of_range(
     found = find(problems_of(spec), "limit_out_of_range")
     assert [where[2] for where in found] == [path]
     assert found[0][0] == ("worker" if path.startswith("nodes") else None)
+
+
+@pytest.mark.parametrize("timeout_s", [0, -1, 0.5, 30 * 86_400 + 1, float("nan"), float("inf")])
+def test_it_reports_a_human_timeout_out_of_range(timeout_s: float) -> None:
+    spec = expert_question_spec(timeout_s)
+    assert find(problems_of(spec), "limit_out_of_range") == [("expert", None, "nodes.1.timeout_s")]
+    assert problems_of(expert_question_spec(1)) == []
 
 
 def test_it_reports_duplicate_ids() -> None:

@@ -11,6 +11,8 @@ import type { PendingHuman } from "./types";
 
 interface Props {
   pending: PendingHuman;
+  /** When the question fails as unanswered, as the page shows it (formatDeadline). */
+  deadline: string | null;
   onAnswer: (answer: unknown) => Promise<void>;
 }
 
@@ -51,7 +53,7 @@ function Field({ field, value, onChange }: {
   );
 }
 
-export function AnswerBox({ pending, onAnswer }: Props) {
+export function AnswerBox({ pending, deadline, onAnswer }: Props) {
   const fields = answerFields(pending.answer_schema);
   const [values, setValues] = useState<FormValues>({});
   const [json, setJson] = useState("");
@@ -81,6 +83,11 @@ export function AnswerBox({ pending, onAnswer }: Props) {
       <h2>{pending.kind === "budget" ? "The run reached its budget" : "The run is waiting for you"}</h2>
       {pending.node && <p className="muted">Asked by {pending.node}</p>}
       <p className="prompt">{pending.prompt}</p>
+      {deadline && (
+        <p className="muted" data-testid="answer-deadline">
+          Waits for an answer until {deadline}; then the run goes on without one.
+        </p>
+      )}
       {fields ? (
         fields.map((f) => (
           <Field key={fieldKey(f)} field={f} value={values[fieldKey(f)]}

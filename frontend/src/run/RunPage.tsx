@@ -5,6 +5,7 @@ import { Artifacts } from "./Artifacts";
 import { DetailsPanel } from "./DetailsPanel";
 import { currentStatus, pendingFromEvents, runInterval, terminalEvent } from "./derive";
 import { asText, feedItems, isSimulated } from "./feed";
+import { formatDeadline } from "./format";
 import { MessageFeed } from "./MessageFeed";
 import { RunHeader } from "./RunHeader";
 import { RunSocket, runSocketUrl, type ConnectionState } from "./socket";
@@ -110,7 +111,10 @@ export function RunPage({ initial }: { initial: RunSummary }) {
       <RunHeader run={run} status={status} interval={runInterval(run, state.events)} now={now} connection={connection} simulated={isSimulated(state.events)}
         cancelling={cancelling && active} onCancel={cancel} />
       {actionError && <p className="error" role="alert">{actionError}</p>}
-      {pending && <AnswerBox key={pending.activity_key} pending={pending} onAnswer={answer} />}
+      {pending && (
+        <AnswerBox key={pending.activity_key} pending={pending} deadline={formatDeadline(run.wake_at, now)}
+          onAnswer={answer} />
+      )}
       <section className="timeline-box" aria-label="Timeline of agents">
         <h2>Timeline</h2>
         <TimelineView timeline={timeline} selected={selected?.id ?? null} onSelect={setSelected} />

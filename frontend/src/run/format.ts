@@ -21,3 +21,15 @@ export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** A deadline in the viewer's time zone: "14:05" today, "2031-05-04 14:05" another day;
+ * null when there is none or it is not a date. */
+export function formatDeadline(iso: string | null | undefined, now: number): string | null {
+  const at = iso ? new Date(iso) : null;
+  if (at === null || Number.isNaN(at.getTime())) return null;
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  if (at.toDateString() === new Date(now).toDateString()) return time;
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`;
+}

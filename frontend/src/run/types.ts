@@ -50,6 +50,8 @@ export interface RunSummary {
   output: unknown;
   failure_reason: string;
   waiting_for: string;
+  /** While waiting on a question with a timeout: when it fails as unanswered. */
+  wake_at: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
