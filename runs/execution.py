@@ -265,10 +265,17 @@ class Finishes(Rounds[tuple[Run, str, RunOutcome, int], dict[str, Any]]):
 def keep_alive(claims: dict[str, str]) -> tuple[set[str], set[str]]:
     """Beat the hearts of the runs this loop executes ({run id: executor}); returns the ids
     it no longer holds (taken over) and those a person asked to cancel. Two queries for all
-    of them, however many there are."""
-    Run.objects.filter(id__in=list(claims), claimed_by__in=list(claims.values())).update(
-        heartbeat_at=timezone.now()
-    )
+    of them, however many there are.
+
+    A run whose row another transaction holds (its sink adding to its totals) is skipped
+    for this beat rather than waited for: waiting, with the rows locked in whatever order
+    the update meets them, deadlocked against the sink's group commits, and PostgreSQL
+    takes a second (``deadlock_timeout``) to notice. A skipped beat is made up by the
+    next one, long before a run counts as stale."""
+    holding = Run.objects.filter(id__in=list(claims), claimed_by__in=list(claims.values()))
+    free = holding.select_for_update(skip_locked=True, no_key=True).order_by().values("pk")
+    with transaction.atomic():
+        Run.objects.filter(pk__in=free).update(heartbeat_at=timezone.now())
     rows = Run.objects.filter(id__in=list(claims)).values_list(
         "id", "claimed_by", "cancel_requested"
     )

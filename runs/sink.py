@@ -93,16 +93,21 @@ async def in_db_thread(function: Any, *args: Any) -> Any:
         for attempt in range(DB_ATTEMPTS):
             try:
                 return function(*args)
-            except (InterfaceError, OperationalError):
+            except (InterfaceError, OperationalError) as error:
                 # A dropped connection (database restarted) or a lock that did not clear in
                 # time: reconnect and try again. Every function given here is safe to repeat
                 # (conditional updates, or a transaction that did not commit).
+                log.warning("%s failed, trying again: %s", _name(function), error)
                 connections.close_all()
                 if attempt == DB_ATTEMPTS - 1:
                     raise
                 time.sleep(0.05 * 2**attempt)
 
     return await asyncio.get_running_loop().run_in_executor(_db_threads, call)
+
+
+def _name(function: Any) -> str:
+    return str(getattr(function, "__qualname__", function))
 
 
 def close_db_connections() -> None:
