@@ -119,10 +119,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Celery thread only waiting for its run (docs/architecture.md, "Many runs per worker").
 CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL", default="threads")
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=200)
-# An executing run beats its heart every RUN_HEARTBEAT_S; one silent for RUN_STALE_AFTER_S is
-# taken over by another worker.
-RUN_HEARTBEAT_S = env.float("RUN_HEARTBEAT_S", default=1.0)
+# An executing run beats its heart every RUN_HEARTBEAT_S (each beat rewrites the row of every
+# run a worker executes); one silent for RUN_STALE_AFTER_S is taken over by another worker.
+RUN_HEARTBEAT_S = env.float("RUN_HEARTBEAT_S", default=5.0)
 RUN_STALE_AFTER_S = env.float("RUN_STALE_AFTER_S", default=30.0)
+if not 0 < RUN_HEARTBEAT_S * 2 <= RUN_STALE_AFTER_S:
+    raise environ.ImproperlyConfigured(
+        f"RUN_STALE_AFTER_S ({RUN_STALE_AFTER_S:g}) must be at least twice RUN_HEARTBEAT_S "
+        f"({RUN_HEARTBEAT_S:g}), which must be positive: a live run would be taken over."
+    )
 # Each process that executes runs looks this often for runs whose question's deadline has
 # passed (runs.wakes); 0 turns that off in the process.
 RUN_WAKE_SWEEP_S = env.float("RUN_WAKE_SWEEP_S", default=5.0)

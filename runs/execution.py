@@ -262,20 +262,21 @@ class Finishes(Rounds[tuple[Run, str, RunOutcome, int], dict[str, Any]]):
         return answers
 
 
-def keep_alive(claims: dict[str, str]) -> tuple[set[str], set[str]]:
-    """Beat the hearts of the runs this loop executes ({run id: executor}); returns the ids
-    it no longer holds (taken over) and those a person asked to cancel. Two queries for all
-    of them, however many there are.
+def keep_alive(claims: dict[str, str], beat: bool = True) -> tuple[set[str], set[str]]:
+    """Beat the hearts of the runs this loop executes ({run id: executor}) if ``beat``;
+    returns the ids it no longer holds (taken over) and those a person asked to cancel. Two
+    queries for all of them, however many there are.
 
     A run whose row another transaction holds (its sink adding to its totals) is skipped
     for this beat rather than waited for: waiting, with the rows locked in whatever order
     the update meets them, deadlocked against the sink's group commits, and PostgreSQL
     takes a second (``deadlock_timeout``) to notice. A skipped beat is made up by the
     next one, long before a run counts as stale."""
-    holding = Run.objects.filter(id__in=list(claims), claimed_by__in=list(claims.values()))
-    free = holding.select_for_update(skip_locked=True, no_key=True).order_by().values("pk")
-    with transaction.atomic():
-        Run.objects.filter(pk__in=free).update(heartbeat_at=timezone.now())
+    if beat:
+        holding = Run.objects.filter(id__in=list(claims), claimed_by__in=list(claims.values()))
+        free = holding.select_for_update(skip_locked=True, no_key=True).order_by().values("pk")
+        with transaction.atomic():
+            Run.objects.filter(pk__in=free).update(heartbeat_at=timezone.now())
     rows = Run.objects.filter(id__in=list(claims)).values_list(
         "id", "claimed_by", "cancel_requested"
     )
@@ -384,7 +385,8 @@ class _Watched:
 
 class RunWatcher:
     """Keeps the heartbeat of every run executing on one event loop, passes on cancels and
-    stops runs another executor took over: one round of queries per second for all."""
+    stops runs another executor took over: one round of queries per second for all, and a
+    beat every ``RUN_HEARTBEAT_S``."""
 
     def __init__(self) -> None:
         self.runs: dict[str, _Watched] = {}
@@ -395,13 +397,19 @@ class RunWatcher:
         return not self._task.done()
 
     async def _loop(self) -> None:
+        last_beat = 0.0
         while True:
             await asyncio.sleep(min(cancel_poll_s(), heartbeat_s()))
             if not self.runs:
                 continue
             claims = {run_id: w.executor for run_id, w in self.runs.items()}
+            # Cancels are looked for at every poll, hearts beaten only as often as they must
+            # be: each beat rewrites every running run's row.
+            now = asyncio.get_running_loop().time()
+            beat = now - last_beat >= heartbeat_s()
             try:
-                lost, cancelled = await in_db_thread(keep_alive, claims)
+                lost, cancelled = await in_db_thread(keep_alive, claims, beat)
+                last_beat = now if beat else last_beat
             except Exception:
                 log.warning("Could not beat the runs' heartbeats", exc_info=True)
                 continue

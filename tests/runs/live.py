@@ -93,8 +93,9 @@ def stack_env(redis: PrivateRedis, **extra: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "SCRIPTED_KEY": "sk-test",
-        # A dead worker's run is taken over after 3 s of silence; its broker message is
-        # redelivered after 5 s.
+        # A dead worker's run is taken over after 3 s of silence (live ones beat every
+        # half second); its broker message is redelivered after 5 s.
+        "RUN_HEARTBEAT_S": "0.5",
         "RUN_STALE_AFTER_S": "3",
         "CELERY_VISIBILITY_TIMEOUT": "5",
         # Workers look for runs whose question's deadline passed every second.

@@ -79,6 +79,22 @@ def test_without_a_secret_key_production_refuses_to_start() -> None:
     assert "SECRET_KEY is not set" in result.stderr
 
 
+@pytest.mark.parametrize("heartbeat, stale", [("20", "30"), ("0", "30"), ("-1", "30")])
+def test_a_heartbeat_a_live_run_could_not_keep_up_refuses_to_start(heartbeat, stale) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_VARS}
+    env |= {"DJANGO_SETTINGS_MODULE": "orchestration_site.settings", "SECRET_KEY": "x" * 50,
+            "RUN_HEARTBEAT_S": heartbeat, "RUN_STALE_AFTER_S": stale}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "RUN_STALE_AFTER_S (30) must be at least twice RUN_HEARTBEAT_S" in result.stderr
+
+
 @pytest.mark.parametrize("with_services", [False, True], ids=["embedded", "production"])
 def test_check_deploy_is_clean_with_production_settings(with_services: bool) -> None:
     env = {
