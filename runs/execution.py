@@ -139,7 +139,7 @@ def take(run_ids: Sequence[str], executor: str) -> int:
         f"AND ({status} = %s OR ({status} = %s AND {heartbeat} < %s))"
     )
     at, before = sql.datetime_param(Run, now), sql.datetime_param(Run, stale)
-    running, queued = Run.Status.RUNNING.value, Run.Status.QUEUED.value
+    running, queued = str(Run.Status.RUNNING), str(Run.Status.QUEUED)
     return sql.execute(
         Run, statement, [running, executor, at, at, *params, queued, running, before]
     )
