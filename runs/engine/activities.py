@@ -102,7 +102,8 @@ async def _attempt(
         "response": _response_dict(response),
         "simulated": simulated,
     }
-    await ctx.emit(MESSAGE, key, turn, message)
+    # Not waited for: the next activity's announcement is durable and stores it first.
+    await ctx.emit(MESSAGE, key, turn, message, durable=False)
     return response
 
 
@@ -194,7 +195,7 @@ async def record_tool_result(
         "duration_ms": round((ctx.clock.monotonic() - started) * 1000, 3),
         "artifacts": list(result.artifacts),
     }
-    await ctx.emit(TOOL_RESULT, call_scope.path, call_scope, payload)
+    await ctx.emit(TOOL_RESULT, call_scope.path, call_scope, payload, durable=False)
 
 
 def tool_call_payload(call: ToolCall, arguments: dict[str, Any], key: str) -> dict[str, Any]:

@@ -34,11 +34,14 @@ class EventSink(Protocol):
     anything emitted after it. The engine never emits an event whose key the journal
     already holds.
 
-    The engine waits for durability only where resuming depends on it: the results of
-    activities and the events that decide the run's path. An event it only reports (an
-    agent or turn starting, a tool call about to be made, tokens used) that a crash loses
-    is emitted again, under the same key, when the run resumes, so waiting for each of
-    those would cost a database round trip for nothing.
+    The engine waits for durability only where resuming depends on it: before an activity
+    starts, and for the events that decide the run's path or end it. The event announcing an
+    activity (``turn.started`` before a model call, ``tool.call`` before a tool acts,
+    ``human.requested``) is emitted durable, and so stores everything emitted before it, the
+    previous activity's result included: no activity starts while an earlier result could
+    still be lost. A result, and an event the engine only reports (an agent
+    starting, tokens used), that a crash loses is emitted again, under the same key, when
+    the run resumes: waiting for each would cost a database round trip for nothing.
     """
 
     async def emit(self, event: Event, *, durable: bool = True) -> None: ...

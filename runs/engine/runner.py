@@ -57,7 +57,7 @@ async def run_team(
                      options or EngineOptions(), artifacts=artifacts,
                      tool_settings=tool_settings or {})  # fmt: skip
     started = {"input": task_input, "team": spec.name, "pattern": spec.pattern}
-    await ctx.emit(RUN_STARTED, ROOT.key("started"), ROOT, started)
+    await ctx.emit(RUN_STARTED, ROOT.key("started"), ROOT, started, durable=False)
     try:
         output = await _until_cancelled(
             ctx, within(clock, spec.limits.timeout_s, _body(ctx, spec, task_input))
