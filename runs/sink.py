@@ -259,17 +259,18 @@ Batch = tuple[Any, Sequence[RunEvent], Totals | None]
 
 
 def store_many(batches: Sequence[Batch]) -> list[Exception | None]:
-    """The events of several runs in one INSERT and their new totals in one UPDATE, in one
-    transaction. If that fails on a constraint, each run is stored on its own so only the
-    run at fault (one whose events another executor wrote) gets the error."""
+    """The events of several runs and their new totals, atomically: with PostgreSQL in one
+    statement, otherwise one INSERT and one UPDATE in a transaction. If that fails on a
+    constraint, each run is stored on its own so only the run at fault (one whose events
+    another executor wrote) gets the error."""
     rows = [row for _, rows, _ in batches for row in rows]
-    one_statement = inserts_in_one_statement() and not any(totals for *_, totals in batches)
     try:
-        # A statement is a transaction of its own: BEGIN and COMMIT would cost two more
-        # round trips for nothing.
-        with contextlib.nullcontext() if one_statement else transaction.atomic():
-            insert_events(rows)
-            save_totals(batches)
+        if inserts_in_one_statement():
+            store_in_one_statement(rows, batches)
+        else:
+            with transaction.atomic():
+                insert_events(rows)
+                save_totals(batches)
         return [None] * len(batches)
     except IntegrityError as error:
         if len(batches) == 1:
@@ -320,6 +321,26 @@ def insert_events(rows: Sequence[RunEvent]) -> None:
         row._state.adding, row._state.db = False, connection.alias
 
 
+def store_in_one_statement(rows: Sequence[RunEvent], batches: Sequence[Batch]) -> None:
+    """``insert_events`` and ``save_totals`` as one PostgreSQL statement: a statement is a
+    transaction of its own, so storing a batch is one round trip to the database instead of
+    four (BEGIN, INSERT, UPDATE, COMMIT), each of which, on a worker whose event loop keeps
+    the interpreter busy, also waits for a database thread to get the interpreter back."""
+    totals = [(run_id, t) for run_id, _, t in batches if t]
+    document = ",".join(
+        f'{{"id":"{run_id}","input_tokens":{t["input_tokens"]},'
+        f'"output_tokens":{t["output_tokens"]},"cost_usd":{Decimal(t["cost_usd"])}}}'
+        for run_id, t in totals
+    )
+    connection = connections[router.db_for_write(RunEvent)]
+    # Inside a caller's transaction, a savepoint keeps a failed statement from aborting it.
+    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(STORE_EVENTS_AND_TOTALS, [events_document(rows), f"[{document}]"])
+    for row in rows:
+        row._state.adding, row._state.db = False, connection.alias
+
+
 def inserts_in_one_statement() -> bool:
     """Whether ``insert_events`` is one statement (it is with PostgreSQL), so atomic alone."""
     return connections[router.db_for_write(RunEvent)].vendor == "postgresql"
@@ -332,6 +353,32 @@ SELECT_EVENTS_FROM_JSON = "SELECT {} FROM jsonb_to_recordset(%s::jsonb) AS e({})
     ),
     ", ".join(f"{name} {type_}" for name, type_ in EVENT_COLUMNS.items()),
 )
+
+
+def _store_events_and_totals() -> str:
+    quote = connections[router.db_for_write(Run)].ops.quote_name
+    run, pk = quote(Run._meta.db_table), quote(Run._meta.pk.column)
+    columns = {field.column: field.name for field in TOTALS_FIELDS}
+    types = {"input_tokens": "bigint", "output_tokens": "bigint", "cost_usd": "numeric"}
+    insert = "INSERT INTO {} ({}) {}".format(
+        quote(RunEvent._meta.db_table),
+        ", ".join(map(quote, EVENT_COLUMNS)),
+        SELECT_EVENTS_FROM_JSON,
+    )
+    update = "UPDATE {} SET {} FROM jsonb_to_recordset(%s::jsonb) AS t(id uuid, {}) WHERE {}.{} = t.id".format(  # noqa: S608
+        run,
+        ", ".join(f"{quote(column)} = t.{name}" for column, name in columns.items()),
+        ", ".join(f"{name} {types[name]}" for name in columns.values()),
+        run,
+        pk,
+    )
+    # Data-modifying CTEs run once and to the end whether or not the query reads them.
+    return f"WITH stored AS ({insert}), totals AS ({update}) SELECT 1"
+
+
+#: The events of a batch (an ``events_document``) and the new totals of its runs (a JSON
+#: array of {id, input_tokens, output_tokens, cost_usd}) in one PostgreSQL statement.
+STORE_EVENTS_AND_TOTALS = _store_events_and_totals()
 
 
 def events_document(rows: Sequence[RunEvent]) -> str:

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -179,3 +180,23 @@ def test_only_the_run_another_executor_wrote_fails(clash: str) -> None:
     assert run_totals(taken) == (0, 0, Decimal(0))
     assert RunEvent.objects.filter(run=free).count() == 1
     assert run_totals(free) == (10, 5, Decimal("0.01"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_and_its_runs_new_totals_are_one_statement_on_postgresql() -> None:
+    alice = make_user()
+    one, two = make_run(alice), make_run(alice)
+    batches = [
+        (one.id, chain(one.id, ChainHead(), [usage("u1"), usage("u2")]), totals(20, 10, "0.02")),
+        (two.id, chain(two.id, ChainHead(), [usage("u1")]), totals(10, 5, "0.000001")),
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert store_many(batches) == [None, None]
+
+    # One round trip, no BEGIN and COMMIT around it: and both runs' events and totals stored.
+    assert len(queries) == 1
+    assert RunEvent.objects.filter(run__in=[one, two]).count() == 3
+    assert run_totals(one) == (20, 10, Decimal("0.02"))
+    assert run_totals(two) == (10, 5, Decimal("0.000001"))
