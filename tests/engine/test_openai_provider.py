@@ -185,6 +185,17 @@ async def test_it_sends_the_api_key_as_a_bearer_token(openai_server):
     assert openai_server.log[0].api_key == "k"
 
 
+async def test_it_tells_the_server_nothing_about_the_machine_it_runs_on(openai_server):
+    openai_server.on(lambda r: True, Reply.text("ok"))
+
+    await provider(openai_server).complete(request(activity_key="run/a/t1/model", attempt=2))
+
+    sent = openai_server.log[0].headers
+    assert not [name for name in sent if name.startswith("x-stainless")]
+    assert sent["x-activity-key"] == "run/a/t1/model" and sent["x-attempt"] == "2"
+    assert sent["authorization"] == "Bearer k"
+
+
 async def test_an_error_event_mid_stream_is_a_transient_error_with_the_servers_message(
     openai_server,
 ):

@@ -64,6 +64,7 @@ class ChatRequest:
     activity_key: str | None
     attempt: int
     api_key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
     status: int = 0
     completed: bool = False
 
@@ -150,6 +151,7 @@ class ScriptedOpenAIServer:
             http.headers.get("X-Activity-Key"),
             int(http.headers.get("X-Attempt", "1")),
             bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else None,
+            {name.lower(): value for name, value in http.headers.items()},
         )
         self.log.append(request)
         reply = self._choose(request)
