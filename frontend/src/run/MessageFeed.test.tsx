@@ -14,7 +14,7 @@ afterEach(() => {
 function render(events: ReturnType<typeof ev>[]): HTMLElement {
   const container = document.createElement("div");
   document.body.append(container);
-  act(() => createRoot(container).render(<MessageFeed items={feedItems(events)} live={[]} />));
+  act(() => createRoot(container).render(<MessageFeed items={feedItems(events)} live={[]} ended={false} />));
   return container;
 }
 

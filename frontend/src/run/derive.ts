@@ -8,8 +8,12 @@ const STATUS_OF_TERMINAL: Record<string, RunStatus> = {
   "run.cancelled": "cancelled",
 };
 
+export function isTerminal(event: RunEvent): boolean {
+  return event.type in STATUS_OF_TERMINAL;
+}
+
 export function terminalEvent(events: RunEvent[]): RunEvent | null {
-  return events.find((e) => e.type in STATUS_OF_TERMINAL) ?? null;
+  return events.find(isTerminal) ?? null;
 }
 
 export function currentStatus(run: RunSummary, events: RunEvent[]): RunStatus {
