@@ -16,9 +16,14 @@ export function terminalEvent(events: RunEvent[]): RunEvent | null {
   return events.find(isTerminal) ?? null;
 }
 
-export function currentStatus(run: RunSummary, events: RunEvent[]): RunStatus {
+/** How the run ended according to its events; null while they show no end. */
+export function endStatus(events: RunEvent[]): RunStatus | null {
   const end = terminalEvent(events);
-  return end ? STATUS_OF_TERMINAL[end.type] : run.status;
+  return end ? STATUS_OF_TERMINAL[end.type] : null;
+}
+
+export function currentStatus(run: RunSummary, events: RunEvent[]): RunStatus {
+  return endStatus(events) ?? run.status;
 }
 
 /** The last question no answer has been recorded for, as the summary's pending_human. */

@@ -77,6 +77,19 @@ describe("buildTimeline", () => {
     expect(widthPercent(timeline, boss)).toBeCloseTo(100);
   });
 
+  it("ends the bars of agents still working when the run ends, not at the time of looking", () => {
+    const events = [...supervisorRun().slice(0, 6), ev("run.cancelled", null, 104, { reason: "stop" })];
+    const timeline = buildTimeline(events, 900_000);
+    const boss = timeline.lanes.find((l) => l.agent === "boss")!;
+    expect([boss.bars[0].end, boss.bars[0].status]).toEqual([104_000, "cancelled"]);
+    expect([boss.turns[0].end, boss.turns[0].status]).toEqual([104_000, "cancelled"]);
+    expect(timeline.end).toBe(104_000);
+
+    const failed = [...supervisorRun().slice(0, 6), ev("run.failed", null, 105, { reason: "deadline" })];
+    const bar = buildTimeline(failed, 900_000).lanes.find((l) => l.agent === "writer")!.bars[0];
+    expect([bar.end, bar.status]).toEqual([105_000, "failed"]);
+  });
+
   it("places moments on the axis in percent", () => {
     const timeline = buildTimeline(supervisorRun(), 0);
     expect(offsetPercent(timeline, 100_000)).toBe(0);

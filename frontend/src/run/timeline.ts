@@ -1,7 +1,8 @@
 // The timeline is derived from events alone: agent spans (agent.started .. agent.finished) are
 // swimlane bars, turn spans inside them are nested bars, and the moments that matter (tool
 // calls, delegations, handoffs, retries, errors, human waits, gates, fallbacks) are markers.
-import { eventTime, type RunEvent } from "./types";
+import { endStatus, terminalEvent } from "./derive";
+import { eventTime, type RunEvent, type RunStatus } from "./types";
 
 export type MarkerKind =
   | "tool"
@@ -21,7 +22,8 @@ export interface Bar {
   start: number;
   /** null while still running */
   end: number | null;
-  status: "running" | "ok" | "failed";
+  /** "cancelled": still working when the run was cancelled */
+  status: "running" | "ok" | "failed" | "cancelled";
   events: RunEvent[];
 }
 
@@ -101,6 +103,25 @@ function laneOf(lanes: Map<string, Lane>, agent: string | null): Lane {
   return lane;
 }
 
+function barStatusAtTheEnd(run: RunStatus | null): Bar["status"] {
+  if (run === "succeeded") return "ok";
+  return run === "cancelled" ? "cancelled" : "failed";
+}
+
+/** Agents still working when the run ended (it failed or was cancelled around them) stop
+ * there: their bars end with the run, not at the time the page is looked at. */
+function closeAtTheEnd(events: RunEvent[], bars: Iterable<Bar>): void {
+  const end = terminalEvent(events);
+  if (!end) return;
+  const status = barStatusAtTheEnd(endStatus(events));
+  for (const bar of bars) {
+    if (bar.end === null) {
+      bar.end = eventTime(end.ts);
+      bar.status = status;
+    }
+  }
+}
+
 /** Lanes (one per agent, in order of first appearance), bars and markers from events. */
 export function buildTimeline(events: RunEvent[], now: number): Timeline {
   const lanes = new Map<string, Lane>();
@@ -164,6 +185,8 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
       lane.markers.push(marker);
     }
   }
+
+  closeAtTheEnd(events, agentSpans.values());
 
   // The last turn of an agent ends with its agent span.
   for (const [spanId, turns] of turnsBySpan) {
