@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { ev, resetSeq } from "./testEvents";
-import { buildTimeline, offsetPercent, RUN_LANE, widthPercent } from "./timeline";
+import { buildTimeline, groupMarkers, offsetPercent, RUN_LANE, widthPercent } from "./timeline";
 
 beforeEach(resetSeq);
 
@@ -99,5 +99,45 @@ describe("buildTimeline", () => {
 
   it("draws nothing for a run without events", () => {
     expect(buildTimeline([], 5).lanes).toEqual([]);
+  });
+});
+
+describe("groupMarkers", () => {
+  // A supervisor delegating to three workers in one turn: six markers within milliseconds.
+  function concurrentDelegations() {
+    const events = [ev("agent.started", "boss", 100, { task: "plan" }, { span_id: "a1" })];
+    for (const worker of ["a", "b", "c"]) {
+      events.push(ev("tool.call", "boss", 100.001, { tool: `delegate_to_${worker}`, call_id: worker }));
+      events.push(ev("delegation", "boss", 100.001, { to: worker, call_id: worker }));
+    }
+    events.push(ev("tool.call", "boss", 105, { tool: "calc", call_id: "k" }));
+    events.push(ev("agent.finished", "boss", 110, { status: "ok" }, { span_id: "a1" }));
+    return buildTimeline(events, 0);
+  }
+
+  it("draws markers too close to click apart as one group holding all their events", () => {
+    const timeline = concurrentDelegations();
+    const groups = groupMarkers(timeline, timeline.lanes[0].markers, 2);
+    expect(groups.map((g) => g.markers.length)).toEqual([6, 1]);
+    expect(groups[0].label).toBe(
+      "6 at once: tool delegate_to_a; delegates to a; tool delegate_to_b; delegates to b; " +
+        "tool delegate_to_c; delegates to c",
+    );
+    expect(groups[0].events.map((e) => e.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(groups[1]).toMatchObject({ id: groups[1].markers[0].id, label: "tool calc" });
+  });
+
+  it("keeps markers apart when there is room for them", () => {
+    const events = [
+      ev("agent.started", "boss", 100, { task: "plan" }, { span_id: "a1" }),
+      ev("delegation", "boss", 101, { to: "a" }),
+      ev("delegation", "boss", 102, { to: "b" }),
+      ev("agent.finished", "boss", 110, { status: "ok" }, { span_id: "a1" }),
+    ];
+    const timeline = buildTimeline(events, 0);
+    expect(groupMarkers(timeline, timeline.lanes[0].markers, 2).map((g) => g.label)).toEqual([
+      "delegates to a",
+      "delegates to b",
+    ]);
   });
 });

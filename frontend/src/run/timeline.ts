@@ -217,3 +217,40 @@ export function widthPercent(timeline: Timeline, bar: Bar): number {
   const end = bar.end ?? timeline.end;
   return Math.max(offsetPercent(timeline, end) - offsetPercent(timeline, bar.start), 0.5);
 }
+
+/** Markers of one lane drawn as one, because they are too close together to click apart. */
+export interface MarkerGroup {
+  id: string;
+  agent: string;
+  label: string;
+  at: number;
+  markers: Marker[];
+  /** every marker's events, in seq order, for the details panel */
+  events: RunEvent[];
+}
+
+/** The lane's markers in groups whose members lie within ``minGapPercent`` of the group's
+ * first one: concurrent delegations, a tool call and its delegation, a failed attempt and its
+ * retry happen within milliseconds and would otherwise hide one another. */
+export function groupMarkers(timeline: Timeline, markers: Marker[], minGapPercent: number): MarkerGroup[] {
+  const groups: MarkerGroup[] = [];
+  let startsAt = -Infinity;
+  for (const marker of [...markers].sort((a, b) => a.at - b.at)) {
+    const position = offsetPercent(timeline, marker.at);
+    const group = groups[groups.length - 1];
+    if (group && position - startsAt < minGapPercent) {
+      group.markers.push(marker);
+    } else {
+      groups.push({ id: marker.id, agent: marker.agent, label: "", at: marker.at, markers: [marker], events: [] });
+      startsAt = position;
+    }
+  }
+  for (const group of groups) {
+    const n = group.markers.length;
+    const labels = group.markers.map((m) => m.label).join("; ");
+    group.label = n === 1 ? labels : `${n} at once: ${labels}`;
+    group.events = group.markers.flatMap((m) => m.events).sort((a, b) => a.seq - b.seq);
+    if (n > 1) group.id = `group:${group.id}`;
+  }
+  return groups;
+}
