@@ -43,6 +43,20 @@ describe("buildTimeline", () => {
     expect(writer.events.map((e) => e.type)).toEqual(["agent.started", "agent.finished"]);
   });
 
+  it("gives a turn's bar what happened in it: the model's message and its usage", () => {
+    const events = [
+      ev("agent.started", "boss", 100, { task: "plan" }, { span_id: "a1" }),
+      ev("message", "boss", 100, { role: "user", content: "plan" }, { span_id: "a1" }),
+      ev("turn.started", "boss", 101, { turn: 1 }, { span_id: "t1", parent_span_id: "a1" }),
+      ev("message", "boss", 102, { role: "assistant", content: "Done" }, { span_id: "t1" }),
+      ev("usage", "boss", 102, { input_tokens: 9, output_tokens: 2 }, { span_id: "t1" }),
+      ev("agent.finished", "boss", 103, { status: "ok" }, { span_id: "a1" }),
+    ];
+    const boss = buildTimeline(events, 0).lanes[0];
+    expect(boss.turns[0].events.map((e) => e.type)).toEqual(["turn.started", "message", "usage"]);
+    expect(boss.bars[0].events.map((e) => e.type)).toEqual(["agent.started", "message", "agent.finished"]);
+  });
+
   it("ends a turn where the next one starts and the last one with its agent", () => {
     const boss = buildTimeline(supervisorRun(), 0).lanes.find((l) => l.agent === "boss")!;
     expect(boss.turns.map((t) => [t.start, t.end])).toEqual([

@@ -127,6 +127,7 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
   const lanes = new Map<string, Lane>();
   const agentSpans = new Map<string, Bar>();
   const turnsBySpan = new Map<string, Bar[]>();
+  const turnsById = new Map<string, Bar>();
   const toolMarkers = new Map<string, Marker>();
   let first = Infinity;
   let last = -Infinity;
@@ -167,6 +168,7 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
       }
       siblings.push(turn);
       turnsBySpan.set(event.parent_span_id ?? "", siblings);
+      turnsById.set(event.span_id, turn);
       lane.turns.push(turn);
     } else if (event.type === "tool.result") {
       const marker = toolMarkers.get(text(event.payload.call_id));
@@ -183,6 +185,9 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
         toolMarkers.set(text(event.payload.call_id), marker);
       }
       lane.markers.push(marker);
+    } else if (event.span_id) {
+      // What happened inside a span (a turn's message and usage) is part of its bar's details.
+      (turnsById.get(event.span_id) ?? agentSpans.get(event.span_id))?.events.push(event);
     }
   }
 
