@@ -26,6 +26,11 @@ describe("MessageFeed", () => {
     expect(container.textContent).toContain(evil);
   });
 
+  it("says so while there are no messages yet", () => {
+    expect(render([]).textContent).toContain("No messages yet");
+    expect(render([ev("message", "w", 1, { content: "Hi" })]).textContent).not.toContain("No messages yet");
+  });
+
   it("collapses a tool call with its arguments and result", () => {
     const container = render([
       ev("tool.call", "w", 1, { tool: "calc", arguments: { x: "<b>1</b>" }, call_id: "c" }),

@@ -32,6 +32,10 @@ export function MessageFeed({ items, live, ended }: Props) {
   const { ref, onScroll } = useFollowEnd([items, live]);
   return (
     <section className="feed" aria-label="Messages" data-testid="feed" ref={ref} onScroll={onScroll}>
+      <h2>Messages</h2>
+      {items.length === 0 && live.length === 0 && (
+        <p className="muted feed-empty">No messages yet: they appear here as the agents work.</p>
+      )}
       {items.map((item) => {
         if (item.kind === "tool") return <ToolCall key={item.seq} item={item} />;
         if (item.kind === "note") {
