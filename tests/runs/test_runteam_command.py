@@ -97,3 +97,21 @@ async def test_a_failed_run_exits_non_zero_with_the_reason(
     with pytest.raises(CommandError, match="The run failed") as raised:
         await sync_to_async(runteam)(str(team.id), "--input", "go")
     assert raised.value.returncode == 1
+
+
+def test_a_run_cancelled_on_the_way_says_so_and_exits_non_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runs import execution
+
+    team = make_team(make_user(), supervisor_spec())
+    start = execution.execute_in_thread
+
+    def cancelled_first(run_id: str) -> Any:
+        Run.objects.filter(id=run_id).update(cancel_requested=True)
+        return start(run_id)
+
+    monkeypatch.setattr("runs.management.commands.runteam.execute_in_thread", cancelled_first)
+    with pytest.raises(CommandError, match="The run was cancelled: ") as raised:
+        runteam(str(team.id), "--input", "go")
+    assert raised.value.returncode == 1

@@ -96,8 +96,9 @@ class Command(BaseCommand):
                 f"with POST /api/runs/{run.id}/answer; it then resumes on the workers.",
                 returncode=2,
             )
+        ended = "was cancelled" if run.status == Run.Status.CANCELLED else run.status
         raise CommandError(
-            f"The run {run.status}: {run.failure_reason or 'no reason given'} ({summary})."
+            f"The run {ended}: {run.failure_reason or 'no reason given'} ({summary})."
         )
 
     def progress(self, run: Run, events: int, elapsed_s: float) -> None:
