@@ -19,6 +19,7 @@ from django.db.models import (
     BigIntegerField,
     Count,
     DecimalField,
+    Exists,
     OuterRef,
     Q,
     QuerySet,
@@ -29,7 +30,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
-from .engine.events import AGENT_FINISHED, AGENT_STARTED, USAGE
+from .engine.events import AGENT_FINISHED, AGENT_STARTED, HUMAN_REQUESTED, USAGE
 from .models import Run, RunEvent
 
 #: How many recent rows percentiles are computed over.
@@ -51,6 +52,7 @@ class DayCount:
     runs: int
     succeeded: int
     failed: int
+    cancelled: int
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,11 @@ def runs_per_day(runs: QuerySet[Run]) -> list[DayCount]:
             n=Count("id"),
             ok=Count("id", filter=Q(status=Run.Status.SUCCEEDED)),
             bad=Count("id", filter=Q(status=Run.Status.FAILED)),
+            off=Count("id", filter=Q(status=Run.Status.CANCELLED)),
         )
         .order_by("day")
     )
-    return [DayCount(r["day"], r["n"], r["ok"], r["bad"]) for r in rows]
+    return [DayCount(r["day"], r["n"], r["ok"], r["bad"], r["off"]) for r in rows]
 
 
 def run_durations(runs: QuerySet[Run]) -> list[float]:
@@ -170,14 +173,16 @@ def usage_per_agent(runs: QuerySet[Run]) -> list[UsageRow]:
 def agent_spans(runs: QuerySet[Run]) -> Iterable[tuple[str, str, float]]:
     """(team, agent, seconds) for the most recent finished agent spans (a bounded window).
 
-    An agent span is the agent.started and agent.finished events sharing a ``span_id``.
+    An agent span is the agent.started and agent.finished events sharing a ``span_id``. A
+    span that asked a person (a human node) is left out: its time is the person's, and it
+    would rank first however fast the agents are.
     """
-    started = RunEvent.objects.filter(
-        run=OuterRef("run"), span_id=OuterRef("span_id"), type=AGENT_STARTED
-    ).values("ts")[:1]
+    in_span = RunEvent.objects.filter(run=OuterRef("run"), span_id=OuterRef("span_id"))
+    started = in_span.filter(type=AGENT_STARTED).values("ts")[:1]
     rows = (
         RunEvent.objects.filter(run__in=runs, type=AGENT_FINISHED)
         .exclude(span_id="")
+        .exclude(Exists(in_span.filter(type=HUMAN_REQUESTED)))
         .annotate(started_ts=Subquery(started))
         .filter(started_ts__isnull=False)
         .order_by("-ts")

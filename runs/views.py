@@ -29,7 +29,16 @@ RUNS_PER_PAGE = 50
 EVENTS_PER_PAGE = 500
 
 
-class RunFilter(forms.Form):
+class Filter(forms.Form):
+    """GET filters: each one that can be read applies, whatever the others say. The page names
+    the ones it could not read (``form.errors``)."""
+
+    def readable(self) -> dict[str, Any]:
+        self.is_valid()  # leaves in cleaned_data exactly the fields that validated
+        return self.cleaned_data if self.is_bound else {}
+
+
+class RunFilter(Filter):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), *Run.Status.choices], required=False)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -43,16 +52,14 @@ class RunFilter(forms.Form):
         field.empty_label = "Any team"
 
     def apply(self, runs: QuerySet[Run]) -> QuerySet[Run]:
-        if not self.is_valid():
-            return runs
-        data = self.cleaned_data
-        if data["team"]:
+        data = self.readable()
+        if data.get("team"):
             runs = runs.filter(team=data["team"])
-        if data["status"]:
+        if data.get("status"):
             runs = runs.filter(status=data["status"])
-        if data["since"]:
+        if data.get("since"):
             runs = runs.filter(created_at__date__gte=data["since"])
-        if data["until"]:
+        if data.get("until"):
             runs = runs.filter(created_at__date__lte=data["until"])
         return runs
 
@@ -93,7 +100,7 @@ def run_detail(request: HttpRequest, run_id: UUID) -> HttpResponse:
     )
 
 
-class EventFilter(forms.Form):
+class EventFilter(Filter):
     agent = forms.ChoiceField(required=False)
     type = forms.ChoiceField(required=False)
     q = forms.CharField(required=False, max_length=200, label="Text")
@@ -106,14 +113,12 @@ class EventFilter(forms.Form):
         self.fields["type"].choices = [("", "Any type")] + [(t, t) for t in sorted(types)]
 
     def apply(self, events: QuerySet[RunEvent]) -> QuerySet[RunEvent]:
-        if not self.is_valid():
-            return events
-        data = self.cleaned_data
-        if data["agent"]:
+        data = self.readable()
+        if data.get("agent"):
             events = events.filter(agent=data["agent"])
-        if data["type"]:
+        if data.get("type"):
             events = events.filter(type=data["type"])
-        if data["q"]:
+        if data.get("q"):
             text = data["q"]
             events = events.filter(
                 Q(payload__icontains=text) | Q(key__icontains=text) | Q(agent__icontains=text)
@@ -151,6 +156,8 @@ def run_audit(request: HttpRequest, run_id: UUID) -> HttpResponse:
 
 def verification_text(result: dict[str, Any]) -> str:
     """What the audit page says about ``runs.audit.verify``'s result."""
+    if result["ok"] and not result["events"]:
+        return "No events recorded yet, so there is nothing to verify."
     if result["ok"]:
         return f"Hash chain verified: all {result['events']} events are intact."
     return (

@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import CommandError, call_command
 
+from runs.management.commands.runteam import Command
 from runs.models import Run
 from tests.factories import (
     approval_pipeline_spec,
@@ -38,6 +39,36 @@ def test_it_prints_every_event_and_the_output() -> None:
     assert any(line.startswith("Succeeded") for line in lines)
 
 
+def test_each_event_is_one_line_of_what_it_says() -> None:
+    team = make_team(make_user(), supervisor_spec())
+    out = runteam(str(team.id), "--input", '{"task": "Plan a launch"}')
+
+    lines = out.splitlines()
+    delegation = next(line for line in lines if " delegation " in line)
+    assert "lead" in delegation and "to worker:" in delegation
+    answers = [line for line in lines if " message " in line and "assistant: " in line]
+    assert answers and all("activity_key" not in line for line in lines)
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_progress_line_is_not_drawn_as_an_error() -> None:
+    team = make_team(make_user(), supervisor_spec())
+    terminal = Terminal()
+    command = Command(stdout=StringIO(), stderr=terminal, force_color=True)
+    call_command(command, str(team.id), "--input", "Plan a launch")
+
+    run = Run.objects.get()
+    written = terminal.getvalue()
+    assert written.startswith(f"Run {run.id} of 'Minimal team' v1: ")
+    assert f"/runs/{run.id}/" in written.splitlines()[0]
+    assert "\r[succeeded]" in written and "events · " in written
+    assert "\x1b[31" not in written  # Django's red for errors
+
+
 def test_plain_text_input_and_a_team_name_work() -> None:
     make_team(make_user(), supervisor_spec(name="Launch planners"))
     runteam("Launch planners", "--input", "Plan a launch")
@@ -65,4 +96,22 @@ async def test_a_failed_run_exits_non_zero_with_the_reason(
 
     with pytest.raises(CommandError, match="The run failed") as raised:
         await sync_to_async(runteam)(str(team.id), "--input", "go")
+    assert raised.value.returncode == 1
+
+
+def test_a_run_cancelled_on_the_way_says_so_and_exits_non_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runs import execution
+
+    team = make_team(make_user(), supervisor_spec())
+    start = execution.execute_in_thread
+
+    def cancelled_first(run_id: str) -> Any:
+        Run.objects.filter(id=run_id).update(cancel_requested=True)
+        return start(run_id)
+
+    monkeypatch.setattr("runs.management.commands.runteam.execute_in_thread", cancelled_first)
+    with pytest.raises(CommandError, match="The run was cancelled: ") as raised:
+        runteam(str(team.id), "--input", "go")
     assert raised.value.returncode == 1

@@ -38,6 +38,33 @@ def test_it_filters_by_agent_type_and_text(alice_client: Client, alice) -> None:
     assert "1 of 4 events shown" in html
 
 
+def test_it_names_a_filter_it_cannot_read_and_applies_the_others(
+    alice_client: Client, alice
+) -> None:
+    run = make_trail(alice)
+    html = rows(alice_client, run, "agent=nobody&type=tool.call&q=" + "x" * 201)
+    assert "not understood and are ignored (the others apply):" in html
+    assert "Agent: Select a valid choice. nobody is not one of the available choices." in html
+    assert "Text: Ensure this value has at most 200 characters (it has 201)." in html
+    assert 'id="seq-3"' in html
+    assert "1 of 4 events shown" in html
+    # A NUL character, which PostgreSQL cannot search for, is named too, not a server error.
+    assert "Text: Null characters are not allowed." in rows(alice_client, run, "q=%00")
+
+
+def test_a_run_without_events_says_so_instead_of_verifying_nothing(
+    alice_client: Client, alice
+) -> None:
+    html = rows(alice_client, make_run(alice))
+    assert "No events recorded yet, so there is nothing to verify." in html
+    assert "No events recorded yet: they appear here as the run goes." in html
+    assert "No events match these filters." not in html
+
+
+def test_it_says_which_time_zone_its_times_are_in(alice_client: Client, alice) -> None:
+    assert "<th>Time (UTC)</th>" in rows(alice_client, make_trail(alice))
+
+
 def test_it_escapes_what_a_model_wrote(alice_client: Client, alice) -> None:
     html = rows(alice_client, make_trail(alice))
     assert "<b>rose</b>" not in html

@@ -70,6 +70,18 @@ def test_it_counts_runs_per_day_within_the_window(alice) -> None:
     assert days[0].day < days[1].day
 
 
+def test_a_days_runs_add_up_with_the_cancelled_ones(alice_client: Client, alice) -> None:
+    team = make_team(alice)
+    for status in ["succeeded", "failed", "cancelled", "cancelled"]:
+        finished_run(alice, team, status, 1)
+    make_run(alice, team, status=Run.Status.RUNNING)
+    (day,) = stats.dashboard(alice).runs_per_day
+    assert (day.runs, day.succeeded, day.failed, day.cancelled) == (5, 1, 1, 2)
+    html = alice_client.get("/dashboard/").text
+    assert "<th>Cancelled</th>" in html
+    assert "<td>5</td><td>1</td><td>1</td><td>2</td>" in html
+
+
 def test_it_sums_tokens_and_cost_per_team(alice) -> None:
     research, writing = (
         make_team(alice, minimal_spec(name="Research")),
@@ -114,6 +126,17 @@ def test_it_ranks_the_slowest_agents_by_their_agent_spans(alice) -> None:
     slowest = stats.dashboard(alice).slowest_agents
     assert [(a.agent, a.spans) for a in slowest] == [("slow", 2), ("fast", 1)]
     assert (slowest[0].p50_s, slowest[0].p95_s, slowest[0].max_s) == (10, 30, 30)
+
+
+def test_a_person_answering_a_human_node_is_not_ranked_as_a_slow_agent(alice) -> None:
+    team = make_team(alice, minimal_spec(name="Launch"))
+    run = finished_run(alice, team, "succeeded", 4000)
+    agent_span(run, "drafter", "s1", 5)
+    start = NOW - timedelta(minutes=30)
+    append_event(run, "agent.started", "approver", span_id="h1", ts=start)
+    append_event(run, "human.requested", "approver", span_id="h1", ts=start)
+    append_event(run, "agent.finished", "approver", span_id="h1", ts=start + timedelta(hours=1))
+    assert [a.agent for a in stats.dashboard(alice).slowest_agents] == ["drafter"]
 
 
 def test_it_shows_nothing_but_dashes_without_runs(alice) -> None:

@@ -2,6 +2,7 @@
 what a model wrote as text, and offers the answer box when a run waits for a person."""
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
@@ -84,6 +85,33 @@ def test_it_drops_events_it_already_has(page: Page, asgi_server: LiveServer) -> 
     asgi_server.publish(run, [events_message([first, second])])
     expect(page.get_by_text("Error: rate limited")).to_be_visible()
     expect(page.get_by_text("scout started: look")).to_have_count(1)
+
+
+def test_it_ignores_tokens_that_arrive_after_their_message_or_the_end(
+    page: Page, asgi_server: LiveServer
+) -> None:
+    run = make_run(page.user, status=Run.Status.RUNNING)
+    append_event(run, "agent.started", "seo", span_id="a1", payload={"task": "review"})
+    append_event(
+        run, "message", "seo", span_id="t1", payload={"role": "assistant", "content": "Passed"}
+    )
+    page.goto(f"/runs/{run.id}/")
+    expect(page.get_by_text("Passed")).to_be_visible()
+
+    # The broadcast's tokens of that message come after the page read it from the database.
+    asgi_server.publish(run, [delta_message("seo", "t1", "Passed")])
+    # Another agent is writing when the run is cancelled; tokens sent after that are stale.
+    asgi_server.publish(run, [delta_message("writer", "t2", "Half a sent")])
+    expect(page.locator(".feed-message.streaming")).to_have_text(re.compile("Half a sent"))
+    cancelled = append_event(run, "run.cancelled", payload={"reason": "Cancelled by a person."})
+    asgi_server.publish(run, [events_message([cancelled]), delta_message("writer", "t2", "ence")])
+
+    expect(page.get_by_text("Run cancelled: Cancelled by a person.")).to_be_visible()
+    expect(page.locator(".feed-message.streaming")).to_have_count(0)
+    cut_off = page.locator(".feed-message.cut-off")
+    expect(cut_off).to_have_count(1)
+    expect(cut_off).to_contain_text("stopped before finishing")
+    expect(cut_off.locator(".content")).to_have_text("Half a sent")
 
 
 def test_it_offers_an_answer_box_when_a_person_is_needed(page: Page) -> None:

@@ -1,4 +1,5 @@
-"""Every run page works at 1280x720 in a real Chromium, on a run with a realistic trail.
+"""Every run page works at 1280x720 and on a 390px-wide phone in a real Chromium, on a run
+with a realistic trail.
 
 With DOCS_SCREENSHOTS=1 the pages are also saved to docs/screenshots/ for the docs.
 """
@@ -147,8 +148,13 @@ def supervisor_run(owner) -> Run:
 
 
 def fits_the_screen(page: Page, name: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 1280, f"the {name} page is {width}px wide at a 1280px window"
+    """Nothing on the page reaches past the window, on a desktop and on a phone (wide tables
+    scroll inside their box)."""
+    for window in (1280, 390):
+        page.set_viewport_size({"width": window, "height": 720})
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= window, f"the {name} page is {width}px wide at a {window}px window"
+    page.set_viewport_size({"width": 1280, "height": 720})
     if os.environ.get("DOCS_SCREENSHOTS"):
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=DOCS / f"{name}.png")

@@ -51,6 +51,23 @@ def test_it_says_which_filters_it_could_not_read_and_lists_everything(
     assert str(run.id) in html
 
 
+def test_the_filters_it_can_read_still_apply_beside_one_it_cannot(
+    alice_client: Client, alice
+) -> None:
+    succeeded = make_run(alice, status=Run.Status.SUCCEEDED)
+    failed = make_run(alice, status=Run.Status.FAILED)
+    html = listed(alice_client, "status=failed&since=yesterday")
+    assert "not understood and are ignored (the others apply): Since: Enter a valid date." in html
+    assert str(failed.id) in html
+    assert str(succeeded.id) not in html
+
+
+def test_an_empty_list_says_why(alice_client: Client, alice) -> None:
+    assert "No runs yet." in listed(alice_client, "")
+    make_run(alice, status=Run.Status.SUCCEEDED)
+    assert "No runs match these filters." in listed(alice_client, "status=failed")
+
+
 def test_it_pages_long_lists(alice_client: Client, alice) -> None:
     for _ in range(51):
         make_run(alice)

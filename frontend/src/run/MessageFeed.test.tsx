@@ -14,7 +14,7 @@ afterEach(() => {
 function render(events: ReturnType<typeof ev>[]): HTMLElement {
   const container = document.createElement("div");
   document.body.append(container);
-  act(() => createRoot(container).render(<MessageFeed items={feedItems(events)} live={[]} />));
+  act(() => createRoot(container).render(<MessageFeed items={feedItems(events)} live={[]} ended={false} />));
   return container;
 }
 
@@ -24,6 +24,11 @@ describe("MessageFeed", () => {
     const container = render([ev("message", "writer", 1, { role: "assistant", content: evil })]);
     expect(container.querySelector("script, img")).toBeNull();
     expect(container.textContent).toContain(evil);
+  });
+
+  it("says so while there are no messages yet", () => {
+    expect(render([]).textContent).toContain("No messages yet");
+    expect(render([ev("message", "w", 1, { content: "Hi" })]).textContent).not.toContain("No messages yet");
   });
 
   it("collapses a tool call with its arguments and result", () => {

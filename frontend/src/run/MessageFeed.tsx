@@ -6,6 +6,8 @@ import { ToolCall } from "./ToolCall";
 interface Props {
   items: FeedItem[];
   live: LiveMessage[];
+  /** The run ended: text still streaming was cut off and is not in the record. */
+  ended: boolean;
 }
 
 // Within this many pixels of the bottom, the reader is following along: new items keep the
@@ -26,10 +28,14 @@ function useFollowEnd(changes: unknown[]) {
   return { ref, onScroll };
 }
 
-export function MessageFeed({ items, live }: Props) {
+export function MessageFeed({ items, live, ended }: Props) {
   const { ref, onScroll } = useFollowEnd([items, live]);
   return (
     <section className="feed" aria-label="Messages" data-testid="feed" ref={ref} onScroll={onScroll}>
+      <h2>Messages</h2>
+      {items.length === 0 && live.length === 0 && (
+        <p className="muted feed-empty">No messages yet: they appear here as the agents work.</p>
+      )}
       {items.map((item) => {
         if (item.kind === "tool") return <ToolCall key={item.seq} item={item} />;
         if (item.kind === "note") {
@@ -49,9 +55,10 @@ export function MessageFeed({ items, live }: Props) {
         );
       })}
       {live.map((m) => (
-        <article key={m.spanId} className="feed-message streaming" aria-live="polite">
+        <article key={m.spanId} className={`feed-message ${ended ? "cut-off" : "streaming"}`} aria-live="polite">
           <header>
-            <span className="agent">{m.agent}</span> <span className="muted">writing…</span>
+            <span className="agent">{m.agent}</span>{" "}
+            <span className="muted">{ended ? "stopped before finishing (not recorded)" : "writing…"}</span>
           </header>
           <div className="content">{m.text}</div>
         </article>

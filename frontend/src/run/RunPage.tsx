@@ -121,7 +121,7 @@ export function RunPage({ initial }: { initial: RunSummary }) {
         {selected && <DetailsPanel item={selected} onClose={() => setSelected(null)} />}
       </section>
       <div className="run-columns">
-        <MessageFeed items={items} live={state.live} />
+        <MessageFeed items={items} live={state.live} ended={state.ended} />
         <aside className="run-side">
           <section aria-label="Input">
             <h2>Input</h2>

@@ -1,6 +1,15 @@
-import { offsetPercent, widthPercent, type Bar, type Marker, type Timeline } from "./timeline";
+import { useEffect, useRef, useState } from "react";
+import {
+  groupMarkers,
+  offsetPercent,
+  widthPercent,
+  type Bar,
+  type Marker,
+  type MarkerGroup,
+  type Timeline,
+} from "./timeline";
 
-export type Selection = Bar | Marker;
+export type Selection = Bar | Marker | MarkerGroup;
 
 interface Props {
   timeline: Timeline;
@@ -13,12 +22,56 @@ const MARKER_GLYPH: Record<Marker["kind"], string> = {
   fallback: "↘",
 }; // prettier-ignore
 
+// A marker's diameter in pixels (runs.css): markers closer than that are drawn as one group.
+const MARKER_PX = 20;
+
+/** The width of a lane's track in pixels, followed as the window is resized (once there are
+ * lanes to measure). */
+function useTrackWidth(drawn: boolean) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(1000);
+  useEffect(() => {
+    const track = ref.current?.querySelector(".lane-track");
+    if (!track || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => setWidth(track.clientWidth || 1000));
+    observer.observe(track);
+    return () => observer.disconnect();
+  }, [drawn]);
+  return { ref, width };
+}
+
+function MarkerButton({ group, timeline, selected, onSelect }: {
+  group: MarkerGroup;
+  timeline: Timeline;
+  selected: string | null;
+  onSelect: (item: Selection) => void;
+}) {
+  const single = group.markers.length === 1 ? group.markers[0] : null;
+  const kinds = single
+    ? `marker-${single.kind}`
+    : `marker-group${group.markers.some((m) => m.kind === "error") ? " marker-error" : ""}`;
+  return (
+    <button
+      type="button"
+      className={`marker ${kinds}${selected === group.id ? " selected" : ""}`}
+      style={{ left: `${offsetPercent(timeline, group.at)}%` }}
+      title={group.label}
+      aria-label={group.label}
+      onClick={() => onSelect(single ?? group)}
+    >
+      {single ? MARKER_GLYPH[single.kind] : group.markers.length}
+    </button>
+  );
+}
+
 export function TimelineView({ timeline, selected, onSelect }: Props) {
+  const { ref, width } = useTrackWidth(timeline.lanes.length > 0);
   if (timeline.lanes.length === 0) {
     return <p className="muted timeline-empty">Nothing has happened yet.</p>;
   }
+  const minGapPercent = (MARKER_PX / width) * 100;
   return (
-    <div className="timeline" role="group" aria-label="Timeline">
+    <div className="timeline" role="group" aria-label="Timeline" ref={ref}>
       {timeline.lanes.map((lane) => (
         <div className="lane" key={lane.agent} data-agent={lane.agent}>
           <div className="lane-name" title={lane.agent}>
@@ -39,18 +92,9 @@ export function TimelineView({ timeline, selected, onSelect }: Props) {
                 onClick={() => onSelect(bar)}
               />
             ))}
-            {lane.markers.map((marker) => (
-              <button
-                type="button"
-                key={marker.id}
-                className={`marker marker-${marker.kind}${selected === marker.id ? " selected" : ""}`}
-                style={{ left: `${offsetPercent(timeline, marker.at)}%` }}
-                title={marker.label}
-                aria-label={marker.label}
-                onClick={() => onSelect(marker)}
-              >
-                {MARKER_GLYPH[marker.kind]}
-              </button>
+            {groupMarkers(timeline, lane.markers, minGapPercent).map((group) => (
+              <MarkerButton key={group.id} group={group} timeline={timeline} selected={selected}
+                onSelect={onSelect} />
             ))}
           </div>
         </div>

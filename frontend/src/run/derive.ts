@@ -8,13 +8,22 @@ const STATUS_OF_TERMINAL: Record<string, RunStatus> = {
   "run.cancelled": "cancelled",
 };
 
+export function isTerminal(event: RunEvent): boolean {
+  return event.type in STATUS_OF_TERMINAL;
+}
+
 export function terminalEvent(events: RunEvent[]): RunEvent | null {
-  return events.find((e) => e.type in STATUS_OF_TERMINAL) ?? null;
+  return events.find(isTerminal) ?? null;
+}
+
+/** How the run ended according to its events; null while they show no end. */
+export function endStatus(events: RunEvent[]): RunStatus | null {
+  const end = terminalEvent(events);
+  return end ? STATUS_OF_TERMINAL[end.type] : null;
 }
 
 export function currentStatus(run: RunSummary, events: RunEvent[]): RunStatus {
-  const end = terminalEvent(events);
-  return end ? STATUS_OF_TERMINAL[end.type] : run.status;
+  return endStatus(events) ?? run.status;
 }
 
 /** The last question no answer has been recorded for, as the summary's pending_human. */

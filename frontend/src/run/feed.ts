@@ -14,6 +14,17 @@ export function asText(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
+/** A number of seconds as people read it: "1.9", not "1.9465014578749662". */
+function seconds(value: unknown): string {
+  return typeof value === "number" ? value.toFixed(1) : asText(value);
+}
+
+/** ": text" after a sentence, or nothing when there is no text. */
+function colon(value: unknown): string {
+  const text = asText(value);
+  return text ? `: ${text}` : "";
+}
+
 function note(event: RunEvent): FeedItem | null {
   const p = event.payload;
   const agent = event.agent ?? "";
@@ -32,7 +43,7 @@ function note(event: RunEvent): FeedItem | null {
     case "run.waiting":
       return make("warn", `Run waiting: ${asText(p.reason)}`);
     case "agent.started":
-      return make("info", `${agent} started: ${asText(p.task)}`);
+      return make("info", `${agent} started${colon(p.task)}`);
     case "agent.finished":
       return p.status === "failed"
         ? make("bad", `${agent} failed: ${asText(p.reason)}`)
@@ -46,7 +57,7 @@ function note(event: RunEvent): FeedItem | null {
     case "gate.failed":
       return make("warn", `Gate ${asText(p.edge)} sent it back: ${asText(p.feedback)}`);
     case "retry":
-      return make("warn", `Retry ${asText(p.attempt)} in ${asText(p.delay_s)} s: ${asText(p.error)}`);
+      return make("warn", `Retry ${asText(p.attempt)} in ${seconds(p.delay_s)} s${colon(p.error)}`);
     case "fallback":
       return make("warn", `Falls back from ${asText(p.from)} to ${asText(p.to)}: ${asText(p.reason)}`);
     case "human.requested":
@@ -68,6 +79,8 @@ export function feedItems(events: RunEvent[]): FeedItem[] {
   for (const event of events) {
     const p = event.payload;
     if (event.type === "message") {
+      // A turn that only calls tools has no text: its calls follow as items of their own.
+      if (!asText(p.content).trim() && Array.isArray(p.tool_calls) && p.tool_calls.length) continue;
       items.push({
         kind: "message", seq: event.seq, agent: event.agent ?? "",
         role: asText(p.role) || "assistant", content: asText(p.content),

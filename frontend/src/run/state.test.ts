@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { applyDelta, applyEvents, applyRun, initialState } from "./state";
+import { applyDelta, applyEvents, applyRun, initialState, type RunState } from "./state";
 import { ev, resetSeq } from "./testEvents";
 import type { RunSummary } from "./types";
 
@@ -41,5 +41,33 @@ describe("applyRun", () => {
   it("merges the summary's changed fields", () => {
     const state = applyRun(initialState(run), { status: "succeeded", input_tokens: 12 });
     expect(state.run).toMatchObject({ id: "r1", status: "succeeded", input_tokens: 12 });
+  });
+});
+
+describe("applyDelta", () => {
+  const streaming = (state: RunState) => state.live.map((m) => m.text);
+
+  it("ignores tokens that arrive after their stored message", () => {
+    // The page caught up from the database, then the broadcast's delta came in.
+    let state = applyEvents(initialState(run), [
+      ev("message", "x", 2, { role: "assistant", content: "Hello" }, { span_id: "t1" }),
+    ]);
+    state = applyDelta(state, { agent: "x", span_id: "t1", text: "Hello" });
+    expect(streaming(state)).toEqual([]);
+  });
+
+  it("ignores tokens that arrive after the run ended, and keeps what was cut off", () => {
+    let state = applyDelta(initialState(run), { agent: "x", span_id: "t1", text: "Hal" });
+    state = applyEvents(state, [ev("run.cancelled", null, 3, { reason: "by a person" })]);
+    expect(state.ended).toBe(true);
+    state = applyDelta(state, { agent: "x", span_id: "t2", text: "late" });
+    expect(streaming(state)).toEqual(["Hal"]);
+  });
+
+  it("starts over when an attempt fails, as the retry streams its answer again", () => {
+    let state = applyDelta(initialState(run), { agent: "x", span_id: "t1", text: "Hel" });
+    state = applyEvents(state, [ev("activity.failed", "x", 2, { error: "reset" }, { span_id: "t1" })]);
+    state = applyDelta(state, { agent: "x", span_id: "t1", text: "Hello" });
+    expect(streaming(state)).toEqual(["Hello"]);
   });
 });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { ev, resetSeq } from "./testEvents";
-import { buildTimeline, offsetPercent, RUN_LANE, widthPercent } from "./timeline";
+import { buildTimeline, groupMarkers, offsetPercent, RUN_LANE, widthPercent } from "./timeline";
 
 beforeEach(resetSeq);
 
@@ -43,6 +43,20 @@ describe("buildTimeline", () => {
     expect(writer.events.map((e) => e.type)).toEqual(["agent.started", "agent.finished"]);
   });
 
+  it("gives a turn's bar what happened in it: the model's message and its usage", () => {
+    const events = [
+      ev("agent.started", "boss", 100, { task: "plan" }, { span_id: "a1" }),
+      ev("message", "boss", 100, { role: "user", content: "plan" }, { span_id: "a1" }),
+      ev("turn.started", "boss", 101, { turn: 1 }, { span_id: "t1", parent_span_id: "a1" }),
+      ev("message", "boss", 102, { role: "assistant", content: "Done" }, { span_id: "t1" }),
+      ev("usage", "boss", 102, { input_tokens: 9, output_tokens: 2 }, { span_id: "t1" }),
+      ev("agent.finished", "boss", 103, { status: "ok" }, { span_id: "a1" }),
+    ];
+    const boss = buildTimeline(events, 0).lanes[0];
+    expect(boss.turns[0].events.map((e) => e.type)).toEqual(["turn.started", "message", "usage"]);
+    expect(boss.bars[0].events.map((e) => e.type)).toEqual(["agent.started", "message", "agent.finished"]);
+  });
+
   it("ends a turn where the next one starts and the last one with its agent", () => {
     const boss = buildTimeline(supervisorRun(), 0).lanes.find((l) => l.agent === "boss")!;
     expect(boss.turns.map((t) => [t.start, t.end])).toEqual([
@@ -77,6 +91,19 @@ describe("buildTimeline", () => {
     expect(widthPercent(timeline, boss)).toBeCloseTo(100);
   });
 
+  it("ends the bars of agents still working when the run ends, not at the time of looking", () => {
+    const events = [...supervisorRun().slice(0, 6), ev("run.cancelled", null, 104, { reason: "stop" })];
+    const timeline = buildTimeline(events, 900_000);
+    const boss = timeline.lanes.find((l) => l.agent === "boss")!;
+    expect([boss.bars[0].end, boss.bars[0].status]).toEqual([104_000, "cancelled"]);
+    expect([boss.turns[0].end, boss.turns[0].status]).toEqual([104_000, "cancelled"]);
+    expect(timeline.end).toBe(104_000);
+
+    const failed = [...supervisorRun().slice(0, 6), ev("run.failed", null, 105, { reason: "deadline" })];
+    const bar = buildTimeline(failed, 900_000).lanes.find((l) => l.agent === "writer")!.bars[0];
+    expect([bar.end, bar.status]).toEqual([105_000, "failed"]);
+  });
+
   it("places moments on the axis in percent", () => {
     const timeline = buildTimeline(supervisorRun(), 0);
     expect(offsetPercent(timeline, 100_000)).toBe(0);
@@ -86,5 +113,45 @@ describe("buildTimeline", () => {
 
   it("draws nothing for a run without events", () => {
     expect(buildTimeline([], 5).lanes).toEqual([]);
+  });
+});
+
+describe("groupMarkers", () => {
+  // A supervisor delegating to three workers in one turn: six markers within milliseconds.
+  function concurrentDelegations() {
+    const events = [ev("agent.started", "boss", 100, { task: "plan" }, { span_id: "a1" })];
+    for (const worker of ["a", "b", "c"]) {
+      events.push(ev("tool.call", "boss", 100.001, { tool: `delegate_to_${worker}`, call_id: worker }));
+      events.push(ev("delegation", "boss", 100.001, { to: worker, call_id: worker }));
+    }
+    events.push(ev("tool.call", "boss", 105, { tool: "calc", call_id: "k" }));
+    events.push(ev("agent.finished", "boss", 110, { status: "ok" }, { span_id: "a1" }));
+    return buildTimeline(events, 0);
+  }
+
+  it("draws markers too close to click apart as one group holding all their events", () => {
+    const timeline = concurrentDelegations();
+    const groups = groupMarkers(timeline, timeline.lanes[0].markers, 2);
+    expect(groups.map((g) => g.markers.length)).toEqual([6, 1]);
+    expect(groups[0].label).toBe(
+      "6 at once: tool delegate_to_a; delegates to a; tool delegate_to_b; delegates to b; " +
+        "tool delegate_to_c; delegates to c",
+    );
+    expect(groups[0].events.map((e) => e.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(groups[1]).toMatchObject({ id: groups[1].markers[0].id, label: "tool calc" });
+  });
+
+  it("keeps markers apart when there is room for them", () => {
+    const events = [
+      ev("agent.started", "boss", 100, { task: "plan" }, { span_id: "a1" }),
+      ev("delegation", "boss", 101, { to: "a" }),
+      ev("delegation", "boss", 102, { to: "b" }),
+      ev("agent.finished", "boss", 110, { status: "ok" }, { span_id: "a1" }),
+    ];
+    const timeline = buildTimeline(events, 0);
+    expect(groupMarkers(timeline, timeline.lanes[0].markers, 2).map((g) => g.label)).toEqual([
+      "delegates to a",
+      "delegates to b",
+    ]);
   });
 });

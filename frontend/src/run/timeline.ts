@@ -1,7 +1,8 @@
 // The timeline is derived from events alone: agent spans (agent.started .. agent.finished) are
 // swimlane bars, turn spans inside them are nested bars, and the moments that matter (tool
 // calls, delegations, handoffs, retries, errors, human waits, gates, fallbacks) are markers.
-import { eventTime, type RunEvent } from "./types";
+import { endStatus, terminalEvent } from "./derive";
+import { eventTime, type RunEvent, type RunStatus } from "./types";
 
 export type MarkerKind =
   | "tool"
@@ -21,7 +22,8 @@ export interface Bar {
   start: number;
   /** null while still running */
   end: number | null;
-  status: "running" | "ok" | "failed";
+  /** "cancelled": still working when the run was cancelled */
+  status: "running" | "ok" | "failed" | "cancelled";
   events: RunEvent[];
 }
 
@@ -101,11 +103,31 @@ function laneOf(lanes: Map<string, Lane>, agent: string | null): Lane {
   return lane;
 }
 
+function barStatusAtTheEnd(run: RunStatus | null): Bar["status"] {
+  if (run === "succeeded") return "ok";
+  return run === "cancelled" ? "cancelled" : "failed";
+}
+
+/** Agents still working when the run ended (it failed or was cancelled around them) stop
+ * there: their bars end with the run, not at the time the page is looked at. */
+function closeAtTheEnd(events: RunEvent[], bars: Iterable<Bar>): void {
+  const end = terminalEvent(events);
+  if (!end) return;
+  const status = barStatusAtTheEnd(endStatus(events));
+  for (const bar of bars) {
+    if (bar.end === null) {
+      bar.end = eventTime(end.ts);
+      bar.status = status;
+    }
+  }
+}
+
 /** Lanes (one per agent, in order of first appearance), bars and markers from events. */
 export function buildTimeline(events: RunEvent[], now: number): Timeline {
   const lanes = new Map<string, Lane>();
   const agentSpans = new Map<string, Bar>();
   const turnsBySpan = new Map<string, Bar[]>();
+  const turnsById = new Map<string, Bar>();
   const toolMarkers = new Map<string, Marker>();
   let first = Infinity;
   let last = -Infinity;
@@ -146,6 +168,7 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
       }
       siblings.push(turn);
       turnsBySpan.set(event.parent_span_id ?? "", siblings);
+      turnsById.set(event.span_id, turn);
       lane.turns.push(turn);
     } else if (event.type === "tool.result") {
       const marker = toolMarkers.get(text(event.payload.call_id));
@@ -162,8 +185,13 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
         toolMarkers.set(text(event.payload.call_id), marker);
       }
       lane.markers.push(marker);
+    } else if (event.span_id) {
+      // What happened inside a span (a turn's message and usage) is part of its bar's details.
+      (turnsById.get(event.span_id) ?? agentSpans.get(event.span_id))?.events.push(event);
     }
   }
+
+  closeAtTheEnd(events, agentSpans.values());
 
   // The last turn of an agent ends with its agent span.
   for (const [spanId, turns] of turnsBySpan) {
@@ -193,4 +221,41 @@ export function offsetPercent(timeline: Timeline, at: number): number {
 export function widthPercent(timeline: Timeline, bar: Bar): number {
   const end = bar.end ?? timeline.end;
   return Math.max(offsetPercent(timeline, end) - offsetPercent(timeline, bar.start), 0.5);
+}
+
+/** Markers of one lane drawn as one, because they are too close together to click apart. */
+export interface MarkerGroup {
+  id: string;
+  agent: string;
+  label: string;
+  at: number;
+  markers: Marker[];
+  /** every marker's events, in seq order, for the details panel */
+  events: RunEvent[];
+}
+
+/** The lane's markers in groups whose members lie within ``minGapPercent`` of the group's
+ * first one: concurrent delegations, a tool call and its delegation, a failed attempt and its
+ * retry happen within milliseconds and would otherwise hide one another. */
+export function groupMarkers(timeline: Timeline, markers: Marker[], minGapPercent: number): MarkerGroup[] {
+  const groups: MarkerGroup[] = [];
+  let startsAt = -Infinity;
+  for (const marker of [...markers].sort((a, b) => a.at - b.at)) {
+    const position = offsetPercent(timeline, marker.at);
+    const group = groups[groups.length - 1];
+    if (group && position - startsAt < minGapPercent) {
+      group.markers.push(marker);
+    } else {
+      groups.push({ id: marker.id, agent: marker.agent, label: "", at: marker.at, markers: [marker], events: [] });
+      startsAt = position;
+    }
+  }
+  for (const group of groups) {
+    const n = group.markers.length;
+    const labels = group.markers.map((m) => m.label).join("; ");
+    group.label = n === 1 ? labels : `${n} at once: ${labels}`;
+    group.events = group.markers.flatMap((m) => m.events).sort((a, b) => a.seq - b.seq);
+    if (n > 1) group.id = `group:${group.id}`;
+  }
+  return groups;
 }

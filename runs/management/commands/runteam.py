@@ -2,20 +2,27 @@
 
 import json
 import shutil
-import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.urls import reverse
 
 from runs.api import new_run
 from runs.execution import execute_in_thread
 from runs.models import Run, RunEvent
+from runs.summaries import event_summary
 from teams.models import Team
 from teams.validation import UnresolvedTeam
 
 POLL_S = 0.2
+
+
+def plain(text: str) -> str:
+    """A style for stderr lines that are not errors (Django draws stderr in red otherwise)."""
+    return text
 
 
 class Command(BaseCommand):
@@ -51,7 +58,8 @@ class Command(BaseCommand):
                 run = new_run(found.owner, chosen, parse_input(input))
         except UnresolvedTeam as error:
             raise CommandError(str(error)) from None
-        self.stderr.write(f"Run {run.id} of {found.name!r} v{chosen.number}")
+        page = settings.SITE_URL.rstrip("/") + reverse("run-detail", args=[run.id])
+        self.stderr.write(f"Run {run.id} of {found.name!r} v{chosen.number}: {page}", plain)
         finished = self.follow(run)
         self.report(finished)
 
@@ -73,7 +81,7 @@ class Command(BaseCommand):
                     return run
                 time.sleep(POLL_S)
             except KeyboardInterrupt:
-                self.stderr.write("\nCancelling the run…")
+                self.stderr.write("\nCancelling the run…", self.style.WARNING)
                 Run.objects.filter(id=run.id).update(cancel_requested=True)
 
     def report(self, run: Run) -> None:
@@ -88,22 +96,25 @@ class Command(BaseCommand):
                 f"with POST /api/runs/{run.id}/answer; it then resumes on the workers.",
                 returncode=2,
             )
+        ended = "was cancelled" if run.status == Run.Status.CANCELLED else run.status
         raise CommandError(
-            f"The run {run.status}: {run.failure_reason or 'no reason given'} ({summary})."
+            f"The run {ended}: {run.failure_reason or 'no reason given'} ({summary})."
         )
 
     def progress(self, run: Run, events: int, elapsed_s: float) -> None:
-        if sys.stderr.isatty():
+        """The line under the events, rewritten in place: only on a terminal, where it can be."""
+        if self.stderr.isatty():
             tokens = run.input_tokens + run.output_tokens
             self.stderr.write(
                 f"\r[{run.status}] {elapsed_s:5.1f} s · {events} events · {tokens} tokens · "
                 f"${float(run.cost_usd):.4f}",
+                plain,
                 ending="",
             )
 
     def clear_progress(self) -> None:
-        if sys.stderr.isatty():
-            self.stderr.write("\r\033[K", ending="")
+        if self.stderr.isatty():
+            self.stderr.write("\r\033[K", plain, ending="")
 
 
 def find_team(reference: str) -> Team:
@@ -131,6 +142,6 @@ def parse_input(text: str) -> Any:
 
 def event_line(event: RunEvent) -> str:
     width = shutil.get_terminal_size((120, 20)).columns
-    payload = json.dumps(event.payload, ensure_ascii=False)
-    line = f"{event.seq:>5} {event.ts:%H:%M:%S} {event.type:<16} {event.agent or '-':<14} {payload}"
+    summary = event_summary(event.type, event.payload)
+    line = f"{event.seq:>5} {event.ts:%H:%M:%S} {event.type:<16} {event.agent or '-':<14} {summary}"
     return line if len(line) <= width else line[: width - 1] + "…"

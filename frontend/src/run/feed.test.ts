@@ -1,0 +1,35 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { feedItems } from "./feed";
+import { ev, resetSeq } from "./testEvents";
+
+beforeEach(resetSeq);
+
+const texts = (events: ReturnType<typeof ev>[]) =>
+  feedItems(events).map((item) => (item.kind === "note" ? item.text : item.kind));
+
+describe("feedItems", () => {
+  it("leaves out the empty text of a turn that only calls tools, not its calls", () => {
+    const call = { id: "c1", name: "search", arguments: {} };
+    const items = texts([
+      ev("message", "scout", 1, { role: "assistant", content: null, tool_calls: [call] }),
+      ev("tool.call", "scout", 2, { tool: "search", arguments: {}, call_id: "c1" }),
+      ev("message", "scout", 3, { role: "assistant", content: "Found it", tool_calls: [] }),
+    ]);
+    expect(items).toEqual(["tool", "message"]);
+  });
+
+  it("keeps an answer that is empty for no reason, so it can be seen", () => {
+    expect(texts([ev("message", "scout", 1, { role: "assistant", content: "", tool_calls: [] })])).toEqual([
+      "message",
+    ]);
+  });
+
+  it("says a retry's delay in tenths of a second", () => {
+    const retry = ev("retry", "lead", 1, { attempt: 2, delay_s: 0.5129023594244351, error: "429" });
+    expect(texts([retry])).toEqual(["Retry 2 in 0.5 s: 429"]);
+  });
+
+  it("leaves no dangling colon when an agent starts without a task", () => {
+    expect(texts([ev("agent.started", "billing", 1, { task: null })])).toEqual(["billing started"]);
+  });
+});
