@@ -119,11 +119,18 @@ def claim(run_ids: Sequence[str], executor: str) -> dict[str, Claimed]:
 def prefetched_nothing(instance: Any, related: str) -> None:
     """Mark ``instance.<related>`` as prefetched and empty, as ``prefetch_related`` leaves it
     when it finds no rows, without compiling the query that would find none."""
-    rows = getattr(instance, related).none()
-    rows._result_cache, rows._prefetch_done = [], True
     if not hasattr(instance, "_prefetched_objects_cache"):
         instance._prefetched_objects_cache = {}
-    instance._prefetched_objects_cache[related] = rows
+    instance._prefetched_objects_cache[related] = no_rows(instance._meta.get_field(related))
+
+
+@functools.cache
+def no_rows(relation: Any) -> Any:
+    """One empty, evaluated queryset of a relation's model, shared by every instance marked
+    as having none: ``none()`` keeps any queryset made from it empty too."""
+    rows = relation.related_model._base_manager.none()
+    rows._result_cache, rows._prefetch_done = [], True
+    return rows
 
 
 def take(run_ids: Sequence[str], executor: str) -> int:
@@ -154,13 +161,13 @@ def taken(run_ids: Sequence[str], executor: str) -> list[Run]:
     pk, version, claimed_by = (sql.column(Run, n) for n in ("id", "team_version", "claimed_by"))
     number, event_run = sql.column(TeamVersion, "number"), sql.column(RunEvent, "run")
     statement = (
-        f"SELECT r.*, v.{number} AS version_number, EXISTS (SELECT 1 FROM "  # noqa: S608
-        f"{sql.table(RunEvent)} e WHERE e.{event_run} = r.{pk}) AS ran_before "
+        f"SELECT {sql.columns(Run, 'r')}, v.{number}, EXISTS (SELECT 1 FROM "  # noqa: S608
+        f"{sql.table(RunEvent)} e WHERE e.{event_run} = r.{pk}) "
         f"FROM {sql.table(Run)} r LEFT JOIN {sql.table(TeamVersion)} v "
         f"ON v.{sql.column(TeamVersion, 'id')} = r.{version} "
         f"WHERE r.{pk} IN ({ids}) AND r.{claimed_by} = %s"
     )
-    runs = list(Run.objects.raw(statement, [*params, executor]))
+    runs = sql.fetch(Run, statement, [*params, executor], ["version_number", "ran_before"])
     for run in runs:
         if run.team_version_id is not None:  # the number is all a summary reads of it
             partial = TeamVersion.from_db(
