@@ -46,9 +46,9 @@ from .sink import (
     ChainHead,
     LostRun,
     RunSink,
-    apublish,
     in_db_thread,
     one_per_loop,
+    publish_soon,
     run_message,
 )
 from .wiring import RunArtifacts, model_registries, tool_registries, tool_settings
@@ -409,7 +409,9 @@ async def execute(run_id: str) -> str | None:
     if claimed is None:
         return None
     run, executor = claimed.run, claimed.executor
-    await apublish(run.group_name, [claimed.summary])
+    # Queued, not waited for: the Publisher sends in order, so watchers get this summary
+    # before the run's events, and the run need not wait for a round trip to Redis.
+    await publish_soon(run.group_name, [claimed.summary])
     sink = RunSink(run, claimed.head, (e.key for e in claimed.events))
     cancel = CancelToken()
     engine = asyncio.create_task(run_engine(claimed, sink, cancel))
@@ -433,7 +435,7 @@ async def execute(run_id: str) -> str | None:
     wakes.expect(run.wake_at)
     # Published from the run loop: a publish from a database thread would need an event
     # loop, and a Redis connection, of its own.
-    await apublish(run.group_name, [summary])
+    await publish_soon(run.group_name, [summary])
     return run.status
 
 

@@ -606,20 +606,10 @@ def publish(group: str, messages: Sequence[dict[str, Any]]) -> None:
         log.warning("Could not broadcast to %s", group, exc_info=True)
 
 
-async def apublish(group: str, messages: Sequence[dict[str, Any]]) -> None:
-    """From the run loop: publish ``messages`` to ``group``, in order, once this returns."""
-    layer = get_channel_layer()
-    if layer is None or not messages:
-        return
-    if isinstance(layer, RedisPubSubChannelLayer):
-        await one_per_loop(Publisher).publish(group, messages)
-        return
-    await _group_send(layer, group, messages)
-
-
 async def publish_soon(group: str, messages: Sequence[dict[str, Any]]) -> None:
-    """Like ``apublish``, but with Redis only queues the messages: they go out in the order
-    queued, and the sink writes its next batch meanwhile."""
+    """From the run loop: publish ``messages`` to ``group``. With Redis this only queues them
+    for the loop's ``Publisher``, which sends everything in the order queued; the caller
+    (a sink writing its next batch, a run starting or ending) does not wait for Redis."""
     layer = get_channel_layer()
     if layer is None or not messages:
         return

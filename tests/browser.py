@@ -84,9 +84,13 @@ class LiveServer:
     def publish(self, run: Run, messages: list[dict[str, Any]]) -> None:
         """Send channel-layer messages (runs.sink's `run.*` messages) to everyone watching
         ``run``, as the runs sink does."""
-        from runs.sink import apublish
+        from channels.layers import get_channel_layer
 
-        self.call(apublish(run.group_name, messages))
+        async def send() -> None:
+            for message in messages:
+                await get_channel_layer().group_send(run.group_name, message)
+
+        self.call(send())
 
 
 @contextlib.contextmanager
