@@ -289,8 +289,9 @@ def _agent_starts(run: Any, events: Sequence[Any], known: Mapping[str, float]) -
         if _get(e, "type") == ev.AGENT_STARTED and _get(e, "span_id") in finishing
     }
     missing = finishing - set(starts) - {None, ""}
-    stored = getattr(run, "events", None)
-    if missing and stored is not None:
+    # ``run.events`` makes a related manager: only when there is something to look up.
+    stored = getattr(run, "events", None) if missing else None
+    if stored is not None:
         rows = stored.filter(type=ev.AGENT_STARTED, span_id__in=missing).values_list(
             "span_id", "ts"
         )
