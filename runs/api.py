@@ -79,6 +79,10 @@ class ArtifactOut(Schema):
     content_type: str
     size: int
     url: str
+    inline: bool = Field(
+        description="Whether the file is served inline: PNG, JPEG, GIF and WebP images. "
+        "Everything else is a download."
+    )
 
 
 class RunOut(Schema):
@@ -502,9 +506,19 @@ def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
 # --- artifacts --------------------------------------------------------------------------
 
 
+# Nothing a tool wrote may run on the app's origin, even a file whose type lies.
+ARTIFACT_POLICY = "default-src 'none'; sandbox"
+
+
 @router.get("/artifacts/{uuid:artifact_id}", url_name="artifact")
 def artifact_file(request: HttpRequest, artifact_id: UUID) -> FileResponse:
     artifact = get_object_or_404(Artifact.objects.filter(run__owner=request.auth), id=artifact_id)
-    return FileResponse(
-        artifact.file.open("rb"), content_type=artifact.content_type, filename=artifact.name
+    response = FileResponse(
+        artifact.file.open("rb"),
+        content_type=artifact.served_content_type(),
+        as_attachment=not artifact.is_inline(),
+        filename=artifact.download_name(),
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = ARTIFACT_POLICY
+    return response

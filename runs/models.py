@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Any
 
@@ -205,6 +206,10 @@ class RunEvent(models.Model):
         )
 
 
+# Passive images only: no SVG, which is a document that can carry script.
+INLINE_CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
 def artifact_path(instance: Artifact, filename: str) -> str:
     return f"artifacts/{instance.run_id}/{instance.id}-{filename}"
 
@@ -236,7 +241,32 @@ class Artifact(models.Model):
             "content_type": self.content_type,
             "size": self.size,
             "url": f"/api/artifacts/{self.id}",
+            "inline": self.is_inline(),
         }
+
+    def is_inline(self) -> bool:
+        """Whether the file is a passive image, the only kind served (and shown) inline.
+
+        A tool, and so a model or a remote server, chooses the bytes and the type: anything
+        else (HTML, SVG, scripts, ...) would run on the app's origin if a browser rendered it.
+        """
+        return self.media_type() in INLINE_CONTENT_TYPES
+
+    def media_type(self) -> str:
+        return self.content_type.split(";", 1)[0].strip().lower()
+
+    def served_content_type(self) -> str:
+        """The type the file is served with: its allow-listed image type, or a download's."""
+        return self.media_type() if self.is_inline() else "application/octet-stream"
+
+    def download_name(self) -> str:
+        """The name for Content-Disposition: the tool's name without control and format
+        characters (newlines, right-to-left overrides that disguise an extension) or path
+        separators, which could mislead a person or a client that saves it."""
+        safe = "".join(
+            "_" if c in "/\\" or unicodedata.category(c) in ("Cc", "Cf") else c for c in self.name
+        )
+        return safe.strip(" .") or "artifact"
 
 
 class Webhook(models.Model):

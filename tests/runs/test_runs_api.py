@@ -334,6 +334,7 @@ def test_an_artifact_is_served_to_its_owner_only(
             "content_type": "image/png",
             "size": 9,
             "url": f"/api/artifacts/{artifact.id}",
+            "inline": True,
         }
     ]
 

@@ -9,7 +9,7 @@ export function Artifacts({ artifacts }: { artifacts: Artifact[] }) {
       <ul>
         {artifacts.map((a) => (
           <li key={a.id}>
-            {a.content_type.startsWith("image/") && <img src={a.url} alt={a.name} loading="lazy" />}
+            {a.inline && <img src={a.url} alt={a.name} loading="lazy" />}
             <a href={a.url} download={a.name}>
               {a.name}
             </a>{" "}

@@ -36,6 +36,8 @@ export interface Artifact {
   content_type: string;
   size: number;
   url: string;
+  /** The server serves it inline (a PNG, JPEG, GIF or WebP image); anything else is a download. */
+  inline: boolean;
 }
 
 export type RunStatus = "queued" | "running" | "waiting" | "succeeded" | "failed" | "cancelled";
