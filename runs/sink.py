@@ -64,7 +64,8 @@ T = TypeVar("T")
 #: The "previous hash" of a run's first event.
 GENESIS_HASH = "0" * 64
 
-#: How long the sink waits for more events before writing, to batch bursts (seconds).
+#: How long the sink waits for more events before writing, to batch bursts (seconds). Not
+#: when the engine waits for an event: it emits nothing more until that is stored.
 COALESCE_WINDOW_S = 0.002
 
 #: Group commits of one event loop that may be in flight at once: an event emitted while a
@@ -716,6 +717,7 @@ class RunSink:
         self._outbox: list[_Pending | _Delta] = []
         self._wake = asyncio.Event()
         self._closed = False
+        self._awaited = False  # the engine waits for an event in the outbox
         self._failure: BaseException | None = None
         self._writer = asyncio.create_task(self._write_loop(), name=f"sink-{run.id}")
         self._agent_starts: dict[str, float] = {}  # span id: when, for agents still working
@@ -737,6 +739,7 @@ class RunSink:
             return
         done = asyncio.get_running_loop().create_future()
         self._outbox.append(_Pending(event, done))
+        self._awaited = True
         self._wake.set()
         await done
 
@@ -761,8 +764,10 @@ class RunSink:
     async def _write_loop(self) -> None:
         while True:
             await self._wake.wait()
-            await asyncio.sleep(COALESCE_WINDOW_S)
+            if not self._awaited:
+                await asyncio.sleep(COALESCE_WINDOW_S)
             self._wake.clear()
+            self._awaited = False
             batch, self._outbox = self._outbox, []
             if batch:
                 await self._flush(batch)
