@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -337,7 +338,7 @@ def store_in_one_statement(rows: Sequence[RunEvent], batches: Sequence[Batch]) -
     # Inside a caller's transaction, a savepoint keeps a failed statement from aborting it.
     savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     with savepoint, connection.cursor() as cursor:
-        cursor.execute(STORE_EVENTS_AND_TOTALS, [events_document(rows), f"[{document}]"])
+        cursor.execute(store_events_and_totals(), [events_document(rows), f"[{document}]"])
     for row in rows:
         row._state.adding, row._state.db = False, connection.alias
 
@@ -356,7 +357,10 @@ SELECT_EVENTS_FROM_JSON = "SELECT {} FROM jsonb_to_recordset(%s::jsonb) AS e({})
 )
 
 
-def _store_events_and_totals() -> str:
+@functools.cache
+def store_events_and_totals() -> str:
+    """The events of a batch (an ``events_document``) and the new totals of its runs (a JSON
+    array of {id, input_tokens, output_tokens, cost_usd}) in one PostgreSQL statement."""
     quote = connections[router.db_for_write(Run)].ops.quote_name
     run, pk = quote(Run._meta.db_table), quote(Run._meta.pk.column)
     columns = {field.column: field.name for field in TOTALS_FIELDS}
@@ -375,11 +379,6 @@ def _store_events_and_totals() -> str:
     )
     # Data-modifying CTEs run once and to the end whether or not the query reads them.
     return f"WITH stored AS ({insert}), totals AS ({update}) SELECT 1"
-
-
-#: The events of a batch (an ``events_document``) and the new totals of its runs (a JSON
-#: array of {id, input_tokens, output_tokens, cost_usd}) in one PostgreSQL statement.
-STORE_EVENTS_AND_TOTALS = _store_events_and_totals()
 
 
 def events_document(rows: Sequence[RunEvent]) -> str:

@@ -39,9 +39,9 @@ class EventSink(Protocol):
     activity (``turn.started`` before a model call, ``tool.call`` before a tool acts,
     ``human.requested``) is emitted durable, and so stores everything emitted before it, the
     previous activity's result included: no activity starts while an earlier result could
-    still be lost. A result, and an event the engine only reports (an agent
-    starting, tokens used), that a crash loses is emitted again, under the same key, when
-    the run resumes: waiting for each would cost a database round trip for nothing.
+    still be lost. A result, or an event the engine only reports (an agent starting, tokens
+    used), that a crash loses is emitted again, under the same key, when the run resumes:
+    waiting for each would cost a database round trip for nothing.
     """
 
     async def emit(self, event: Event, *, durable: bool = True) -> None: ...
