@@ -102,8 +102,8 @@ async def _attempt(
         "response": _response_dict(response),
         "simulated": simulated,
     }
-    # Not waited for: the next activity's announcement is durable and stores it first.
-    await ctx.emit(MESSAGE, key, turn, message, durable=False)
+    # Not waited for: the next activity's announcement stores it first (``announce``).
+    await ctx.emit(MESSAGE, key, turn, message, durable=False, result=True)
     return response
 
 
@@ -195,7 +195,7 @@ async def record_tool_result(
         "duration_ms": round((ctx.clock.monotonic() - started) * 1000, 3),
         "artifacts": list(result.artifacts),
     }
-    await ctx.emit(TOOL_RESULT, call_scope.path, call_scope, payload, durable=False)
+    await ctx.emit(TOOL_RESULT, call_scope.path, call_scope, payload, durable=False, result=True)
 
 
 def tool_call_payload(call: ToolCall, arguments: dict[str, Any], key: str) -> dict[str, Any]:

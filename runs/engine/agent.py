@@ -72,9 +72,8 @@ async def run_agent(
     repairs = 0
     for number in range(1, agent.limits.max_turns + 1):
         turn = scope.child(f"t{number}")
-        # Durable: the model call starts only once this, and so everything emitted before
-        # it (the previous call's result too), is stored.
-        await ctx.emit(TURN_STARTED, turn.key("turn"), turn, {"turn": number})
+        # The model call starts only once every result emitted before it is stored.
+        await ctx.announce(TURN_STARTED, turn.key("turn"), turn, {"turn": number})
         request = ModelRequest(model.model, tuple(messages), tuple(tools), agent.output_schema)
         response = await call_model(ctx, turn, agent, model, request)
         messages.append(ChatMessage("assistant", response.content, response.tool_calls))

@@ -75,6 +75,8 @@ class RunContext:
     artifacts: ArtifactStore | None = None
     tool_settings: dict[str, Any] = field(default_factory=dict)
     _emitted: set[str] = field(default_factory=set)
+    _results_emitted: int = 0  # activity results emitted by this execution
+    _results_stored: int = 0  # of those, how many a durable emit has seen stored
 
     def recorded(self, key: str) -> Event | None:
         return self.journal.get(key)
@@ -87,10 +89,12 @@ class RunContext:
         payload: dict[str, Any],
         *,
         durable: bool = True,
+        result: bool = False,
     ) -> None:
         """Emit an event unless the journal already holds its key (a resumed run).
 
-        ``durable=False`` for an event that only reports: see ``EventSink``."""
+        ``durable=False`` for an event that only reports, or a result (``result=True``) that
+        the next activity's announcement stores: see ``EventSink``."""
         if self.journal.has(key):
             return
         if key in self._emitted:
@@ -105,7 +109,18 @@ class RunContext:
             parent_span_id=scope.parent_span_id,
             payload=payload,
         )
+        if result:
+            self._results_emitted += 1
+        emitted = self._results_emitted
         await self.sink.emit(event, durable=durable)
+        if durable:  # the sink stores in order: every result emitted before this is stored
+            self._results_stored = max(self._results_stored, emitted)
+
+    async def announce(self, type_: str, key: str, scope: Scope, payload: dict[str, Any]) -> None:
+        """Emit the event that announces an activity: durable when a result emitted before
+        it may not be stored yet, so the activity starts only once that result is."""
+        unstored = self._results_emitted > self._results_stored
+        await self.emit(type_, key, scope, payload, durable=unstored)
 
     async def emit_ephemeral(self, type_: str, key: str, scope: Scope, payload: dict) -> None:
         """Broadcast-only events (streamed tokens): never journaled, so never deduplicated."""

@@ -36,9 +36,9 @@ class EventSink(Protocol):
 
     The engine waits for durability only where resuming depends on it: before an activity
     starts, and for the events that decide the run's path or end it. The event announcing an
-    activity (``turn.started`` before a model call, ``tool.call`` before a tool acts,
-    ``human.requested``) is emitted durable, and so stores everything emitted before it, the
-    previous activity's result included: no activity starts while an earlier result could
+    activity (``turn.started`` before a model call when a result emitted before it may not be
+    stored yet, ``tool.call`` before a tool acts, ``human.requested``) is emitted durable, and
+    so stores everything emitted before it: no activity starts while an earlier result could
     still be lost. A result, or an event the engine only reports (an agent starting, tokens
     used), that a crash loses is emitted again, under the same key, when the run resumes:
     waiting for each would cost a database round trip for nothing.
