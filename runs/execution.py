@@ -347,24 +347,15 @@ def _iso(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-#: What ``ended_fields`` sets, as the columns of a JSON record in PostgreSQL.
-END_TYPES = {
-    "claimed_by": "text", "heartbeat_at": "timestamptz", "wake_at": "timestamptz",
-    "status": "text", "waiting_for": "text", "finished_at": "timestamptz", "output": "jsonb",
-    "failure_reason": "text",
-}  # fmt: skip
-
-
 @functools.cache
 def ends_statement(names: tuple[str, ...]) -> str:
     """The UPDATE that writes ``names`` to the runs of a JSON array of records (each with
     the run's ``id`` and its ``executor``) that their executors still hold."""
     table, pk, claimed_by = sql.table(Run), sql.column(Run, "id"), sql.column(Run, "claimed_by")
     assignments = ", ".join(f"{sql.column(Run, name)} = t.{name}" for name in names)
-    record = ", ".join(f"{name} {END_TYPES[name]}" for name in names)
     return (
         f"UPDATE {table} SET {assignments} "  # noqa: S608 - names from the model
-        f"FROM jsonb_to_recordset(%s::jsonb) AS t(id uuid, executor text, {record}) "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS t(id uuid, executor text, {sql.record(Run, names)}) "
         f"WHERE {table}.{pk} = t.id AND {table}.{claimed_by} = t.executor "
         f"RETURNING {table}.{pk}"
     )

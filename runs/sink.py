@@ -47,7 +47,7 @@ from django.db import (
 from django.db.models import F
 from redis import asyncio as aioredis
 
-from . import metrics
+from . import metrics, sql
 from .engine.events import (
     AGENT_FINISHED,
     AGENT_STARTED,
@@ -306,10 +306,7 @@ def insert_events(rows: Sequence[RunEvent]) -> None:
     instead of each field compiled and each payload serialized again. The unique
     constraints on (run, seq) and (run, key) raise IntegrityError."""
     connection = connections[router.db_for_write(RunEvent)]
-    quote = connection.ops.quote_name
-    insert = "INSERT INTO {} ({})".format(
-        quote(RunEvent._meta.db_table), ", ".join(map(quote, EVENT_COLUMNS))
-    )
+    insert = insert_into()
     with connection.cursor() as cursor:
         if inserts_in_one_statement():
             # The rows as one JSON document: one parameter, however many rows (psycopg
@@ -319,8 +316,20 @@ def insert_events(rows: Sequence[RunEvent]) -> None:
         else:
             placeholders = ", ".join(["%s"] * len(EVENT_COLUMNS))
             cursor.executemany(f"{insert} VALUES ({placeholders})", event_values(rows, connection))
+    stored(rows, connection.alias)
+
+
+@functools.cache
+def insert_into() -> str:
+    """``INSERT INTO`` the events' table, naming ``EVENT_COLUMNS``."""
+    names = ", ".join(sql.column(RunEvent, name) for name in EVENT_COLUMNS)
+    return f"INSERT INTO {sql.table(RunEvent)} ({names})"
+
+
+def stored(rows: Sequence[RunEvent], alias: str) -> None:
+    """Mark ``rows`` as saved in the database ``alias``, as ``bulk_create`` would."""
     for row in rows:
-        row._state.adding, row._state.db = False, connection.alias
+        row._state.adding, row._state.db = False, alias
 
 
 def store_in_one_statement(rows: Sequence[RunEvent], batches: Sequence[Batch]) -> None:
@@ -339,8 +348,7 @@ def store_in_one_statement(rows: Sequence[RunEvent], batches: Sequence[Batch]) -
     savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     with savepoint, connection.cursor() as cursor:
         cursor.execute(store_events_and_totals(), [events_document(rows), f"[{document}]"])
-    for row in rows:
-        row._state.adding, row._state.db = False, connection.alias
+    stored(rows, connection.alias)
 
 
 def inserts_in_one_statement() -> bool:
@@ -361,24 +369,17 @@ SELECT_EVENTS_FROM_JSON = "SELECT {} FROM jsonb_to_recordset(%s::jsonb) AS e({})
 def store_events_and_totals() -> str:
     """The events of a batch (an ``events_document``) and the new totals of its runs (a JSON
     array of {id, input_tokens, output_tokens, cost_usd}) in one PostgreSQL statement."""
-    quote = connections[router.db_for_write(Run)].ops.quote_name
-    run, pk = quote(Run._meta.db_table), quote(Run._meta.pk.column)
-    columns = {field.column: field.name for field in TOTALS_FIELDS}
-    types = {"input_tokens": "bigint", "output_tokens": "bigint", "cost_usd": "numeric"}
-    insert = "INSERT INTO {} ({}) {}".format(
-        quote(RunEvent._meta.db_table),
-        ", ".join(map(quote, EVENT_COLUMNS)),
-        SELECT_EVENTS_FROM_JSON,
-    )
-    update = "UPDATE {} SET {} FROM jsonb_to_recordset(%s::jsonb) AS t(id uuid, {}) WHERE {}.{} = t.id".format(  # noqa: S608
-        run,
-        ", ".join(f"{quote(column)} = t.{name}" for column, name in columns.items()),
-        ", ".join(f"{name} {types[name]}" for name in columns.values()),
-        run,
-        pk,
+    run, pk = sql.table(Run), sql.column(Run, "id")
+    names = [field.name for field in TOTALS_FIELDS]
+    assignments = ", ".join(f"{sql.column(Run, name)} = t.{name}" for name in names)
+    update = (
+        f"UPDATE {run} SET {assignments} FROM jsonb_to_recordset(%s::jsonb) "  # noqa: S608
+        f"AS t(id uuid, {sql.record(Run, names)}) WHERE {run}.{pk} = t.id"
     )
     # Data-modifying CTEs run once and to the end whether or not the query reads them.
-    return f"WITH stored AS ({insert}), totals AS ({update}) SELECT 1"
+    return (
+        f"WITH stored AS ({insert_into()} {SELECT_EVENTS_FROM_JSON}), totals AS ({update}) SELECT 1"
+    )
 
 
 def events_document(rows: Sequence[RunEvent]) -> str:

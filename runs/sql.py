@@ -61,6 +61,13 @@ def columns(model: type[Model], alias: str = "") -> str:
     return ", ".join(prefix + column(model, f.name) for f in model._meta.concrete_fields)
 
 
+def record(model: type[Model], names: Iterable[str]) -> str:
+    """``name type, ...`` for ``model``'s fields ``names``: the columns of a JSON record as
+    PostgreSQL's ``jsonb_to_recordset`` reads it, each typed as the field's own column."""
+    connection = writer(model)
+    return ", ".join(f"{name} {model._meta.get_field(name).db_type(connection)}" for name in names)
+
+
 def fetch(
     model: type[M], statement: str, params: Sequence[Any], extra: Sequence[str] = ()
 ) -> list[M]:
