@@ -23,18 +23,19 @@ from collections.abc import Coroutine, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from teams.models import TeamVersion
 from teams.spec import parse
 
-from . import sql, telemetry, wakes, webhooks
+from . import metrics, sql, telemetry, wakes, webhooks
 from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
@@ -46,10 +47,13 @@ from .sink import (
     ChainHead,
     LostRun,
     RunSink,
+    Tail,
+    Tally,
     in_db_thread,
     one_per_loop,
     publish_soon,
     run_message,
+    store_many,
 )
 from .wiring import RunArtifacts, model_registries, tool_registries, tool_settings
 
@@ -213,6 +217,9 @@ class Rounds(Generic[V, R]):
     def work(self, asked: dict[str, V]) -> dict[str, R | Exception]:
         raise NotImplementedError
 
+    async def answer(self, asked: dict[str, V]) -> dict[str, R | Exception]:
+        return await in_db_thread(self.work, asked)
+
     async def ask(self, run_id: str, value: V) -> R | None:
         done: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(run_id, (value, []))[1].append(done)
@@ -227,7 +234,7 @@ class Rounds(Generic[V, R]):
             answers: dict[str, R | Exception] = {}
             failure: Exception | None = None
             try:
-                answers = await in_db_thread(self.work, {k: v for k, (v, _) in pending.items()})
+                answers = await self.answer({k: v for k, (v, _) in pending.items()})
             except Exception as error:
                 failure = error
             for run_id, (_, waiting) in pending.items():
@@ -252,23 +259,68 @@ class Claims(Rounds[None, Claimed]):
         return dict(claim(list(asked), new_executor_id()))
 
 
-class Finishes(Rounds[tuple[Run, str, RunOutcome, int], dict[str, Any]]):
-    """Records how runs ended (or paused), a round at a time."""
+@dataclass
+class Ended:
+    """How the engine left a run (ended, or paused), for ``finish`` to record."""
 
-    def work(self, asked: dict[str, tuple[Run, str, RunOutcome, int]]) -> dict[str, Any]:
+    run: Run  # its executor's copy, whose totals the sink kept current
+    executor: str
+    outcome: RunOutcome
+    tail: Tail  # what its sink had not written yet
+    last_seq: int  # with the tail
+
+
+class Finishes(Rounds[Ended, dict[str, Any]]):
+    """Records how runs ended (or paused), a round at a time: their last events, their
+    ends and what /metrics counts, in one call on a database thread."""
+
+    async def answer(self, asked: dict[str, Ended]) -> dict[str, Any]:
+        tally = one_per_loop(Tally)
+        # A run is counted before it is reported as ended: what the Tally holds is counted
+        # here, and no Tally round may still be counting when the ends commit.
+        async with tally.lock:
+            return await in_db_thread(finish_each, asked, Counting(tally.take()))
+
+
+def finish_each(asked: dict[str, Ended], counting: Counting) -> dict[str, Any]:
+    """``finish`` for the runs asked, by id: together, or if that fails one at a time, so
+    one run's failure does not fail the others. A run whose last events conflict with
+    stored ones gets LostRun: another executor wrote it."""
+    try:
+        return finish(list(asked.values()), counting)
+    except Exception as error:
+        if len(asked) == 1:
+            return {run_id: _lost_if_conflict(run_id, error) for run_id in asked}
+    answers: dict[str, Any] = {}
+    for run_id, ended in asked.items():
         try:
-            return finish(list(asked.values()))
+            answers |= finish([ended], counting)
         except Exception as error:
-            if len(asked) == 1:
-                return {run_id: error for run_id in asked}
-        # One run's failure must not fail the others: record them one at a time.
-        answers: dict[str, Any] = {}
-        for run_id, ended in asked.items():
-            try:
-                answers |= finish([ended])
-            except Exception as error:
-                answers[run_id] = error
-        return answers
+            answers[run_id] = _lost_if_conflict(run_id, error)
+    return answers
+
+
+def _lost_if_conflict(run_id: str, error: Exception) -> Exception:
+    """A run whose last events conflict with stored ones was written by another executor."""
+    if isinstance(error, IntegrityError):
+        return LostRun(f"Run {run_id} is being written by another executor.")
+    return error
+
+
+class Counting:
+    """What /metrics is to count with the ends of a round: the Tally's pending entries
+    (counted with the first run recorded) and the tail of each run recorded."""
+
+    def __init__(self, pending: list[tuple[Run, Sequence[RunEvent], dict[str, float]]]) -> None:
+        self.pending = pending
+
+    def count(self, ended: Sequence[Ended]) -> None:
+        entries = self.pending + [(e.run, e.tail.rows, e.tail.agent_starts) for e in ended]
+        self.pending = []
+        try:
+            metrics.observe_many([entry for entry in entries if entry[1]])
+        except Exception:
+            log.warning("Could not count %d runs' events for /metrics", len(entries), exc_info=True)
 
 
 def keep_alive(claims: dict[str, str], beat: bool = True) -> tuple[set[str], set[str]]:
@@ -294,26 +346,34 @@ def keep_alive(claims: dict[str, str], beat: bool = True) -> tuple[set[str], set
     return lost | (set(claims) - {str(r[0]) for r in rows}), cancelled
 
 
-def finish(ended: Sequence[tuple[Run, str, RunOutcome, int]]) -> dict[str, dict[str, Any]]:
-    """Record how the engine left each of these runs (run, its executor, the outcome, the
-    last seq), in one transaction; a run another executor took over is left alone. Returns
-    the run.summary message for watchers of each run recorded, by id.
+def finish(ended: Sequence[Ended], counting: Counting) -> dict[str, dict[str, Any]]:
+    """Record how the engine left each of these runs, in one transaction: its end (status,
+    output, totals) and the events its sink had not written, for each run whose executor
+    still holds it; a run another executor took over is left alone. Counts them for
+    /metrics before committing. Returns the run.summary message for watchers of each run
+    recorded, by id. Raises IntegrityError if a run's events conflict with stored ones.
 
     Each run is its executor's copy, whose totals the sink kept current: it gets the new
     fields here rather than being read again."""
-    recorded = []
     with transaction.atomic():
-        ends = [(run, executor, ended_fields(outcome)) for run, executor, outcome, _ in ended]
-        kept = record_ends(ends)
-        for (run, _, fields), (*_, last_seq) in zip(ends, ended, strict=True):
-            if str(run.id) in kept:
-                for name, value in fields.items():
-                    setattr(run, name, value)
-                run.last_seq = last_seq  # type: ignore[attr-defined]
-                recorded.append(run)
+        fields = {e.run.id: ended_fields(e.outcome) | totals(e.run) for e in ended}
+        # Holds the rows of the runs it writes: no other executor can claim them now.
+        kept = record_ends([(e.run, e.executor, fields[e.run.id]) for e in ended])
+        mine = [e for e in ended if str(e.run.id) in kept]
+        for error in store_many([(e.run.id, e.tail.rows, None) for e in mine if e.tail.rows]):
+            if error is not None:
+                raise error
+        for e in mine:
+            for name, value in fields[e.run.id].items():
+                setattr(e.run, name, value)
+            e.run.last_seq = e.last_seq  # type: ignore[attr-defined]
+        recorded = [e.run for e in mine]
         # Only runs whose tools made artifacts since the claim read them again.
         prefetch_related_objects(recorded, "artifacts")
         webhooks.schedule_for_runs(recorded)  # the teams' receivers hear it ended or waits
+        # Before the commit, so a run is counted before anyone can see it ended; a commit
+        # that fails after this (and is tried again) counts it twice, a loss /metrics takes.
+        counting.count(mine)
     for run in recorded:
         telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or waiting
     return {str(run.id): run_message(run) for run in recorded}
@@ -333,17 +393,20 @@ def record_ends(ends: Sequence[tuple[Run, str, dict[str, Any]]]) -> set[str]:
         rows = [
             {**fields, "id": str(run.id), "executor": executor} for run, executor, fields in group
         ]
-        document = json.dumps(rows, default=_iso)
+        document = json.dumps(rows, default=_as_json)
         with sql.writer(Run).cursor() as cursor:
             cursor.execute(ends_statement(names), [document])
             kept |= {str(id_) for (id_,) in cursor.fetchall()}
     return kept
 
 
-def _iso(value: Any) -> str:
-    """Times in full (``DjangoJSONEncoder`` cuts them to milliseconds)."""
+def _as_json(value: Any) -> str:
+    """Times in full (``DjangoJSONEncoder`` cuts them to milliseconds), and decimals as
+    the exact text PostgreSQL reads them from."""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
@@ -368,6 +431,10 @@ def record_end(run: Run, executor: str, fields: dict[str, Any]) -> bool:
     statement = f"UPDATE {sql.table(Run)} SET {assignments} WHERE {pk} = %s AND {claimed_by} = %s"  # noqa: S608
     _, (run_id,) = sql.values_in(Run._meta.pk, [run.id])
     return bool(sql.execute(Run, statement, [*sql.save_params(Run, fields), run_id, executor]))
+
+
+def totals(run: Run) -> dict[str, Any]:
+    return {name: getattr(run, name) for name in ("input_tokens", "output_tokens", "cost_usd")}
 
 
 def ended_fields(outcome: RunOutcome) -> dict[str, Any]:
@@ -410,23 +477,28 @@ async def execute(run_id: str) -> str | None:
     watcher.runs[run_id] = _Watched(executor, cancel, engine)
     try:
         outcome = await engine
-        await sink.close()
+        tail = await sink.seal()
     except (LostRun, asyncio.CancelledError):
         log.warning("Run %s was taken over by another executor; stopped here.", run_id)
         return None
     except Exception as error:
         log.exception("Run %s failed in the shell", run_id)
-        outcome = await record_crash(sink, error)
+        outcome, tail = await record_crash(sink, error)
     finally:
         watcher.runs.pop(run_id, None)
-    ended = (run, executor, outcome, sink.head.seq)
-    summary = await one_per_loop(Finishes).ask(run_id, ended)
+    try:
+        summary = await one_per_loop(Finishes).ask(
+            run_id, Ended(run, executor, outcome, tail, sink.head.seq)
+        )
+    except LostRun:
+        log.warning("Run %s was taken over by another executor; stopped here.", run_id)
+        return None
     if summary is None:
         return None
     wakes.expect(run.wake_at)
     # Published from the run loop: a publish from a database thread would need an event
-    # loop, and a Redis connection, of its own.
-    await publish_soon(run.group_name, [summary])
+    # loop, and a Redis connection, of its own. The run's last events go first.
+    await publish_soon(run.group_name, [*tail.messages, summary])
     return run.status
 
 
@@ -476,28 +548,32 @@ class RunWatcher:
                     watched.cancel.cancel("Cancelled by a person.")
 
 
-async def record_crash(sink: RunSink, error: Exception) -> RunOutcome:
-    """A bug or an outage outside the engine's own handling: fail the run, saying so."""
+async def record_crash(sink: RunSink, error: Exception) -> tuple[RunOutcome, Tail]:
+    """A bug or an outage outside the engine's own handling: fail the run, saying so, and
+    seal its sink. If the sink itself failed, the run ends without the event."""
     reason = (
         f"The run stopped because of an internal error ({type(error).__name__}). "
         "Start it again; if it keeps failing, report it."
     )
-    return await record_failure(sink, reason, type(error).__name__)
+    outcome = await record_failure(sink, reason, type(error).__name__)
+    try:
+        return outcome, await sink.seal()
+    except Exception:
+        log.exception("Could not record the failure event")
+        return outcome, Tail([], [], {})
 
 
 async def record_failure(sink: RunSink, reason: str, error_type: str) -> RunOutcome:
-    """End the run as failed with a ``run.failed`` event that says why."""
-    try:
+    """End the run as failed with a ``run.failed`` event that says why (stored with the
+    run's end, as the engine's own end is)."""
+    with contextlib.suppress(Exception):  # a failed sink: ``seal`` says so
         event = Event(
             type=RUN_FAILED,
             key="shell:run.failed",
             ts=timezone.now().timestamp(),
             payload={"reason": reason, "error_type": error_type},
         )
-        await sink.emit(event)
-        await sink.close()
-    except Exception:
-        log.exception("Could not record the failure event")
+        await sink.emit(event, durable=False)
     return RunOutcome(status="failed", reason=reason)
 
 

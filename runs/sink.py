@@ -518,6 +518,9 @@ class Tally:
         self._waiting: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
         self._now = asyncio.Event()
+        #: Held while a round counts, and by whoever ``take``s what is pending to count it
+        #: itself, so nothing added is reported as counted while its count is in flight.
+        self.lock = asyncio.Lock()
         self._task = asyncio.create_task(self._count_loop(), name="run-tally")
 
     @property
@@ -527,6 +530,11 @@ class Tally:
     def add(self, run: Run, rows: Sequence[RunEvent], agent_starts: dict[str, float]) -> None:
         self._pending.append((run, rows, agent_starts))
         self._wake.set()
+
+    def take(self) -> list[tuple[Run, Sequence[RunEvent], dict[str, float]]]:
+        """What is pending, for the caller to count (holding ``lock``)."""
+        taken, self._pending = self._pending, []
+        return taken
 
     def counted(self) -> asyncio.Future[None]:
         """Done once everything added so far is in the store: counted now, not at the
@@ -544,15 +552,16 @@ class Tally:
                 await asyncio.wait_for(self._now.wait(), COUNT_INTERVAL_S)
             self._wake.clear()
             self._now.clear()
-            pending, self._pending = self._pending, []
-            waiting, self._waiting = self._waiting, []
-            try:
-                if pending:
-                    await in_db_thread(metrics.observe_many, pending)
-            except Exception:
-                log.warning(
-                    "Could not count %d runs' events for /metrics", len(pending), exc_info=True
-                )
+            async with self.lock:
+                pending = self.take()
+                waiting, self._waiting = self._waiting, []
+                try:
+                    if pending:
+                        await in_db_thread(metrics.observe_many, pending)
+                except Exception:
+                    log.warning(
+                        "Could not count %d runs' events for /metrics", len(pending), exc_info=True
+                    )
             for done in waiting:
                 if not done.done():
                     done.set_result(None)
@@ -702,6 +711,17 @@ class _Delta:
 
 
 @dataclass
+class Tail:
+    """What a run emitted that its sink had not written when it was sealed: the rows, the
+    broadcast that tells watchers (deltas in place), and the starts of the agents that
+    finish in them (for counting). Their usage is in the run's totals already."""
+
+    rows: list[RunEvent]
+    messages: list[dict[str, Any]]
+    agent_starts: dict[str, float]
+
+
+@dataclass
 class _Pending:
     event: Event
     done: asyncio.Future[None] | None  # None: the emitter did not wait (durable=False)
@@ -717,6 +737,7 @@ class RunSink:
         self._outbox: list[_Pending | _Delta] = []
         self._wake = asyncio.Event()
         self._closed = False
+        self._sealed = False  # what is queued is left to ``seal``'s caller
         self._awaited = False  # the engine waits for an event in the outbox
         self._failure: BaseException | None = None
         self._writer = asyncio.create_task(self._write_loop(), name=f"sink-{run.id}")
@@ -761,11 +782,29 @@ class RunSink:
         if self._failure is not None:
             raise self._failure
 
+    async def seal(self) -> Tail:
+        """Stop, once the write in flight is done, and hand over what is still queued:
+        numbered and chained, not stored. The executor stores it in the transaction that
+        records how the run ended (``execution.finish``), so the end of a run costs one
+        round trip to the database, not one for its last events and one for its end."""
+        self._closed = self._sealed = True
+        self._wake.set()
+        await self._writer  # it ends after the write in flight, if any, taking no more
+        if self._failure is not None:
+            raise self._failure
+        batch, self._outbox = self._outbox, []
+        pending = [item for item in batch if isinstance(item, _Pending)]
+        rows = chain(self.run.id, self.head, [item.event for item in pending])
+        self._add_usage(rows)  # the run's totals, written and broadcast with its end
+        return Tail(rows, self._messages(batch, rows), self._finished_agents(rows))
+
     async def _write_loop(self) -> None:
         while True:
             await self._wake.wait()
-            if not self._awaited:
+            if not self._awaited and not self._sealed:
                 await asyncio.sleep(COALESCE_WINDOW_S)
+            if self._sealed:
+                return
             self._wake.clear()
             self._awaited = False
             batch, self._outbox = self._outbox, []
@@ -799,15 +838,19 @@ class RunSink:
             self._count(rows)
 
     def _count(self, rows: Sequence[RunEvent]) -> None:
-        """Count ``rows`` for /metrics, off the run's write path, with the agent starts
-        this sink saw (so an agent's duration needs no query)."""
+        """Count ``rows`` for /metrics, off the run's write path."""
+        one_per_loop(Tally).add(self.run, rows, self._finished_agents(rows))
+
+    def _finished_agents(self, rows: Sequence[RunEvent]) -> dict[str, float]:
+        """When each agent that finishes in ``rows`` started (span id: time), from the
+        starts this sink saw, so counting an agent's duration needs no query."""
         starts = {}
         for row in rows:
             if row.type == AGENT_STARTED:
                 self._agent_starts[row.span_id] = row.ts.timestamp()
             elif row.type == AGENT_FINISHED and row.span_id in self._agent_starts:
                 starts[row.span_id] = self._agent_starts.pop(row.span_id)
-        one_per_loop(Tally).add(self.run, rows, starts)
+        return starts
 
     def _add_usage(self, rows: Sequence[RunEvent]) -> Totals | None:
         """The run's new totals if ``rows`` used tokens. This executor is the only one adding

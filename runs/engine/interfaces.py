@@ -42,6 +42,11 @@ class EventSink(Protocol):
     still be lost. A result, or an event the engine only reports (an agent starting, tokens
     used), that a crash loses is emitted again, under the same key, when the run resumes:
     waiting for each would cost a database round trip for nothing.
+
+    The event that ends the run (``run.finished``, ``run.failed``, ``run.cancelled``) is not
+    waited for either: when ``run_team`` returns, what it emitted may still be queued, and
+    its caller stores that before it acts on the outcome (the shell does so in the
+    transaction that records how the run ended).
     """
 
     async def emit(self, event: Event, *, durable: bool = True) -> None: ...

@@ -70,16 +70,18 @@ async def run_team(
             waiting_for=suspended.activity_key,
             wake_after_s=suspended.wake_after_s,
         )
+    # The event that ends the run is not waited for: the caller stores what is queued
+    # before it acts on the outcome (``EventSink``).
     except RunCancelled as cancelled:
-        await ctx.emit(RUN_CANCELLED, ROOT.key("cancelled"), ROOT, {"reason": cancelled.reason})
+        payload = {"reason": cancelled.reason}
+        await ctx.emit(RUN_CANCELLED, ROOT.key("cancelled"), ROOT, payload, durable=False)
         return _outcome(ctx, "cancelled", reason=cancelled.reason)
     except (RunFailed, AgentFailed, DeadlineExceeded) as failure:
         reason, error_type = _why(failure, spec)
-        await ctx.emit(
-            RUN_FAILED, ROOT.key("failed"), ROOT, {"reason": reason, "error_type": error_type}
-        )
+        payload = {"reason": reason, "error_type": error_type}
+        await ctx.emit(RUN_FAILED, ROOT.key("failed"), ROOT, payload, durable=False)
         return _outcome(ctx, "failed", reason=reason)
-    await ctx.emit(RUN_FINISHED, ROOT.key("finished"), ROOT, {"output": output})
+    await ctx.emit(RUN_FINISHED, ROOT.key("finished"), ROOT, {"output": output}, durable=False)
     return _outcome(ctx, "succeeded", output=output)
 
 

@@ -10,7 +10,7 @@ from channels.layers import get_channel_layer
 
 from runs.audit import verify
 from runs.models import Run, RunEvent
-from runs.sink import ChainHead, LostRun, RunSink, events_in
+from runs.sink import ChainHead, LostRun, RunSink, events_in, store
 from tests.factories import make_event, make_run, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,6 +94,30 @@ async def test_events_emitted_without_waiting_are_stored_in_order_before_the_nex
     ]
     assert keys == ["a:started", "a/t1:turn", "a/t1"]
     await sink.close()
+    assert await sync_to_async(verify)(run) == {"ok": True, "events": 3}
+
+
+async def test_sealing_hands_over_what_is_queued_chained_and_unwritten(run: Run) -> None:
+    sink = RunSink(run, ChainHead())
+    await sink.emit(make_event("agent.started", key="a:started"))  # durable: written
+    usage = {"input_tokens": 40, "output_tokens": 9, "cost_usd": 0.0012}
+    await sink.emit(make_event("usage", key="a/t1#usage", payload=usage), durable=False)
+    await sink.emit(make_event("run.finished", key="run:finished"), durable=False)
+
+    tail = await sink.seal()
+
+    # The caller stores the tail (with the run's end): the sink wrote none of it.
+    assert [(row.seq, row.key) for row in tail.rows] == [(2, "a/t1#usage"), (3, "run:finished")]
+    assert [k async for k in RunEvent.objects.filter(run=run).values_list("key", flat=True)] == [
+        "a:started"
+    ]
+    # Chained after what was written, told to watchers as the sink would, totals kept.
+    assert sink.head.seq == 3
+    assert [e["seq"] for m in tail.messages for e in events_in(m)] == [2, 3]
+    assert (run.input_tokens, run.output_tokens) == (40, 9)
+    with pytest.raises(RuntimeError, match="closed"):
+        await sink.emit(make_event(key="too-late"))
+    await sync_to_async(store)(run.id, tail.rows)
     assert await sync_to_async(verify)(run) == {"ok": True, "events": 3}
 
 

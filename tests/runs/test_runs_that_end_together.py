@@ -1,17 +1,38 @@
-"""Runs that end together on an executor are recorded together, each with how it ended; a run
-another executor has taken over in the meantime is left as that executor has it."""
+"""Runs that end together on an executor are recorded together, each with how it ended and
+the events its sink had not written yet; a run another executor has taken over in the
+meantime is left as that executor has it, and a run whose last events conflict with stored
+ones is left alone without holding up the others."""
 
+from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
+from runs.audit import verify
+from runs.engine.events import RUN_FINISHED, Event
 from runs.engine.interfaces import RunOutcome
-from runs.execution import finish
-from runs.models import Run
-from tests.factories import make_run, make_user
+from runs.execution import Counting, Ended, finish, finish_each
+from runs.models import Run, RunEvent
+from runs.sink import ChainHead, LostRun, Tail, chain
+from tests.factories import make_event, make_run, make_user
 
 pytestmark = pytest.mark.django_db
+
+
+def handed_over(
+    run: Run, outcome: RunOutcome, last_seq: int = 0, events: Sequence[Event] = ()
+) -> Ended:
+    """``run`` as its executor ("worker-1") hands it over, ``events`` still unwritten."""
+    rows = chain(run.id, ChainHead.of(run.id), events)
+    return Ended(run, "worker-1", outcome, Tail(rows, [], {}), last_seq or len(rows))
+
+
+def finished(output: Any) -> Event:
+    return make_event(RUN_FINISHED, key="run:finished", payload={"output": output})
 
 
 def running(owner, executor: str) -> Run:
@@ -31,11 +52,12 @@ def test_each_run_gets_how_it_ended_and_a_taken_over_one_is_left_alone() -> None
 
     summaries = finish(
         [
-            (done, "worker-1", RunOutcome(status="succeeded", output=output), 20),
-            (broken, "worker-1", RunOutcome(status="failed", reason="The model refused."), 7),
-            (asking, "worker-1", question, 9),
-            (lost, "worker-1", RunOutcome(status="succeeded", output="late"), 5),
-        ]
+            handed_over(done, RunOutcome(status="succeeded", output=output), 20),
+            handed_over(broken, RunOutcome(status="failed", reason="The model refused."), 7),
+            handed_over(asking, question, 9),
+            handed_over(lost, RunOutcome(status="succeeded", output="late"), 5),
+        ],
+        Counting([]),
     )
 
     assert set(summaries) == {str(done.id), str(broken.id), str(asking.id)}
@@ -56,6 +78,57 @@ def test_each_run_gets_how_it_ended_and_a_taken_over_one_is_left_alone() -> None
 def test_the_end_is_stored_to_the_microsecond() -> None:
     run = running(make_user(), "worker-1")
 
-    finish([(run, "worker-1", RunOutcome(status="succeeded", output=1), 3)])
+    finish([handed_over(run, RunOutcome(status="succeeded", output=1), 3)], Counting([]))
 
     assert Run.objects.get(id=run.id).finished_at == run.finished_at
+
+
+def test_the_last_events_are_stored_with_the_end_and_a_taken_over_runs_are_not() -> None:
+    alice = make_user()
+    done, lost = running(alice, "worker-1"), running(alice, "worker-1")
+    Run.objects.filter(id=lost.id).update(claimed_by="worker-2")
+    # What its sink added up.
+    done.input_tokens, done.output_tokens, done.cost_usd = 120, 30, Decimal("0.001234")
+
+    summaries = finish(
+        [
+            handed_over(done, RunOutcome(status="succeeded", output=42), events=[finished(42)]),
+            handed_over(lost, RunOutcome(status="succeeded", output=0), events=[finished(0)]),
+        ],
+        Counting([]),
+    )
+
+    stored = list(RunEvent.objects.filter(run=done))
+    assert [(e.seq, e.type, e.payload) for e in stored] == [(1, "run.finished", {"output": 42})]
+    assert verify(done)["ok"]
+    done = Run.objects.get(id=done.id)
+    assert (done.status, done.input_tokens, done.output_tokens, done.cost_usd) == (
+        "succeeded", 120, 30, Decimal("0.001234"),
+    )  # fmt: skip
+    assert summaries[str(done.id)]["run"]["last_seq"] == 1
+    assert not RunEvent.objects.filter(run=lost).exists()
+
+
+def test_a_run_whose_last_events_conflict_is_left_alone_and_the_others_end() -> None:
+    alice = make_user()
+    ok, clash = running(alice, "worker-1"), running(alice, "worker-1")
+    endings = [
+        handed_over(ok, RunOutcome(status="succeeded", output=1), events=[finished(1)]),
+        handed_over(clash, RunOutcome(status="succeeded", output=2), events=[finished(2)]),
+    ]
+    # Another executor wrote the clashing run's first event after this one chained its own.
+    RunEvent.objects.create(run=clash, seq=1, ts=timezone.now(), type="message", key="other",
+                            payload={}, hash="f" * 64)  # fmt: skip
+
+    with pytest.raises(IntegrityError):
+        finish(endings, Counting([]))
+    assert not Run.objects.filter(status="succeeded").exists()  # all or nothing
+
+    answers = finish_each({str(e.run.id): e for e in endings}, Counting([]))
+
+    assert isinstance(answers[str(clash.id)], LostRun)
+    assert answers[str(ok.id)]["run"]["status"] == "succeeded"
+    assert Run.objects.get(id=ok.id).status == "succeeded"
+    clash = Run.objects.get(id=clash.id)
+    assert (clash.status, clash.claimed_by) == ("running", "worker-1")
+    assert list(RunEvent.objects.filter(run=clash).values_list("key", flat=True)) == ["other"]
