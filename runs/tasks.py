@@ -12,6 +12,7 @@ from celery.signals import worker_ready
 from django.utils import timezone
 
 from . import wakes
+from .engine.tools import builtin_registry
 from .execution import execute, run_loop, stale_after_s
 from .models import Run
 
@@ -38,7 +39,10 @@ def freeze_what_booted(**_: Any) -> None:
     """Keep what is loaded at start (Django, the model clients: over 100,000 objects) out of
     the garbage collector's full passes: they live as long as the worker, and scanning them
     again and again while hundreds of runs allocate cost the runs about 5 % of throughput.
-    Then collect less often (``GC_THRESHOLDS``)."""
+    Then collect less often (``GC_THRESHOLDS``). The built-in tools are loaded first (they
+    import numpy and a search index, about 0.2 s), so the first run does not wait for them
+    and they are frozen too."""
+    builtin_registry()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
 
