@@ -74,7 +74,8 @@ COALESCE_WINDOW_S = 0.002
 WRITES_IN_FLIGHT = 3
 
 #: How long what the runs of one event loop append is gathered before it is counted for
-#: /metrics in one round trip to the shared store (seconds); a run that ends asks for it at once.
+#: /metrics in one round trip to the shared store (seconds); a run that ends is counted with
+#: its end.
 COUNT_INTERVAL_S = 0.5
 
 #: Database work of the executors runs here, off their event loop; each thread keeps its
@@ -510,14 +511,13 @@ class Tally:
 
     One round trip to the shared store per ``COUNT_INTERVAL_S`` for all the runs, instead
     of one per batch of each run: with hundreds of runs on a loop, counting batch by batch
-    kept the database threads busier than storing the events did.
+    kept the database threads busier than storing the events did. A run that ends does not
+    wait for the interval: its end is recorded with what is pending (``execution.Finishes``).
     """
 
     def __init__(self) -> None:
         self._pending: list[tuple[Run, Sequence[RunEvent], dict[str, float]]] = []
-        self._waiting: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
-        self._now = asyncio.Event()
         #: Held while a round counts, and by whoever ``take``s what is pending to count it
         #: itself, so nothing added is reported as counted while its count is in flight.
         self.lock = asyncio.Lock()
@@ -536,25 +536,13 @@ class Tally:
         taken, self._pending = self._pending, []
         return taken
 
-    def counted(self) -> asyncio.Future[None]:
-        """Done once everything added so far is in the store: counted now, not at the
-        next interval."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(done)
-        self._now.set()
-        self._wake.set()
-        return done
-
     async def _count_loop(self) -> None:
         while True:
             await self._wake.wait()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._now.wait(), COUNT_INTERVAL_S)
+            await asyncio.sleep(COUNT_INTERVAL_S)
             self._wake.clear()
-            self._now.clear()
             async with self.lock:
                 pending = self.take()
-                waiting, self._waiting = self._waiting, []
                 try:
                     if pending:
                         await in_db_thread(metrics.observe_many, pending)
@@ -562,9 +550,6 @@ class Tally:
                     log.warning(
                         "Could not count %d runs' events for /metrics", len(pending), exc_info=True
                     )
-            for done in waiting:
-                if not done.done():
-                    done.set_result(None)
 
 
 # --- broadcasting ----------------------------------------------------------------------
@@ -774,11 +759,11 @@ class RunSink:
         self._wake.set()
 
     async def close(self) -> None:
-        """Write and broadcast what is pending, then stop."""
+        """Write and broadcast what is pending, then stop: for a caller that records the
+        run's end on its own (an executor ``seal``s instead)."""
         self._closed = True
         self._wake.set()
         await self._writer
-        await one_per_loop(Tally).counted()  # a run that ends is counted before it is reported
         if self._failure is not None:
             raise self._failure
 
