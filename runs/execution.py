@@ -53,6 +53,7 @@ from .sink import (
     one_per_loop,
     publish_soon,
     run_message,
+    run_totals,
     store_many,
 )
 from .wiring import RunArtifacts, model_registries, tool_registries, tool_settings
@@ -303,7 +304,7 @@ def finish_each(asked: dict[str, Ended], counting: Counting) -> dict[str, Any]:
 def _lost_if_conflict(run_id: str, error: Exception) -> Exception:
     """A run whose last events conflict with stored ones was written by another executor."""
     if isinstance(error, IntegrityError):
-        return LostRun(f"Run {run_id} is being written by another executor.")
+        return LostRun.of(run_id)
     return error
 
 
@@ -356,7 +357,7 @@ def finish(ended: Sequence[Ended], counting: Counting) -> dict[str, dict[str, An
     Each run is its executor's copy, whose totals the sink kept current: it gets the new
     fields here rather than being read again."""
     with transaction.atomic():
-        fields = {e.run.id: ended_fields(e.outcome) | totals(e.run) for e in ended}
+        fields = {e.run.id: ended_fields(e.outcome) | run_totals(e.run) for e in ended}
         # Holds the rows of the runs it writes: no other executor can claim them now.
         kept = record_ends([(e.run, e.executor, fields[e.run.id]) for e in ended])
         mine = [e for e in ended if str(e.run.id) in kept]
@@ -431,10 +432,6 @@ def record_end(run: Run, executor: str, fields: dict[str, Any]) -> bool:
     statement = f"UPDATE {sql.table(Run)} SET {assignments} WHERE {pk} = %s AND {claimed_by} = %s"  # noqa: S608
     _, (run_id,) = sql.values_in(Run._meta.pk, [run.id])
     return bool(sql.execute(Run, statement, [*sql.save_params(Run, fields), run_id, executor]))
-
-
-def totals(run: Run) -> dict[str, Any]:
-    return {name: getattr(run, name) for name in ("input_tokens", "output_tokens", "cost_usd")}
 
 
 def ended_fields(outcome: RunOutcome) -> dict[str, Any]:

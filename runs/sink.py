@@ -128,6 +128,10 @@ def close_db_connections() -> None:
 class LostRun(Exception):
     """Another executor took this run over; this one must stop without writing more."""
 
+    @classmethod
+    def of(cls, run_id: Any) -> LostRun:
+        return cls(f"Run {run_id} is being written by another executor.")
+
 
 @dataclass
 class ChainHead:
@@ -300,6 +304,11 @@ EVENT_COLUMNS = {
 TOTALS_FIELDS = [
     Run._meta.get_field(name) for name in ("input_tokens", "output_tokens", "cost_usd")
 ]
+
+
+def run_totals(run: Run) -> Totals:
+    """The run's token and cost totals, as its executor holds them."""
+    return {field.name: getattr(run, field.name) for field in TOTALS_FIELDS}
 
 
 def insert_events(rows: Sequence[RunEvent]) -> None:
@@ -778,8 +787,7 @@ class RunSink:
         if self._failure is not None:
             raise self._failure
         batch, self._outbox = self._outbox, []
-        pending = [item for item in batch if isinstance(item, _Pending)]
-        rows = chain(self.run.id, self.head, [item.event for item in pending])
+        _, rows = self._chain(batch)
         self._add_usage(rows)  # the run's totals, written and broadcast with its end
         return Tail(rows, self._messages(batch, rows), self._finished_agents(rows))
 
@@ -798,15 +806,19 @@ class RunSink:
             if self._closed and not self._outbox:
                 return
 
-    async def _flush(self, batch: list[_Pending | _Delta]) -> None:
+    def _chain(self, batch: list[_Pending | _Delta]) -> tuple[list[_Pending], list[RunEvent]]:
+        """The batch's events (deltas aside) and their rows, numbered after the head."""
         pending = [item for item in batch if isinstance(item, _Pending)]
-        rows = chain(self.run.id, self.head, [item.event for item in pending])
+        return pending, chain(self.run.id, self.head, [item.event for item in pending])
+
+    async def _flush(self, batch: list[_Pending | _Delta]) -> None:
+        pending, rows = self._chain(batch)
         totals = self._add_usage(rows)
         try:
             if rows:
                 await one_per_loop(EventWriter).write(self.run.id, rows, totals)
         except IntegrityError as error:
-            self._fail(pending, LostRun(f"Run {self.run.id} is being written by another executor."))
+            self._fail(pending, LostRun.of(self.run.id))
             log.warning("Stopped writing run %s: %s", self.run.id, error)
             return
         except BaseException as error:
@@ -847,7 +859,7 @@ class RunSink:
         run.input_tokens += used["input_tokens"]
         run.output_tokens += used["output_tokens"]
         run.cost_usd = Decimal(run.cost_usd) + used["cost_usd"]
-        return {k: getattr(run, k) for k in ("input_tokens", "output_tokens", "cost_usd")}
+        return run_totals(run)
 
     def _usage_summary(self) -> dict[str, Any]:
         run = self.run
