@@ -159,8 +159,29 @@ def asgi_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveS
         close_other_db_connections()
 
 
+class _Chromium:
+    """The session's Chromium, launched again if it has gone: a browser that crashes fails
+    the test it crashed in, not every browser test after it."""
+
+    def __init__(self, playwright: Any) -> None:
+        self._playwright = playwright
+        self._browser: Browser | None = None
+
+    def get(self) -> Browser:
+        if self._browser is None or not self._browser.is_connected():
+            self._browser = self._playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None and self._browser.is_connected():
+            self._browser.close()
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def chromium() -> Iterator[_Chromium]:
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop open on the test's thread, which Django takes
@@ -170,13 +191,16 @@ def browser() -> Iterator[Browser]:
     mp = pytest.MonkeyPatch()
     mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+        browser = _Chromium(playwright)
+        yield browser
+        browser.close()
     mp.undo()
+
+
+@pytest.fixture
+def browser(chromium: _Chromium) -> Browser:
+    """The session's Chromium (launched again if an earlier test lost it)."""
+    return chromium.get()
 
 
 @pytest.fixture
@@ -197,12 +221,13 @@ def anonymous_page(
     page.set_default_timeout(15_000)
     yield page
     report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        RESULTS.mkdir(exist_ok=True)
-        page.screenshot(path=RESULTS / f"{request.node.name}.png", full_page=True)
     # A test that closed its page itself (the builder's leave-with-unsaved-changes test) can
-    # race Chromium tearing the page down; the context is gone either way.
+    # race Chromium tearing the page down, and a browser that crashed has nothing to show:
+    # the test's own failure says what happened either way.
     with contextlib.suppress(PlaywrightError):
+        if report is not None and report.failed:
+            RESULTS.mkdir(exist_ok=True)
+            page.screenshot(path=RESULTS / f"{request.node.name}.png", full_page=True)
         context.close()
 
 
