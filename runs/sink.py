@@ -768,28 +768,30 @@ class RunSink:
         self._wake.set()
 
     async def close(self) -> None:
-        """Write and broadcast what is pending, then stop: for a caller that records the
-        run's end on its own (an executor ``seal``s instead)."""
-        self._closed = True
-        self._wake.set()
-        await self._writer
-        if self._failure is not None:
-            raise self._failure
+        """Write and broadcast what is pending, then stop. Executors ``seal`` instead, so
+        that their run's last events are stored with its end; this drains a sink whose
+        run's end is recorded separately (the sink's own tests do)."""
+        await self._stop(sealed=False)
 
     async def seal(self) -> Tail:
         """Stop, once the write in flight is done, and hand over what is still queued:
         numbered and chained, not stored. The executor stores it in the transaction that
         records how the run ended (``execution.finish``), so the end of a run costs one
         round trip to the database, not one for its last events and one for its end."""
-        self._closed = self._sealed = True
-        self._wake.set()
-        await self._writer  # it ends after the write in flight, if any, taking no more
-        if self._failure is not None:
-            raise self._failure
+        await self._stop(sealed=True)
         batch, self._outbox = self._outbox, []
         _, rows = self._chain(batch)
         self._add_usage(rows)  # the run's totals, written and broadcast with its end
         return Tail(rows, self._messages(batch, rows), self._finished_agents(rows))
+
+    async def _stop(self, *, sealed: bool) -> None:
+        """Take no more; write what is queued unless ``sealed`` (the write in flight ends
+        either way), and raise the failure that stopped the writer, if any."""
+        self._closed, self._sealed = True, sealed
+        self._wake.set()
+        await self._writer
+        if self._failure is not None:
+            raise self._failure
 
     async def _write_loop(self) -> None:
         while True:
