@@ -1,22 +1,16 @@
-"""The Celery side of execution: the task, and recovery of runs whose worker died."""
+"""The Celery side of execution: the task, and what a worker sets up when it starts."""
 
 from __future__ import annotations
 
 import gc
-import logging
-from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.utils import timezone
 
 from . import wakes
 from .engine.tools import builtin_registry
-from .execution import execute, run_loop, stale_after_s
-from .models import Run
-
-log = logging.getLogger(__name__)
+from .execution import execute, run_loop
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -48,18 +42,7 @@ def freeze_what_booted(**_: Any) -> None:
 
 
 @worker_ready.connect
-def wake_due_runs(**_: Any) -> None:
-    """This worker wakes runs whose question's deadline passes (``runs.wakes``)."""
+def sweep_for_runs(**_: Any) -> None:
+    """This worker takes back runs whose executor died, whether or not any worker starts
+    after that, and wakes runs whose question's deadline passes (``runs.wakes``)."""
     wakes.start()
-
-
-@worker_ready.connect
-def recover_orphaned_runs(**_: Any) -> None:
-    """Runs left running by a worker that died are taken over when a worker starts, without
-    waiting for the broker's visibility timeout to redeliver their message."""
-    stale = timezone.now() - timedelta(seconds=stale_after_s())
-    for run_id in Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=stale).values_list(
-        "id", flat=True
-    ):
-        log.info("Taking over orphaned run %s", run_id)
-        execute_run.delay(str(run_id))

@@ -1,4 +1,5 @@
-"""Waking runs whose question has a deadline.
+"""Waking runs that no executor will move on by itself: those whose question's deadline has
+passed, and those whose executor died.
 
 A human node with ``timeout_s`` makes the engine end its execution ``waiting`` with
 ``wake_after_s``: run it again then, and if nobody has answered, the question fails as
@@ -7,13 +8,22 @@ the run and no broker message has to outlive the wait: a Celery countdown on the
 sits unacknowledged in one worker's memory, and once it is older than the visibility timeout
 the broker hands it to another worker as well.
 
-Every process that executes runs sweeps for due ones on its run loop (``Waker``): one indexed
-query every ``RUN_WAKE_SWEEP_S``, and at the due time of the next run it knows of. Waking is a
-conditional update, so processes that sweep together wake a run once:
+A run whose executor died (a worker killed, a machine gone) stays ``running`` with a heartbeat
+that no longer moves. Once it is older than ``RUN_STALE_AFTER_S`` the run is an orphan: it is
+queued again and dispatched, and whichever executor claims it resumes it from its journal.
+Waiting for a worker to start, or for the broker to redeliver its message (an hour), left it
+running for good when neither happened.
+
+Every process that executes runs sweeps for both on its run loop (``Waker``): at random
+intervals between half and all of ``RUN_WAKE_SWEEP_S`` (so processes started together do not
+sweep together), at once when it starts, and at the due time of the next run it knows of.
+Each move is a conditional update, so processes that sweep together move a run once:
 
 - waiting -> queued, only while the run still waits on the same question with the same due
   time (an answer or a cancel clears ``wake_at`` under the run's row lock, and then nothing
   is woken); then it is dispatched like any queued run;
+- running -> queued, only while the same executor holds it with the same stale heartbeat
+  (its executor, if only slow, sees the claim gone at its next beat and stops);
 - ``wake_at`` of the queued run becomes when to dispatch it again if no executor has claimed
   it by then (the message was lost, or the process died before sending it). The claim in
   ``runs.execution`` takes a run once, however many messages ask for it.
@@ -24,8 +34,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -37,7 +49,7 @@ from .sink import in_db_thread
 
 log = logging.getLogger(__name__)
 
-#: Due runs woken by one query; more are woken by the sweep that follows at once.
+#: Runs woken by one query; more are woken by the sweep that follows at once.
 SWEEP_BATCH = 100
 WAKEABLE = (Run.Status.WAITING, Run.Status.QUEUED)
 
@@ -52,6 +64,41 @@ def wake_at(outcome: RunOutcome) -> datetime | None:
     if outcome.status != "waiting" or outcome.wake_after_s is None:
         return None
     return timezone.now() + timedelta(seconds=max(0.0, outcome.wake_after_s))
+
+
+def sweep() -> datetime | None:
+    """Queue and dispatch the orphaned runs and the due ones (blocking: on a database thread).
+    Returns when to sweep again at the latest, if sooner than the next periodic sweep."""
+    again = [at for at in (recover_orphans(), wake_due()) if at is not None]
+    return min(again, default=None)
+
+
+def recover_orphans() -> datetime | None:
+    """Queue and dispatch every running run whose heartbeat is older than
+    ``RUN_STALE_AFTER_S``: its executor died. Returns now if there may be more."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=execution.stale_after_s())
+    # Few runs are running at any time: the status index finds them.
+    orphans = list(
+        Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=stale)
+        .order_by("heartbeat_at")
+        .values_list("id", "claimed_by", "heartbeat_at")[:SWEEP_BATCH]
+    )
+    for run_id, executor, beat in orphans:
+        if requeue(run_id, executor, beat, now):
+            log.warning(
+                "Run %s lost its executor %s (no heartbeat since %s); it resumes on another.",
+                run_id, executor, beat.isoformat(),
+            )  # fmt: skip
+            execution.dispatch(str(run_id))
+    return now if len(orphans) == SWEEP_BATCH else None
+
+
+def requeue(run_id: uuid.UUID, executor: str, beat: datetime, now: datetime) -> bool:
+    """Queue the orphaned run if it is still as the sweep read it: of two sweeps only one
+    moves it, and none once its executor beat again or another executor took it."""
+    seen = {"status": Run.Status.RUNNING, "claimed_by": executor, "heartbeat_at": beat}
+    return queue_again(run_id, seen, now)
 
 
 def wake_due() -> datetime | None:
@@ -72,20 +119,29 @@ def wake_due() -> datetime | None:
 
 
 def wake(run_id: uuid.UUID, status: str, waiting_for: str, at: datetime, now: datetime) -> bool:
-    """Queue the run if it is still as the sweep read it. One conditional update: of two
-    sweeps, or a sweep and a person answering, only one moves it."""
-    woken = Run.objects.filter(id=run_id, status=status, waiting_for=waiting_for, wake_at=at)
+    """Queue the run if it is still as the sweep read it: of two sweeps, or a sweep and a
+    person answering, only one moves it."""
+    return queue_again(run_id, {"status": status, "waiting_for": waiting_for, "wake_at": at}, now)
+
+
+def queue_again(run_id: uuid.UUID, seen: dict[str, Any], now: datetime) -> bool:
+    """Queue the run, held by nobody, if its row still holds what the sweep ``seen``: one
+    conditional update. Its ``wake_at`` becomes when to dispatch it again if no executor
+    has claimed it by then."""
     again_at = now + timedelta(seconds=execution.stale_after_s())
-    return bool(woken.update(status=Run.Status.QUEUED, waiting_for="", wake_at=again_at))
+    queued = Run.objects.filter(id=run_id, **seen).update(
+        status=Run.Status.QUEUED, waiting_for="", claimed_by="", heartbeat_at=None, wake_at=again_at
+    )
+    return bool(queued)
 
 
 class Waker:
-    """Sweeps for due runs on one event loop: every ``sweep_s()``, and sooner when a run it
-    knows of is due sooner."""
+    """Sweeps for orphaned and due runs on one event loop: at once, then every ``sweep_s()``
+    less a random part of up to half of it, and sooner when a run it knows of is due sooner."""
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._next = self._loop.time()  # at once: runs fell due while no process was up
+        self._next = self._loop.time()  # at once: runs fell due or lost their executor meanwhile
         self._nudged = asyncio.Event()
         self._task = asyncio.create_task(self._sweeps(), name="run-waker")
 
@@ -116,18 +172,19 @@ class Waker:
             interval = sweep_s()
             if interval <= 0:
                 return  # turned off
-            self._next = self._loop.time() + interval
+            self._next = self._loop.time() + interval * random.uniform(0.5, 1.0)
             try:
-                self.expect(await in_db_thread(wake_due))
+                self.expect(await in_db_thread(sweep))
             except Exception:
-                log.warning("Could not wake the runs that are due", exc_info=True)
+                log.warning("Could not sweep for orphaned and due runs", exc_info=True)
 
 
 _wakers: dict[asyncio.AbstractEventLoop, Waker] = {}
 
 
 def start() -> None:
-    """Wake due runs from this process, on its run loop, unless ``RUN_WAKE_SWEEP_S`` is 0.
+    """Sweep for orphaned and due runs from this process, on its run loop, unless
+    ``RUN_WAKE_SWEEP_S`` is 0.
     For processes that execute runs and live on: a Celery worker, and the web process of the
     embedded default."""
     if sweep_s() > 0:

@@ -2,10 +2,12 @@
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from django.db import connections
 from django.test import Client
 
 from runs.audit import verify
@@ -66,3 +68,26 @@ def scripted_team(base_url: str) -> tuple[Any, Any]:
     make_model_config(alice, base_url)
     lead = {"kind": "agent", "id": "lead", "name": "Lead", "model": "scripted"}
     return alice, make_team(alice, minimal_spec(nodes=[lead]))
+
+
+def race(work: Callable[[], Any], threads: int = 4) -> None:
+    """Run ``work`` on ``threads`` threads released at the same instant, each on a database
+    connection of its own, as processes sweeping together do; fail with what any raised."""
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            start.wait(timeout=10)
+            work()
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    running = [threading.Thread(target=one) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join(timeout=30)
+    assert failures == []

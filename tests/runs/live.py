@@ -129,13 +129,15 @@ class Worker:
         return self.log.read_text(errors="replace")
 
 
-def start_worker(redis: PrivateRedis, name: str) -> Worker:
+def start_worker(redis: PrivateRedis, name: str, concurrency: int = 20, **env: str) -> Worker:
+    """A Celery worker process; ``env`` overrides the stack's settings for it."""
     log = Path(redis.directory) / f"{name}.log"
     process = subprocess.Popen(
-        [str(BIN / "celery"), "-A", "orchestration_site", "worker", "-P", "threads", "-c", "20",
-         "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
+        [str(BIN / "celery"), "-A", "orchestration_site", "worker", "-P", "threads",
+         "-c", str(concurrency), "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
+         "-l", "INFO"],
         cwd=ROOT,
-        env=stack_env(redis),
+        env=stack_env(redis, **env),
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )  # fmt: skip

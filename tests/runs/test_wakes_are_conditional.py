@@ -1,18 +1,17 @@
 """A run whose question's deadline has passed is woken once: only while it still waits on that
 question, by one of any number of sweeps, and dispatched again if its dispatch was lost."""
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from runs import execution, wakes
 from runs.engine.interfaces import RunOutcome
 from runs.models import Run
 from tests.factories import make_run, make_user
+from tests.runs.helpers import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,23 +127,7 @@ def test_runs_due_beyond_one_batch_are_all_woken(
 def test_sweeps_racing_wake_each_run_once(dispatched: list[str]) -> None:
     alice = make_user()
     runs = [waiting_run(alice, due_in_s=-1) for _ in range(40)]
-    start = threading.Barrier(4)
-    failures: list[BaseException] = []
 
-    def sweep() -> None:
-        try:
-            start.wait(timeout=10)
-            wakes.wake_due()
-        except BaseException as error:
-            failures.append(error)
-        finally:
-            connections.close_all()
+    race(wakes.wake_due)
 
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert failures == []
     assert sorted(dispatched) == sorted(str(r.id) for r in runs)
