@@ -130,8 +130,8 @@ if not 0 < RUN_HEARTBEAT_S * 2 <= RUN_STALE_AFTER_S:
         f"RUN_STALE_AFTER_S ({RUN_STALE_AFTER_S:g}) must be at least twice RUN_HEARTBEAT_S "
         f"({RUN_HEARTBEAT_S:g}), which must be positive: a live run would be taken over."
     )
-# Each process that executes runs looks this often for runs whose question's deadline has
-# passed (runs.wakes); 0 turns that off in the process.
+# Each process that executes runs looks this often for runs whose executor died and runs whose
+# question's deadline has passed (runs.wakes); 0 turns that off in the process.
 RUN_WAKE_SWEEP_S = env.float("RUN_WAKE_SWEEP_S", default=5.0)
 
 AUTH_PASSWORD_VALIDATORS = [
