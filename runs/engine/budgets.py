@@ -11,16 +11,34 @@ with a ``human.requested`` of kind "budget" keyed on that call. The answer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from teams.spec import Agent, TeamLimits
 
-from .context import RunContext, Scope
 from .errors import RunFailed, Suspended
-from .events import BUDGET_WARNING, HUMAN_REQUESTED, RUN_WAITING, USAGE
+from .events import BUDGET_WARNING, HUMAN_REQUESTED, RUN_WAITING, USAGE, Event
 from .interfaces import ResolvedModel, Usage, answer_key
+from .scope import Scope
+
+
+class EventLog(Protocol):
+    """What budgets use of the run's context (``context.RunContext``, which holds them): the
+    events recorded, and emitting more."""
+
+    def recorded(self, key: str) -> Event | None: ...
+
+    async def emit(
+        self,
+        type_: str,
+        key: str,
+        scope: Scope,
+        payload: dict[str, Any],
+        *,
+        durable: bool = True,
+        result: bool = False,
+    ) -> None: ...
 
 
 @dataclass
@@ -56,7 +74,7 @@ class Budgets:
 
     async def record(
         self,
-        ctx: RunContext,
+        ctx: EventLog,
         scope: Scope,
         agent: Agent,
         model: ResolvedModel,
@@ -90,7 +108,7 @@ class Budgets:
                 }
                 await ctx.emit(BUDGET_WARNING, warning_key, scope, warning)
 
-    async def before_call(self, ctx: RunContext, scope: Scope, agent: Agent, key: str) -> None:
+    async def before_call(self, ctx: EventLog, scope: Scope, agent: Agent, key: str) -> None:
         """Apply a recorded approval at this call; pause if a limit is reached before a real call."""
         activity = f"{key}#budget"
         answered = ctx.recorded(answer_key(activity))
@@ -122,7 +140,7 @@ class Budgets:
         )
         raise Suspended(activity, reason)
 
-    def _apply(self, activity: str, ctx: RunContext, raw: Any) -> None:
+    def _apply(self, activity: str, ctx: EventLog, raw: Any) -> None:
         try:
             answer = BudgetAnswer.model_validate(raw)
         except ValidationError as exc:

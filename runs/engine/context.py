@@ -1,20 +1,14 @@
-"""What every part of a run shares: the injected services, the journal and the span tree.
-
-Keys and spans. Every place in a run has a ``Scope`` whose ``path`` names it from the root:
-``run/sup/t2/c0/researcher/t1`` is turn 1 of the researcher that the supervisor delegated to
-with the first tool call of its second turn. Span ids are ``span_id_for(path)``, so they nest
-(run > agent > turn > tool call > agent ...) and are the same when a run is executed again.
-Event keys are ``<path>:<what>`` and activity keys are paths; neither ever depends on timing.
+"""What every part of a run shares: the injected services and the journal (``RunContext``),
+and where in the run each part is (``Scope``, kept in ``scope``: keys and span ids).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import RunCancelled
-from .events import Event, span_id_for
+from .events import Event
 from .interfaces import (
     ArtifactStore,
     CancelToken,
@@ -24,6 +18,7 @@ from .interfaces import (
     ModelRegistry,
     ToolRegistry,
 )
+from .scope import Scope
 
 if TYPE_CHECKING:
     from .budgets import Budgets
@@ -38,26 +33,6 @@ class EngineOptions:
     repair_turns: int = 2
     max_hops_when_uncapped: int = 100
     max_gate_attempts_when_uncapped: int = 10
-
-
-@dataclass(frozen=True)
-class Scope:
-    path: str
-    agent: str | None = None
-    parent_span_id: str | None = None
-
-    @cached_property
-    def span_id(self) -> str:
-        return span_id_for(self.path)
-
-    def child(self, segment: str, agent: str | None = None) -> Scope:
-        return Scope(f"{self.path}/{segment}", agent or self.agent, self.span_id)
-
-    def key(self, what: str) -> str:
-        return f"{self.path}:{what}"
-
-
-ROOT = Scope("run")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from teams.spec import TeamSpec
 
 from .budgets import Budgets
 from .concurrency import within
-from .context import ROOT, EngineOptions, RunContext
+from .context import EngineOptions, RunContext
 from .errors import AgentFailed, DeadlineExceeded, RunCancelled, RunFailed, Suspended
 from .events import RUN_CANCELLED, RUN_FAILED, RUN_FINISHED, RUN_STARTED
 from .interfaces import (
@@ -29,6 +29,7 @@ from .interfaces import (
     ToolRegistry,
 )
 from .patterns import run_pattern
+from .scope import ROOT
 from .sla import watch_sla
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import ROOT, RunContext
+from .context import RunContext
 from .events import SLA_BREACHED
+from .scope import ROOT
 
 BREACH_KEY = ROOT.key("sla-breached")
 
