@@ -1,10 +1,6 @@
-"""The built-in tools. Each module below registers its tools on ``registry`` when imported."""
+"""The built-in tools. Each module below adds its tools to ``registry`` when imported."""
 
-from .registry import Registry
-
-registry = Registry()
-
-from . import (  # noqa: E402,F401
+from . import (  # noqa: F401 - imported for the tools they register
     calculator,
     http_request,
     lint_diff,
@@ -16,3 +12,6 @@ from . import (  # noqa: E402,F401
     seo_audit,
     sql_query,
 )
+from .builtin_tools import registry
+
+__all__ = ["registry"]

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 from .registry import ToolFailure
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 from .fetch import REQUEST_TIMEOUT_S, guarded_fetch
 
 _UNSETTABLE_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})

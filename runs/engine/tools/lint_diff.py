@@ -9,7 +9,7 @@ from typing import Any
 from ruff.__main__ import find_ruff_bin
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 from .diffscan import DiffArgs, ScratchCopy, run_checker, scan_diff
 from .registry import ToolFailure
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from ..interfaces import ToolContext, ToolResult
-from .builtin import registry
+from .builtin_tools import registry
 from .registry import ToolFailure
 
 Number = Annotated[float, Field(allow_inf_nan=False)]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 from .fetch import guarded_fetch
 from .registry import ToolFailure
 

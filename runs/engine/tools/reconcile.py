@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 from .datasets import connect_read_only, database_path
 from .paths import named, shipped
 from .registry import ToolFailure

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from rank_bm25 import BM25Plus
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 from .paths import named, shipped
 from .registry import ToolFailure
 

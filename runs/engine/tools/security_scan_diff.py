@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 from .diffscan import DiffArgs, ScratchCopy, run_checker, scan_diff
 from .registry import ToolFailure
 

@@ -17,7 +17,7 @@ import pyphen
 from pydantic import BaseModel, Field
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 
 META_MIN, META_MAX = 70, 160
 DENSITY_MIN, DENSITY_MAX = 0.5, 2.5  # percent of words

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..interfaces import ToolContext
-from .builtin import registry
+from .builtin_tools import registry
 from .datasets import connect_read_only, database_path, describe
 from .registry import ToolFailure
 
