@@ -125,11 +125,13 @@ async def test_a_run_costs_what_the_operator_credential_says(
         json.dumps(
             {
                 "test-server": {
-                    "key_env": "SCRIPTED_KEY", "hosts": ["127.0.0.1"],
-                    "input_usd_per_mtok": 2, "output_usd_per_mtok": 8,
+                    "key_env": "SCRIPTED_KEY",
+                    "hosts": ["127.0.0.1"],
+                    "input_usd_per_mtok": 2,
+                    "output_usd_per_mtok": 8,
                 }
             }
-        )  # fmt: skip
+        )
     )
     openai_server.on(lambda r: True, Reply.text("done", usage=(1_000_000, 500_000)))
 

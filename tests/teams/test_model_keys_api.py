@@ -128,7 +128,9 @@ def test_a_secret_bound_to_one_host_is_refused_for_another(alice: User, alice_cl
             "base_url": "https://listener.attacker.example/v1"}  # fmt: skip
     message = refused_at(send(alice_client, "post", "/api/models", body), "base_url")
     assert "may only be sent to api.example.com" in message
-    ok = send(alice_client, "post", "/api/models", body | {"base_url": "https://api.example.com/v1"})
+    ok = send(
+        alice_client, "post", "/api/models", body | {"base_url": "https://api.example.com/v1"}
+    )
     assert ok.status_code == 201 and ok.json()["secret"] == "mine"
     # Re-binding the secret away from the host a model uses is refused as well.
     rebind = {"name": "mine", "value": VALUE, "hosts": ["listener.attacker.example"]}
@@ -155,9 +157,13 @@ def test_another_users_secret_and_models_are_not_found(alice: User, alice_client
     assert send(alice_client, "put", f"/api/models/{bobs_model.pk}", body).status_code == 404
     # Nor can alice use bob's secret by its name.
     use = {"name": "x", "model": "m", "secret": "bobs", "base_url": "https://api.example.com/v1"}
-    assert "no secret named bobs" in refused_at(send(alice_client, "post", "/api/models", use), "secret")
+    assert "no secret named bobs" in refused_at(
+        send(alice_client, "post", "/api/models", use), "secret"
+    )
     assert alice_client.get("/api/secrets").json() == []
-    assert Secret.objects.filter(owner=bob).exists() and ModelConfig.objects.filter(owner=bob).exists()
+    assert (
+        Secret.objects.filter(owner=bob).exists() and ModelConfig.objects.filter(owner=bob).exists()
+    )
 
 
 @pytest.mark.usefixtures("operator_lends")
