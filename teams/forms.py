@@ -42,7 +42,8 @@ class RefusedInto(forms.Form):
         except pydantic.ValidationError as exc:
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else None
-                self.add_error(field if field in self.fields else None, err["msg"])
+                message = err["msg"].removeprefix("Value error, ")
+                self.add_error(field if field in self.fields else None, message)
         return None
 
 
