@@ -176,6 +176,8 @@ def _check_user_url(url: str) -> None:
         check_url(url, policy)
     except BlockedAddress as exc:
         raise Refused("base_url", str(exc)) from None
+    except httpx.InvalidURL as exc:
+        raise Refused("base_url", f"This is not a URL a model can be reached at: {exc}.") from None
     except (httpx.HTTPError, ValueError):
         pass  # a name that does not resolve yet: the guard decides when it is used
 

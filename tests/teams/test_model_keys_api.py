@@ -190,6 +190,7 @@ def test_models_are_created_read_updated_and_deleted(alice_client: Client) -> No
         ({"name": "offline", "model": "m"}, "name"),
         ({"name": "x", "model": "m", "credential": "nope"}, "credential"),
         ({"name": "x", "model": "m", "base_url": "file:///etc/passwd"}, "base_url"),
+        ({"name": "x", "model": "m", "base_url": "http://[::1"}, "base_url"),
         ({"name": "x", "model": "m", "input_usd_per_mtok": -1}, "input_usd_per_mtok"),
         ({"name": "x", "model": "m", "provider": "anthropic"}, "provider"),
         ({"name": "x", "model": "m", "provider": "offline", "secret": "s"}, "provider"),
