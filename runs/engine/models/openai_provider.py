@@ -69,7 +69,11 @@ _UNREACHABLE: tuple[type[Exception], ...] = (openai.APIConnectionError, TimeoutE
 #: What users are shown of a server's own words, at most.
 MAX_SHOWN_CHARS = 300
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_BEARER = re.compile(r"(bearer|basic|token)\s+[^\s\"',]+", re.I)
+# Credentials a server may echo: an Authorization value, a key=value pair, a key-shaped word.
+_BEARER = re.compile(r"\b(bearer|basic)\s+[^\s\"',]+", re.I)
+_KEY_VALUE = re.compile(
+    r"\b(api[-_]?key|token|secret|password)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.I
+)
 _KEY_LIKE = re.compile(r"\b(sk|ak|pk|rk|key)[-_][A-Za-z0-9_\-]{12,}")
 
 
@@ -176,6 +180,7 @@ class OpenAIProvider:
         if self._api_key and len(self._api_key) >= 4:
             message = message.replace(self._api_key, "[redacted]")
         message = _BEARER.sub(lambda m: f"{m.group(1)} [redacted]", message)
+        message = _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", message)
         message = _KEY_LIKE.sub("[redacted]", message)
         message = _CONTROL.sub(" ", message).strip()
         if len(message) > MAX_SHOWN_CHARS:
