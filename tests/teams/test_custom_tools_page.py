@@ -73,3 +73,10 @@ def test_it_removes_my_tool_but_not_someone_elses(alice: User, alice_client: Cli
 
 def test_the_page_needs_a_login() -> None:
     assert Client().get("/settings/tools/").url.startswith("/login/")
+
+
+def test_a_secret_bound_to_another_host_is_refused_in_place(alice_client: Client) -> None:
+    listener = FORM | {"url": "https://listener.example.net/{city}"}
+    page = alice_client.post("/settings/tools/", listener).content.decode()
+    assert "may only be sent to weather.example.com" in page
+    assert not CustomTool.objects.exists()

@@ -125,3 +125,21 @@ def test_bad_definitions_are_refused(overrides: dict) -> None:
 def test_secret_headers_must_refer_to_a_stored_secret(headers: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         order_lookup(headers=headers)
+
+
+async def test_a_secret_is_only_sent_to_the_hosts_it_is_bound_to(
+    context: ToolContext, local_server: LocalServer
+) -> None:
+    context.settings["allowed_private_networks"] = ["127.0.0.1/32"]
+    # The owner bound ORDERS_TOKEN to the shop; the tool (or an agent filling a placeholder in
+    # the host) points at a listener instead.
+    secrets = orders_token("Bearer s3cret", "shop.example.com")
+    tool = http_tool(order_lookup(local_server.url("/orders/{order_id}")), secrets)
+    result = await Registry([tool]).call("order_lookup", {"order_id": "1"}, context)
+    assert not result.ok and "may only be sent to shop.example.com" in result.error
+    assert "s3cret" not in result.error and local_server.received == []
+    # A team's own allow-list narrows it further, never widens it.
+    context.settings["http_allowed_hosts"] = ["other.example.com"]
+    allowed = http_tool(order_lookup(local_server.url("/orders/{order_id}")), orders_token())
+    result = await Registry([allowed]).call("order_lookup", {"order_id": "1"}, context)
+    assert not result.ok and local_server.received == []
