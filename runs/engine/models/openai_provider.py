@@ -169,8 +169,10 @@ class OpenAIProvider:
                 f"{', '.join(sorted(self._key_hosts)) or 'no host'}.",
                 transient=False,
             )
+        if not _is_address(host):
+            return
         try:
-            self._network.resolve(host, parsed.port or 443) if _is_address(host) else None
+            self._network.resolve(host, parsed.port or 0)  # an address: no lookup, a check
         except BlockedAddress as exc:
             raise ModelError(str(exc), transient=False) from None
 
