@@ -51,6 +51,12 @@ def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
     os.environ["BENCH_MODEL_KEY"] = "sk-benchmark"
+    # The operator credential the benchmark's local model server is reached with; workers
+    # started from here inherit it. A throwaway encryption key: no secrets are stored.
+    os.environ["MODEL_CREDENTIALS"] = (
+        '{"bench": {"key_env": "BENCH_MODEL_KEY", "hosts": ["127.0.0.1"]}}'
+    )
+    os.environ.setdefault("SECRETS_ENCRYPTION_KEYS", "joA2TSmwnkEmfSpJL-fRdrM_jKR7I0LFCM-Xg-T0Ftw=")
     import django
 
     django.setup()
@@ -92,7 +98,7 @@ def make_team(base_url: str, steps: int) -> Any:
     user, _ = User.objects.get_or_create(username="concurrency-benchmark")
     ModelConfig.objects.filter(owner=user).delete()
     ModelConfig.objects.create(owner=user, name="slow", provider="openai", model="m",
-                               base_url=base_url, api_key_env="BENCH_MODEL_KEY")  # fmt: skip
+                               base_url=base_url, credential="bench")  # fmt: skip
     agents = [f"step{n}" for n in range(steps)]
     spec = {
         "name": "Concurrency benchmark",

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from runs.engine.interfaces import ChatMessage, ModelRequest, ToolSchema  # noqa: E402
 from runs.engine.models import make_provider  # noqa: E402
+from runs.engine.tools.netguard import NetworkPolicy  # noqa: E402
 
 REPEATS = 5
 TOOL = ToolSchema(
@@ -76,7 +77,9 @@ class _Discard(list):
 
 
 async def cpu_us_per_call(base_url: str, request: ModelRequest, calls: int, concurrency: int):
-    provider = make_provider("openai", model="bench", base_url=base_url, api_key="k")
+    # The local server is allowed as an operator credential's host would be.
+    local = NetworkPolicy.allowing(["127.0.0.1"])
+    provider = make_provider("openai", model="bench", base_url=base_url, api_key="k", network=local)
     deltas = 0
 
     async def on_delta(text: str) -> None:

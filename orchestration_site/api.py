@@ -9,6 +9,7 @@ from runs.api import router as runs_router
 from runs.api_webhooks import router as webhooks_router
 from teams.api import request_invalid, spec_rejected
 from teams.api import router as teams_router
+from teams.api_credentials import router as models_router
 from teams.api_templates import router as templates_router
 from teams.api_tools import router as tools_router
 from teams.auth import api_auth
@@ -28,6 +29,7 @@ api = DocumentedErrorsAPI(
 api.add_router("/", teams_router)
 api.add_router("/", runs_router)
 api.add_router("/", tools_router)
+api.add_router("/", models_router)
 api.add_router("/", templates_router)
 api.add_router("/", webhooks_router)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from teams.credentials import parse_encryption_keys, parse_operator_credentials
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -202,6 +204,18 @@ METRICS_REDIS_KEY = env.str("METRICS_REDIS_KEY", default="orchestrator:metrics")
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_S = env.float("WEBHOOK_RETRY_BASE_S", default=30.0)
 WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
+
+# Credentials and secrets (docs/security.md). Users never name environment variables: models
+# use a credential the operator defines here, or a secret the user stored (encrypted with these
+# keys, bound to hosts). Both are parsed now, so nonsense fails at start-up.
+MODEL_CREDENTIALS = parse_operator_credentials(env.str("MODEL_CREDENTIALS", default=""))
+SECRETS_ENCRYPTION_KEYS = parse_encryption_keys(
+    env.str("SECRETS_ENCRYPTION_KEYS", default=""), debug=DEBUG, secret_key=SECRET_KEY
+)
+# A model's streamed answer is cut off past this size or this total time (a hostile server
+# could stream without end).
+MODEL_ANSWER_MAX_BYTES = env.int("MODEL_ANSWER_MAX_BYTES", default=16_000_000)
+MODEL_ANSWER_MAX_S = env.float("MODEL_ANSWER_MAX_S", default=600.0)
 
 LOGGING = {
     "version": 1,

@@ -12,14 +12,16 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 
-from teams.models import CustomTool, ModelConfig, custom_tools_registry
+from teams.credentials import CredentialsMisconfigured
+from teams.models import CustomTool, ModelConfig, Secret, custom_tools_registry
 from teams.services import team_lookup
 from teams.spec import dump, inline_team_refs, parse
 
 from . import sql
 from .engine.interfaces import ModelProvider, ResolvedModel
-from .engine.models import StaticModelRegistry, make_provider
+from .engine.models import StaticModelRegistry, UnavailableProvider, make_provider
 from .engine.tools import Registry, builtin_registry
+from .engine.tools.netguard import NetworkPolicy
 from .models import Artifact, Run
 from .sink import in_db_thread
 
@@ -31,35 +33,95 @@ def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
 
 
 def model_registries(owner_ids: Iterable[int]) -> dict[int, StaticModelRegistry]:
-    """Each owner's ModelConfigs plus the built-in offline model, in one query for all.
-    Keys are read from the environment variable each config names, here, at execution time;
-    never stored."""
+    """Each owner's ModelConfigs plus the built-in offline model, in one query for all (and
+    one for their secrets). Keys are read here, at execution time, on the worker: an operator
+    credential's from its environment variable, a secret decrypted; never stored elsewhere."""
     configs: dict[int, dict[str, ResolvedModel]] = {owner: {} for owner in owner_ids}
+    secrets = {s.pk: s for s in sql.select_in(Secret, "owner", configs)}
     for config in sql.select_in(ModelConfig, "owner", configs):
+        config.secret = secrets.get(config.secret_id) if config.secret_id else None
         configs[config.owner_id][config.name] = resolved(config)
     return {owner: StaticModelRegistry(models) for owner, models in configs.items()}
 
 
 @functools.lru_cache(maxsize=256)
 def provider_for(
-    provider: str, model: str, base_url: str | None, api_key: str | None
+    provider: str,
+    model: str,
+    base_url: str | None,
+    api_key: str | None,
+    network: NetworkPolicy,
+    key_hosts: frozenset[str] | None,
 ) -> ModelProvider:
     """One provider (one HTTP client, one TLS context) per model and key in the process,
     shared by every run: making a client per run costs more CPU than the run itself."""
-    return make_provider(provider, model=model, base_url=base_url, api_key=api_key)
+    return make_provider(
+        provider, model=model, base_url=base_url, api_key=api_key, network=network,
+        key_hosts=key_hosts, max_answer_bytes=settings.MODEL_ANSWER_MAX_BYTES,
+        max_answer_s=settings.MODEL_ANSWER_MAX_S,
+    )  # fmt: skip
 
 
 def resolved(config: ModelConfig) -> ResolvedModel:
-    api_key = os.environ.get(config.api_key_env) if config.api_key_env else None
-    provider = provider_for(config.provider, config.model, config.base_url or None, api_key)
+    input_price, output_price = config.prices()
+    provider: ModelProvider
+    if config.provider == ModelConfig.Provider.OFFLINE:
+        provider = provider_for(config.provider, config.model, None, None, NetworkPolicy(), None)
+    else:
+        try:
+            provider = provider_for(config.provider, config.model, *_destination(config))
+        except Unavailable as exc:
+            provider = UnavailableProvider(f"The model {config.name} cannot be used: {exc}")
     return ResolvedModel(
         name=config.name,
         provider=provider,
         model=config.model,
-        input_usd_per_mtok=float(config.input_usd_per_mtok),
-        output_usd_per_mtok=float(config.output_usd_per_mtok),
+        input_usd_per_mtok=float(input_price),
+        output_usd_per_mtok=float(output_price),
         simulated=config.provider == ModelConfig.Provider.OFFLINE,
     )
+
+
+class Unavailable(Exception):
+    """Why a model config cannot be called; said to the person whose run it fails."""
+
+
+def _destination(
+    config: ModelConfig,
+) -> tuple[str | None, str | None, NetworkPolicy, frozenset[str] | None]:
+    """(base URL, key, network policy, hosts the key may go to) for a call with ``config``."""
+    fix = "edit it in Settings, Models and choose a credential or a secret."
+    if config.needs_credential:
+        raise Unavailable(f"its old key variable is not one the operator lends; {fix}")
+    user_network = NetworkPolicy.allowing(settings.TOOLS_ALLOWED_PRIVATE_NETWORKS)
+    if config.credential:
+        credential = config.operator_credential()
+        if credential is None:
+            raise Unavailable(
+                f"the operator no longer defines the credential {config.credential}; {fix}"
+            )
+        key = os.environ.get(credential.key_env) if credential.key_env else None
+        if credential.key_env and not key:
+            raise Unavailable(
+                f"the operator's credential {credential.name} has no key on this worker "
+                "(its environment variable is not set); ask the operator."
+            )
+        hosts = credential.allowed_hosts()
+        # The operator chose these hosts, so they may be private (a model server on the LAN).
+        trusted = NetworkPolicy.allowing([*settings.TOOLS_ALLOWED_PRIVATE_NETWORKS, *hosts])
+        return config.effective_base_url() or None, key, trusted, hosts
+    if config.secret is not None:
+        hosts = frozenset(config.secret.hosts)
+        if not config.secret.allows(config.base_url):
+            raise Unavailable(
+                f"its secret {config.secret.name} may only be sent to {', '.join(sorted(hosts))}."
+            )
+        try:
+            key = config.secret.value()
+        except CredentialsMisconfigured as exc:
+            raise Unavailable(str(exc)) from None
+        return config.base_url or None, key, user_network, hosts
+    return config.base_url or None, None, user_network, None
 
 
 def tool_registries(owner_ids: Iterable[int]) -> dict[int, Registry]:
@@ -68,10 +130,13 @@ def tool_registries(owner_ids: Iterable[int]) -> dict[int, Registry]:
     custom: dict[int, list[CustomTool]] = {owner: [] for owner in owner_ids}
     for tool in sql.select_in(CustomTool, "owner", custom):
         custom[tool.owner_id].append(tool)
+    secrets: dict[int, list[Secret]] = {owner: [] for owner, tools in custom.items() if tools}
+    for secret in sql.select_in(Secret, "owner", secrets) if secrets else ():
+        secrets[secret.owner_id].append(secret)
     return {
         # The built-in registry is shared, never added to: an owner without tools of their
         # own (most) is given it as it is.
-        owner: builtin_registry().merged(custom_tools_registry(tools))
+        owner: builtin_registry().merged(custom_tools_registry(tools, secrets[owner]))
         if tools
         else builtin_registry()
         for owner, tools in custom.items()

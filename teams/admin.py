@@ -23,7 +23,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(ModelConfig)
 class ModelConfigAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "provider", "model", "base_url", "api_key_env")
+    list_display = ("name", "owner", "provider", "model", "credential", "secret", "base_url")
     list_filter = ("provider",)
 
 

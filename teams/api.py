@@ -13,11 +13,10 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from .models import ModelConfig, Team, TeamVersion
+from .models import Team, TeamVersion
 from .schemas import (
     TEAMSPEC_REF,
     ErrorOut,
-    ModelOut,
     TeamCreate,
     TeamDetail,
     TeamSummary,
@@ -187,23 +186,6 @@ def export(request: HttpRequest, team_id: int) -> Any:
 
 def _inline(spec: TeamSpec, user: Any) -> TeamSpec:
     return inline_team_refs(spec, team_lookup(user))
-
-
-@router.get("/models", response=list[ModelOut])
-def list_models(request: HttpRequest) -> Any:
-    """Models agents may use: the offline simulator first, then the caller's ModelConfigs."""
-    offline = {"name": "offline", "provider": "offline", "model": "offline", "simulated": True}
-    configs = ModelConfig.objects.for_user(request.auth)  # type: ignore[attr-defined]
-    return [offline] + [
-        {
-            "name": c.name,
-            "provider": c.provider,
-            "model": c.model,
-            "simulated": c.provider == ModelConfig.Provider.OFFLINE,
-        }
-        for c in configs
-        if c.name != "offline"
-    ]
 
 
 def spec_rejected(request: HttpRequest, exc: SpecRejected, api: Any) -> HttpResponse:

@@ -17,6 +17,8 @@ from ninja.errors import HttpError
 from runs.engine.tools import builtin_registry
 from runs.engine.tools.http_tool import HttpToolDefinition
 
+from .api_credentials import refused
+from .credentials import Refused
 from .models import CustomTool
 from .schemas import ErrorOut
 
@@ -89,6 +91,8 @@ def _save(tool: CustomTool, definition: HttpToolDefinition) -> dict[str, Any]:
     try:
         tool.store(definition)
         return _out(tool)
+    except Refused as exc:
+        raise refused(exc) from None
     except ValueError as exc:
         raise HttpError(409, str(exc)) from exc
 

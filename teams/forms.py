@@ -1,8 +1,14 @@
+from collections.abc import Callable
+from typing import Any
+
+import pydantic
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
-from .models import ModelConfig, Team
+from .credentials import Refused, operator_credentials
+from .model_configs import ModelConfigIn, SecretIn, save_model_config, store_secret
+from .models import ModelConfig, Secret, Team
 
 
 class TeamCreateForm(forms.Form):
@@ -23,43 +29,101 @@ class TokenCreateForm(forms.Form):
     )
 
 
-class ModelConfigForm(forms.ModelForm):
-    base_url = forms.URLField(
+class RefusedInto(forms.Form):
+    """A form whose saving action may refuse input: its errors land on the field at fault."""
+
+    def save_or_refuse(self, action: Callable[[], Any]) -> Any:
+        """``action()``'s result, or None with the refusal shown in the form."""
+        try:
+            return action()
+        except Refused as refused:
+            field = refused.field if refused.field in self.fields else None
+            self.add_error(field, refused.message)
+        except pydantic.ValidationError as exc:
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else None
+                message = err["msg"].removeprefix("Value error, ")
+                self.add_error(field if field in self.fields else None, message)
+        return None
+
+
+class ModelConfigForm(RefusedInto):
+    name = forms.CharField(max_length=100, help_text="What agents call it in a team.")
+    provider = forms.ChoiceField(choices=ModelConfig.Provider.choices)
+    model = forms.CharField(
+        max_length=200, help_text="The provider's model name, e.g. gpt-4o-mini."
+    )
+    credential = forms.ChoiceField(
         required=False,
-        assume_scheme="https",
+        label="Operator credential",
+        help_text="A key the operator lends: its base URL and prices come with it.",
+    )
+    secret = forms.ChoiceField(
+        required=False,
+        label="Or a secret of yours",
+        help_text="Sent only to the hosts the secret is bound to.",
+    )
+    base_url = forms.CharField(
+        required=False,
+        max_length=200,
         label="Base URL",
-        help_text="Empty means the provider's default; e.g. http://localhost:11434/v1 for Ollama.",
+        help_text="With a secret, or a credential that lists hosts; e.g. https://api.example.com/v1.",
+    )
+    input_usd_per_mtok = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=4,
+        label="USD per 1M input tokens", help_text="Only with a secret of yours.",
+    )  # fmt: skip
+    output_usd_per_mtok = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=4,
+        label="USD per 1M output tokens", help_text="Only with a secret of yours.",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        names = sorted(operator_credentials())
+        self.fields["credential"].choices = [("", "None")] + [(n, n) for n in names]
+        secrets = Secret.objects.for_user(owner).values_list("name", flat=True)
+        self.fields["secret"].choices = [("", "None")] + [(n, n) for n in secrets]
+
+    def save(self) -> ModelConfig | None:
+        """The saved config, or None with the reasons in the form."""
+        if not self.is_valid():
+            return None
+        data = {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+        config = ModelConfig(owner=self.owner)
+        return self.save_or_refuse(
+            lambda: save_model_config(config, ModelConfigIn.model_validate(data))
+        )
+
+
+class SecretForm(RefusedInto):
+    name = forms.CharField(
+        max_length=100, help_text="How models and tool headers (secret:NAME) refer to it."
+    )
+    value = forms.CharField(
+        max_length=10_000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted; never shown again. Saving a name again replaces it.",
+    )
+    hosts = forms.CharField(
+        max_length=2000,
+        help_text="The host names it may be sent to, separated by commas: api.example.com",
     )
 
-    class Meta:
-        model = ModelConfig
-        fields = [
-            "name",
-            "provider",
-            "model",
-            "base_url",
-            "api_key_env",
-            "input_usd_per_mtok",
-            "output_usd_per_mtok",
-        ]
-        labels = {
-            "api_key_env": "Environment variable holding the API key",
-            "input_usd_per_mtok": "USD per 1M input tokens",
-            "output_usd_per_mtok": "USD per 1M output tokens",
-        }
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
 
-    def __init__(self, *args: object, owner: User, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.instance.owner = owner
-
-    def clean_name(self) -> str:
-        name: str = self.cleaned_data["name"]
-        if name == "offline":
-            raise forms.ValidationError("'offline' is the built-in simulator; choose another name.")
-        owner = self.instance.owner
-        if ModelConfig.objects.filter(owner=owner, name=name).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("You already have a model with this name.")
-        return name
+    def save(self) -> Secret | None:
+        if not self.is_valid():
+            return None
+        hosts = [h for h in self.cleaned_data["hosts"].split(",") if h.strip()]
+        data = {**self.cleaned_data, "hosts": hosts}
+        stored = self.save_or_refuse(
+            lambda: store_secret(self.owner, SecretIn.model_validate(data))
+        )
+        return stored[0] if stored else None
 
 
 class SignupForm(UserCreationForm):

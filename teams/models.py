@@ -1,4 +1,5 @@
-"""What a team is, as stored: the team, its immutable versions, model configs and API tokens."""
+"""What a team is, as stored: the team, its immutable versions, model configs, secrets and API
+tokens."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from runs.engine.tools import builtin_registry
-from runs.engine.tools.http_tool import HttpToolDefinition, http_tool, http_tools_registry
+from runs.engine.tools.http_tool import (
+    BoundSecret,
+    HttpToolDefinition,
+    http_tool,
+    http_tools_registry,
+)
 
+from . import credentials
 from .spec import TeamSpec, dump
 from .validation import Problem
 
@@ -121,16 +127,58 @@ class TeamVersion(models.Model):
         super().save(*args, **kwargs)
 
 
-env_var_name = RegexValidator(
-    r"^[A-Z_][A-Z0-9_]*$", "Use the name of an environment variable, like OPENAI_API_KEY."
-)
+class Secret(models.Model):
+    """A key a user stored for their own models and tools: encrypted at rest
+    (``teams.credentials``), never shown again, and sent only to the hosts it is bound to."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="secrets")
+    name = models.CharField(max_length=100)
+    hosts = models.JSONField(default=list, help_text="The host names it may be sent to.")
+    ciphertext = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_secret_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Secret {self.name!r} for {', '.join(self.hosts)}>"
+
+    def set_value(self, value: str) -> None:
+        self.ciphertext = credentials.encrypt(value)
+
+    def value(self) -> str:
+        return credentials.decrypt(self.ciphertext)
+
+    def allows(self, url: str) -> bool:
+        """Whether this secret may be sent to ``url``'s host."""
+        return bool(url) and credentials.host_of(url) in self.hosts
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the API and pages show: never the value."""
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "hosts": list(self.hosts),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
 
 
 class ModelConfig(models.Model):
     """A model agents can use, referenced by ``name`` from a TeamSpec agent's ``model``.
 
-    The API key is never stored: ``api_key_env`` names the environment variable (on the
-    workers) that holds it.
+    Its key comes from an operator ``credential`` (by name: the base URL and the prices are
+    the credential's) or from one of the owner's ``secret``s (sent only to the secret's
+    hosts), or it has none. It never names an environment variable. ``needs_credential``
+    marks a config whose old key variable the operator does not lend (see migration 0005):
+    runs using it fail with that reason until the owner picks a credential or a secret.
     """
 
     class Provider(models.TextChoices):
@@ -146,9 +194,15 @@ class ModelConfig(models.Model):
         max_length=200, help_text="The provider's model name, e.g. gpt-4o-mini."
     )
     base_url = models.URLField(blank=True, help_text="Empty means the provider's default.")
-    api_key_env = models.CharField(max_length=100, blank=True, validators=[env_var_name])
+    credential = models.CharField(
+        max_length=100, blank=True, help_text="The name of an operator credential."
+    )
+    secret = models.ForeignKey(
+        Secret, models.PROTECT, null=True, blank=True, related_name="model_configs"
+    )
     input_usd_per_mtok = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal(0))
     output_usd_per_mtok = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal(0))
+    needs_credential = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OwnedQuerySet.as_manager()
@@ -161,6 +215,39 @@ class ModelConfig(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def operator_credential(self) -> credentials.OperatorCredential | None:
+        return credentials.operator_credentials().get(self.credential) if self.credential else None
+
+    def effective_base_url(self) -> str:
+        """Where calls go: the credential's base URL when it has one, else the config's."""
+        credential = self.operator_credential()
+        return (credential.base_url if credential and credential.base_url else "") or self.base_url
+
+    def prices(self) -> tuple[Decimal, Decimal]:
+        """USD per 1M input and output tokens: the operator's, for an operator credential."""
+        if self.credential:
+            credential = self.operator_credential()
+            if credential is None:
+                return Decimal(0), Decimal(0)
+            return credential.input_usd_per_mtok, credential.output_usd_per_mtok
+        return self.input_usd_per_mtok, self.output_usd_per_mtok
+
+    def to_dict(self) -> dict[str, Any]:
+        input_price, output_price = self.prices()
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "provider": self.provider,
+            "model": self.model,
+            "base_url": self.effective_base_url() or None,
+            "credential": self.credential or None,
+            "secret": self.secret.name if self.secret_id else None,
+            "input_usd_per_mtok": float(input_price),
+            "output_usd_per_mtok": float(output_price),
+            "needs_credential": self.needs_credential,
+            "simulated": self.provider == self.Provider.OFFLINE,
+        }
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -227,16 +314,23 @@ class CustomToolQuerySet(OwnedQuerySet):
         return custom_tools_registry(self)
 
 
-def custom_tools_registry(tools: Iterable[CustomTool]) -> Any:
-    """Custom tools (any iterable of them) as an engine ``Registry``."""
-    return http_tools_registry(tool.definition() for tool in tools)
+def custom_tools_registry(tools: Iterable[CustomTool], secrets: Iterable[Secret] = ()) -> Any:
+    """Custom tools (any iterable of them) as an engine ``Registry``, with their owner's
+    ``secrets`` decrypted for the ``secret:NAME`` headers (in memory, for the run only)."""
+    bound: dict[str, BoundSecret] = {}
+    for secret in secrets:
+        try:
+            bound[secret.name] = BoundSecret(secret.value(), frozenset(secret.hosts))
+        except credentials.CredentialsMisconfigured:
+            continue  # its key was removed: a tool using it says the secret is missing
+    return http_tools_registry((tool.definition() for tool in tools), bound)
 
 
 class CustomTool(models.Model):
     """A user's HTTP tool: agents call it like a built-in (``runs.engine.tools.http_tool``).
 
-    Header values that are secrets are stored as ``env:VARIABLE_NAME`` and read on the worker
-    at call time; the definition itself never holds a secret.
+    Header values that are secrets are stored as ``secret:NAME``, a reference to one of the
+    owner's ``Secret``s bound to the tool's host; the definition itself never holds a secret.
     """
 
     class Method(models.TextChoices):
@@ -268,9 +362,11 @@ class CustomTool(models.Model):
         return self.name
 
     def store(self, definition: HttpToolDefinition) -> None:
-        """Saves ``definition`` as this tool; ``ValueError`` when its name is already taken."""
+        """Saves ``definition`` as this tool; ``ValueError`` when its name is already taken,
+        ``credentials.Refused`` when a header refers to a secret it may not use."""
         if builtin_registry().get(definition.name) is not None:
             raise ValueError(f"{definition.name} is a built-in tool; choose another name.")
+        check_secret_headers(definition, Secret.objects.filter(owner=self.owner))
         for field, value in definition.model_dump().items():
             setattr(self, field, value)
         try:
@@ -288,6 +384,33 @@ class CustomTool(models.Model):
             name=self.name, description=self.description, parameters=self.parameters,
             url=self.url, method=self.method, headers=self.headers,
         )  # fmt: skip
+
+
+def check_secret_headers(definition: HttpToolDefinition, secrets: Iterable[Secret]) -> None:
+    """Each ``secret:NAME`` header must name one of ``secrets`` bound to the URL's host, and
+    that host must be fixed (a placeholder there would let an agent choose where it goes)."""
+    names = definition.secret_names()
+    if not names:
+        return
+    host = credentials.host_of(definition.url.replace("{", "").replace("}", ""))
+    if "{" in definition.url.split("/")[2]:
+        raise credentials.Refused(
+            "url",
+            "A tool that sends a secret needs a fixed host: no {placeholder} before the path.",
+        )
+    stored = {s.name: s for s in secrets}
+    for name in sorted(names):
+        secret = stored.get(name)
+        if secret is None:
+            raise credentials.Refused(
+                "headers", f"You have no secret named {name}; add it in Settings, Secrets first."
+            )
+        if host not in secret.hosts:
+            raise credentials.Refused(
+                "headers",
+                f"The secret {name} may only be sent to {', '.join(secret.hosts)}, not {host}. "
+                "Add the host to the secret, or use another secret.",
+            )
 
 
 class TeamTemplate(models.Model):

@@ -110,13 +110,6 @@ class ValidationResult(Schema):
     problems: list[Problem]
 
 
-class ModelOut(Schema):
-    name: str
-    provider: str
-    model: str
-    simulated: bool
-
-
 class ErrorOut(Schema):
     detail: str
     problems: list[Problem] = []

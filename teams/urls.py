@@ -18,6 +18,8 @@ urlpatterns = [
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
     path("settings/models/", views.model_list, name="model-list"),
     path("settings/models/<int:config_id>/delete/", views.model_delete, name="model-delete"),
+    path("settings/secrets/", views.secret_list, name="secret-list"),
+    path("settings/secrets/<int:secret_id>/delete/", views.secret_delete, name="secret-delete"),
     path("settings/tools/", views_tools.custom_tool_list, name="custom-tool-list"),
     path(
         "settings/tools/<int:tool_id>/delete/",

@@ -13,8 +13,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .forms import ModelConfigForm, SignupForm, TeamCreateForm, TeamRenameForm, TokenCreateForm
-from .models import ApiToken, ModelConfig, Team
+from .credentials import operator_credentials
+from .forms import (
+    ModelConfigForm,
+    SecretForm,
+    SignupForm,
+    TeamCreateForm,
+    TeamRenameForm,
+    TokenCreateForm,
+)
+from .model_configs import delete_secret
+from .models import ApiToken, ModelConfig, Secret, Team
 from .services import create_team, current_problems, save_spec, starter_spec
 from .spec import parse
 from .validation import parse_with_problems
@@ -122,12 +131,14 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 @login_required
 def model_list(request: HttpRequest) -> HttpResponse:
     form = ModelConfigForm(request.POST or None, owner=request.user)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         config = form.save()
-        messages.success(request, f"Model “{config.name}” added.")
-        return redirect("model-list")
-    configs = ModelConfig.objects.for_user(request.user)
-    return render(request, "teams/model_list.html", {"configs": configs, "form": form})
+        if config is not None:
+            messages.success(request, f"Model “{config.name}” added.")
+            return redirect("model-list")
+    configs = ModelConfig.objects.for_user(request.user).select_related("secret")
+    context = {"configs": configs, "form": form, "credentials": operator_credentials()}
+    return render(request, "teams/model_list.html", context)
 
 
 @login_required
@@ -137,3 +148,29 @@ def model_delete(request: HttpRequest, config_id: int) -> HttpResponse:
     config.delete()
     messages.success(request, f"Model “{config.name}” removed.")
     return redirect("model-list")
+
+
+@login_required
+def secret_list(request: HttpRequest) -> HttpResponse:
+    form = SecretForm(request.POST or None, owner=request.user)
+    if request.method == "POST":
+        secret = form.save()
+        if secret is not None:
+            messages.success(request, f"Secret “{secret.name}” saved.")
+            return redirect("secret-list")
+    secrets = Secret.objects.for_user(request.user).prefetch_related("model_configs")
+    # A refused form is shown again without the value: it is never sent back to the browser.
+    return render(request, "teams/secret_list.html", {"secrets": secrets, "form": form})
+
+
+@login_required
+@require_POST
+def secret_delete(request: HttpRequest, secret_id: int) -> HttpResponse:
+    secret = get_object_or_404(Secret.objects.for_user(request.user), pk=secret_id)
+    try:
+        delete_secret(secret)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Secret “{secret.name}” removed.")
+    return redirect("secret-list")

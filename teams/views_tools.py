@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from runs.engine.tools import builtin_registry
 from runs.engine.tools.http_tool import HttpToolDefinition
 
+from .credentials import Refused
 from .models import CustomTool
 
 EXAMPLE_SCHEMA = '{"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}'  # fmt: skip
@@ -37,9 +38,9 @@ class CustomToolForm(forms.Form):
     )
     headers = forms.CharField(
         label="Headers (JSON object)",
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": '{"Authorization": "env:ORDERS_TOKEN"}'}),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": '{"Authorization": "secret:ORDERS_TOKEN"}'}),
         required=False,
-        help_text="Secret values as env:VARIABLE_NAME, read on the workers; never the secret itself.",
+        help_text="Secret values as secret:NAME, a secret you stored bound to the tool's host; never the value itself.",
     )  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
@@ -77,6 +78,8 @@ def custom_tool_list(request: HttpRequest) -> HttpResponse:
         tool = CustomTool(owner=request.user)
         try:
             tool.store(form.definition)
+        except Refused as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except ValueError as exc:
             form.add_error("name", str(exc))
         else:

@@ -118,11 +118,21 @@ def make_event(type: str = "message", key: str | None = None, **kwargs: Any) -> 
     return Event(type=type, key=key or f"{type}:{time.monotonic_ns()}", ts=time.time(), **kwargs)
 
 
+def make_secret(owner: User, name: str, value: str = "s3cret-value", *hosts: str) -> Any:
+    """A secret ``owner`` stored, encrypted, bound to ``hosts`` (api.example.com if none)."""
+    from teams.model_configs import SecretIn, store_secret
+
+    data = SecretIn(name=name, value=value, hosts=list(hosts or ["api.example.com"]))
+    return store_secret(owner, data)[0]
+
+
 def make_model_config(owner: User, base_url: str, name: str = "scripted", **kwargs: Any) -> Any:
-    """An OpenAI-compatible model at ``base_url`` (the test server), key from SCRIPTED_KEY."""
+    """An OpenAI-compatible model at ``base_url`` (the test server on 127.0.0.1), with the
+    operator credential the tests define (pyproject.toml: ``test-server``, whose key is in
+    SCRIPTED_KEY and which may be sent to 127.0.0.1 only)."""
     from teams.models import ModelConfig
 
-    kwargs.setdefault("api_key_env", "SCRIPTED_KEY")
+    kwargs.setdefault("credential", "test-server")
     return ModelConfig.objects.create(
         owner=owner, name=name, provider="openai", model="test-model", base_url=base_url, **kwargs
     )

@@ -12,6 +12,7 @@ from runs.engine.events import EPHEMERAL_TYPES, Event
 from runs.engine.interfaces import CancelToken, Journal, ResolvedModel, RunOutcome, SystemClock
 from runs.engine.models import StaticModelRegistry, make_provider
 from runs.engine.tools import builtin_registry
+from runs.engine.tools.netguard import NetworkPolicy
 
 FAST = EngineOptions(retry_base_s=0.01, retry_cap_s=0.02)
 
@@ -38,9 +39,13 @@ class RecordingSink:
         return next(i for i, e in enumerate(self.events) if e.key == key)
 
 
+#: The test model servers listen on 127.0.0.1: allowed as an operator's credential allows them.
+LOCAL = NetworkPolicy.allowing(["127.0.0.1"])
+
+
 def server_models(base_url: str, timeout_s: float = 10.0, **prices: float) -> StaticModelRegistry:
     provider = make_provider("openai", model="test-model", base_url=base_url, api_key="test-key",
-                             timeout_s=timeout_s)  # fmt: skip
+                             timeout_s=timeout_s, network=LOCAL)  # fmt: skip
     return StaticModelRegistry({"test": ResolvedModel("test", provider, "test-model", **prices)})
 
 

@@ -8,6 +8,7 @@ import pytest
 from runs.engine.interfaces import ChatMessage, ModelError, ModelRequest, ToolCall, ToolSchema
 from runs.engine.models import make_provider
 from runs.engine.models.openai_provider import wire_names
+from tests.engine.helpers import LOCAL
 from tests.support.openai_server import Reply
 
 TOOL = ToolSchema(
@@ -22,10 +23,11 @@ def request(**kwargs) -> ModelRequest:
     return ModelRequest("test-model", **kwargs)
 
 
-def provider(server, timeout_s: float = 5.0):
+def provider(server, timeout_s: float = 5.0, **limits):
     return make_provider(
-        "openai", model="test-model", base_url=server.base_url, api_key="k", timeout_s=timeout_s
-    )
+        "openai", model="test-model", base_url=server.base_url, api_key="k", timeout_s=timeout_s,
+        network=LOCAL, **limits,
+    )  # fmt: skip
 
 
 async def test_it_streams_text_and_reports_usage(openai_server):
@@ -109,7 +111,9 @@ async def test_errors_map_onto_retry_or_not(openai_server, reply, transient, sta
 
 
 async def test_an_unreachable_server_is_a_transient_error():
-    unreachable = make_provider("openai", model="m", base_url="http://127.0.0.1:9/v1", api_key="k")
+    unreachable = make_provider(
+        "openai", model="m", base_url="http://127.0.0.1:9/v1", api_key="k", network=LOCAL
+    )
 
     with pytest.raises(ModelError) as raised:
         await unreachable.complete(request())

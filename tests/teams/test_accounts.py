@@ -68,19 +68,19 @@ def test_nobody_revokes_another_users_token(alice: User) -> None:
     assert row.revoked_at is None
 
 
-def test_a_model_config_names_the_key_variable_never_the_key(
+def test_a_model_config_uses_an_operator_credential_never_a_variable(
     alice: User, alice_client: Client
 ) -> None:
     form = {
-        "name": "gpt",
+        "name": "local",
         "provider": "openai",
         "model": "gpt-4o-mini",
-        "base_url": "",
-        "api_key_env": "sk-not-a-variable-name",
-        "input_usd_per_mtok": "0.15",
-        "output_usd_per_mtok": "0.60",
+        "credential": "test-server",
+        "base_url": "http://127.0.0.1:8001/v1",
+        "api_key_env": "SECRET_KEY",  # the old field: there is no such field any more
     }
-    page = alice_client.post("/settings/models/", form).content.decode()
-    assert "name of an environment variable" in page
-    alice_client.post("/settings/models/", form | {"api_key_env": "OPENAI_API_KEY"})
-    assert ModelConfig.objects.get(owner=alice).api_key_env == "OPENAI_API_KEY"
+    page = alice_client.get("/settings/models/").content.decode()
+    assert "test-server" in page and "api_key_env" not in page
+    alice_client.post("/settings/models/", form)
+    config = ModelConfig.objects.get(owner=alice)
+    assert config.credential == "test-server" and not hasattr(config, "api_key_env")

@@ -12,9 +12,16 @@ from django.test import Client
 
 from runs.engine.interfaces import ToolContext
 from teams.models import CustomTool
-from tests.factories import make_custom_tool, make_user
+from tests.factories import make_custom_tool, make_secret, make_user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def shop_token(alice: User) -> None:
+    """Alice stored the shop's token, for the shop's host."""
+    make_secret(alice, "SHOP_TOKEN", "tok", "shop.example.com")
+
 
 ORDER_LOOKUP = {
     "name": "order_lookup",
@@ -26,7 +33,7 @@ ORDER_LOOKUP = {
     },
     "url": "https://shop.example.com/api/orders/{order_id}",
     "method": "GET",
-    "headers": {"Authorization": "env:SHOP_TOKEN"},
+    "headers": {"Authorization": "secret:SHOP_TOKEN"},
 }
 
 
@@ -68,7 +75,15 @@ def test_it_creates_reads_updates_and_deletes_a_tool(alice_client: Client) -> No
     [
         ({"name": "Order Lookup"}, "name"),
         ({"url": "file:///etc/passwd"}, "url"),
-        ({"headers": {"Authorization": "Bearer s3cret"}}, "environment variable"),
+        ({"headers": {"Authorization": "Bearer s3cret"}}, "store it as a secret"),
+        ({"headers": {"Authorization": "env:SECRET_KEY"}}, "names an environment variable"),
+        ({"headers": {"Authorization": "secret:NOT_STORED"}}, "no secret named NOT_STORED"),
+        # Alice's SHOP_TOKEN is bound to shop.example.com, not to a listener of the attacker's.
+        (
+            {"url": "https://listener.example.net/{order_id}"},
+            "may only be sent to shop.example.com",
+        ),
+        ({"url": "https://{host}/orders"}, "needs a fixed host"),
         (
             {"parameters": {"type": "object", "properties": {"x": {"type": "nonsense"}}}},
             "JSON Schema",

@@ -8,9 +8,16 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from teams.models import CustomTool
-from tests.factories import make_custom_tool, make_user
+from tests.factories import make_custom_tool, make_secret, make_user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def weather_key(alice: User) -> None:
+    """Alice stored the weather service's key, for its host."""
+    make_secret(alice, "WEATHER_KEY", "wk", "weather.example.com")
+
 
 FORM = {
     "name": "weather",
@@ -18,7 +25,7 @@ FORM = {
     "url": "https://weather.example.com/today/{city}",
     "method": "GET",
     "parameters": '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}',
-    "headers": '{"X-Api-Key": "env:WEATHER_KEY"}',
+    "headers": '{"X-Api-Key": "secret:WEATHER_KEY"}',
 }
 
 
@@ -34,7 +41,7 @@ def test_it_adds_a_tool_from_the_form(alice: User, alice_client: Client) -> None
     response = alice_client.post("/settings/tools/", FORM)
     assert response.status_code == 302
     tool = CustomTool.objects.get(owner=alice)
-    assert tool.name == "weather" and tool.headers == {"X-Api-Key": "env:WEATHER_KEY"}
+    assert tool.name == "weather" and tool.headers == {"X-Api-Key": "secret:WEATHER_KEY"}
     assert tool.parameters["required"] == ["city"]
 
 
@@ -66,3 +73,10 @@ def test_it_removes_my_tool_but_not_someone_elses(alice: User, alice_client: Cli
 
 def test_the_page_needs_a_login() -> None:
     assert Client().get("/settings/tools/").url.startswith("/login/")
+
+
+def test_a_secret_bound_to_another_host_is_refused_in_place(alice_client: Client) -> None:
+    listener = FORM | {"url": "https://listener.example.net/{city}"}
+    page = alice_client.post("/settings/tools/", listener).content.decode()
+    assert "may only be sent to weather.example.com" in page
+    assert not CustomTool.objects.exists()

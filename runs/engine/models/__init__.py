@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from typing import Any
 
-from ..interfaces import ModelProvider, ResolvedModel
+from ..interfaces import (
+    DeltaCallback,
+    ModelError,
+    ModelProvider,
+    ModelRequest,
+    ModelResponse,
+    ResolvedModel,
+)
 from .offline import OfflineProvider
 
 OFFLINE = ResolvedModel(name="offline", provider=OfflineProvider(), model="offline", simulated=True)
@@ -21,16 +29,32 @@ def make_provider(
     base_url: str | None = None,
     api_key: str | None = None,
     timeout_s: float = 120.0,
+    **limits: Any,
 ) -> ModelProvider:
+    """``limits`` go to the provider that takes them: for ``openai``, ``network`` (a
+    ``NetworkPolicy``), ``key_hosts``, ``max_answer_bytes``, ``max_answer_s``."""
     if provider == "offline":
         return OfflineProvider()
     if provider == "openai":
         from .openai_provider import OpenAIProvider
 
         return OpenAIProvider(
-            model=model or "", base_url=base_url, api_key=api_key, timeout_s=timeout_s
+            model=model or "", base_url=base_url, api_key=api_key, timeout_s=timeout_s, **limits
         )
     raise ValueError(f"Unknown model provider {provider!r}: use 'openai' or 'offline'.")
+
+
+class UnavailableProvider:
+    """A configured model that cannot be called (no credential, a key bound elsewhere): every
+    call fails, final, with ``reason``, which says what to do."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def complete(
+        self, request: ModelRequest, on_delta: DeltaCallback | None = None
+    ) -> ModelResponse:
+        raise ModelError(self.reason, transient=False)
 
 
 async def close_providers() -> None:
@@ -58,4 +82,11 @@ class StaticModelRegistry:
             ) from None
 
 
-__all__ = ["OFFLINE", "OfflineProvider", "StaticModelRegistry", "close_providers", "make_provider"]
+__all__ = [
+    "OFFLINE",
+    "OfflineProvider",
+    "StaticModelRegistry",
+    "UnavailableProvider",
+    "close_providers",
+    "make_provider",
+]

@@ -14,12 +14,20 @@ The client still builds, authenticates and sends the request and maps HTTP error
 over the client's own aiohttp transport (``openai.DefaultAioHttpClient``): aiohttp parses HTTP
 in C and keeps its connections in a pool it does not scan per request, which halves the CPU of
 a call against httpx's pure-Python stack with hundreds of calls in flight.
+
+Every connection goes through the network guard (``netguard.GuardedResolver`` on the aiohttp
+connector, redirects never followed, no proxies from the environment). A provider that holds a
+key knows the hosts the key may be sent to and refuses any other before sending. An answer is
+cut off past ``max_answer_bytes`` (counted as the bytes arrive, error bodies included) or
+``max_answer_s`` in total, so a hostile server cannot stream without end. What the server said
+reaches users only short and sanitised (``_clean``): never the key, never a long echo.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import re
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -27,8 +35,10 @@ from typing import Any
 
 import aiohttp
 import httpx
+import httpx2
 import openai
 import pydantic
+from openai._vendor.httpx_aiohttp import AiohttpTransport
 
 from ..interfaces import (
     ChatMessage,
@@ -39,6 +49,7 @@ from ..interfaces import (
     ToolCall,
     Usage,
 )
+from ..tools.netguard import BlockedAddress, GuardedResolver, NetworkPolicy
 
 TRANSIENT_STATUSES = frozenset({408, 409, 429})
 # OpenAI-compatible servers accept function names of 1-64 letters, digits, '_' and '-'; our
@@ -51,36 +62,65 @@ _DRAIN_S = 0.1
 # Errors while the stream is read come from the HTTP library the client sends with: httpx2 in
 # the openai releases built on it, httpx in older ones, each mapped from aiohttp's by the
 # client's transport; an aiohttp error it does not map comes through as it is.
-_READ_ERRORS: tuple[type[Exception], ...] = (httpx.RequestError, aiohttp.ClientError)
-try:
-    import httpx2
-except ImportError:  # pragma: no cover - older openai releases
-    pass
-else:
-    _READ_ERRORS += (httpx2.RequestError,)
+_READ_ERRORS: tuple[type[Exception], ...] = (
+    httpx.RequestError, aiohttp.ClientError, httpx2.RequestError,
+)  # fmt: skip
 _UNREACHABLE: tuple[type[Exception], ...] = (openai.APIConnectionError, TimeoutError, *_READ_ERRORS)
+#: What users are shown of a server's own words, at most.
+MAX_SHOWN_CHARS = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# Credentials a server may echo: an Authorization value, a key=value pair, a key-shaped word.
+_BEARER = re.compile(r"\b(bearer|basic)\s+[^\s\"',]+", re.I)
+_KEY_VALUE = re.compile(
+    r"\b(api[-_]?key|token|secret|password)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.I
+)
+_KEY_LIKE = re.compile(r"\b(sk|ak|pk|rk|key)[-_][A-Za-z0-9_\-]{12,}")
 
 
 class OpenAIProvider:
     def __init__(
-        self, *, model: str, base_url: str | None, api_key: str | None, timeout_s: float = 120.0
+        self,
+        *,
+        model: str,
+        base_url: str | None,
+        api_key: str | None,
+        timeout_s: float = 120.0,
+        network: NetworkPolicy | None = None,
+        key_hosts: frozenset[str] | None = None,
+        max_answer_bytes: int = 16_000_000,
+        max_answer_s: float = 600.0,
     ) -> None:
+        """``network``: where connections may go (public addresses only by default).
+        ``key_hosts``: the hosts ``api_key`` may be sent to (None: no binding, for keyless)."""
         self.model = model
         self._base_url, self._api_key, self._timeout_s = base_url, api_key, timeout_s
+        self._network = network or NetworkPolicy()
+        self._key_hosts = key_hosts
+        self._max_bytes, self._max_s = max_answer_bytes, max_answer_s
         # aiohttp binds its connection pool to the event loop it first runs on: one client per
         # loop, so a provider shared by the process works from any loop.
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Client]
         self._clients = weakref.WeakKeyDictionary()
         _providers.add(self)
 
+    def __repr__(self) -> str:
+        return f"OpenAIProvider(model={self.model!r}, base_url={self._base_url!r})"
+
     def _client(self) -> _Client:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = _Client(
-                _new_client(self._base_url, self._api_key, self._timeout_s)
+            client = _Client(
+                _new_client(self._base_url, self._api_key, self._timeout_s, self._transport())
             )
+            # The URL is fixed for the client's life: checked once, and again for every call
+            # until it passes (a refused client is never kept).
+            self._check_destination(client.completions_url)
+            self._clients[loop] = client
         return client
+
+    def _transport(self) -> _GuardedTransport:
+        return _GuardedTransport(self._network, self._max_bytes)
 
     async def close(self) -> None:
         """Close this provider's connections on the running loop."""
@@ -92,18 +132,70 @@ class OpenAIProvider:
         self, request: ModelRequest, on_delta: DeltaCallback | None = None
     ) -> ModelResponse:
         try:
-            return await self._stream(request, on_delta)
+            return await self._complete(request, on_delta)
+        except ModelError as exc:
+            cleaned = self._clean(str(exc))
+            raise ModelError(cleaned, transient=exc.transient, status=exc.status) from None
+
+    async def _complete(
+        self, request: ModelRequest, on_delta: DeltaCallback | None
+    ) -> ModelResponse:
+        client = self._client()
+        try:
+            async with asyncio.timeout(self._max_s) as deadline:
+                return await self._stream(client, request, on_delta)
         except openai.APIStatusError as exc:
             transient = exc.status_code in TRANSIENT_STATUSES or exc.status_code >= 500
             raise ModelError(_describe(exc), transient=transient, status=exc.status_code) from exc
         except _UNREACHABLE as exc:
+            if deadline.expired():
+                raise ModelError(
+                    f"The model server's answer took longer than {self._max_s:g} s in all; "
+                    "it was cut off.",
+                    transient=False,
+                ) from None
+            blocked = _blocked(exc)
+            if blocked is not None:
+                raise ModelError(str(blocked), transient=False) from None
             raise ModelError(f"Could not reach the model server: {exc}", transient=True) from exc
         except openai.OpenAIError as exc:
             raise ModelError(f"The model server answered badly: {exc}", transient=True) from exc
 
-    async def _stream(self, request: ModelRequest, on_delta: DeltaCallback | None) -> ModelResponse:
+    def _check_destination(self, url: str) -> None:
+        """Refuses, before anything is sent, a key bound to other hosts, and an IP-address
+        host the guard does not allow (aiohttp asks the guarded resolver about names only)."""
+        parsed = httpx.URL(url)
+        host = parsed.host.lower().rstrip(".")
+        if self._key_hosts is not None and host not in self._key_hosts:
+            raise ModelError(
+                f"Refused to send this model's key to {host}: it may only be sent to "
+                f"{', '.join(sorted(self._key_hosts)) or 'no host'}.",
+                transient=False,
+            )
+        if not _is_address(host):
+            return
+        try:
+            self._network.resolve(host, parsed.port or 0)  # an address: no lookup, a check
+        except BlockedAddress as exc:
+            raise ModelError(str(exc), transient=False) from None
+
+    def _clean(self, message: str) -> str:
+        """What a user may see of an error: no key, no credentials, no control characters,
+        at most ``MAX_SHOWN_CHARS``."""
+        if self._api_key and len(self._api_key) >= 4:
+            message = message.replace(self._api_key, "[redacted]")
+        message = _BEARER.sub(lambda m: f"{m.group(1)} [redacted]", message)
+        message = _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", message)
+        message = _KEY_LIKE.sub("[redacted]", message)
+        message = _CONTROL.sub(" ", message).strip()
+        if len(message) > MAX_SHOWN_CHARS:
+            message = message[: MAX_SHOWN_CHARS - 1].rstrip() + "…"
+        return message
+
+    async def _stream(
+        self, client: _Client, request: ModelRequest, on_delta: DeltaCallback | None
+    ) -> ModelResponse:
         names = wire_names(request)
-        client = self._client()
         # cast_to=httpx.Response: the response as it arrives, headers read, body not yet.
         response = await client.openai.post(
             client.completions_url,
@@ -155,15 +247,82 @@ async def close_all() -> None:
         await provider.close()
 
 
-def _new_client(base_url: str | None, api_key: str | None, timeout_s: float) -> openai.AsyncOpenAI:
-    # Retries are the engine's (recorded, with seeded jitter), never the client's own.
+def _new_client(
+    base_url: str | None, api_key: str | None, timeout_s: float, transport: _GuardedTransport
+) -> openai.AsyncOpenAI:
+    # Retries are the engine's (recorded, with seeded jitter), never the client's own. A
+    # redirect is never followed: the key would go where the server says.
     return openai.AsyncOpenAI(
         base_url=base_url,
         api_key=api_key or "not-needed",
         max_retries=0,
         timeout=timeout_s,
-        http_client=openai.DefaultAioHttpClient(timeout=timeout_s),
+        http_client=openai.DefaultAioHttpClient(
+            timeout=timeout_s, follow_redirects=False, trust_env=False, transport=transport
+        ),
     )
+
+
+class _GuardedTransport(AiohttpTransport):
+    """The client's aiohttp transport with the network guard on its connector and a size cap
+    on every response body it hands back."""
+
+    def __init__(self, network: NetworkPolicy, max_bytes: int) -> None:
+        super().__init__(trust_env=False, limits=openai.DEFAULT_CONNECTION_LIMITS)
+        self._network, self._max_bytes = network, max_bytes
+
+    def get_client(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self.limits.max_connections or 0,
+            keepalive_timeout=self.limits.keepalive_expiry,
+            ssl=self.ssl_context,
+            resolver=GuardedResolver(self._network),
+        )
+        return aiohttp.ClientSession(connector=connector, trust_env=False)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await super().handle_async_request(request)
+        response.stream = _CappedStream(response.stream, self._max_bytes)
+        return response
+
+
+class _CappedStream(httpx2.AsyncByteStream):
+    def __init__(self, stream: Any, max_bytes: int) -> None:
+        self._stream, self._max_bytes = stream, max_bytes
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        received = 0
+        async for chunk in self._stream:
+            received += len(chunk)
+            if received > self._max_bytes:
+                raise ModelError(
+                    f"The model server's answer passed {self._max_bytes:,} bytes; it was cut "
+                    "off. Ask for a shorter answer, or the operator can raise "
+                    "MODEL_ANSWER_MAX_BYTES.",
+                    transient=False,
+                )
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def _blocked(exc: BaseException) -> BlockedAddress | None:
+    """The guard's refusal behind a connection error, if that is what it was."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, BlockedAddress):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 #: The client's telemetry headers, which tell every model server the deployment's operating
@@ -370,4 +529,5 @@ def _merge(slot: dict[str, str], fragment: _ToolCallFragment) -> None:
 
 
 def _describe(exc: openai.APIStatusError) -> str:
-    return f"The model server answered HTTP {exc.status_code}: {exc.message}"
+    # The server's own words, short: ``_clean`` bounds and redacts them on the way out.
+    return f"The model server answered HTTP {exc.status_code}: {exc.message[:MAX_SHOWN_CHARS]}"

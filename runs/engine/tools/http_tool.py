@@ -2,19 +2,21 @@
 
 A definition (what the API and the UI store) has a name, a description, a JSON Schema for the
 arguments, a URL that may contain ``{argument}`` placeholders, a method and headers. A header
-value ``env:VAR_NAME`` is read from the worker's environment at call time, so secrets never sit
-in the database or in an event. Arguments not used in the URL go in the query string (GET) or
-the JSON body (POST). Every call goes through the network guard.
+value ``secret:NAME`` refers to a secret the tool's owner stored: the run is given the owner's
+secrets (``BoundSecret``: the value and the hosts it may be sent to) and the value is put in
+only for a request, and every redirect of it, to one of those hosts, so secrets never sit in a
+definition, an event or an error. Arguments not used in the URL go in the query string (GET)
+or the JSON body (POST). Every call goes through the network guard.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -24,10 +26,22 @@ from .registry import Registry, Tool, ToolFailure
 from .schema_args import SchemaArgs, args_model
 
 TOOL_NAME = r"^[a-z][a-z0-9_]{0,63}$"
-ENV_PREFIX = "env:"
-# Headers that carry credentials must name an environment variable, so no secret is ever
-# stored with the definition (and so in the database, the API or an export).
+SECRET_PREFIX = "secret:"  # noqa: S105 - a prefix, not a password
+SECRET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # noqa: S105
+# Headers that carry credentials must refer to a stored secret, so no secret is ever stored
+# with the definition (and so in the database, the API or an export).
 _SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.I)
+
+
+@dataclass(frozen=True, repr=False)
+class BoundSecret:
+    """A stored secret's value and the hosts it may be sent to (repr never shows the value)."""
+
+    value: str
+    hosts: frozenset[str]
+
+    def __repr__(self) -> str:
+        return f"BoundSecret(hosts={sorted(self.hosts)})"
 
 
 class HttpToolDefinition(BaseModel):
@@ -49,32 +63,50 @@ class HttpToolDefinition(BaseModel):
 
     @field_validator("headers")
     @classmethod
-    def _secrets_from_environment(cls, headers: dict[str, str]) -> dict[str, str]:
+    def _secrets_by_reference(cls, headers: dict[str, str]) -> dict[str, str]:
         for name, value in headers.items():
-            if _SECRET_HEADER.search(name) and not value.startswith(ENV_PREFIX):
+            if value.startswith("env:"):
                 raise ValueError(
-                    f"The header {name} carries a secret: give env:VARIABLE_NAME, the "
-                    "environment variable on the workers that holds it, not the value itself."
+                    f"The header {name} names an environment variable; tools cannot read the "
+                    "workers' environment. Store the value as a secret (Settings, Secrets) and "
+                    "write secret:NAME."
                 )
-            if value.startswith(ENV_PREFIX) and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value[4:]):
-                raise ValueError(f"{value!r} does not name an environment variable (A-Z, 0-9, _).")
+            if _SECRET_HEADER.search(name) and not value.startswith(SECRET_PREFIX):
+                raise ValueError(
+                    f"The header {name} carries a secret: store it as a secret (Settings, "
+                    "Secrets) bound to the tool's host and write secret:NAME, not the value."
+                )
+            if value.startswith(SECRET_PREFIX) and not re.fullmatch(SECRET_NAME, value[7:]):
+                raise ValueError(f"{value!r} does not name a secret (letters, digits, _ . -).")
         return headers
 
     def placeholders(self) -> set[str]:
         return {f for _, f, _, _ in string.Formatter().parse(self.url) if f}
 
+    def secret_names(self) -> set[str]:
+        return {v.removeprefix(SECRET_PREFIX) for v in self.headers.values() if _is_secret(v)}
 
-def http_tool(definition: HttpToolDefinition) -> Tool:
-    """A registry ``Tool`` that calls the endpoint ``definition`` describes."""
+
+def http_tool(
+    definition: HttpToolDefinition, secrets: Mapping[str, BoundSecret] | None = None
+) -> Tool:
+    """A registry ``Tool`` that calls the endpoint ``definition`` describes, with the owner's
+    ``secrets`` (by name) for its ``secret:NAME`` headers."""
 
     async def call(args: SchemaArgs, context: ToolContext) -> dict[str, Any]:
         values = args.values()
         url = _expand(definition, values)
         rest = {k: v for k, v in values.items() if k not in definition.placeholders()}
-        headers = {name: _header_value(name, value) for name, value in definition.headers.items()}
+        used = [_secret(definition, name, secrets or {}) for name in definition.secret_names()]
+        headers = {
+            name: _header_value(value, secrets or {}) for name, value in definition.headers.items()
+        }
+        settings = context.settings
+        if used:
+            settings = {**settings, "http_allowed_hosts": _hosts_for(used, url, settings)}
         sends_body = definition.method != "GET" and definition.method != "DELETE"
         return await guarded_fetch(
-            definition.method, url, context.settings, headers=headers,
+            definition.method, url, settings, headers=headers,
             json_body=rest if sends_body else None, params=None if sends_body else rest,
         )  # fmt: skip
 
@@ -88,8 +120,10 @@ def http_tool(definition: HttpToolDefinition) -> Tool:
     )
 
 
-def http_tools_registry(definitions: Iterable[HttpToolDefinition]) -> Registry:
-    return Registry(http_tool(d) for d in definitions)
+def http_tools_registry(
+    definitions: Iterable[HttpToolDefinition], secrets: Mapping[str, BoundSecret] | None = None
+) -> Registry:
+    return Registry(http_tool(d, secrets) for d in definitions)
 
 
 def _expand(definition: HttpToolDefinition, values: dict[str, Any]) -> str:
@@ -99,14 +133,43 @@ def _expand(definition: HttpToolDefinition, values: dict[str, Any]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: quote(str(values[m.group(1)]), safe=""), definition.url)
 
 
-def _header_value(name: str, value: str) -> str:
-    if not value.startswith(ENV_PREFIX):
-        return value
-    variable = value.removeprefix(ENV_PREFIX)
-    secret = os.environ.get(variable)
+def _is_secret(value: str) -> bool:
+    return value.startswith(SECRET_PREFIX)
+
+
+def _secret(
+    definition: HttpToolDefinition, name: str, secrets: Mapping[str, BoundSecret]
+) -> BoundSecret:
+    secret = secrets.get(name)
     if secret is None:
         raise ToolFailure(
-            f"The header {name} needs the environment variable {variable}, which is not set on "
-            "the worker; ask the operator to set it."
+            f"The tool {definition.name} needs the secret {name}, which its owner has not "
+            "stored; add it in Settings, Secrets."
         )
     return secret
+
+
+def _hosts_for(used: list[BoundSecret], url: str, settings: dict[str, Any]) -> list[str]:
+    """The hosts this request (and each redirect) may reach: those every secret it carries is
+    bound to (and the team's own allow-list has). Never empty: ``guarded_fetch`` checks every
+    hop against it, and an empty list would mean no restriction."""
+    hosts = frozenset.intersection(*(secret.hosts for secret in used))
+    earlier = [entry.lower() for entry in settings.get("http_allowed_hosts") or ()]
+    if earlier:
+        hosts = frozenset(
+            h for h in hosts
+            if any(h == e or (e.startswith("*.") and h.endswith(e[1:])) for e in earlier)
+        )  # fmt: skip
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if host not in hosts:
+        raise ToolFailure(
+            f"Refused to send a secret to {host or 'that URL'}: the secrets this tool uses may "
+            f"only be sent to {', '.join(sorted(hosts)) or 'no host this team may call'}."
+        )
+    return sorted(hosts)
+
+
+def _header_value(value: str, secrets: Mapping[str, BoundSecret]) -> str:
+    if not _is_secret(value):
+        return value
+    return secrets[value.removeprefix(SECRET_PREFIX)].value

@@ -1,6 +1,7 @@
 """The network guard: outgoing HTTP that cannot reach this machine or its private network.
 
 Anything that fetches a URL chosen by a model or a user (``http_request``, custom HTTP tools,
+model servers (``GuardedResolver``, for the ``openai`` provider's aiohttp transport),
 publishing webhooks) goes through here, so that a prompt cannot make a worker read
 ``http://169.254.169.254/`` or an internal admin page. The API is three names:
 
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp.abc
 import anyio.to_thread
 import httpcore
 import httpx
@@ -220,3 +222,36 @@ def guarded_async_client(policy: NetworkPolicy, **kwargs: Any) -> httpx.AsyncCli
 def guarded_client(policy: NetworkPolicy, **kwargs: Any) -> httpx.Client:
     """The synchronous twin of ``guarded_async_client``, e.g. for webhooks sent from a task."""
     return httpx.Client(transport=_GuardedSyncTransport(policy), trust_env=False, **kwargs)
+
+
+class GuardedResolver(aiohttp.abc.AbstractResolver):
+    """The guard for aiohttp clients (the ``openai`` provider's transport): an
+    ``aiohttp.TCPConnector(resolver=GuardedResolver(policy))`` connects only to addresses
+    ``policy`` allows, checked when each connection is opened, so a name that answers
+    differently the second time (DNS rebinding) is refused too.
+
+    aiohttp does not ask a resolver about a host that is already an IP address: check such a
+    URL with ``check_url`` (or ``policy.resolve``) before sending.
+    """
+
+    def __init__(self, policy: NetworkPolicy) -> None:
+        self._policy = policy
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        addresses = await anyio.to_thread.run_sync(self._policy.resolve, host, port)
+        return [
+            {
+                "hostname": host,
+                "host": str(ip),
+                "port": port,
+                "family": socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for ip in addresses
+        ]
+
+    async def close(self) -> None:
+        return None
