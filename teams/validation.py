@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
 from pydantic import BaseModel, ValidationError
+
+from runs.engine.json_schema import SchemaError, check_schema
 
 from .spec import (
     EDGE_KIND_FOR_PATTERN,
@@ -406,7 +406,7 @@ def schema_problem(schema: Any) -> str | None:
 def _schema_problem(canonical: str) -> str | None:
     schema = json.loads(canonical)
     try:
-        validator_for(schema).check_schema(schema)
+        check_schema(schema)
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path)
         return f"{exc.message}" + (f" (at '{where}')" if where else "")
