@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from runs.engine.tools.mcp_servers import load_registry as load_mcp_servers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -202,6 +204,19 @@ METRICS_REDIS_KEY = env.str("METRICS_REDIS_KEY", default="orchestrator:metrics")
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_S = env.float("WEBHOOK_RETRY_BASE_S", default=30.0)
 WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
+
+# Programs on the workers and bounded validation (docs/security.md). The stdio MCP servers
+# teams may use, by name: the only programs a team can have started. JSON in MCP_SERVERS, or
+# in the file MCP_SERVERS_FILE names; nonsense stops start-up here.
+try:
+    MCP_SERVERS = load_mcp_servers(
+        env.str("MCP_SERVERS", default=""), env.str("MCP_SERVERS_FILE", default="")
+    )
+except ValueError as exc:
+    raise environ.ImproperlyConfigured(str(exc)) from exc
+# A team whose nested team references, inlined, hold more nodes than this is refused when it
+# is saved, exported or started: references can fan out, so the cap is on what runs.
+MAX_INLINED_NODES = env.int("MAX_INLINED_NODES", default=500)
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ from pydantic import field_validator
 
 from teams.models import Team, TeamVersion
 from teams.schemas import ErrorOut
+from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
 
 from . import audit
@@ -285,7 +286,7 @@ def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
             run = new_run(request.auth, version, body.input)
             enqueue(run)
     except UnresolvedTeam as exc:
-        return 422, {"detail": str(exc), "problems": [error("unknown_team", str(exc)).model_dump()]}
+        return 422, {"detail": str(exc), "problems": [unresolved_problem(exc).model_dump()]}
     return 201, run_out(get_run(request, str(run.id)))
 
 

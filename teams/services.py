@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from runs.engine.tools import builtin_registry
 
 from .models import CustomTool, ModelConfig, Team, TeamVersion
@@ -15,9 +17,12 @@ from .spec import Agent, Pattern, TeamSpec, parse
 from .validation import (
     Problem,
     TeamLookup,
+    TeamTooLarge,
+    UnresolvedTeam,
     ValidationContext,
     error,
     has_errors,
+    inline_team_refs,
     parse_with_problems,
     validate,
 )
@@ -65,8 +70,10 @@ def validation_context(user: Any, team_id: int | None = None) -> ValidationConte
     return ValidationContext(
         known_tools=known_tool_names(user),
         known_models=known_model_names(user),
+        mcp_servers=frozenset(settings.MCP_SERVERS),
         lookup=team_lookup(user),
         team_id=team_id,
+        max_inlined_nodes=settings.MAX_INLINED_NODES,
     )
 
 
@@ -132,6 +139,17 @@ def parse_document(document: Any) -> TeamSpec:
 
 def check(spec: TeamSpec, user: Any, team_id: int | None = None) -> list[Problem]:
     return validate(spec, validation_context(user, team_id))
+
+
+def inlined(spec: TeamSpec, user: Any) -> TeamSpec:
+    """``spec`` with ``user``'s saved teams it refers to inlined, within the deployment's cap
+    (export and run start). Raises ``UnresolvedTeam`` or its ``TeamTooLarge``."""
+    return inline_team_refs(spec, team_lookup(user), settings.MAX_INLINED_NODES)
+
+
+def unresolved_problem(exc: UnresolvedTeam) -> Problem:
+    code = "team_too_large" if isinstance(exc, TeamTooLarge) else "unknown_team"
+    return error(code, str(exc))
 
 
 def current_problems(team: Team, user: Any) -> list[Problem]:

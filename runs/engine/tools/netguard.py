@@ -142,9 +142,9 @@ def check_url(url: str, policy: NetworkPolicy) -> list[IPAddress]:
 
 
 class _GuardedAsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, policy: NetworkPolicy) -> None:
+    def __init__(self, policy: NetworkPolicy, backend: Any = None) -> None:
         self._policy = policy
-        self._backend = httpcore.AnyIOBackend()
+        self._backend = backend or httpcore.AnyIOBackend()
 
     async def connect_tcp(
         self,
@@ -220,3 +220,18 @@ def guarded_async_client(policy: NetworkPolicy, **kwargs: Any) -> httpx.AsyncCli
 def guarded_client(policy: NetworkPolicy, **kwargs: Any) -> httpx.Client:
     """The synchronous twin of ``guarded_async_client``, e.g. for webhooks sent from a task."""
     return httpx.Client(transport=_GuardedSyncTransport(policy), trust_env=False, **kwargs)
+
+
+def guarded_mcp_client(policy: NetworkPolicy, **kwargs: Any) -> Any:
+    """The same guard for the MCP SDK, which speaks ``httpx2`` (a fork of httpx with its own
+    connection pool): an ``httpx2.AsyncClient`` whose connections only go where ``policy``
+    allows. Imported here, not at the top, so only processes that reach MCP servers load it."""
+    import httpcore2
+    import httpx2
+
+    transport = httpx2.AsyncHTTPTransport(trust_env=False)
+    transport._pool = httpcore2.AsyncConnectionPool(
+        ssl_context=httpx2.create_ssl_context(),
+        network_backend=_GuardedAsyncBackend(policy, httpcore2.AnyIOBackend()),
+    )
+    return httpx2.AsyncClient(transport=transport, trust_env=False, **kwargs)
