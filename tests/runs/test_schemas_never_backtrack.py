@@ -47,7 +47,9 @@ def timed(call: Any) -> tuple[Any, float]:
 
 
 def team_with_input_schema(client: Client, schema: dict[str, Any]) -> Any:
-    return post(client, "/api/teams", {"name": "Patterns", "spec": minimal_spec(input_schema=schema)})
+    return post(
+        client, "/api/teams", {"name": "Patterns", "spec": minimal_spec(input_schema=schema)}
+    )
 
 
 def test_a_run_input_is_checked_promptly_and_correctly(alice_client: Client) -> None:
@@ -88,9 +90,7 @@ def test_an_answer_is_checked_promptly_and_correctly(alice_client: Client, alice
 def test_agent_output_and_gates_are_checked_promptly() -> None:
     schema = {"type": "object", "properties": {"verdict": {"type": "string", "pattern": EVIL}}}
 
-    (value, problems), seconds = timed(
-        lambda: parse_output(json.dumps({"verdict": ATTACK}), schema)
-    )
+    (_, problems), seconds = timed(lambda: parse_output(json.dumps({"verdict": ATTACK}), schema))
 
     assert seconds < PROMPTLY_S
     assert problems == [f"verdict: '{ATTACK}' does not match '{EVIL}'"]
@@ -100,9 +100,10 @@ def test_agent_output_and_gates_are_checked_promptly() -> None:
 def test_tool_arguments_are_checked_promptly() -> None:
     args = args_model("lookup", {"properties": {"code": {"type": "string", "pattern": EVIL}}})
 
-    (failure, seconds) = timed(lambda: pytest.raises(ValueError, args.model_validate, {"code": ATTACK}))
-
-    assert seconds < PROMPTLY_S and "does not match" in str(failure.value)
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="does not match"):
+        args.model_validate({"code": ATTACK})
+    assert time.monotonic() - start < PROMPTLY_S
     assert args.model_validate({"code": "aaa"}).values() == {"code": "aaa"}
 
 
