@@ -95,6 +95,7 @@ def _rebind_library() -> dict[FunctionType, FunctionType]:
 _REBOUND = _rebind_library()
 
 
+@functools.cache
 def _format_checker(base: type[Validator]) -> FormatChecker:
     """The draft's format checks, with ``regex`` meaning "RE2 can compile it"."""
     checker = FormatChecker(formats=())
