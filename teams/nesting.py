@@ -116,6 +116,7 @@ class References:
     def of_document(self, spec: TeamSpec) -> Facts:
         """The facts of a document (saved or not) from those of the teams it refers to."""
         own = shape(spec)
+        self._prefetch(own)
         facts = Facts(height=own.inline_height, size=own.nodes)
         for team_id, depth in own.references:
             if team_id == self.root_id:
@@ -123,6 +124,25 @@ class References:
             else:
                 facts.add(depth, self.facts(team_id))
         return facts
+
+    def _prefetch(self, own: Shape) -> None:
+        """Look the references up a level at a time when the lookup can take many at once
+        (one query per level instead of one per team); deeper than a valid team nests, the
+        walk looks up the rest one by one."""
+        many = getattr(self.lookup, "many", None)
+        frontier = {team_id for team_id, _ in own.references}
+        for _ in range(MAX_NESTING_DEPTH + 2):
+            wanted = sorted(frontier - self._specs.keys())[: self.max_nodes - len(self._specs)]
+            if many is None or not wanted:
+                return
+            found = many(wanted)
+            self._specs.update({team_id: found.get(team_id) for team_id in wanted})
+            frontier = {
+                child
+                for team_id in wanted
+                if (nested := found.get(team_id)) is not None
+                for child, _ in shape(nested).references
+            }
 
     def facts(self, team_id: int) -> Facts:
         """Depth-first over the references, iteratively (chains can be long), finishing each

@@ -42,26 +42,39 @@ def known_model_names(user: Any) -> frozenset[str]:
     return frozenset({"offline", *names})
 
 
+class SavedTeams:
+    """``user``'s saved teams by id as TeamSpecs, None for anyone else's or a bad one; each
+    read once. ``many`` reads a whole level of nested references in one query."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self.cache: dict[int, TeamSpec | None] = {}
+
+    def __call__(self, team_id: int) -> TeamSpec | None:
+        if team_id not in self.cache:
+            self.many([team_id])
+        return self.cache[team_id]
+
+    def many(self, team_ids: list[int]) -> dict[int, TeamSpec | None]:
+        wanted = [t for t in team_ids if t not in self.cache]
+        for team_id in wanted:
+            self.cache[team_id] = None
+        ids = [t for t in wanted if 0 < t <= _MAX_ID]
+        if ids:
+            rows = Team.objects.for_user(self.user).filter(pk__in=ids).values_list("pk", "spec")
+            for team_id, document in rows:
+                self.cache[team_id] = _parsed(document)
+        return {t: self.cache[t] for t in team_ids}
+
+
 def team_lookup(user: Any) -> TeamLookup:
     """Find ``user``'s saved teams by id as TeamSpecs; None for anyone else's or a bad one."""
-    cache: dict[int, TeamSpec | None] = {}
-
-    def lookup(team_id: int) -> TeamSpec | None:
-        if team_id not in cache:
-            cache[team_id] = _load(user, team_id)
-        return cache[team_id]
-
-    return lookup
+    return SavedTeams(user)
 
 
-def _load(user: Any, team_id: int) -> TeamSpec | None:
-    if not 0 < team_id <= _MAX_ID:
-        return None
-    document = Team.objects.for_user(user).filter(pk=team_id).values_list("spec", flat=True)
-    if not document:
-        return None
+def _parsed(document: Any) -> TeamSpec | None:
     try:
-        return parse(document[0])
+        return parse(document)
     except ValueError:
         return None
 

@@ -146,3 +146,22 @@ def test_the_fan_out_attack_is_refused_when_saved_exported_and_started(
     assert started.status_code == 422
     assert started.json()["problems"][0]["code"] == "team_too_large"
     assert not Run.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_level_of_references_is_read_in_one_query(alice: Any, alice_client: Client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    leaves = [stored_before_the_cap(alice, minimal_spec()) for _ in range(FAN_OUT)]
+    middle = stored_before_the_cap(alice, fanning_out(leaves[0]))
+    document = fanning_out(middle)
+    for i, leaf in enumerate(leaves[1:], start=1):
+        document["nodes"][i + 1]["team_id"] = leaf  # t1..t19 name different saved teams
+
+    with CaptureQueriesContext(connection) as queries:
+        response = post(alice_client, "/api/teams/validate", document)
+
+    assert response.json()["valid"] is True, response.json()
+    reads = [q["sql"] for q in queries if 'FROM "teams_team"' in q["sql"]]
+    assert len(reads) == 2  # the top's twenty references, then the middle team's one
