@@ -123,6 +123,19 @@ def test_a_pattern_re2_cannot_evaluate_is_refused_where_it_is_written(
     assert why in problem["message"] and "RE2" in problem["message"]
 
 
+def test_a_custom_tool_with_such_a_pattern_is_refused(alice_client: Client) -> None:
+    tool = {
+        "name": "order_lookup",
+        "description": "Look up an order by id.",
+        "parameters": {"properties": {"order_id": {"type": "string", "pattern": "^(?=ord)"}}},
+        "url": "https://shop.example.com/api/orders/{order_id}",
+        "method": "GET",
+    }
+    response = post(alice_client, "/api/custom-tools", tool)
+    assert response.status_code == 422
+    assert "RE2" in response.content.decode()
+
+
 def test_a_nested_dialect_cannot_bring_back_the_backtracking_validator(
     alice_client: Client,
 ) -> None:
