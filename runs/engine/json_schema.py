@@ -95,8 +95,7 @@ def _rebind_library() -> dict[FunctionType, FunctionType]:
 _REBOUND = _rebind_library()
 
 
-@functools.cache
-def _format_checker(base: type[Validator]) -> FormatChecker:
+def _format_checker(base: type[Any]) -> FormatChecker:
     """The draft's format checks, with ``regex`` meaning "RE2 can compile it"."""
     checker = FormatChecker(formats=())
     checker.checkers = dict(base.FORMAT_CHECKER.checkers)
@@ -109,7 +108,7 @@ def _format_checker(base: type[Validator]) -> FormatChecker:
 
 
 @functools.cache
-def _linear_class(base: type[Validator]) -> type[Validator]:
+def _linear_class(base: type[Any]) -> type[Validator]:
     """``base`` (a draft's validator) with every keyword matching regexes by RE2."""
     keywords = {name: _REBOUND.get(fn, fn) for name, fn in base.VALIDATORS.items()}  # type: ignore[call-overload]
     return jsonschema.validators.extend(
@@ -136,7 +135,7 @@ def check_schema(schema: Any) -> None:
     pattern RE2 cannot evaluate, or names a ``$schema`` below its top level."""
     base = jsonschema.validators.validator_for(schema, default=Draft202012Validator)
     try:
-        base.check_schema(schema, format_checker=_format_checker(base))
+        base.check_schema(schema, format_checker=_linear_class(base).FORMAT_CHECKER)
     except SchemaError as exc:
         if exc.validator == "format" and exc.validator_value == "regex":
             raise SchemaError(

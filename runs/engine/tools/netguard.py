@@ -232,6 +232,7 @@ def guarded_mcp_client(policy: NetworkPolicy, **kwargs: Any) -> Any:
     transport = httpx2.AsyncHTTPTransport(trust_env=False)
     transport._pool = httpcore2.AsyncConnectionPool(
         ssl_context=httpx2.create_ssl_context(),
-        network_backend=_GuardedAsyncBackend(policy, httpcore2.AnyIOBackend()),
+        # httpcore2 is httpcore under another name: the same backend interface, duck-typed.
+        network_backend=_GuardedAsyncBackend(policy, httpcore2.AnyIOBackend()),  # type: ignore[arg-type]
     )
     return httpx2.AsyncClient(transport=transport, trust_env=False, **kwargs)
