@@ -97,6 +97,42 @@ def test_agent_output_and_gates_are_checked_promptly() -> None:
     assert schema_problems({"verdict": "aaa"}, schema) == []
 
 
+DRAFTS = [
+    "http://json-schema.org/draft-03/schema#",
+    "http://json-schema.org/draft-04/schema#",
+    "http://json-schema.org/draft-06/schema#",
+    "http://json-schema.org/draft-07/schema#",
+    "https://json-schema.org/draft/2019-09/schema",
+    "https://json-schema.org/draft/2020-12/schema",
+]
+
+
+@pytest.mark.parametrize("draft", DRAFTS)
+def test_every_draft_and_keyword_matches_by_re2(draft: str) -> None:
+    # What jsonschema evaluates with regexes in each draft: pattern, patternProperties, and
+    # additionalProperties, which matches the patternProperties to find the others. The
+    # attack never matches, so only the keywords that refuse what is left over complain.
+    checks = [
+        ({"type": "string", "pattern": EVIL}, ATTACK, True),
+        (
+            {"type": "object", "patternProperties": {EVIL: {"type": "integer"}}},
+            {ATTACK: "x"},
+            False,
+        ),
+        ({"patternProperties": {EVIL: {}}, "additionalProperties": False}, {ATTACK: 1}, True),
+    ]
+    if "2019" in draft or "2020" in draft:
+        checks.append(
+            ({"patternProperties": {EVIL: {}}, "unevaluatedProperties": False}, {ATTACK: 1}, True)
+        )
+    for keywords, attack, refused in checks:
+        schema = {"$schema": draft, **keywords}
+        start = time.monotonic()
+        problems = schema_problems(attack, schema)
+        assert time.monotonic() - start < PROMPTLY_S, schema
+        assert bool(problems) == refused, (schema, problems)
+
+
 def test_tool_arguments_are_checked_promptly() -> None:
     args = args_model("lookup", {"properties": {"code": {"type": "string", "pattern": EVIL}}})
 
