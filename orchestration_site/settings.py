@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 
+from runs.engine.tools.mcp_servers import load_registry as load_mcp_servers
 from teams.credentials import parse_encryption_keys, parse_operator_credentials
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -216,6 +217,18 @@ SECRETS_ENCRYPTION_KEYS = parse_encryption_keys(
 # could stream without end).
 MODEL_ANSWER_MAX_BYTES = env.int("MODEL_ANSWER_MAX_BYTES", default=16_000_000)
 MODEL_ANSWER_MAX_S = env.float("MODEL_ANSWER_MAX_S", default=600.0)
+# Programs on the workers and bounded validation (docs/security.md). The stdio MCP servers
+# teams may use, by name: the only programs a team can have started. JSON in MCP_SERVERS, or
+# in the file MCP_SERVERS_FILE names; nonsense stops start-up here.
+try:
+    MCP_SERVERS = load_mcp_servers(
+        env.str("MCP_SERVERS", default=""), env.str("MCP_SERVERS_FILE", default="")
+    )
+except ValueError as exc:
+    raise environ.ImproperlyConfigured(str(exc)) from exc
+# A team whose nested team references, inlined, hold more nodes than this is refused when it
+# is saved, exported or started: references can fan out, so the cap is on what runs.
+MAX_INLINED_NODES = env.int("MAX_INLINED_NODES", default=500)
 
 LOGGING = {
     "version": 1,

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import jsonschema
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from jsonschema.exceptions import best_match
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
@@ -19,11 +19,13 @@ from pydantic import field_validator
 
 from teams.models import Team, TeamVersion
 from teams.schemas import ErrorOut
+from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
 
 from . import audit
 from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
 from .engine.interfaces import answer_key, human_answered
+from .engine.json_schema import errors as schema_errors
 from .execution import enqueue
 from .models import Artifact, Run, RunEvent
 from .sink import append, broadcast_run
@@ -284,7 +286,7 @@ def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
             run = new_run(request.auth, version, body.input)
             enqueue(run)
     except UnresolvedTeam as exc:
-        return 422, {"detail": str(exc), "problems": [error("unknown_team", str(exc)).model_dump()]}
+        return 422, {"detail": str(exc), "problems": [unresolved_problem(exc).model_dump()]}
     return 201, run_out(get_run(request, str(run.id)))
 
 
@@ -387,24 +389,22 @@ def input_problems(spec: dict[str, Any], task_input: Any) -> list[dict[str, Any]
     schema = spec.get("input_schema")
     if not schema:
         return []
-    validator = jsonschema.validators.validator_for(schema)(schema)
     return [
         error(
             "invalid_input",
             f"The input does not fit the team's input schema: {problem.message}.",
             path=".".join(["input", *map(str, problem.absolute_path)]),
         ).model_dump()
-        for problem in validator.iter_errors(task_input)
+        for problem in schema_errors(schema, task_input)
     ]
 
 
 def check_answer(schema: dict[str, Any] | None, answer: Any) -> None:
     if not schema:
         return
-    try:
-        jsonschema.validate(answer, schema)
-    except jsonschema.ValidationError as error:
-        raise HttpError(422, f"The answer does not fit what was asked: {error.message}.") from None
+    found = best_match(schema_errors(schema, answer))
+    if found is not None:
+        raise HttpError(422, f"The answer does not fit what was asked: {found.message}.")
 
 
 # --- the audit trail --------------------------------------------------------------------

@@ -14,13 +14,14 @@ from django.core.files.base import ContentFile
 
 from teams.credentials import CredentialsMisconfigured
 from teams.models import CustomTool, ModelConfig, Secret, custom_tools_registry
-from teams.services import team_lookup
-from teams.spec import dump, inline_team_refs, parse
+from teams.services import inlined
+from teams.spec import dump, parse
 
 from . import sql
 from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, UnavailableProvider, make_provider
 from .engine.tools import Registry, builtin_registry
+from .engine.tools.mcp_servers import as_setting
 from .engine.tools.netguard import NetworkPolicy
 from .models import Artifact, Run
 from .sink import in_db_thread
@@ -28,8 +29,9 @@ from .sink import in_db_thread
 
 def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
     """The spec to pin on a new run: nested team references inlined, so the run is
-    reproducible whatever happens to those teams later. Raises ``UnresolvedTeam``."""
-    return dump(inline_team_refs(parse(document), team_lookup(owner)))
+    reproducible whatever happens to those teams later. Raises ``UnresolvedTeam`` (or its
+    ``TeamTooLarge``: past the deployment's cap on inlined nodes)."""
+    return dump(inlined(parse(document), owner))
 
 
 def model_registries(owner_ids: Iterable[int]) -> dict[int, StaticModelRegistry]:
@@ -150,6 +152,7 @@ def tool_settings() -> dict[str, Any]:
         "data_cache_dir": str(settings.TOOLS_DATA_CACHE_DIR),
         "allowed_private_networks": list(settings.TOOLS_ALLOWED_PRIVATE_NETWORKS),
         "webhook_urls": dict(settings.PUBLISH_WEBHOOK_URLS),
+        "mcp_servers": as_setting(settings.MCP_SERVERS),
     }
 
 

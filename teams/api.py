@@ -30,18 +30,18 @@ from .services import (
     check,
     create_team,
     current_problems,
+    inlined,
     parse_document,
     save_spec,
     starter_spec,
-    team_lookup,
+    unresolved_problem,
 )
-from .spec import TeamSpec, dump
+from .spec import dump
 from .validation import (
     Problem,
     UnresolvedTeam,
     error,
     has_errors,
-    inline_team_refs,
     parse_with_problems,
 )
 
@@ -175,17 +175,13 @@ def export(request: HttpRequest, team_id: int) -> Any:
     if spec is None:
         raise SpecRejected(problems, "The stored team no longer parses; save it again.")
     try:
-        spec = _inline(spec, request.auth)
+        spec = inlined(spec, request.auth)
     except UnresolvedTeam as exc:
-        raise SpecRejected([error("unknown_team", str(exc))], str(exc)) from exc
+        raise SpecRejected([unresolved_problem(exc)], str(exc)) from exc
     filename = f"{slugify(team.name) or 'team'}.team.json"
     response = JsonResponse(dump(spec), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _inline(spec: TeamSpec, user: Any) -> TeamSpec:
-    return inline_team_refs(spec, team_lookup(user))
 
 
 def spec_rejected(request: HttpRequest, exc: SpecRejected, api: Any) -> HttpResponse:

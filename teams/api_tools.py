@@ -1,7 +1,8 @@
 """The tools part of the JSON API: what agents can use, and a user's custom HTTP tools.
 
 ``GET /api/tools`` lists the built-in tools and the caller's custom tools with the JSON Schemas
-models see. ``/api/custom-tools`` is CRUD on custom tools; a definition is validated by the
+models see; it starts no MCP server. ``GET /api/mcp-servers`` lists the stdio MCP servers the
+operator registered, by the names a team refers to them with (never their commands). ``/api/custom-tools`` is CRUD on custom tools; a definition is validated by the
 engine's own ``HttpToolDefinition`` (names, URL, argument schema, secret headers), so what the
 API accepts is exactly what a run can call. Another user's tool answers 404.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
@@ -36,6 +38,11 @@ class ToolOut(Schema):
     id: int | None = None
 
 
+class McpServerOut(Schema):
+    name: str
+    description: str
+
+
 class CustomToolOut(HttpToolDefinition):
     id: int
     created_at: str
@@ -49,6 +56,15 @@ def list_tools(request: HttpRequest) -> Any:
         described = custom.as_tool().describe()
         tools.append({**described, "id": custom.pk})
     return tools
+
+
+@router.get("/mcp-servers", response=list[McpServerOut])
+def list_mcp_servers(request: HttpRequest) -> Any:
+    """What a team's stdio MCP server may name in ``server``: the operator's registry."""
+    return [
+        {"name": name, "description": server.description}
+        for name, server in sorted(settings.MCP_SERVERS.items())
+    ]
 
 
 @router.get("/custom-tools", response=list[CustomToolOut])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from runs.engine.tools import builtin_registry
 
 from .models import CustomTool, ModelConfig, Team, TeamVersion
@@ -15,9 +17,12 @@ from .spec import Agent, Pattern, TeamSpec, parse
 from .validation import (
     Problem,
     TeamLookup,
+    TeamTooLarge,
+    UnresolvedTeam,
     ValidationContext,
     error,
     has_errors,
+    inline_team_refs,
     parse_with_problems,
     validate,
 )
@@ -37,26 +42,39 @@ def known_model_names(user: Any) -> frozenset[str]:
     return frozenset({"offline", *names})
 
 
+class SavedTeams:
+    """``user``'s saved teams by id as TeamSpecs, None for anyone else's or a bad one; each
+    read once. ``many`` reads a whole level of nested references in one query."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self.cache: dict[int, TeamSpec | None] = {}
+
+    def __call__(self, team_id: int) -> TeamSpec | None:
+        if team_id not in self.cache:
+            self.many([team_id])
+        return self.cache[team_id]
+
+    def many(self, team_ids: list[int]) -> dict[int, TeamSpec | None]:
+        wanted = [t for t in team_ids if t not in self.cache]
+        for team_id in wanted:
+            self.cache[team_id] = None
+        ids = [t for t in wanted if 0 < t <= _MAX_ID]
+        if ids:
+            rows = Team.objects.for_user(self.user).filter(pk__in=ids).values_list("pk", "spec")
+            for team_id, document in rows:
+                self.cache[team_id] = _parsed(document)
+        return {t: self.cache[t] for t in team_ids}
+
+
 def team_lookup(user: Any) -> TeamLookup:
     """Find ``user``'s saved teams by id as TeamSpecs; None for anyone else's or a bad one."""
-    cache: dict[int, TeamSpec | None] = {}
-
-    def lookup(team_id: int) -> TeamSpec | None:
-        if team_id not in cache:
-            cache[team_id] = _load(user, team_id)
-        return cache[team_id]
-
-    return lookup
+    return SavedTeams(user)
 
 
-def _load(user: Any, team_id: int) -> TeamSpec | None:
-    if not 0 < team_id <= _MAX_ID:
-        return None
-    document = Team.objects.for_user(user).filter(pk=team_id).values_list("spec", flat=True)
-    if not document:
-        return None
+def _parsed(document: Any) -> TeamSpec | None:
     try:
-        return parse(document[0])
+        return parse(document)
     except ValueError:
         return None
 
@@ -65,8 +83,10 @@ def validation_context(user: Any, team_id: int | None = None) -> ValidationConte
     return ValidationContext(
         known_tools=known_tool_names(user),
         known_models=known_model_names(user),
+        mcp_servers=frozenset(settings.MCP_SERVERS),
         lookup=team_lookup(user),
         team_id=team_id,
+        max_inlined_nodes=settings.MAX_INLINED_NODES,
     )
 
 
@@ -132,6 +152,17 @@ def parse_document(document: Any) -> TeamSpec:
 
 def check(spec: TeamSpec, user: Any, team_id: int | None = None) -> list[Problem]:
     return validate(spec, validation_context(user, team_id))
+
+
+def inlined(spec: TeamSpec, user: Any) -> TeamSpec:
+    """``spec`` with ``user``'s saved teams it refers to inlined, within the deployment's cap
+    (export and run start). Raises ``UnresolvedTeam`` or its ``TeamTooLarge``."""
+    return inline_team_refs(spec, team_lookup(user), settings.MAX_INLINED_NODES)
+
+
+def unresolved_problem(exc: UnresolvedTeam) -> Problem:
+    code = "team_too_large" if isinstance(exc, TeamTooLarge) else "unknown_team"
+    return error(code, str(exc))
 
 
 def current_problems(team: Team, user: Any) -> list[Problem]:

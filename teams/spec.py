@@ -154,17 +154,29 @@ class Edge(_Model):
 
 
 class McpServer(_Model):
-    """An MCP server whose tools the team's agents may use, named ``<server>.<tool>``.
+    """An MCP server whose tools the team's agents may use, named ``<name>.<tool>``.
 
-    Secrets never sit in the spec: ``env`` maps the variable the server expects to the name of
-    the environment variable (on the worker) that holds the value.
+    A stdio server is one the operator registered (the ``MCP_SERVERS`` setting): ``server``
+    names it, and the operator's entry alone says what program runs with which environment.
+    An HTTP server is any ``url``, reached through the network guard.
+
+    ``command`` and ``env`` are how teams named a program before the registry existed. They
+    still parse, so those teams and their runs load, but validation refuses them and no run
+    starts a server described by them.
     """
 
     name: NodeId
     transport: Literal["stdio", "http"]
-    command: list[str] | None = Field(None, description="stdio: the program and its arguments.")
+    server: str | None = Field(
+        None, max_length=64, description="stdio: the name of a server the operator registered."
+    )
     url: str | None = Field(None, description="http: the streamable-HTTP endpoint.")
-    env: dict[str, str] = Field(default_factory=dict)
+    command: list[str] | None = Field(
+        None, description="No longer accepted: name a registered server instead."
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict, description="No longer accepted: the operator's entry lists these."
+    )
 
 
 class Position(_Model):
@@ -240,25 +252,3 @@ def parse(document: Any) -> TeamSpec:
 def dump(spec: TeamSpec) -> dict[str, Any]:
     """The canonical JSON form: what the API returns, export writes and the database keeps."""
     return spec.model_dump(mode="json", by_alias=True, exclude_none=False)
-
-
-# Validation lives in teams/validation.py (it imports this module); it is re-exported here,
-# lazily to avoid the import cycle, so ``from teams.spec import validate`` works.
-_VALIDATION_EXPORTS = {
-    "Problem",
-    "ValidationContext",
-    "validate",
-    "has_errors",
-    "parse_with_problems",
-    "problems_from_validation_error",
-    "inline_team_refs",
-    "UnresolvedTeam",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _VALIDATION_EXPORTS:
-        from . import validation
-
-        return getattr(validation, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,15 +14,24 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
 from pydantic import BaseModel, ValidationError
 
+from runs.engine.json_schema import SchemaError, check_schema
+
+from .nesting import (
+    MAX_INLINED_NODES,
+    MAX_NESTING_DEPTH,
+    References,
+    TeamLookup,
+    TeamTooLarge,
+    UnresolvedTeam,
+    inline_team_refs,
+)
 from .spec import (
     EDGE_KIND_FOR_PATTERN,
     Agent,
@@ -37,7 +46,6 @@ Severity = Literal["error", "warning"]
 
 #: Kinds of node a discriminated union tags errors with; dropped from error paths.
 _NODE_KINDS = {"agent", "human", "team"}
-MAX_NESTING_DEPTH = 5
 
 
 class Problem(BaseModel):
@@ -63,7 +71,12 @@ def has_errors(problems: Iterable[Problem]) -> bool:
     return any(p.severity == "error" for p in problems)
 
 
-TeamLookup = Callable[[int], TeamSpec | None]
+@dataclass
+class _Memo:
+    """What one validation request works out once: the referenced teams and their verdicts."""
+
+    references: References
+    verdicts: dict[int, list[Problem]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,15 +84,20 @@ class ValidationContext:
     """What the validator cannot know from the spec alone.
 
     ``known_tools`` None means tools are not checked (e.g. the engine re-validating a spec the
-    web tier already accepted). ``team_id`` is the saved team being validated, so a nested
-    team that includes it is reported.
+    web tier already accepted). ``mcp_servers`` are the names in the operator's registry of
+    stdio MCP servers; None means they are not checked. ``team_id`` is the saved team being
+    validated, so a nested team that includes it is reported. ``max_inlined_nodes`` caps the
+    team's size with its nested team references inlined.
     """
 
     known_tools: frozenset[str] | None = None
     known_models: frozenset[str] = frozenset({"offline"})
+    mcp_servers: frozenset[str] | None = None
     lookup: TeamLookup | None = None
     team_id: int | None = None
+    max_inlined_nodes: int = MAX_INLINED_NODES
     _depth: int = field(default=0, repr=False)
+    _memo: _Memo | None = field(default=None, repr=False, compare=False)
 
     def models(self) -> frozenset[str]:
         return self.known_models | {"offline"}
@@ -107,6 +125,12 @@ HUMAN_TIMEOUT_RANGE = (1, 30 * 86_400)
 def validate(spec: TeamSpec, context: ValidationContext | None = None) -> list[Problem]:
     """Every problem with ``spec``: errors first, then warnings, each located."""
     context = context or ValidationContext()
+    if context._memo is None:  # the request's top level: references are worked out once
+        references = References(context.lookup, context.team_id, context.max_inlined_nodes)
+        context = replace(context, _memo=_Memo(references))
+        too_large = _too_large(spec, references)
+        if too_large:  # expanding it further is the attack: this is all there is to say
+            return [too_large]
     checks = (
         _duplicate_ids,
         _entry,
@@ -406,7 +430,7 @@ def schema_problem(schema: Any) -> str | None:
 def _schema_problem(canonical: str) -> str | None:
     schema = json.loads(canonical)
     try:
-        validator_for(schema).check_schema(schema)
+        check_schema(schema)
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path)
         return f"{exc.message}" + (f" (at '{where}')" if where else "")
@@ -514,7 +538,7 @@ def _limits(spec: TeamSpec, _: ValidationContext) -> Iterator[Problem]:
             )
 
 
-def _mcp_servers(spec: TeamSpec, _: ValidationContext) -> Iterator[Problem]:
+def _mcp_servers(spec: TeamSpec, context: ValidationContext) -> Iterator[Problem]:
     seen: set[str] = set()
     for i, server in enumerate(spec.mcp_servers):
         path = f"mcp_servers.{i}"
@@ -525,19 +549,50 @@ def _mcp_servers(spec: TeamSpec, _: ValidationContext) -> Iterator[Problem]:
                 path=f"{path}.name",
             )
         seen.add(server.name)
-        if server.transport == "stdio" and not server.command:
+        if server.command or server.env:
             yield error(
-                "mcp_incomplete",
-                f"MCP server '{server.name}' uses stdio but has no command. Add the program "
-                "to start.",
-                path=f"{path}.command",
+                "mcp_program_in_team",
+                f"MCP server '{server.name}' names a program to start or environment variables "
+                "to give it. A team may not: the operator decides which programs run on the "
+                "workers. Remove 'command' and 'env' and set 'server' to one of the registered "
+                "MCP servers (GET /api/mcp-servers lists them), or use an HTTP server.",
+                path=path,
             )
+        elif server.transport == "stdio":
+            yield from _registered_server(server.name, server.server, path, context)
         if server.transport == "http" and not server.url:
             yield error(
                 "mcp_incomplete",
                 f"MCP server '{server.name}' uses HTTP but has no URL. Add its endpoint.",
                 path=f"{path}.url",
             )
+        if server.transport == "http" and server.server:
+            yield error(
+                "mcp_server_not_http",
+                f"MCP server '{server.name}' uses HTTP, so it is reached at its URL; 'server' "
+                "names a registered stdio server. Remove 'server', or switch to stdio.",
+                path=f"{path}.server",
+            )
+
+
+def _registered_server(
+    name: str, registered: str | None, path: str, context: ValidationContext
+) -> Iterator[Problem]:
+    if not registered:
+        yield error(
+            "mcp_incomplete",
+            f"MCP server '{name}' uses stdio but names no registered server. Set 'server' to "
+            "one of the MCP servers the operator registered.",
+            path=f"{path}.server",
+        )
+    elif context.mcp_servers is not None and registered not in context.mcp_servers:
+        known = ", ".join(sorted(context.mcp_servers)) or "none are registered"
+        yield error(
+            "unknown_mcp_server",
+            f"MCP server '{name}' refers to '{registered}', which is not one of the MCP servers "
+            f"the operator registered ({known}). Choose a registered one.",
+            path=f"{path}.server",
+        )
 
 
 # -- nested teams --------------------------------------------------------------------------
@@ -574,7 +629,7 @@ def _team_node(node: TeamNode, i: int, context: ValidationContext) -> Iterator[P
 
 
 def _referenced_team(node: TeamNode, i: int, context: ValidationContext) -> Iterator[Problem]:
-    assert node.team_id is not None
+    assert node.team_id is not None and context._memo is not None
     where = {"node": node.id, "path": f"nodes.{i}.team_id"}
     if node.team_id == context.team_id:
         yield error(
@@ -584,16 +639,17 @@ def _referenced_team(node: TeamNode, i: int, context: ValidationContext) -> Iter
             **where,
         )
         return
-    chain = _reference_cycle(node.team_id, context)
-    if chain:
+    references = context._memo.references
+    facts = references.facts(node.team_id)
+    if facts.cycle:
         yield error(
             "nesting_cycle",
             f"Team node '{node.id}' includes team {node.team_id}, which includes itself "
-            f"(through teams {' → '.join(map(str, chain))}). Break the circle.",
+            f"(through teams {' → '.join(map(str, facts.cycle))}). Break the circle.",
             **where,
         )
         return
-    nested = context.lookup(node.team_id) if context.lookup else None
+    nested = references.spec(node.team_id)
     if nested is None:
         yield error(
             "unknown_team",
@@ -601,8 +657,9 @@ def _referenced_team(node: TeamNode, i: int, context: ValidationContext) -> Iter
             "not yours. Choose one of your teams.",
             **where,
         )
-        return
-    if any(p.severity == "error" for p in _nested_problems(node, i, nested, context)):
+    elif context._depth + 1 + facts.height > MAX_NESTING_DEPTH:
+        yield _too_deep(node, i)
+    elif has_errors(_verdict(node.team_id, nested, context)):
         yield error(
             "invalid_nested_team",
             f"Team node '{node.id}' refers to team {node.team_id}, which has errors. Open that "
@@ -611,63 +668,56 @@ def _referenced_team(node: TeamNode, i: int, context: ValidationContext) -> Iter
         )
 
 
-def _referenced_ids(spec: TeamSpec) -> list[int]:
-    ids: list[int] = []
-    for node in spec.nodes:
-        if isinstance(node, TeamNode):
-            if node.team_id is not None:
-                ids.append(node.team_id)
-            elif node.spec is not None:
-                ids.extend(_referenced_ids(node.spec))
-    return ids
+def _verdict(team_id: int, nested: TeamSpec, context: ValidationContext) -> list[Problem]:
+    """The referenced team's own problems, found once per request however often it is used
+    (its circles and depth are already known to be fine, so this recursion ends)."""
+    assert context._memo is not None
+    verdicts = context._memo.verdicts
+    if team_id not in verdicts:
+        verdicts[team_id] = validate(nested, replace(context, _depth=0))
+    return verdicts[team_id]
 
 
-def _reference_cycle(start: int, context: ValidationContext) -> list[int] | None:
-    """The chain of saved-team references from ``start`` that comes back to a team on the
-    chain (or to the team being validated), or None."""
-    if context.lookup is None:
+def _too_deep(node: TeamNode, i: int) -> Problem:
+    return error(
+        "nesting_too_deep",
+        f"Team node '{node.id}' nests teams more than {MAX_NESTING_DEPTH} levels deep. "
+        "Flatten the structure.",
+        node=node.id,
+        path=f"nodes.{i}",
+    )
+
+
+def _too_large(spec: TeamSpec, references: References) -> Problem | None:
+    """The team, inlined, is larger than the cap: located on the team node that brings most."""
+    try:
+        size = references.of_document(spec).size
+    except TeamTooLarge as exc:  # refers to more teams than the cap has nodes
+        return error("team_too_large", str(exc), path="nodes")
+    if size <= references.max_nodes:
         return None
-    path: list[int] = []
-
-    def walk(team_id: int) -> list[int] | None:
-        if team_id in path or team_id == context.team_id:
-            return [*path, team_id]
-        if len(path) > MAX_NESTING_DEPTH * 4:
-            return None
-        spec = context.lookup(team_id) if context.lookup else None
-        if spec is None:
-            return None
-        path.append(team_id)
-        for child in _referenced_ids(spec):
-            found = walk(child)
-            if found:
-                return found
-        path.pop()
-        return None
-
-    return walk(start)
+    # Every referenced team's facts are known now: sizing one node at a time looks up nothing.
+    _, i, node_id = max(
+        (references.of_document(spec.model_copy(update={"nodes": [n]})).size, -i, n.id)
+        for i, n in enumerate(spec.nodes)
+    )
+    i = -i  # the first of the largest
+    return error(
+        "team_too_large",
+        references.too_large(f"holds {size:,} nodes"),
+        node=node_id,
+        path=f"nodes.{i}",
+    )
 
 
 def _nested_problems(
     node: TeamNode, i: int, nested: TeamSpec, context: ValidationContext
 ) -> Iterator[Problem]:
-    """The nested team's problems, located on the team node that holds it."""
+    """The inline nested team's problems, located on the team node that holds it."""
     if context._depth >= MAX_NESTING_DEPTH:
-        yield error(
-            "nesting_too_deep",
-            f"Team node '{node.id}' nests teams more than {MAX_NESTING_DEPTH} levels deep. "
-            "Flatten the structure.",
-            node=node.id,
-            path=f"nodes.{i}",
-        )
+        yield _too_deep(node, i)
         return
-    inner = ValidationContext(
-        known_tools=context.known_tools,
-        known_models=context.known_models,
-        lookup=context.lookup,
-        team_id=context.team_id,
-        _depth=context._depth + 1,
-    )
+    inner = replace(context, _depth=context._depth + 1)
     inline = node.spec is not None
     for problem in validate(nested, inner):
         yield problem.model_copy(
@@ -892,34 +942,12 @@ def parse_with_problems(document: Any) -> tuple[TeamSpec | None, list[Problem]]:
         return None, [error("unsupported_version", str(exc), path="spec_version")]
 
 
-class UnresolvedTeam(ValueError):
-    """A nested team reference that cannot be inlined (missing, not yours, or circular)."""
-
-
-def inline_team_refs(spec: TeamSpec, lookup: TeamLookup, _seen: tuple[int, ...] = ()) -> TeamSpec:
-    """``spec`` with every ``team_id`` reference replaced by that team's spec, recursively."""
-    nodes: list[Agent | HumanNode | TeamNode] = []
-    for node in spec.nodes:
-        if isinstance(node, TeamNode) and node.spec is not None and node.team_id is None:
-            node = node.model_copy(update={"spec": inline_team_refs(node.spec, lookup, _seen)})
-        elif isinstance(node, TeamNode) and node.team_id is not None:
-            if node.team_id in _seen:
-                raise UnresolvedTeam(f"Team {node.team_id} includes itself.")
-            nested = lookup(node.team_id)
-            if nested is None:
-                raise UnresolvedTeam(
-                    f"Team node '{node.id}' refers to team {node.team_id}, which does not exist."
-                )
-            inlined = inline_team_refs(nested, lookup, (*_seen, node.team_id))
-            node = node.model_copy(update={"team_id": None, "spec": inlined})
-        nodes.append(node)
-    return spec.model_copy(update={"nodes": nodes})
-
-
 __all__ = [
     "AGENT_LIMIT_RANGES",
+    "MAX_INLINED_NODES",
     "TEAM_LIMIT_RANGES",
     "Problem",
+    "TeamTooLarge",
     "UnresolvedTeam",
     "ValidationContext",
     "has_errors",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from .json_schema import errors
 
 
 def parse_output(text: str | None, schema: dict[str, Any]) -> tuple[Any, list[str]]:
@@ -21,9 +21,8 @@ def parse_output(text: str | None, schema: dict[str, Any]) -> tuple[Any, list[st
 
 
 def schema_problems(value: Any, schema: dict[str, Any]) -> list[str]:
-    validator = Draft202012Validator(schema)
     problems = []
-    for error in sorted(validator.iter_errors(value), key=lambda e: list(e.path)):
+    for error in sorted(errors(schema, value), key=lambda e: list(e.path)):
         where = "/".join(str(p) for p in error.path) or "(the whole answer)"
         problems.append(f"{where}: {error.message}")
     return problems

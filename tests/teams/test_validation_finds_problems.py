@@ -91,9 +91,7 @@ def test_it_reports_an_unknown_tool_on_the_agent_and_the_tool() -> None:
 
 
 def test_it_accepts_tools_of_a_declared_mcp_server_only() -> None:
-    spec = supervisor_spec(
-        mcp_servers=[{"name": "files", "transport": "stdio", "command": ["mcp-files"]}]
-    )
+    spec = supervisor_spec(mcp_servers=[{"name": "files", "transport": "stdio", "server": "files"}])
     spec["nodes"][1]["tools"] = ["files.read", "web.fetch"]
     spec["nodes"][1]["instructions"] = "Read with read, fetch with fetch."
     assert find(problems_of(spec), "unknown_tool") == [("worker", None, "nodes.1.tools.1")]

@@ -1,8 +1,9 @@
 """Tools from MCP servers: connect to a team's servers, list their tools, call them like
 built-ins.
 
-Each ``McpServer`` of a TeamSpec is reached over stdio (a program the worker starts) or
-streamable HTTP (a URL, checked by the network guard). Its tools become registry ``Tool``s named
+Each ``McpServer`` of a TeamSpec is reached over stdio (a server from the operator's registry,
+see ``mcp_servers``, that the worker starts) or streamable HTTP (a URL, connected to through the
+network guard). Its tools become registry ``Tool``s named
 ``<server>.<tool>`` whose arguments are validated against the server's own input schema; an
 MCP error result or a server that dies comes back to the agent as a failed tool result.
 
@@ -10,8 +11,10 @@ MCP error result or a server that dies comes back to the agent as a failed tool 
         registry = builtin_registry().merged(tools)
         ...  # run the team; the sessions stay open until the block ends
 
-A server's environment holds only the variables its spec names, read from the worker's own
-environment by name, so secrets live in the environment, not in the spec.
+A spec never decides what program runs or what it receives: a stdio server is the registry's
+command and arguments, with only the variables the operator listed for it, read from the
+worker's environment. A spec saved before the registry (``command``/``env`` in it) is refused
+here too, before anything starts, whatever validation said when it was saved.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import anyio
+import httpx2
 import mcp_types
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import MCP_DEFAULT_SSE_READ_TIMEOUT, MCP_DEFAULT_TIMEOUT
 
 from ..interfaces import ToolContext
-from .netguard import BlockedAddress, NetworkPolicy, check_url
+from .mcp_servers import RegisteredServer, parse_registry
+from .netguard import BlockedAddress, NetworkPolicy, check_url, guarded_mcp_client
 from .registry import Registry, Tool, ToolFailure
 from .schema_args import SchemaArgs, args_model
 
@@ -46,8 +52,12 @@ class McpUnavailable(Exception):
 async def mcp_registry(
     servers: Iterable[Any], settings: dict[str, Any] | None = None
 ) -> AsyncIterator[Registry]:
-    """A registry with every tool of ``servers`` (TeamSpec ``McpServer``s), open for the block."""
-    settings = settings or {}
+    """A registry with every tool of ``servers`` (TeamSpec ``McpServer``s), open for the block.
+
+    ``settings["mcp_servers"]`` is the operator's registry (``mcp_servers.as_setting``)."""
+    settings, servers = settings or {}, list(servers)
+    for server in servers:  # refuse before starting any, so a bad one starts nothing
+        _refuse_programs_in_spec(server)
     async with AsyncExitStack() as stack:
         registry = Registry()
         for server in servers:
@@ -64,52 +74,103 @@ async def list_server_tools(server: Any, settings: dict[str, Any] | None = None)
 
 
 async def _connect(server: Any, settings: dict[str, Any], stack: AsyncExitStack) -> ClientSession:
+    # Each server gets its own stack: when a transport fails (a refused address, a dead
+    # server), its task group cancels us and keeps the reason until it is closed, so it is
+    # closed here and its reason becomes the error, not an exception group at the run's end.
+    connection = AsyncExitStack()
     try:
         # The transports' task groups outlive this call, so only the handshake is timed.
-        streams = await stack.enter_async_context(_transport(server, settings))
-        session = await stack.enter_async_context(ClientSession(*streams))
+        streams = await connection.enter_async_context(_transport(server, settings))
+        session = await connection.enter_async_context(ClientSession(*streams))
         with anyio.fail_after(CONNECT_TIMEOUT_S):
             await session.initialize()
-    except McpUnavailable:
-        raise
-    except TimeoutError as exc:
-        raise McpUnavailable(
-            f"MCP server {server.name!r} did not answer within {CONNECT_TIMEOUT_S:g} s."
-        ) from exc
-    except Exception as exc:
-        raise McpUnavailable(f"Could not connect to MCP server {server.name!r}: {exc}") from exc
+    except BaseException as exc:
+        try:
+            await connection.aclose()
+        except BaseException as closing:
+            raise _unavailable(server, closing) from closing
+        if isinstance(exc, Exception):
+            raise _unavailable(server, exc) from exc
+        raise  # cancelled from outside: the run is stopping
+    stack.push_async_exit(connection)
     return session
+
+
+def _unavailable(server: Any, failure: BaseException) -> BaseException:
+    """The error a person reads for a server that could not be reached."""
+    while isinstance(failure, BaseExceptionGroup) and failure.exceptions:
+        failure = failure.exceptions[0]
+    if isinstance(failure, McpUnavailable | anyio.get_cancelled_exc_class()):
+        return failure
+    if isinstance(failure, TimeoutError):
+        return McpUnavailable(
+            f"MCP server {server.name!r} did not answer within {CONNECT_TIMEOUT_S:g} s."
+        )
+    if isinstance(failure, BlockedAddress):
+        return McpUnavailable(f"MCP server {server.name!r}: {failure}")
+    return McpUnavailable(f"Could not connect to MCP server {server.name!r}: {failure}")
+
+
+def _refuse_programs_in_spec(server: Any) -> None:
+    if getattr(server, "command", None) or getattr(server, "env", None):
+        raise McpUnavailable(
+            f"MCP server {server.name!r} names a program or environment variables in the team "
+            "itself, which is no longer allowed, so nothing was started. Edit the team and "
+            "choose one of the MCP servers the operator registered instead."
+        )
 
 
 def _transport(server: Any, settings: dict[str, Any]) -> Any:
     if server.transport == "stdio":
-        if not server.command:
-            raise McpUnavailable(f"MCP server {server.name!r} has no command to start.")
-        command, *args = server.command
-        # The interpreter running the worker, for servers written as "python -m ...".
-        command = sys.executable if command in ("python", "python3") else command
-        return stdio_client(
-            StdioServerParameters(command=command, args=args, env=_environment(server))
-        )
+        return stdio_client(_registered(server, settings))
     if not server.url:
         raise McpUnavailable(f"MCP server {server.name!r} has no URL.")
+    policy = NetworkPolicy.from_settings(settings)
     try:
-        # The SDK uses its own HTTP client, so the guard checks the URL before connecting; the
-        # connection itself resolves the name again (see docs/architecture.md).
-        check_url(server.url, NetworkPolicy.from_settings(settings))
+        check_url(server.url, policy)  # an early, clear refusal; the client checks again
     except BlockedAddress as exc:
         raise McpUnavailable(f"MCP server {server.name!r}: {exc}") from exc
-    return streamable_http_client(server.url)
+    return _guarded_http(server.url, policy)
 
 
-def _environment(server: Any) -> dict[str, str]:
-    missing = [variable for variable in server.env.values() if variable not in os.environ]
+@asynccontextmanager
+async def _guarded_http(url: str, policy: NetworkPolicy) -> AsyncIterator[Any]:
+    """The streamable-HTTP transport on a guarded client: the name is resolved once, at connect
+    time, and the connection goes to the address checked, so a DNS answer that changes after
+    ``check_url`` (DNS rebinding) cannot reach a private host."""
+    timeout = httpx2.Timeout(MCP_DEFAULT_TIMEOUT, read=MCP_DEFAULT_SSE_READ_TIMEOUT)
+    async with (
+        guarded_mcp_client(policy, timeout=timeout) as client,
+        streamable_http_client(url, http_client=client) as streams,
+    ):
+        yield streams
+
+
+def _registered(server: Any, settings: dict[str, Any]) -> StdioServerParameters:
+    """The start parameters of the registered server the spec names: only the registry's."""
+    registry = parse_registry(settings.get("mcp_servers") or {})
+    entry: RegisteredServer | None = registry.get(server.server) if server.server else None
+    if entry is None:
+        known = ", ".join(sorted(registry)) or "none"
+        raise McpUnavailable(
+            f"MCP server {server.name!r} refers to {server.server!r}, which is not one of the "
+            f"MCP servers the operator registered ({known}). Choose a registered one."
+        )
+    # The interpreter running the worker, for servers written as "python -m ...".
+    command = sys.executable if entry.command in ("python", "python3") else entry.command
+    return StdioServerParameters(
+        command=command, args=list(entry.args), env=_environment(server.name, entry)
+    )
+
+
+def _environment(name: str, entry: RegisteredServer) -> dict[str, str]:
+    missing = [variable for variable in entry.env if variable not in os.environ]
     if missing:
         raise McpUnavailable(
-            f"MCP server {server.name!r} needs the environment variables "
-            f"{', '.join(missing)} on the worker; ask the operator to set them."
+            f"MCP server {name!r} needs the environment variables {', '.join(missing)} on "
+            "the worker; ask the operator to set them."
         )
-    return {name: os.environ[variable] for name, variable in server.env.items()}
+    return {variable: os.environ[variable] for variable in entry.env}
 
 
 async def _list_tools(server_name: str, session: ClientSession) -> list[mcp_types.Tool]:

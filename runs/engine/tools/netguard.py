@@ -144,9 +144,9 @@ def check_url(url: str, policy: NetworkPolicy) -> list[IPAddress]:
 
 
 class _GuardedAsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, policy: NetworkPolicy) -> None:
+    def __init__(self, policy: NetworkPolicy, backend: Any = None) -> None:
         self._policy = policy
-        self._backend = httpcore.AnyIOBackend()
+        self._backend = backend or httpcore.AnyIOBackend()
 
     async def connect_tcp(
         self,
@@ -255,3 +255,19 @@ class GuardedResolver(aiohttp.abc.AbstractResolver):
 
     async def close(self) -> None:
         return None
+
+
+def guarded_mcp_client(policy: NetworkPolicy, **kwargs: Any) -> Any:
+    """The same guard for the MCP SDK, which speaks ``httpx2`` (a fork of httpx with its own
+    connection pool): an ``httpx2.AsyncClient`` whose connections only go where ``policy``
+    allows. Imported here, not at the top, so only processes that reach MCP servers load it."""
+    import httpcore2
+    import httpx2
+
+    transport = httpx2.AsyncHTTPTransport(trust_env=False)
+    transport._pool = httpcore2.AsyncConnectionPool(
+        ssl_context=httpx2.create_ssl_context(),
+        # httpcore2 is httpcore under another name: the same backend interface, duck-typed.
+        network_backend=_GuardedAsyncBackend(policy, httpcore2.AnyIOBackend()),  # type: ignore[arg-type]
+    )
+    return httpx2.AsyncClient(transport=transport, trust_env=False, **kwargs)

@@ -2,16 +2,18 @@
 
 The registry wants a pydantic model per tool; for a tool defined by data, the model carries the
 given schema as-is (so the LLM sees exactly what the author wrote) and validates with
-``jsonschema``, raising the error pydantic's caller already reports to the agent.
+``jsonschema`` (with RE2 for its patterns, see ``json_schema``), raising the error pydantic's
+caller already reports to the agent.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
+
+from ..json_schema import SchemaError, check_schema, errors
 
 
 class SchemaArgs(BaseModel):
@@ -27,22 +29,21 @@ def args_model(name: str, schema: dict[str, Any] | None) -> type[SchemaArgs]:
     """A model named after the tool that validates arguments against ``schema``."""
     schema = {"type": "object", **(schema or {"properties": {}})}
     try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as exc:
+        check_schema(schema)
+    except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path) or "the top level"
         raise ValueError(
             f"The argument schema is not valid JSON Schema at {where}: {exc.message}"
         ) from exc
-    validator = jsonschema.validators.validator_for(schema)(schema)
 
     class Args(SchemaArgs):
         @model_validator(mode="before")
         @classmethod
         def _validate(cls, data: Any) -> Any:
-            errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-            if errors:
-                where = ".".join(str(p) for p in errors[0].path)
-                message = f"{where}: {errors[0].message}" if where else errors[0].message
+            found = sorted(errors(schema, data), key=lambda e: list(e.path))
+            if found:
+                where = ".".join(str(p) for p in found[0].path)
+                message = f"{where}: {found[0].message}" if where else found[0].message
                 raise PydanticCustomError("json_schema", message)
             return data
 
