@@ -25,7 +25,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 COPY --from=frontend /src/static/app ./static/app
-RUN SECRET_KEY=build-only-not-used-at-runtime python manage.py collectstatic --noinput \
+RUN SECRET_KEY=build-only-not-used-at-runtime \
+    AUDIT_SIGNING_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+    python manage.py collectstatic --noinput \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \
  && mkdir -p /app/media /app/var \
  && chown -R app:app /app/media /app/var

@@ -8,6 +8,7 @@ this process only, not the database server's) per run of each.
 
 Reproduce (PostgreSQL running; without DATABASE_URL it measures SQLite):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench SECRET_KEY=bench \\
+    AUDIT_SIGNING_KEY=YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk= \\
     .venv/bin/python manage.py migrate
     (same variables) .venv/bin/python benchmarks/claims.py [--runs 200]
 The last line is one JSON object: ``claim_us_per_run_<size>`` and ``finish_us_per_run_<size>``.
