@@ -38,7 +38,8 @@ def main() -> None:
 
     from runs.api import new_run
     from runs.engine.interfaces import RunOutcome
-    from runs.execution import claim, finish, new_executor_id
+    from runs.execution import Counting, Ended, claim, finish, new_executor_id
+    from runs.sink import GENESIS_HASH, Tail
 
     team = make_team("http://127.0.0.1:9/v1", 3)
     version = team.versions.get(number=team.version)
@@ -52,10 +53,11 @@ def main() -> None:
         started = time.process_time()
         claimed = claim(ids, executor)
         claiming = time.process_time() - started
-        ended = [(c.run, executor, RunOutcome(status="succeeded", output={"n": 1}), 1)
+        outcome = RunOutcome(status="succeeded", output={"n": 1})
+        ended = [Ended(c.run, executor, outcome, Tail([], [], {}), 0, GENESIS_HASH)
                  for c in claimed.values()]  # fmt: skip
         started = time.process_time()
-        finish(ended)
+        finish(ended, Counting([]))
         return claiming, time.process_time() - started
 
     one_round(2)  # warm up: imports, connections, the model client

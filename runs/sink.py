@@ -820,6 +820,7 @@ class RunSink:
         return pending, chain(self.run.id, self.head, [item.event for item in pending])
 
     async def _flush(self, batch: list[_Pending | _Delta]) -> None:
+        stored = self.head.seq, self.head.hash
         pending, rows = self._chain(batch)
         totals = self._add_usage(rows)
         try:
@@ -830,6 +831,8 @@ class RunSink:
             log.warning("Stopped writing run %s: %s", self.run.id, error)
             return
         except BaseException as error:
+            # The head goes back to the last event stored: the run's end signs it.
+            self.head.seq, self.head.hash = stored
             self._fail(pending, error)
             raise
         for item in pending:

@@ -165,7 +165,7 @@ def verification_text(result: dict[str, Any]) -> str:
             "vouches that none was rewritten, removed or added since it stopped."
         )
     if result["ok"]:
-        return f"Hash chain verified: all {events} events are intact. {result.get('note') or ''}"
+        return f"Hash chain verified: all {events} events are intact. {result['note']}"
     if bad is not None and bad <= events:
         return f"Hash chain broken at event {bad} of {events}: {result['reason']}"
     return f"The audit trail does not verify: {result['reason']}"
