@@ -134,7 +134,7 @@ class VerifyOut(Schema):
     note: str | None = Field(
         None, description="Why some events are not signed yet: the run is still executing."
     )
-    head: dict[str, Any] | None = Field(
+    head: Any = Field(
         None,
         description="The run's signed head as stored: format, run, seq, hash, signed_at, "
         "key_id, signature (see docs/reading-an-audit-trail.md).",

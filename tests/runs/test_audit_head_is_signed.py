@@ -164,6 +164,17 @@ def test_a_head_copied_from_another_run_fails(client: Client) -> None:
     assert "belongs to another run" in result["reason"]
 
 
+@pytest.mark.parametrize("garbage", ["not a head", [1, 2], {"seq": "many"}])
+def test_a_head_replaced_by_anything_else_fails_with_a_sentence(
+    client: Client, garbage: Any
+) -> None:
+    run_id = finished_run(client)
+    set_head(run_id, garbage)
+    result = verify(client, run_id)
+    assert result["ok"] is False
+    assert result["reason"].startswith("The run's signed head is not in a form this version knows")
+
+
 def test_a_removed_head_says_no_signed_head(client: Client) -> None:
     run_id = finished_run(client)
     rewrite(run_id, 2, {"forged": True})
