@@ -24,9 +24,9 @@ describe("feedItems", () => {
     ]);
   });
 
-  it("says a retry's delay in tenths of a second", () => {
+  it("numbers retries from 1 and says the delay in tenths of a second", () => {
     const retry = ev("retry", "lead", 1, { attempt: 2, delay_s: 0.5129023594244351, error: "429" });
-    expect(texts([retry])).toEqual(["Retry 2 in 0.5 s: 429"]);
+    expect(texts([retry])).toEqual(["Retry 1 in 0.5 s: 429"]);
   });
 
   it("leaves no dangling colon when an agent starts without a task", () => {

@@ -1,5 +1,6 @@
 // The message feed, derived from events: messages, tool calls paired with their results, and
 // one-line notes for what happens between them.
+import { toolCallKey } from "./toolCalls";
 import type { RunEvent } from "./types";
 
 export type FeedItem =
@@ -17,6 +18,13 @@ export function asText(value: unknown): string {
 /** A number of seconds as people read it: "1.9", not "1.9465014578749662". */
 function seconds(value: unknown): string {
   return typeof value === "number" ? value.toFixed(1) : asText(value);
+}
+
+/** Retries counted from 1: the retry event's ``attempt`` is the attempt about to be made, and
+ * the first retry is the second attempt. */
+export function retryNumber(payload: Record<string, unknown>): string {
+  const attempt = payload.attempt;
+  return typeof attempt === "number" ? String(attempt - 1) : asText(attempt);
 }
 
 /** ": text" after a sentence, or nothing when there is no text. */
@@ -57,7 +65,7 @@ function note(event: RunEvent): FeedItem | null {
     case "gate.failed":
       return make("warn", `Gate ${asText(p.edge)} sent it back: ${asText(p.feedback)}`);
     case "retry":
-      return make("warn", `Retry ${asText(p.attempt)} in ${seconds(p.delay_s)} s${colon(p.error)}`);
+      return make("warn", `Retry ${retryNumber(p)} in ${seconds(p.delay_s)} s${colon(p.error)}`);
     case "fallback":
       return make("warn", `Falls back from ${asText(p.from)} to ${asText(p.to)}: ${asText(p.reason)}`);
     case "human.requested":
@@ -90,10 +98,10 @@ export function feedItems(events: RunEvent[]): FeedItem[] {
         kind: "tool" as const, seq: event.seq, agent: event.agent ?? "",
         tool: asText(p.tool), call: event, result: null,
       }; // prettier-ignore
-      calls.set(asText(p.call_id), item);
+      calls.set(toolCallKey(event), item);
       items.push(item);
     } else if (event.type === "tool.result") {
-      const item = calls.get(asText(p.call_id));
+      const item = calls.get(toolCallKey(event));
       if (item) item.result = event;
     } else {
       const n = note(event);

@@ -2,6 +2,8 @@
 // swimlane bars, turn spans inside them are nested bars, and the moments that matter (tool
 // calls, delegations, handoffs, retries, errors, human waits, gates, fallbacks) are markers.
 import { endStatus, terminalEvent } from "./derive";
+import { retryNumber } from "./feed";
+import { toolCallKey } from "./toolCalls";
 import { eventTime, type RunEvent, type RunStatus } from "./types";
 
 export type MarkerKind =
@@ -79,7 +81,7 @@ function markerLabel(event: RunEvent): string {
     case "handoff":
       return `hands off to ${text(p.to)}`;
     case "retry":
-      return `retry ${text(p.attempt)}`;
+      return `retry ${retryNumber(p)}`;
     case "human.requested":
       return "waits for a person";
     case "gate.passed":
@@ -171,7 +173,7 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
       turnsById.set(event.span_id, turn);
       lane.turns.push(turn);
     } else if (event.type === "tool.result") {
-      const marker = toolMarkers.get(text(event.payload.call_id));
+      const marker = toolMarkers.get(toolCallKey(event));
       if (marker) {
         marker.events.push(event);
         if (event.payload.ok === false) marker.label += " (failed)";
@@ -181,9 +183,7 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
         id: `${event.seq}`, kind, agent: lane.agent, label: markerLabel(event), at,
         events: [event],
       }; // prettier-ignore
-      if (kind === "tool" && event.payload.call_id != null) {
-        toolMarkers.set(text(event.payload.call_id), marker);
-      }
+      if (kind === "tool") toolMarkers.set(toolCallKey(event), marker);
       lane.markers.push(marker);
     } else if (event.span_id) {
       // What happened inside a span (a turn's message and usage) is part of its bar's details.
