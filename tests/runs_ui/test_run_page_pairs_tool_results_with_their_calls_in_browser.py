@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from runs.models import RunEvent
+from runs.models import Run, RunEvent
+from runs.views import agent_names
 from tests.browser import LiveServer, log_in
 from tests.factories import install_templates, make_team, make_user, minimal_spec
 from tests.runs.helpers import logged_in, start
@@ -64,6 +65,7 @@ def assert_each_call_shows_its_own_result(page: Page, run_id: str) -> None:
     ids = {c.payload["call_id"] for c in calls}
     assert len(ids) < len(calls), "the provider's ids are expected to repeat in these runs"
 
+    names = agent_names(Run.objects.get(id=run_id).spec)
     items = page.locator("details.feed-tool")
     expect(items).to_have_count(len(calls))
     expect(page.get_by_test_id("feed")).not_to_contain_text("running…")
@@ -71,7 +73,7 @@ def assert_each_call_shows_its_own_result(page: Page, run_id: str) -> None:
         result = results[call.payload["activity_key"]]
         state = "done" if result["ok"] else "failed"
         expect(item.locator("summary")).to_have_text(
-            f"{call.agent} called {call.payload['tool']} {state}"
+            f"{names[call.agent]} called {call.payload['tool']} {state}"
         )
         item.locator("summary").click()
         expected = result["result"] if result["ok"] else result["error"]
@@ -110,7 +112,7 @@ def test_a_failed_calculator_call_shows_failed_next_to_one_that_worked(
 
     expect(page.get_by_test_id("run-status")).to_have_text("succeeded", timeout=60_000)
     assert_each_call_shows_its_own_result(page, run_id)
-    bad = page.locator("details.feed-tool", has_text="bad called calculator")
+    bad = page.locator("details.feed-tool", has_text="Bad sums called calculator")
     expect(bad.locator("summary")).to_contain_text("failed")
     bad.locator("summary").click()
     expect(bad).to_contain_text("Division by zero.")

@@ -1,6 +1,7 @@
 import { useLayoutEffect, useRef } from "react";
 import type { FeedItem } from "./feed";
 import type { LiveMessage } from "./state";
+import { MessageContent } from "./MessageContent";
 import { ToolCall } from "./ToolCall";
 
 interface Props {
@@ -50,7 +51,7 @@ export function MessageFeed({ items, live, ended }: Props) {
             <header>
               <span className="agent">{item.agent}</span> <span className="muted">{item.role}</span>
             </header>
-            <div className="content">{item.content}</div>
+            <MessageContent text={item.content} />
           </article>
         );
       })}

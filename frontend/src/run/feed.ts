@@ -1,7 +1,7 @@
 // The message feed, derived from events: messages, tool calls paired with their results, and
 // one-line notes for what happens between them.
 import { toolCallKey } from "./toolCalls";
-import type { RunEvent } from "./types";
+import type { AgentNames, RunEvent } from "./types";
 
 export type FeedItem =
   | { kind: "message"; seq: number; agent: string; role: string; content: string }
@@ -33,9 +33,15 @@ function colon(value: unknown): string {
   return text ? `: ${text}` : "";
 }
 
-function note(event: RunEvent): FeedItem | null {
+/** The name a person gave an agent in the builder, else its id (or the text as it is). */
+export function agentName(names: AgentNames, id: unknown): string {
+  const key = asText(id);
+  return names[key] ?? key;
+}
+
+function note(event: RunEvent, names: AgentNames): FeedItem | null {
   const p = event.payload;
-  const agent = event.agent ?? "";
+  const agent = agentName(names, event.agent);
   const make = (tone: "info" | "warn" | "bad", text: string): FeedItem => ({
     kind: "note", seq: event.seq, agent, tone, text,
   }); // prettier-ignore
@@ -57,9 +63,9 @@ function note(event: RunEvent): FeedItem | null {
         ? make("bad", `${agent} failed: ${asText(p.reason)}`)
         : make("info", `${agent} finished`);
     case "delegation":
-      return make("info", `${agent} delegates to ${asText(p.to)}: ${asText(p.task)}`);
+      return make("info", `${agent} delegates to ${agentName(names, p.to)}: ${asText(p.task)}`);
     case "handoff":
-      return make("info", `${asText(p.from)} hands off to ${asText(p.to)}: ${asText(p.reason)}`);
+      return make("info", `${agentName(names, p.from)} hands off to ${agentName(names, p.to)}: ${asText(p.reason)}`);
     case "gate.passed":
       return make("info", `Gate ${asText(p.edge)} passed`);
     case "gate.failed":
@@ -67,7 +73,7 @@ function note(event: RunEvent): FeedItem | null {
     case "retry":
       return make("warn", `Retry ${retryNumber(p)} in ${seconds(p.delay_s)} s${colon(p.error)}`);
     case "fallback":
-      return make("warn", `Falls back from ${asText(p.from)} to ${asText(p.to)}: ${asText(p.reason)}`);
+      return make("warn", `Falls back from ${agentName(names, p.from)} to ${agentName(names, p.to)}: ${asText(p.reason)}`);
     case "human.requested":
       return make("warn", `Waiting for a person: ${asText(p.prompt)}`);
     case "human.answered":
@@ -81,7 +87,7 @@ function note(event: RunEvent): FeedItem | null {
   }
 }
 
-export function feedItems(events: RunEvent[]): FeedItem[] {
+export function feedItems(events: RunEvent[], names: AgentNames = {}): FeedItem[] {
   const items: FeedItem[] = [];
   const calls = new Map<string, Extract<FeedItem, { kind: "tool" }>>();
   for (const event of events) {
@@ -90,12 +96,12 @@ export function feedItems(events: RunEvent[]): FeedItem[] {
       // A turn that only calls tools has no text: its calls follow as items of their own.
       if (!asText(p.content).trim() && Array.isArray(p.tool_calls) && p.tool_calls.length) continue;
       items.push({
-        kind: "message", seq: event.seq, agent: event.agent ?? "",
+        kind: "message", seq: event.seq, agent: agentName(names, event.agent),
         role: asText(p.role) || "assistant", content: asText(p.content),
       }); // prettier-ignore
     } else if (event.type === "tool.call") {
       const item = {
-        kind: "tool" as const, seq: event.seq, agent: event.agent ?? "",
+        kind: "tool" as const, seq: event.seq, agent: agentName(names, event.agent),
         tool: asText(p.tool), call: event, result: null,
       }; // prettier-ignore
       calls.set(toolCallKey(event), item);
@@ -104,7 +110,7 @@ export function feedItems(events: RunEvent[]): FeedItem[] {
       const item = calls.get(toolCallKey(event));
       if (item) item.result = event;
     } else {
-      const n = note(event);
+      const n = note(event, names);
       if (n) items.push(n);
     }
   }
