@@ -4,6 +4,7 @@ too): the page pairs a result with its call by the engine's activity key, never 
 runs of the shipped templates and of a team built from scratch, on the offline model."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,8 @@ def assert_each_call_shows_its_own_result(page: Page, run_id: str) -> None:
     for item, call in zip(items.all(), calls, strict=True):
         result = results[call.payload["activity_key"]]
         state = "done" if result["ok"] else "failed"
-        expect(item.locator("summary")).to_have_text(
-            f"{names[call.agent]} called {call.payload['tool']} {state}"
-        )
+        summary = f"{names[call.agent]} called {call.payload['tool']} {state}"
+        expect(item.locator("summary")).to_have_text(re.compile(rf"^{re.escape(summary)} in \S+"))
         item.locator("summary").click()
         expected = result["result"] if result["ok"] else result["error"]
         assert_shows(item.locator("pre").nth(1), expected)

@@ -1,7 +1,9 @@
 """The run page reads like a conversation: the names people gave their agents (not ids such as
 agent-2) on the timeline and in the feed, messages as safe Markdown (no raw HTML), the final
-output first, and a feed that leaves a reader where they are while new messages arrive."""
+output first, tokens, cost and time per call and per agent, and a feed that leaves a reader
+where they are while new messages arrive."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -26,6 +28,7 @@ SPEC = {
     "edges": [{"id": "e1", "source": "lead", "target": "agent-2", "kind": "delegates"}],
 }
 EVIL = '<script>window.pwned = true</script><img src=x onerror="window.pwned = true">'
+CHECKER_TURN = "run/lead/t1/c0/agent-2/t1"
 REPORT = f"# Findings\n\n- **2** claims checked\n- `source.md` cited\n\n{EVIL}"
 
 
@@ -40,7 +43,8 @@ def newsroom_run(owner, **fields) -> Run:
     append_event(run, "agent.started", "agent-2", span_id="a2", payload={"task": "check"})
     append_event(
         run, "message", "agent-2", span_id="a2",
-        payload={"role": "assistant", "content": REPORT, "tool_calls": []},
+        payload={"role": "assistant", "content": REPORT, "tool_calls": [],
+                 "activity_key": f"{CHECKER_TURN}/model"},
     )  # fmt: skip
     return run
 
@@ -130,3 +134,34 @@ def test_the_feed_leaves_a_reader_where_they_are(page: Page, asgi_server: LiveSe
     )  # fmt: skip
     asgi_server.publish(run, [events_message([last])])
     expect(feed.get_by_text("Paragraph 41 of the draft.")).to_be_in_viewport()
+
+
+def test_it_shows_tokens_cost_and_time_per_call_and_per_agent(page: Page) -> None:
+    run = newsroom_run(page.user, status=Run.Status.RUNNING)
+    # The fact checker's message was written by its first model call; a second call used a tool.
+    call = CHECKER_TURN
+    for usage in ((f"{call}/model", 940, 312, 0.0072), (f"{call}/t2/model", 60, 8, 0.0003)):
+        append_event(
+            run, "usage", "agent-2", key=f"{usage[0]}#usage",
+            payload={"input_tokens": usage[1], "output_tokens": usage[2], "cost_usd": usage[3]},
+        )  # fmt: skip
+    append_event(
+        run, "tool.call", "agent-2",
+        payload={"tool": "search", "arguments": {}, "call_id": "c", "activity_key": f"{call}/c0"},
+    )  # fmt: skip
+    append_event(
+        run, "tool.result", "agent-2",
+        payload={"tool": "search", "call_id": "c", "activity_key": f"{call}/c0", "ok": True,
+                 "result": "3 sources", "duration_ms": 340.2},
+    )  # fmt: skip
+    page.goto(f"/runs/{run.id}/")
+
+    expect(page.locator("details.feed-tool summary")).to_have_text(
+        "Fact checker called search done in 340 ms"
+    )
+    expect(page.locator(".feed-message .usage")).to_have_text("940 in · 312 out · $0.0072")
+    table = page.get_by_role("region", name="Usage by agent")
+    expect(table.get_by_role("row")).to_have_count(2)
+    expect(table.get_by_role("row").nth(1)).to_have_text(
+        re.compile(r"Fact checker\s*2\s*1000 / 320\s*\$0\.0075")
+    )

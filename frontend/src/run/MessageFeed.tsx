@@ -1,5 +1,6 @@
 import { useLayoutEffect, useRef } from "react";
 import type { FeedItem } from "./feed";
+import { formatUsage } from "./format";
 import type { LiveMessage } from "./state";
 import { MessageContent } from "./MessageContent";
 import { ToolCall } from "./ToolCall";
@@ -50,6 +51,7 @@ export function MessageFeed({ items, live, ended }: Props) {
           <article key={item.seq} className={`feed-message role-${item.role}`}>
             <header>
               <span className="agent">{item.agent}</span> <span className="muted">{item.role}</span>
+              {item.usage && <span className="muted usage">{formatUsage(item.usage)}</span>}
             </header>
             <MessageContent text={item.content} />
           </article>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { api, ApiError } from "../lib/api";
+import { AgentUsageTable } from "./AgentUsageTable";
 import { AnswerBox } from "./AnswerBox";
 import { Artifacts } from "./Artifacts";
 import { DetailsPanel } from "./DetailsPanel";
@@ -135,6 +136,7 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
             <h2>Input</h2>
             <pre>{asText(run.input)}</pre>
           </section>
+          <AgentUsageTable events={state.events} names={names} />
           <Artifacts artifacts={run.artifacts ?? []} />
           <WebhookDeliveries runId={initial.id} status={status} />
         </aside>

@@ -2,9 +2,10 @@
 // one-line notes for what happens between them.
 import { toolCallKey } from "./toolCalls";
 import type { AgentNames, RunEvent } from "./types";
+import { type Usage, usageByCall } from "./usage";
 
 export type FeedItem =
-  | { kind: "message"; seq: number; agent: string; role: string; content: string }
+  | { kind: "message"; seq: number; agent: string; role: string; content: string; usage: Usage | null }
   | { kind: "tool"; seq: number; agent: string; tool: string; call: RunEvent; result: RunEvent | null }
   | { kind: "note"; seq: number; agent: string; tone: "info" | "warn" | "bad"; text: string };
 
@@ -90,6 +91,7 @@ function note(event: RunEvent, names: AgentNames): FeedItem | null {
 export function feedItems(events: RunEvent[], names: AgentNames = {}): FeedItem[] {
   const items: FeedItem[] = [];
   const calls = new Map<string, Extract<FeedItem, { kind: "tool" }>>();
+  const usage = usageByCall(events);
   for (const event of events) {
     const p = event.payload;
     if (event.type === "message") {
@@ -98,6 +100,7 @@ export function feedItems(events: RunEvent[], names: AgentNames = {}): FeedItem[
       items.push({
         kind: "message", seq: event.seq, agent: agentName(names, event.agent),
         role: asText(p.role) || "assistant", content: asText(p.content),
+        usage: usage.get(asText(p.activity_key)) ?? null,
       }); // prettier-ignore
     } else if (event.type === "tool.call") {
       const item = {
