@@ -165,3 +165,19 @@ def test_it_shows_tokens_cost_and_time_per_call_and_per_agent(page: Page) -> Non
     expect(table.get_by_role("row").nth(1)).to_have_text(
         re.compile(r"Fact checker\s*2\s*1000 / 320\s*\$0\.0075")
     )
+
+
+def test_it_folds_what_an_agent_was_given(page: Page) -> None:
+    run = newsroom_run(page.user, status=Run.Status.RUNNING)
+    task = "Check every claim in the draft against its source. " * 6
+    append_event(
+        run, "message", "agent-2", span_id="a2",
+        payload={"role": "user", "content": task, "tool_calls": []},
+    )  # fmt: skip
+    page.goto(f"/runs/{run.id}/")
+
+    given = page.locator("details.feed-given")
+    expect(given.locator("summary")).to_contain_text("Fact checker was given Check every claim")
+    expect(given.locator(".content")).to_be_hidden()
+    given.locator("summary").click()
+    expect(given.locator(".content")).to_have_text(task.strip())

@@ -51,6 +51,17 @@ describe("MessageFeed", () => {
     expect(container.querySelector("pre.content-json")!.textContent).toBe('{\n  "total": 42,\n  "ok": true\n}');
   });
 
+  it("folds what an agent was given to one line, the whole text a click away", () => {
+    const task = `Check these claims:\n${"a long claim, ".repeat(20)}`;
+    const container = render([ev("message", "checker", 1, { role: "user", content: task })]);
+    const given = container.querySelector<HTMLDetailsElement>("details.feed-given")!;
+    expect(given.open).toBe(false);
+    const summary = given.querySelector("summary")!.textContent!;
+    expect(summary).toMatch(/^checker was given Check these claims: a long claim, .*…$/);
+    expect(summary.length).toBeLessThan(120);
+    expect(given.querySelector(".content")!.textContent).toContain("a long claim, a long claim");
+  });
+
   it("says so while there are no messages yet", () => {
     expect(render([]).textContent).toContain("No messages yet");
     expect(render([ev("message", "w", 1, { content: "Hi" })]).textContent).not.toContain("No messages yet");

@@ -30,6 +30,13 @@ function useFollowEnd(changes: unknown[]) {
   return { ref, onScroll };
 }
 
+const PREVIEW_CHARS = 90;
+
+function preview(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1)}…` : line;
+}
+
 export function MessageFeed({ items, live, ended }: Props) {
   const { ref, onScroll } = useFollowEnd([items, live]);
   return (
@@ -45,6 +52,19 @@ export function MessageFeed({ items, live, ended }: Props) {
             <p key={item.seq} className={`feed-note ${item.tone}`}>
               {item.text}
             </p>
+          );
+        }
+        if (item.role === "user" || item.role === "system") {
+          // What an agent was given repeats what came before (a delegation's task, the run's
+          // input, a repair request): folded to one line, open on demand.
+          return (
+            <details key={item.seq} className={`feed-message feed-given role-${item.role}`}>
+              <summary>
+                <span className="agent">{item.agent}</span> <span className="muted">was given</span>{" "}
+                <span className="preview">{preview(item.content)}</span>
+              </summary>
+              <MessageContent text={item.content} />
+            </details>
           );
         }
         return (
