@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # django-ninja's own Swagger UI assets (static/ninja/): /api/docs then needs no CDN.
+    "ninja",
     "teams",
     "runs",
 ]
