@@ -70,7 +70,12 @@ async def _attempt(
     failed = ctx.recorded(f"{key}#failed{attempt}")
     if failed is not None:
         p = failed.payload
-        raise ModelError(p["error"], transient=p["transient"], status=p.get("status"))
+        raise ModelError(
+            p["error"],
+            transient=p["transient"],
+            status=p.get("status"),
+            retry_after_s=p.get("retry_after_s"),
+        )
     chunks = 0
 
     async def on_delta(text: str) -> None:
@@ -90,6 +95,7 @@ async def _attempt(
             "error_type": "model_error",
             "transient": error.transient,
             "status": error.status,
+            "retry_after_s": error.retry_after_s,
         }
         await ctx.emit(ACTIVITY_FAILED, f"{key}#failed{attempt}", turn, payload)
         raise
@@ -118,6 +124,8 @@ async def _retry_or_fail(
         raise AgentFailed(agent.id, reason, "model_error")
     options = ctx.options
     delay = backoff_delay(ctx.seed, key, attempt, options.retry_base_s, options.retry_cap_s)
+    # A server that said when to come back (Retry-After) is not asked again sooner.
+    delay = max(delay, error.retry_after_s or 0.0)
     retry_key = f"{key}#retry{attempt}"
     if ctx.recorded(retry_key) is None:
         retry = {"activity_key": key, "attempt": attempt + 1, "error": str(error), "delay_s": delay}
@@ -141,6 +149,8 @@ def _response_dict(response: ModelResponse) -> dict[str, Any]:
         "usage": {
             "input_tokens": response.usage.input_tokens,
             "output_tokens": response.usage.output_tokens,
+            "cached_input_tokens": response.usage.cached_input_tokens,
+            "cache_write_tokens": response.usage.cache_write_tokens,
         },
         "finish_reason": response.finish_reason,
         "simulated": response.simulated,

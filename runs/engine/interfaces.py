@@ -193,8 +193,14 @@ class ModelRequest:
 
 @dataclass(frozen=True)
 class Usage:
+    """``input_tokens`` counts every prompt token; of those, ``cached_input_tokens`` were read
+    from the provider's prompt cache and ``cache_write_tokens`` written to it (each priced
+    apart)."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -210,10 +216,19 @@ class ModelError(Exception):
     """A model call failed. ``transient`` errors (429, 5xx, connection, timeout) are retried
     with backoff; the rest go straight to the agent's fallback."""
 
-    def __init__(self, message: str, *, transient: bool, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.status = status
+        # How long the server asked to wait (Retry-After): the engine waits at least that.
+        self.retry_after_s = retry_after_s
 
 
 DeltaCallback = Callable[[str], Awaitable[None]]
@@ -237,10 +252,20 @@ class ResolvedModel:
     input_usd_per_mtok: float = 0.0
     output_usd_per_mtok: float = 0.0
     simulated: bool = False
+    # Prompt-cache prices; None: what an uncached input token costs.
+    cached_input_usd_per_mtok: float | None = None
+    cache_write_usd_per_mtok: float | None = None
 
     def cost_usd(self, usage: Usage) -> float:
+        read = usage.cached_input_tokens
+        written = usage.cache_write_tokens
+        uncached = max(usage.input_tokens - read - written, 0)
+        read_price = self.cached_input_usd_per_mtok
+        write_price = self.cache_write_usd_per_mtok
         return (
-            usage.input_tokens * self.input_usd_per_mtok
+            uncached * self.input_usd_per_mtok
+            + read * (self.input_usd_per_mtok if read_price is None else read_price)
+            + written * (self.input_usd_per_mtok if write_price is None else write_price)
             + usage.output_tokens * self.output_usd_per_mtok
         ) / 1_000_000
 
