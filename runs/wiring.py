@@ -63,7 +63,7 @@ def provider_for(
 
 
 def resolved(config: ModelConfig) -> ResolvedModel:
-    input_price, output_price = config.prices()
+    pricing = config.pricing()
     provider: ModelProvider
     if config.provider == ModelConfig.Provider.OFFLINE:
         provider = provider_for(config.provider, config.model, None, None, NetworkPolicy(), None)
@@ -76,8 +76,10 @@ def resolved(config: ModelConfig) -> ResolvedModel:
         name=config.name,
         provider=provider,
         model=config.model,
-        input_usd_per_mtok=float(input_price),
-        output_usd_per_mtok=float(output_price),
+        input_usd_per_mtok=pricing.input_usd_per_mtok,
+        output_usd_per_mtok=pricing.output_usd_per_mtok,
+        cached_input_usd_per_mtok=pricing.cached_input_usd_per_mtok,
+        cache_write_usd_per_mtok=pricing.cache_write_usd_per_mtok,
         simulated=config.provider == ModelConfig.Provider.OFFLINE,
     )
 

@@ -37,13 +37,12 @@ from ..tools.netguard import NetworkPolicy
 from .guard import (
     _READ_ERRORS,
     MAX_SHOWN_CHARS,
-    blocked_by_guard,
-    cause,
     check_destination,
     cleaned,
     guarded_client,
     is_transient,
     retry_after_s,
+    unreachable,
 )
 from .openai_provider import wire_names
 
@@ -118,19 +117,8 @@ class AnthropicProvider:
         except anthropic.APIStatusError as exc:
             raise _status_error(exc) from exc
         except _UNREACHABLE as exc:
-            if deadline.expired():
-                raise ModelError(
-                    f"The model server's answer took longer than {self._max_s:g} s in all; "
-                    "it was cut off.",
-                    transient=False,
-                ) from None
-            blocked = blocked_by_guard(exc)
-            if blocked is not None:
-                raise ModelError(str(blocked), transient=False) from None
-            capped = cause(exc, ModelError)  # the byte cap, hit while the SDK read the answer
-            if capped is not None:
-                raise capped from None
-            raise ModelError(f"Could not reach the model server: {exc}", transient=True) from exc
+            timed_out = deadline.expired()
+            raise unreachable(exc, timed_out=timed_out, max_s=self._max_s) from exc
         except anthropic.AnthropicError as exc:
             raise ModelError(f"The model server answered badly: {exc}", transient=True) from exc
 

@@ -97,9 +97,11 @@ def blocked_by_guard(exc: BaseException) -> BlockedAddress | None:
 def cause(exc: BaseException, kind: type[_E]) -> _E | None:
     """The first exception of ``kind`` in ``exc``'s chain of causes (``exc`` included)."""
     seen: BaseException | None = exc
-    while seen is not None:
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
         if isinstance(seen, kind):
             return seen
+        visited.add(id(seen))
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -145,6 +147,23 @@ def check_destination(
         network.resolve(host, parsed.port or default_port) if _is_address(host) else None
     except BlockedAddress as exc:
         raise ModelError(str(exc), transient=False) from None
+
+
+def unreachable(exc: BaseException, *, timed_out: bool, max_s: float) -> ModelError:
+    """A call that failed before a whole answer came: cut off at ``max_s``, refused by the
+    guard, cut off at the byte cap while the SDK read it, or the server was unreachable."""
+    if timed_out:
+        return ModelError(
+            f"The model server's answer took longer than {max_s:g} s in all; it was cut off.",
+            transient=False,
+        )
+    blocked = blocked_by_guard(exc)
+    if blocked is not None:
+        return ModelError(str(blocked), transient=False)
+    capped = cause(exc, ModelError)
+    if capped is not None:
+        return capped
+    return ModelError(f"Could not reach the model server: {exc}", transient=True)
 
 
 def is_transient(status: int) -> bool:

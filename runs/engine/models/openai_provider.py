@@ -50,12 +50,12 @@ from .guard import (
     _READ_ERRORS,
     MAX_SHOWN_CHARS,
     GuardedTransport,
-    blocked_by_guard,
     check_destination,
     clean,
     cleaned,
     is_transient,
     retry_after_s,
+    unreachable,
 )
 
 # OpenAI-compatible servers accept function names of 1-64 letters, digits, '_' and '-'; our
@@ -139,16 +139,8 @@ class OpenAIProvider:
                 retry_after_s=retry_after_s(exc.response.headers),
             ) from exc
         except _UNREACHABLE as exc:
-            if deadline.expired():
-                raise ModelError(
-                    f"The model server's answer took longer than {self._max_s:g} s in all; "
-                    "it was cut off.",
-                    transient=False,
-                ) from None
-            blocked = blocked_by_guard(exc)
-            if blocked is not None:
-                raise ModelError(str(blocked), transient=False) from None
-            raise ModelError(f"Could not reach the model server: {exc}", transient=True) from exc
+            timed_out = deadline.expired()
+            raise unreachable(exc, timed_out=timed_out, max_s=self._max_s) from exc
         except openai.OpenAIError as exc:
             raise ModelError(f"The model server answered badly: {exc}", transient=True) from exc
 
