@@ -1,10 +1,11 @@
-"""Builder warnings from the model catalogue: an agent given tools on a model that cannot call
+"""Model checks for the builder. Warnings from the model catalogue: an agent given tools on a model that cannot call
 them, an output schema on a model without structured output, instructions that leave no room
 in the model's context window. Warnings, not errors: the catalogue may lag behind a provider.
 
 ``model_warnings(spec, capabilities)`` is a validator check in the shape of those in
 ``teams/validation.py``; ``model_capabilities(owner)`` maps each of the owner's model names to
 its catalogue entry (models the catalogue does not know are not warned about).
+``unknown_fallback_models(spec, known)`` is the error check for an agent's model chain.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from runs.engine.models import catalogue
 
 from .models import ModelConfig
 from .spec import Agent, TeamSpec
-from .validation import Problem, warning
+from .validation import Problem, error, warning
 
 #: Characters per token, roughly, for English prose: enough to tell "close to the window".
 CHARS_PER_TOKEN = 4
@@ -68,3 +69,20 @@ def model_warnings(
                 node=node.id,
                 path=f"nodes.{i}.instructions",
             )
+
+
+def unknown_fallback_models(spec: TeamSpec, known: frozenset[str]) -> Iterator[Problem]:
+    """An error for each name in an agent's ``fallback_models`` that is not a model of the
+    owner's (``known``, with ``offline``), as ``unknown_model`` is for ``model``."""
+    for i, node in enumerate(spec.nodes):
+        if not isinstance(node, Agent):
+            continue
+        for j, name in enumerate(node.fallback_models):
+            if name not in known | {"offline"}:
+                yield error(
+                    "unknown_model",
+                    f"Agent '{node.id}' falls back to the model '{name}', which is not "
+                    "configured. Add it under Settings → Models, or remove it from the chain.",
+                    node=node.id,
+                    path=f"nodes.{i}.fallback_models.{j}",
+                )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from teams.spec import Agent, HumanNode
@@ -17,6 +18,7 @@ from .errors import AgentFailed, Suspended
 from .events import (
     ACTIVITY_FAILED,
     ERROR,
+    FALLBACK,
     HUMAN_REQUESTED,
     MESSAGE,
     MESSAGE_DELTA,
@@ -40,11 +42,51 @@ from .retries import backoff_delay
 
 
 async def call_model(
-    ctx: RunContext, turn: Scope, agent: Agent, model: ResolvedModel, request: ModelRequest
+    ctx: RunContext,
+    turn: Scope,
+    agent: Agent,
+    models: Sequence[ResolvedModel],
+    request: ModelRequest,
 ) -> ModelResponse:
-    """One model turn: recorded result, or the provider with retries on transient errors."""
-    key = f"{turn.path}/model"
-    await ctx.budgets.before_call(ctx, turn, agent, key)
+    """One model turn: recorded result, or the provider with retries on transient errors;
+    when those outlast the retries, the next model of the agent's chain (``fallback_models``)
+    answers, each switch a ``fallback`` event."""
+    await ctx.budgets.before_call(ctx, turn, agent, model_key(turn, 0))
+    for index, model in enumerate(models):
+        key = model_key(turn, index)
+        request = dataclasses.replace(request, model=model.model)
+        try:
+            response = await _answer(ctx, turn, agent, model, request, key, index + 1 < len(models))
+        except _Exhausted as exhausted:
+            await _fall_back(ctx, turn, key, model, models[index + 1], exhausted.error)
+            continue
+        await ctx.budgets.record(ctx, turn, agent, model, response.usage, key)
+        return response
+    raise AssertionError("an agent has at least one model")  # the last one raises AgentFailed
+
+
+def model_key(turn: Scope, index: int) -> str:
+    """The activity key of a turn's call to the ``index``-th model of the chain."""
+    return f"{turn.path}/model" if index == 0 else f"{turn.path}/model~{index}"
+
+
+class _Exhausted(Exception):
+    """A model's retryable failures outlasted its retries, and another model may answer."""
+
+    def __init__(self, error: ModelError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def _answer(
+    ctx: RunContext,
+    turn: Scope,
+    agent: Agent,
+    model: ResolvedModel,
+    request: ModelRequest,
+    key: str,
+    more: bool,
+) -> ModelResponse:
     recorded = ctx.recorded(key)
     response = _response_from(recorded.payload["response"]) if recorded else None
     attempt = 1
@@ -53,10 +95,29 @@ async def call_model(
         try:
             response = await _attempt(ctx, turn, model, request, key, attempt)
         except ModelError as error:
-            await _retry_or_fail(ctx, turn, agent, key, attempt, error)
+            await _retry_or_fail(ctx, turn, agent, key, attempt, error, more)
             attempt += 1
-    await ctx.budgets.record(ctx, turn, agent, model, response.usage, key)
     return response
+
+
+async def _fall_back(
+    ctx: RunContext,
+    turn: Scope,
+    key: str,
+    failed: ResolvedModel,
+    next_model: ResolvedModel,
+    error: ModelError,
+) -> None:
+    fallback_key = f"{key}:fallback"
+    if ctx.recorded(fallback_key) is None:
+        payload = {
+            "kind": "model",
+            "from": failed.name,
+            "to": next_model.name,
+            "reason": f"The model {failed.name} kept failing: {error}",
+            "activity_key": key,
+        }
+        await ctx.emit(FALLBACK, fallback_key, turn, payload)
 
 
 async def _attempt(
@@ -114,9 +175,19 @@ async def _attempt(
 
 
 async def _retry_or_fail(
-    ctx: RunContext, turn: Scope, agent: Agent, key: str, attempt: int, error: ModelError
+    ctx: RunContext,
+    turn: Scope,
+    agent: Agent,
+    key: str,
+    attempt: int,
+    error: ModelError,
+    more: bool = False,
 ) -> None:
+    """Waits before the next attempt; raises ``_Exhausted`` when the retries of a transient
+    error are used up and ``more`` models follow, ``AgentFailed`` when nothing is left."""
     retries_left = agent.limits.max_retries - (attempt - 1)
+    if error.transient and retries_left <= 0 and more:
+        raise _Exhausted(error)
     if not error.transient or retries_left <= 0:
         why = "after retries" if error.transient else "(not retryable)"
         reason = f"The model call failed {why}: {error}"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from runs.engine.models.catalogue import Entry
-from teams.model_warnings import model_capabilities, model_warnings
+from teams.model_warnings import model_capabilities, model_warnings, unknown_fallback_models
 from teams.models import ModelConfig
 from teams.spec import parse
 from tests.factories import make_agent, make_spec
@@ -67,3 +67,13 @@ def test_a_model_the_catalogue_does_not_know_is_not_warned_about(alice: Any) -> 
     ModelConfig.objects.create(owner=alice, name="mine", provider="openai", model="llama3.2")
 
     assert warnings_for(alice, model="mine", tools=["calculator"], output_schema=SCHEMA) == []
+
+
+def test_an_unknown_model_in_a_fallback_chain_is_an_error() -> None:
+    agent = make_agent("w", fallback_models=["offline", "backup", "nowhere"])
+    spec = parse(make_spec("supervisor", [agent]))
+
+    [problem] = unknown_fallback_models(spec, frozenset({"backup"}))
+
+    assert (problem.severity, problem.path) == ("error", "nodes.0.fallback_models.2")
+    assert "'nowhere'" in problem.message
