@@ -130,9 +130,7 @@ def guarded_client(network: NetworkPolicy, max_bytes: int, timeout_s: float) -> 
     )
 
 
-def check_destination(
-    url: str, key_hosts: frozenset[str] | None, network: NetworkPolicy, default_port: int = 443
-) -> None:
+def check_destination(url: str, key_hosts: frozenset[str] | None, network: NetworkPolicy) -> None:
     """Refuses, before anything is sent, a key bound to other hosts, and an IP-address host
     the guard does not allow (aiohttp asks the guarded resolver about names only)."""
     parsed = httpx.URL(url)
@@ -143,8 +141,10 @@ def check_destination(
             f"{', '.join(sorted(key_hosts)) or 'no host'}.",
             transient=False,
         )
+    if not _is_address(host):
+        return
     try:
-        network.resolve(host, parsed.port or default_port) if _is_address(host) else None
+        network.resolve(host, parsed.port or 0)  # an address: no lookup, a check
     except BlockedAddress as exc:
         raise ModelError(str(exc), transient=False) from None
 

@@ -101,9 +101,13 @@ class OpenAIProvider:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = _Client(
+            client = _Client(
                 _new_client(self._base_url, self._api_key, self._timeout_s, self._transport())
             )
+            # The URL is fixed for the client's life: checked once, and again for every call
+            # until it passes (a refused client is never kept).
+            self._check_destination(client.completions_url)
+            self._clients[loop] = client
         return client
 
     def _transport(self) -> GuardedTransport:
@@ -127,7 +131,6 @@ class OpenAIProvider:
         self, request: ModelRequest, on_delta: DeltaCallback | None
     ) -> ModelResponse:
         client = self._client()
-        self._check_destination(client.completions_url)
         try:
             async with asyncio.timeout(self._max_s) as deadline:
                 return await self._stream(client, request, on_delta)
