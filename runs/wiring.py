@@ -18,6 +18,7 @@ from teams.services import team_lookup
 from teams.spec import dump, inline_team_refs, parse
 
 from . import sql
+from .circuits import circuit_for
 from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, UnavailableProvider, make_provider
 from .engine.tools import Registry, builtin_registry
@@ -81,7 +82,20 @@ def resolved(config: ModelConfig) -> ResolvedModel:
         cached_input_usd_per_mtok=pricing.cached_input_usd_per_mtok,
         cache_write_usd_per_mtok=pricing.cache_write_usd_per_mtok,
         simulated=config.provider == ModelConfig.Provider.OFFLINE,
+        circuit=None
+        if config.provider == ModelConfig.Provider.OFFLINE
+        else circuit_for(_circuit_name(config)),
     )
+
+
+def _circuit_name(config: ModelConfig) -> str:
+    """Whose circuit a call counts against: the key's (a credential, a secret), or for a
+    keyless model its server's."""
+    if config.credential:
+        return f"credential:{config.credential}"
+    if config.secret_id:
+        return f"secret:{config.secret_id}"
+    return f"server:{config.provider}:{config.base_url}"
 
 
 class Unavailable(Exception):

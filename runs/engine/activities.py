@@ -55,8 +55,12 @@ async def call_model(
     for index, model in enumerate(models):
         key = model_key(turn, index)
         request = dataclasses.replace(request, model=model.model)
+        more = index + 1 < len(models)
+        if more and await _skipped(ctx, key, model):
+            await _fall_back(ctx, turn, key, model, models[index + 1], None)
+            continue
         try:
-            response = await _answer(ctx, turn, agent, model, request, key, index + 1 < len(models))
+            response = await _answer(ctx, turn, agent, model, request, key, more)
         except _Exhausted as exhausted:
             await _fall_back(ctx, turn, key, model, models[index + 1], exhausted.error)
             continue
@@ -95,9 +99,29 @@ async def _answer(
         try:
             response = await _attempt(ctx, turn, model, request, key, attempt)
         except ModelError as error:
+            if more and error.transient and await _opened(ctx, model, key, attempt):
+                raise _Exhausted(error) from None
             await _retry_or_fail(ctx, turn, agent, key, attempt, error, more)
             attempt += 1
     return response
+
+
+async def _opened(ctx: RunContext, model: ResolvedModel, key: str, attempt: int) -> bool:
+    """Whether the model's circuit opened during its retries (not when replaying a retry
+    already recorded: a resumed run takes the recorded path)."""
+    if model.circuit is None or ctx.recorded(f"{key}#retry{attempt}") is not None:
+        return False
+    return not await model.circuit.allows()
+
+
+async def _skipped(ctx: RunContext, key: str, model: ResolvedModel) -> bool:
+    """Whether the turn goes past ``model`` without calling it: it did so before (a resumed
+    run takes the recorded path), or its credential's circuit is open."""
+    if ctx.recorded(key) is not None:
+        return False
+    if ctx.recorded(f"{key}:fallback") is not None:
+        return True
+    return model.circuit is not None and not await model.circuit.allows()
 
 
 async def _fall_back(
@@ -106,15 +130,22 @@ async def _fall_back(
     key: str,
     failed: ResolvedModel,
     next_model: ResolvedModel,
-    error: ModelError,
+    error: ModelError | None,
 ) -> None:
+    """Records the switch; ``error`` None means the model's circuit was open."""
     fallback_key = f"{key}:fallback"
     if ctx.recorded(fallback_key) is None:
+        why = (
+            f"kept failing: {error}"
+            if error is not None
+            else "was not called: its circuit is open after repeated failures"
+        )
         payload = {
             "kind": "model",
             "from": failed.name,
             "to": next_model.name,
-            "reason": f"The model {failed.name} kept failing: {error}",
+            "reason": f"The model {failed.name} {why}",
+            "circuit_open": error is None,
             "activity_key": key,
         }
         await ctx.emit(FALLBACK, fallback_key, turn, payload)
@@ -150,6 +181,8 @@ async def _attempt(
     try:
         response = await model.provider.complete(request, on_delta)
     except ModelError as error:
+        if error.transient and model.circuit is not None:
+            await model.circuit.record(False)
         payload = {
             "activity_key": key,
             "error": str(error),
@@ -160,6 +193,8 @@ async def _attempt(
         }
         await ctx.emit(ACTIVITY_FAILED, f"{key}#failed{attempt}", turn, payload)
         raise
+    if model.circuit is not None:
+        await model.circuit.record(True)
     simulated = response.simulated or model.simulated
     message = {
         "role": "assistant",

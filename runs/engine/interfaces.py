@@ -242,6 +242,20 @@ class ModelProvider(Protocol):
         ...
 
 
+class Circuit(Protocol):
+    """The circuit breaker of one credential, shared by every run (and, with Redis, every
+    worker process) that calls a model with it."""
+
+    async def allows(self) -> bool:
+        """False while open; True when closed, or for the one probe a half-open circuit lets
+        through after its cool-down."""
+        ...
+
+    async def record(self, ok: bool) -> None:
+        """A call's outcome: a success closes the circuit, repeated failures open it."""
+        ...
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
     """A ModelConfig made ready to call: the provider plus what usage costs."""
@@ -255,6 +269,8 @@ class ResolvedModel:
     # Prompt-cache prices; None: what an uncached input token costs.
     cached_input_usd_per_mtok: float | None = None
     cache_write_usd_per_mtok: float | None = None
+    # The credential's circuit breaker; None: never open.
+    circuit: Circuit | None = field(default=None, compare=False)
 
     def cost_usd(self, usage: Usage) -> float:
         read = usage.cached_input_tokens

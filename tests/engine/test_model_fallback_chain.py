@@ -5,6 +5,9 @@ without calling the failing model again."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from runs.engine.circuits import CircuitPolicy, LocalCircuits
 from runs.engine.interfaces import ResolvedModel
 from runs.engine.models import StaticModelRegistry, make_provider
 from tests.engine.helpers import LOCAL, run
@@ -96,3 +99,52 @@ async def test_a_resumed_run_does_not_call_the_failing_models_again(
     assert outcome.output == "Claude answers"
     assert len(openai_server.log) == served  # the failures were replayed from the journal
     assert not resumed.of("fallback")  # already on the timeline
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def with_circuits(models: StaticModelRegistry, circuits: LocalCircuits) -> StaticModelRegistry:
+    return StaticModelRegistry(
+        {name: dataclasses.replace(models.get(name), circuit=circuits.circuit(name))
+         for name in ("primary", "second", "claude")}
+    )  # fmt: skip
+
+
+async def test_an_open_circuit_sends_turns_to_the_next_model_until_its_cool_down_ends(
+    openai_server, anthropic_server
+):
+    openai_server.on(lambda r: model_of(r) == "primary", Reply.error(503))
+    openai_server.on(lambda r: True, Reply.text("second answers"))
+    clock = Clock()
+    circuits = LocalCircuits(CircuitPolicy(failures=3, cooldown_s=30), clock)
+    models = with_circuits(chain(openai_server, anthropic_server), circuits)
+    solo = team(fallback_models=["second"])
+
+    # Two runs: 2 + 1 failures of primary open its circuit (the second run's first failure
+    # is the third in a row).
+    for _ in range(2):
+        outcome, _ = await run(solo, "hi", models=models)
+        assert outcome.output == "second answers"
+    calls = len([r for r in openai_server.log if model_of(r) == "primary"])
+    assert calls == 3 and not await circuits.circuit("primary").allows()
+
+    # While it is open, primary is not called at all, and the timeline says why.
+    outcome, sink = await run(solo, "hi", models=models)
+    assert outcome.output == "second answers"
+    assert len([r for r in openai_server.log if model_of(r) == "primary"]) == calls
+    [switch] = sink.of("fallback")
+    assert switch.payload["circuit_open"] is True and "circuit is open" in switch.payload["reason"]
+
+    # After the cool-down, one probe goes through; primary has recovered, so it answers.
+    clock.now += 31
+    openai_server.rules.clear()
+    openai_server.on(lambda r: True, Reply.text("primary is back"))
+    outcome, sink = await run(solo, "hi", models=models)
+    assert outcome.output == "primary is back" and not sink.of("fallback")
+    assert await circuits.circuit("primary").allows()  # closed again
