@@ -38,7 +38,10 @@ class RedisCircuits:
     def allows(self, name: str) -> bool:
         _, opened, half, probe = self._keys(name)
         try:
-            is_open, is_half = self._redis.pipeline().exists(opened).exists(half).execute()
+            pipe = self._redis.pipeline()
+            pipe.exists(opened)
+            pipe.exists(half)
+            is_open, is_half = pipe.execute()
             if is_open:
                 return False
             cooldown_ms = int(self.policy.cooldown_s * 1000)
@@ -55,13 +58,16 @@ class RedisCircuits:
                 return
             cooldown_ms = int(self.policy.cooldown_s * 1000)
             pipe = self._redis.pipeline()
-            count, _, is_half = (
-                pipe.incr(failures).pexpire(failures, _DAY_MS).exists(half).execute()
-            )
+            pipe.incr(failures)
+            pipe.pexpire(failures, _DAY_MS)
+            pipe.exists(half)
+            count, _, is_half = pipe.execute()
             if is_half or count >= self.policy.failures:
                 pipe = self._redis.pipeline()
-                pipe.set(opened, 1, px=cooldown_ms).set(half, 1, px=_DAY_MS)
-                pipe.delete(failures, probe).execute()
+                pipe.set(opened, 1, px=cooldown_ms)
+                pipe.set(half, 1, px=_DAY_MS)
+                pipe.delete(failures, probe)
+                pipe.execute()
         except redis.RedisError as exc:
             log.warning("Circuit breaker unavailable, outcome not recorded: %s", exc)
 

@@ -203,6 +203,7 @@ async def _attempt(
         "activity_key": key,
         "response": _response_dict(response),
         "simulated": simulated,
+        "model": model.name,  # which model answered the turn (another after a fallback)
     }
     # Not waited for: the next activity's announcement stores it first (``announce``).
     await ctx.emit(MESSAGE, key, turn, message, durable=False, result=True)

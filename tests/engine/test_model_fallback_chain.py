@@ -59,7 +59,7 @@ async def test_the_next_model_answers_when_the_first_keeps_failing(openai_server
     assert "503" in sink.of("fallback")[0].payload["reason"]
     # The answer is recorded under the third model's key, and billed to it.
     [answer] = [e for e in sink.of("message") if e.payload["role"] == "assistant"]
-    assert answer.key == "run/solo/t1/model~2"
+    assert answer.key == "run/solo/t1/model~2" and answer.payload["model"] == "claude"
     assert [e.payload["model"] for e in sink.of("usage")] == ["claude"]
     assert not [e for e in sink.of("error") if not e.payload["recoverable"]]
 

@@ -205,8 +205,8 @@ async def close_all() -> None:
 
 def _status_error(exc: anthropic.APIStatusError) -> ModelError:
     status = exc.status_code
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
+    error: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
     said = error.get("message") if isinstance(error.get("message"), str) else exc.message
     # An error event inside a 200 stream (overloaded_error, api_error) is worth retrying.
     transient = is_transient(status) or status == 200

@@ -125,7 +125,7 @@ class GeminiProvider:
         names = wire_names(request)
         stream = await self._client().aio.models.generate_content_stream(
             model=request.model or self.model,
-            contents=_contents(request.messages, names),
+            contents=_contents(request.messages, names),  # type: ignore[arg-type]
             config=_config(request, names),
         )
         text: list[str] = []
