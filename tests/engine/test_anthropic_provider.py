@@ -264,3 +264,12 @@ async def test_the_workers_own_anthropic_headers_never_reach_a_users_server(
     [served] = anthropic_server.log
     assert "x-operator-token" not in served.headers and "x-team" not in served.headers
     assert "sk-ant-operator-key-000000" not in json.dumps(served.headers)
+
+
+async def test_a_server_slower_than_the_timeout_is_retryable(anthropic_server):
+    anthropic_server.on(lambda r: True, Reply.text("late", delay_s=2))
+
+    with pytest.raises(ModelError) as caught:
+        await provider(anthropic_server).complete(request(timeout_s=0.5))
+
+    assert caught.value.transient

@@ -228,3 +228,12 @@ async def test_a_run_does_not_retry_a_bad_request(gemini_server):
 
     assert outcome.status == "failed" and "HTTP 400" in outcome.reason
     assert len(gemini_server.log) == 1 and not sink.of("retry")
+
+
+async def test_a_server_slower_than_the_timeout_is_retryable(gemini_server):
+    gemini_server.on(lambda r: True, Reply.text("late", delay_s=2))
+
+    with pytest.raises(ModelError) as caught:
+        await provider(gemini_server).complete(request(timeout_s=0.5))
+
+    assert caught.value.transient

@@ -214,9 +214,16 @@ def _config(request: ModelRequest, names: dict[str, str]) -> types.GenerateConte
         config["response_json_schema"] = request.output_schema
     if request.temperature is not None:
         config["temperature"] = request.temperature
+    http: dict[str, Any] = {}
     if request.activity_key:
-        headers = {"X-Activity-Key": request.activity_key, "X-Attempt": str(request.attempt)}
-        config["http_options"] = {"headers": headers}
+        http["headers"] = {
+            "X-Activity-Key": request.activity_key,
+            "X-Attempt": str(request.attempt),
+        }
+    if request.timeout_s is not None:
+        http["timeout"] = max(int(request.timeout_s * 1000), 1)  # milliseconds
+    if http:
+        config["http_options"] = http
     return types.GenerateContentConfig.model_validate(config)
 
 
