@@ -253,6 +253,17 @@ try:
     AUDIT_VERIFY_KEYS = signing.public_keys(env.str("AUDIT_VERIFY_KEYS", default=""))
 except signing.UnusableKey as error:
     raise environ.ImproperlyConfigured(str(error)) from None
+# --- Models: providers and circuit breakers (issue 19) ---------------------------------------
+# A model credential's circuit opens after this many retryable failures in a row; while open,
+# agents with fallback_models go straight to the next model, and after the cool-down one call
+# probes it. Shared by every worker through Redis when REDIS_URL is set, else per process.
+MODEL_CIRCUIT_FAILURES = env.int("MODEL_CIRCUIT_FAILURES", default=5)
+MODEL_CIRCUIT_COOLDOWN_S = env.float("MODEL_CIRCUIT_COOLDOWN_S", default=30.0)
+MODEL_CIRCUIT_PREFIX = env.str("MODEL_CIRCUIT_PREFIX", default="orchestrator:circuit")
+if MODEL_CIRCUIT_FAILURES < 1 or MODEL_CIRCUIT_COOLDOWN_S <= 0:
+    raise environ.ImproperlyConfigured(
+        "MODEL_CIRCUIT_FAILURES must be at least 1 and MODEL_CIRCUIT_COOLDOWN_S above 0."
+    )
 
 LOGGING = {
     "version": 1,
