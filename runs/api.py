@@ -21,7 +21,7 @@ from teams.models import Team, TeamVersion
 from teams.schemas import ErrorOut
 from teams.validation import UnresolvedTeam, error
 
-from . import audit
+from . import audit, quotas
 from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
 from .engine.interfaces import answer_key, human_answered
 from .execution import enqueue
@@ -254,12 +254,15 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 
 
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
+    """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
+    otherwise); call it inside a transaction."""
+    quotas.admit_run(owner)
     return Run.objects.create(
         owner=owner,
         team=version.team,
         team_version=version,
         team_name=version.team.name,
-        spec=resolve_spec(version.spec, owner),
+        spec=quotas.budgeted(resolve_spec(version.spec, owner)),
         input=task_input,
         seed=random.getrandbits(62),
         **fields,
@@ -365,6 +368,10 @@ def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
         if requested is None:
             raise HttpError(409, "The run is not waiting for an answer.")
         check_answer(requested.payload.get("answer_schema"), body.answer)
+        try:
+            quotas.check_budget_approval(run, requested.payload, body.answer)
+        except ValueError as exc:
+            raise HttpError(422, str(exc)) from None
         event = human_answered(
             requested.to_event(), body.answer, request.auth.get_username(), time_now()
         )
@@ -447,12 +454,13 @@ def derive(
     ]
     fields = {"source_run": source, "forked_at_seq": upto}
     if version is None:
+        quotas.admit_run(request.auth)
         run = Run.objects.create(
             owner=request.auth,
             team=source.team,
             team_version=source.team_version,
             team_name=source.team_name,
-            spec=source.spec,
+            spec=quotas.budgeted(source.spec),
             input=task_input,
             seed=source.seed,
             **fields,

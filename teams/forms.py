@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
 from .models import ModelConfig, Team
@@ -60,9 +59,3 @@ class ModelConfigForm(forms.ModelForm):
         if ModelConfig.objects.filter(owner=owner, name=name).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError("You already have a model with this name.")
         return name
-
-
-class SignupForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "email")
