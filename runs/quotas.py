@@ -64,9 +64,7 @@ def admit_webhook(team: Any) -> None:
 def _check_daily_spend(owner: User) -> None:
     since = timezone.now() - SPEND_WINDOW
     recent = Run.objects.filter(owner=owner, created_at__gte=since)
-    used = recent.aggregate(
-        tokens=Sum(F("input_tokens") + F("output_tokens")), usd=Sum("cost_usd")
-    )
+    used = recent.aggregate(tokens=Sum(F("input_tokens") + F("output_tokens")), usd=Sum("cost_usd"))
     tokens, usd = used["tokens"] or 0, float(used["usd"] or 0)
     token_cap, usd_cap = settings.QUOTA_TOKENS_PER_DAY, settings.QUOTA_USD_PER_DAY
     if token_cap and tokens >= token_cap:

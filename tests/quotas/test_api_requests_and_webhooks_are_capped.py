@@ -27,9 +27,10 @@ def test_a_script_past_the_request_rate_gets_429(settings: Any, alice: User, bob
     browser.force_login(alice)
     assert browser.get("/api/teams").status_code == 429
     # bob is not slowed down by alice
-    assert Client(headers={"Authorization": f"Bearer {make_token(bob)}"}).get(
-        "/api/teams"
-    ).status_code == 200
+    assert (
+        Client(headers={"Authorization": f"Bearer {make_token(bob)}"}).get("/api/teams").status_code
+        == 200
+    )
 
 
 def test_a_refused_request_changes_nothing(settings: Any, alice: User) -> None:
