@@ -204,6 +204,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_REDIS_KEY = env.str("METRICS_REDIS_KEY", default="orchestrator:metrics")
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_S = env.float("WEBHOOK_RETRY_BASE_S", default=30.0)
+# A delivery attempt ends after WEBHOOK_TIMEOUT_S in all, however slowly the receiver answers;
+# its body is never read (runs/webhooks.py).
 WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
 
 # --- Quotas, sign-up and the web surface (docs/security.md, "Quotas and sign-up") -------------
@@ -246,9 +248,6 @@ for _rate in (
             raise environ.ImproperlyConfigured(
                 f"{_rate!r} is not a rate; write it like '300/minute' or '10 per 15 minutes'."
             ) from None
-# Webhook receivers are untrusted: a delivery reads at most this much of the answer, and the
-# whole attempt (connect, send, answer) ends after WEBHOOK_TIMEOUT_S whatever the receiver does.
-WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=65536)
 
 LOGGING = {
     "version": 1,

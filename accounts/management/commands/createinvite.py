@@ -20,9 +20,7 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"Note: SIGNUP is {settings.SIGNUP!r}; the link works only with SIGNUP=invite."
             )
-        self.stderr.write(
-            f"One sign-up, within {settings.INVITE_VALID_DAYS} days; shown only now:"
-        )
+        self.stderr.write(f"One sign-up, within {settings.INVITE_VALID_DAYS} days; shown only now:")
         self.stdout.write(invite_link(token))
 
 
