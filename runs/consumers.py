@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
@@ -125,6 +126,13 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await database_sync_to_async(metrics.websocket_disconnected)()
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return json.loads(text_data)
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
+            return None  # answered like any other message that is not a subscription
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not getattr(self, "group", None):
