@@ -7,6 +7,7 @@ in-memory channel layer and runs executed on a thread of the web process. ``DATA
 
 from pathlib import Path
 
+import csp.constants
 import environ
 import limits
 
@@ -38,6 +39,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # Its API docs page then serves Swagger UI from our static files, not a CDN with an inline
+    # script, which the Content-Security-Policy would block.
+    "ninja",
     "teams",
     "runs",
     "accounts",
@@ -45,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -237,6 +242,23 @@ RUN_DEFAULT_TOKEN_BUDGET = env.int("RUN_DEFAULT_TOKEN_BUDGET", default=2_000_000
 RUN_DEFAULT_COST_BUDGET_USD = env.float("RUN_DEFAULT_COST_BUDGET_USD", default=5.0)
 RUN_MAX_TOKEN_BUDGET = env.int("RUN_MAX_TOKEN_BUDGET", default=20_000_000)
 RUN_MAX_COST_BUDGET_USD = env.float("RUN_MAX_COST_BUDGET_USD", default=50.0)
+# Every page's Content-Security-Policy (django-csp): scripts, styles and connections only from
+# this origin, so markup that slipped past escaping cannot run or send anything anywhere.
+# The websocket's own origin is listed too, for browsers whose 'self' does not cover ws:.
+_ws_origin = SITE_URL.rstrip("/").replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.constants.SELF],
+        "script-src": [csp.constants.SELF],
+        "style-src": [csp.constants.SELF],
+        "img-src": [csp.constants.SELF, "data:"],
+        "connect-src": [csp.constants.SELF, _ws_origin],
+        "object-src": [csp.constants.NONE],
+        "base-uri": [csp.constants.SELF],
+        "form-action": [csp.constants.SELF],
+        "frame-ancestors": [csp.constants.NONE],
+    },
+}
 for _rate in (
     QUOTA_API_REQUESTS, QUOTA_RUNS, QUOTA_WEBSOCKET_CONNECTS, QUOTA_WEBSOCKET_SUBSCRIBES,
     LOGIN_RATE_PER_IP, LOGIN_RATE_PER_USERNAME, SIGNUP_RATE_PER_IP,
