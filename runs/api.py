@@ -255,18 +255,19 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
     """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
-    otherwise); call it inside a transaction."""
-    quotas.admit_run(owner)
-    return Run.objects.create(
-        owner=owner,
-        team=version.team,
-        team_version=version,
-        team_name=version.team.name,
-        spec=quotas.budgeted(resolve_spec(version.spec, owner)),
-        input=task_input,
-        seed=random.getrandbits(62),
-        **fields,
-    )
+    otherwise): checked and created in one transaction."""
+    with transaction.atomic():
+        quotas.admit_run(owner)
+        return Run.objects.create(
+            owner=owner,
+            team=version.team,
+            team_version=version,
+            team_name=version.team.name,
+            spec=quotas.budgeted(resolve_spec(version.spec, owner)),
+            input=task_input,
+            seed=random.getrandbits(62),
+            **fields,
+        )
 
 
 @router.post(
