@@ -256,6 +256,7 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
     """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
     otherwise): checked and created in one transaction."""
+    spec = quotas.budgeted(resolve_spec(version.spec, owner))  # a team that fails costs no start
     with transaction.atomic():
         quotas.admit_run(owner)
         return Run.objects.create(
@@ -263,7 +264,7 @@ def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) ->
             team=version.team,
             team_version=version,
             team_name=version.team.name,
-            spec=quotas.budgeted(resolve_spec(version.spec, owner)),
+            spec=spec,
             input=task_input,
             seed=random.getrandbits(62),
             **fields,
