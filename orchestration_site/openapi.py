@@ -41,14 +41,16 @@ def add_common_errors(schema: Any) -> None:
     components.setdefault("ErrorOut", error)
     for path, item in schema.get("paths", {}).items():
         for operation in item.values():
+            responses = operation.setdefault("responses", {})
             for status in _applicable(path, operation):
-                operation.setdefault("responses", {}).setdefault(
-                    status,
-                    {
-                        "description": COMMON_ERRORS[status],
-                        "content": {"application/json": {"schema": ERROR_REF}},
-                    },
-                )
+                # ninja keys the endpoint's own answers by int: one key per status, or the
+                # JSON has it twice and the docs page (Swagger UI) refuses the document.
+                if status in responses or int(status) in responses:
+                    continue
+                responses[status] = {
+                    "description": COMMON_ERRORS[status],
+                    "content": {"application/json": {"schema": ERROR_REF}},
+                }
 
 
 def _applicable(path: str, operation: dict[str, Any]) -> list[str]:
