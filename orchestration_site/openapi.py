@@ -43,14 +43,17 @@ def add_common_errors(schema: Any) -> None:
         for operation in item.values():
             responses = operation.setdefault("responses", {})
             for status in _applicable(path, operation):
-                # ninja keys the endpoint's own answers by int: one key per status, or the
-                # JSON has it twice and the docs page (Swagger UI) refuses the document.
-                if status in responses or int(status) in responses:
-                    continue
-                responses[status] = {
-                    "description": COMMON_ERRORS[status],
-                    "content": {"application/json": {"schema": ERROR_REF}},
-                }
+                # ninja keys the endpoint's own answers by int, and both keys would reach the
+                # JSON, which Swagger UI on /api/docs refuses ("duplicated mapping key"). The
+                # common error takes the place, as it did for every parser reading the last.
+                responses.pop(int(status), None)
+                responses.setdefault(
+                    status,
+                    {
+                        "description": COMMON_ERRORS[status],
+                        "content": {"application/json": {"schema": ERROR_REF}},
+                    },
+                )
 
 
 def _applicable(path: str, operation: dict[str, Any]) -> list[str]:
