@@ -17,6 +17,7 @@ from teams.schemas import link_teamspec
 from teams.services import SpecRejected
 
 from .openapi import DocumentedErrorsAPI
+from .quotas import QuotaExceeded
 
 api = DocumentedErrorsAPI(
     title="Agent-team orchestrator API",
@@ -35,6 +36,7 @@ api.add_router("/", webhooks_router)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))
+api.add_exception_handler(QuotaExceeded, lambda request, exc: exc.as_json_response())
 
 
 def _openapi_with_teamspec(*args: Any, **kwargs: Any) -> Any:

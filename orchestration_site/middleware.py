@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from teams.services import unstorable
+from teams.services import too_deep, unstorable
+from teams.validation import Problem
 
 
 class RefuseUnstorableJSON:
@@ -27,13 +28,20 @@ class RefuseUnstorableJSON:
                 document = json.loads(request.body or b"null")
             except ValueError:
                 return self.get_response(request)  # the API says what is wrong with it
+            except RecursionError:
+                # Deeper than the parser's own stack: far past MAX_DOCUMENT_DEPTH anyway.
+                return refused(too_deep())
             problem = unstorable(document)
             if problem is not None:
-                return JsonResponse(
-                    {
-                        "detail": "The request cannot be stored; nothing was saved.",
-                        "problems": [problem.model_dump()],
-                    },
-                    status=422,
-                )
+                return refused(problem)
         return self.get_response(request)
+
+
+def refused(problem: Problem) -> JsonResponse:
+    return JsonResponse(
+        {
+            "detail": "The request cannot be stored; nothing was saved.",
+            "problems": [problem.model_dump()],
+        },
+        status=422,
+    )

@@ -2,7 +2,8 @@
 
 Every operation of the API can answer with the contract's error body (``{"detail", "problems"}``)
 for reasons no single endpoint declares: a body that is not JSON (400), no credentials (401),
-an object that is not the caller's (404), a path or query parameter of the wrong type (422).
+an object that is not the caller's (404), a path or query parameter of the wrong type (422),
+a quota reached (429).
 Declaring them once here keeps each endpoint's ``response=`` about its own outcomes, and lets
 clients generated from the document (and the schemathesis fuzz in CI) expect them.
 """
@@ -21,6 +22,7 @@ COMMON_ERRORS = {
     "401": "No valid session or bearer token.",
     "404": "No such object, or it belongs to someone else.",
     "422": "A parameter or the body is not valid; `problems` says which.",
+    "429": "A quota is reached (docs/security.md); `Retry-After` says when to try again.",
 }
 
 
@@ -58,7 +60,7 @@ def _applicable(path: str, operation: dict[str, Any]) -> list[str]:
     if "requestBody" in operation:
         statuses.append("400")
     if operation.get("security"):
-        statuses.append("401")
+        statuses.extend(["401", "429"])
     if "{" in path:
         statuses.append("404")
     return statuses

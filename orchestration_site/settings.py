@@ -7,7 +7,9 @@ in-memory channel layer and runs executed on a thread of the web process. ``DATA
 
 from pathlib import Path
 
+import csp.constants
 import environ
+import limits
 
 from runs import signing
 from runs.engine.tools.mcp_servers import load_registry as load_mcp_servers
@@ -41,14 +43,17 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
-    # django-ninja's own Swagger UI assets (static/ninja/): /api/docs then needs no CDN.
+    # django-ninja's own Swagger UI assets (static/ninja/): /api/docs then needs no CDN, and
+    # no inline script that the Content-Security-Policy would block.
     "ninja",
     "teams",
     "runs",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.views.signup_setting",
             ],
         },
     },
@@ -207,6 +213,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_REDIS_KEY = env.str("METRICS_REDIS_KEY", default="orchestrator:metrics")
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_S = env.float("WEBHOOK_RETRY_BASE_S", default=30.0)
+# A delivery attempt ends after WEBHOOK_TIMEOUT_S in all, however slowly the receiver answers;
+# its body is never read (runs/webhooks.py).
 WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
 
 # Credentials and secrets (docs/security.md). Users never name environment variables: models
@@ -264,6 +272,64 @@ if MODEL_CIRCUIT_FAILURES < 1 or MODEL_CIRCUIT_COOLDOWN_S <= 0:
     raise environ.ImproperlyConfigured(
         "MODEL_CIRCUIT_FAILURES must be at least 1 and MODEL_CIRCUIT_COOLDOWN_S above 0."
     )
+
+# --- Quotas, sign-up and the web surface (docs/security.md, "Quotas and sign-up") -------------
+# Who may make an account: "closed" (only the operator makes them: createsuperuser, admin),
+# "invite" (with a one-time link from `manage.py createinvite`) or "open" (anyone).
+SIGNUP = env.str("SIGNUP", default="open" if DEBUG else "closed")
+if SIGNUP not in ("closed", "invite", "open"):
+    raise environ.ImproperlyConfigured(f"SIGNUP must be closed, invite or open, not {SIGNUP!r}.")
+INVITE_VALID_DAYS = env.int("INVITE_VALID_DAYS", default=7)
+# Rates as the `limits` library reads them ("300/minute", "10 per 15 minutes"; empty: off).
+# The counters live in Redis when REDIS_URL is set (under QUOTA_KEY_PREFIX), else in memory.
+QUOTA_KEY_PREFIX = env.str("QUOTA_KEY_PREFIX", default="quota")
+QUOTA_API_REQUESTS = env.str("QUOTA_API_REQUESTS", default="300/minute")
+QUOTA_RUNS = env.str("QUOTA_RUNS", default="60/hour")
+QUOTA_WEBSOCKET_CONNECTS = env.str("QUOTA_WEBSOCKET_CONNECTS", default="60/minute")
+QUOTA_WEBSOCKET_SUBSCRIBES = env.str("QUOTA_WEBSOCKET_SUBSCRIBES", default="120/minute")
+LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/10 minutes")
+LOGIN_RATE_PER_USERNAME = env.str("LOGIN_RATE_PER_USERNAME", default="10/15 minutes")
+SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="10/hour")
+# Caps per person (0: none): runs queued or running at once, and tokens and dollars their runs
+# of the last 24 hours may have used for a new one to start; webhooks per team.
+QUOTA_RUNS_IN_FLIGHT = env.int("QUOTA_RUNS_IN_FLIGHT", default=10)
+QUOTA_TOKENS_PER_DAY = env.int("QUOTA_TOKENS_PER_DAY", default=5_000_000)
+QUOTA_USD_PER_DAY = env.float("QUOTA_USD_PER_DAY", default=50.0)
+QUOTA_WEBHOOKS_PER_TEAM = env.int("QUOTA_WEBHOOKS_PER_TEAM", default=10)
+# Every run has a budget: the default where its team sets none, never more than the maximum
+# (also after a person approves more at the budget question).
+RUN_DEFAULT_TOKEN_BUDGET = env.int("RUN_DEFAULT_TOKEN_BUDGET", default=2_000_000)
+RUN_DEFAULT_COST_BUDGET_USD = env.float("RUN_DEFAULT_COST_BUDGET_USD", default=5.0)
+RUN_MAX_TOKEN_BUDGET = env.int("RUN_MAX_TOKEN_BUDGET", default=20_000_000)
+RUN_MAX_COST_BUDGET_USD = env.float("RUN_MAX_COST_BUDGET_USD", default=50.0)
+# Every page's Content-Security-Policy (django-csp): scripts, styles and connections only from
+# this origin, so markup that slipped past escaping cannot run or send anything anywhere.
+# The websocket's own origin is listed too, for browsers whose 'self' does not cover ws:.
+_ws_origin = SITE_URL.rstrip("/").replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.constants.SELF],
+        "script-src": [csp.constants.SELF],
+        "style-src": [csp.constants.SELF],
+        "img-src": [csp.constants.SELF, "data:"],
+        "connect-src": [csp.constants.SELF, _ws_origin],
+        "object-src": [csp.constants.NONE],
+        "base-uri": [csp.constants.SELF],
+        "form-action": [csp.constants.SELF],
+        "frame-ancestors": [csp.constants.NONE],
+    },
+}
+for _rate in (
+    QUOTA_API_REQUESTS, QUOTA_RUNS, QUOTA_WEBSOCKET_CONNECTS, QUOTA_WEBSOCKET_SUBSCRIBES,
+    LOGIN_RATE_PER_IP, LOGIN_RATE_PER_USERNAME, SIGNUP_RATE_PER_IP,
+):  # fmt: skip
+    if _rate:
+        try:
+            limits.parse(_rate)
+        except ValueError:
+            raise environ.ImproperlyConfigured(
+                f"{_rate!r} is not a rate; write it like '300/minute' or '10 per 15 minutes'."
+            ) from None
 
 LOGGING = {
     "version": 1,

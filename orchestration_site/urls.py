@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("runs.ops_urls")),
     path("", include("runs.urls")),
+    path("", include("accounts.urls")),
     path("", include("teams.urls")),
     path("", include("teams.urls_templates")),
     path("", include("teams.urls_builder")),

@@ -22,7 +22,7 @@ from teams.schemas import ErrorOut
 from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
 
-from . import audit, heads
+from . import audit, heads, quotas
 from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
 from .engine.interfaces import answer_key, human_answered
 from .engine.json_schema import errors as schema_errors
@@ -283,16 +283,21 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 
 
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
-    return Run.objects.create(
-        owner=owner,
-        team=version.team,
-        team_version=version,
-        team_name=version.team.name,
-        spec=resolve_spec(version.spec, owner),
-        input=task_input,
-        seed=random.getrandbits(62),
-        **fields,
-    )
+    """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
+    otherwise): checked and created in one transaction."""
+    spec = quotas.budgeted(resolve_spec(version.spec, owner))  # a team that fails costs no start
+    with transaction.atomic():
+        quotas.admit_run(owner)
+        return Run.objects.create(
+            owner=owner,
+            team=version.team,
+            team_version=version,
+            team_name=version.team.name,
+            spec=spec,
+            input=task_input,
+            seed=random.getrandbits(62),
+            **fields,
+        )
 
 
 @router.post(
@@ -394,6 +399,10 @@ def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
         if requested is None:
             raise HttpError(409, "The run is not waiting for an answer.")
         check_answer(requested.payload.get("answer_schema"), body.answer)
+        try:
+            quotas.check_budget_approval(run, requested.payload, body.answer)
+        except ValueError as exc:
+            raise HttpError(422, str(exc)) from None
         event = human_answered(
             requested.to_event(), body.answer, request.auth.get_username(), time_now()
         )
@@ -482,12 +491,13 @@ def derive(
     ]
     fields = {"source_run": source, "forked_at_seq": upto}
     if version is None:
+        quotas.admit_run(request.auth)
         run = Run.objects.create(
             owner=request.auth,
             team=source.team,
             team_version=source.team_version,
             team_name=source.team_name,
-            spec=source.spec,
+            spec=quotas.budgeted(source.spec),
             input=task_input,
             seed=source.seed,
             **fields,

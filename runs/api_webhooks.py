@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import httpx
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
@@ -17,7 +18,7 @@ from pydantic import Field, HttpUrl, field_validator
 from teams.models import Team
 from teams.schemas import ErrorOut
 
-from . import webhooks
+from . import quotas, webhooks
 from .models import Run, Webhook, WebhookDelivery
 
 router = Router(tags=["webhooks"])
@@ -95,9 +96,11 @@ def create_webhook(request: HttpRequest, team_id: int, body: WebhookIn) -> Any:
         raise HttpError(422, f"This webhook URL is not allowed. {exc}") from exc
     except httpx.HTTPError:
         pass  # not resolvable from here; it may be from the workers, which check again
-    webhook = Webhook.objects.create(
-        team=team, url=url, events=body.events, secret=webhooks.new_secret()
-    )
+    with transaction.atomic():
+        quotas.admit_webhook(team)
+        webhook = Webhook.objects.create(
+            team=team, url=url, events=body.events, secret=webhooks.new_secret()
+        )
     return Status(201, webhook)
 
 

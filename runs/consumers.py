@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from pydantic import BaseModel, Field, ValidationError
 
+from orchestration_site import quotas
+from orchestration_site.quotas import QuotaExceeded
 from teams.models import ApiToken
 
 from . import metrics
@@ -29,6 +33,9 @@ log = logging.getLogger(__name__)
 
 CLOSE_ANONYMOUS = 4401
 CLOSE_FORBIDDEN = 4403
+# Too many connections from this person lately (QUOTA_WEBSOCKET_CONNECTS): connect again
+# after the seconds in the close reason ("... Retry-After: N").
+CLOSE_RATE_LIMITED = 4429
 CATCH_UP_PAGE = 500
 
 
@@ -53,6 +60,15 @@ def bearer_token(scope: dict[str, Any]) -> str | None:
 @database_sync_to_async
 def user_from_token(token: str) -> Any | None:
     return ApiToken.authenticate(token)
+
+
+async def quota_refusal(rate: quotas.Rate, user: Any) -> QuotaExceeded | None:
+    """Counts one use of ``rate`` by ``user``; the refusal if the window is full."""
+    try:
+        await sync_to_async(quotas.hit, thread_sensitive=False)(rate, user.pk)
+    except QuotaExceeded as refusal:
+        return refusal
+    return None
 
 
 @database_sync_to_async
@@ -90,6 +106,11 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         if user is None:
             await self.close(code=CLOSE_ANONYMOUS)
             return
+        if refusal := await quota_refusal(quotas.WEBSOCKET_CONNECTS, user):
+            reason = f"{refusal.detail} Retry-After: {refusal.retry_after}"
+            await self.close(code=CLOSE_RATE_LIMITED, reason=reason[:120])
+            return
+        self.user = user
         run = await watchable_run(user, self.scope["url_route"]["kwargs"]["run_id"])
         if run is None:
             await self.close(code=CLOSE_FORBIDDEN)
@@ -106,6 +127,13 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await database_sync_to_async(metrics.websocket_disconnected)()
 
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return json.loads(text_data)
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
+            return None  # answered like any other message that is not a subscription
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not getattr(self, "group", None):
             return
@@ -114,6 +142,11 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         except ValidationError:
             await self.send_json(
                 {"type": "error", "detail": 'Send {"type": "subscribe", "after_seq": N}.'}
+            )
+            return
+        if refusal := await quota_refusal(quotas.WEBSOCKET_SUBSCRIBES, self.user):
+            await self.send_json(
+                {"type": "error", "detail": refusal.detail, "retry_after": refusal.retry_after}
             )
             return
         async with self.sending:

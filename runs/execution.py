@@ -588,7 +588,7 @@ async def run_engine(claimed: Claimed, sink: RunSink, cancel: CancelToken) -> Ru
     if run.cancel_requested:
         cancel.cancel("Cancelled by a person.")
     spec = parse(run.spec)
-    settings_for_tools = tool_settings()
+    settings_for_tools = await in_db_thread(tool_settings, run.owner_id)
     async with AsyncExitStack() as stack:
         if spec.mcp_servers:
             try:

@@ -1,9 +1,13 @@
 """Health endpoints for load balancers and docker-compose: ``/healthz`` says the process
-answers; ``/readyz`` says it can do its work (database, channel layer and broker reachable)."""
+answers; ``/readyz`` says it can do its work (database, channel layer and broker reachable).
+
+Anyone may ask ``/readyz``, so it tells anyone only ready or not; which dependency failed and
+why (error texts name internal hosts) is for the metrics token's bearer and staff."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -11,6 +15,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from .metrics import has_metrics_token
 
 CHECK_TIMEOUT_S = 2.0
 
@@ -26,9 +32,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {name: _outcome(check) for name, check in READINESS_CHECKS.items()}
     ready = all(result == "ok" for result in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
-    )
+    body: dict[str, Any] = {"status": "ok" if ready else "unavailable"}
+    if has_metrics_token(request) or request.user.is_staff:
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 def _outcome(check: Callable[[], None]) -> str:

@@ -395,11 +395,18 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return _refuse(401, "Send the metrics token as `Authorization: Bearer <METRICS_TOKEN>`.")
-    if not hmac.compare_digest(
-        header.removeprefix("Bearer ").encode(), settings.METRICS_TOKEN.encode()
-    ):
+    if not has_metrics_token(request):
         return _refuse(403, "That is not the metrics token.")
     return HttpResponse(render(), content_type=CONTENT_TYPE_LATEST)
+
+
+def has_metrics_token(request: HttpRequest) -> bool:
+    """Whether the request carries ``Authorization: Bearer <METRICS_TOKEN>`` (never, when no
+    token is set)."""
+    header = request.headers.get("Authorization", "")
+    return bool(settings.METRICS_TOKEN) and hmac.compare_digest(
+        header.removeprefix("Bearer ").encode(), f"{settings.METRICS_TOKEN}".encode()
+    )
 
 
 def _refuse(status: int, detail: str) -> HttpResponse:

@@ -7,9 +7,11 @@ import functools
 import hashlib
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
 from teams.credentials import CredentialsMisconfigured
@@ -161,15 +163,23 @@ def tool_registries(owner_ids: Iterable[int]) -> dict[int, Registry]:
     }
 
 
-def tool_settings() -> dict[str, Any]:
-    """What tools read from the deployment's settings, in the engine's ``ToolContext``."""
+def tool_settings(owner_id: int) -> dict[str, Any]:
+    """What tools read from the deployment's settings, in the engine's ``ToolContext``, for a
+    run of ``owner_id``: each person's runs publish into an outbox folder of their own, and
+    only staff accounts' runs reach the operator's publishing webhooks."""
+    staff = User.objects.filter(pk=owner_id, is_staff=True, is_active=True).exists()
     return {
-        "outbox_dir": str(settings.OUTBOX_DIR),
+        "outbox_dir": str(outbox_of(owner_id)),
         "data_cache_dir": str(settings.TOOLS_DATA_CACHE_DIR),
         "allowed_private_networks": list(settings.TOOLS_ALLOWED_PRIVATE_NETWORKS),
-        "webhook_urls": dict(settings.PUBLISH_WEBHOOK_URLS),
+        "webhook_urls": dict(settings.PUBLISH_WEBHOOK_URLS) if staff else {},
         "mcp_servers": as_setting(settings.MCP_SERVERS),
     }
+
+
+def outbox_of(owner_id: int) -> Path:
+    """The folder under ``OUTBOX_DIR`` the runs of ``owner_id`` publish into."""
+    return Path(settings.OUTBOX_DIR) / f"user-{owner_id}"
 
 
 class RunArtifacts:

@@ -11,7 +11,17 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
+from orchestration_site import quotas
+
 from .models import ApiToken
+
+
+def admitted(user: Any | None) -> Any | None:
+    """The authenticated user, counted against the API request rate (``QuotaExceeded``, a
+    429, once it is used up)."""
+    if user is not None:
+        quotas.hit(quotas.API_REQUESTS, user.pk)
+    return user
 
 
 class BearerTokenAuth(HttpBearer):
@@ -21,7 +31,7 @@ class BearerTokenAuth(HttpBearer):
         user = ApiToken.authenticate(token)
         if user is not None:
             request.user = user
-        return user
+        return admitted(user)
 
 
 class SessionAuth(APIKeyCookie):
@@ -39,7 +49,7 @@ class SessionAuth(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any | None:
-        return request.user if request.user.is_authenticated else None
+        return admitted(request.user if request.user.is_authenticated else None)
 
 
 bearer_auth = BearerTokenAuth()

@@ -3,7 +3,6 @@ from typing import Any
 
 import pydantic
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
 from runs.engine.models import catalogue
@@ -136,9 +135,3 @@ class SecretForm(RefusedInto):
             lambda: store_secret(self.owner, SecretIn.model_validate(data))
         )
         return stored[0] if stored else None
-
-
-class SignupForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "email")

@@ -108,6 +108,14 @@ class SpecRejected(Exception):
 MAX_DOCUMENT_DEPTH = 64
 
 
+def too_deep(where: str | None = None) -> Problem:
+    return error(
+        "too_deep",
+        f"The document is nested more than {MAX_DOCUMENT_DEPTH} levels deep.",
+        path=where,
+    )
+
+
 def unstorable(document: Any) -> Problem | None:
     """Why ``document`` cannot be stored whatever it says: too deep, or a NUL character
     (which PostgreSQL cannot store). Iterative, so any depth is safe to look at."""
@@ -116,11 +124,7 @@ def unstorable(document: Any) -> Problem | None:
         value, path = stack.pop()
         where = ".".join(map(str, path)) or None
         if len(path) > MAX_DOCUMENT_DEPTH:
-            return error(
-                "too_deep",
-                f"The document is nested more than {MAX_DOCUMENT_DEPTH} levels deep.",
-                path=where,
-            )
+            return too_deep(where)
         if isinstance(value, str) and "\x00" in value:
             return error(
                 "nul_character", "Text may not contain the NUL character (\\u0000).", path=where

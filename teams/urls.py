@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
@@ -6,9 +5,6 @@ from . import views, views_tools
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="team-list"), name="home"),
-    path("signup/", views.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teams/", views.team_list, name="team-list"),
     path("teams/<int:team_id>/", views.team_detail, name="team-detail"),
     path("teams/<int:team_id>/rename/", views.team_rename, name="team-rename"),

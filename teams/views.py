@@ -1,4 +1,5 @@
-"""Pages for people: the team list and read-only team view, sign-up, tokens and models.
+"""Pages for people: the team list and read-only team view, tokens and models (sign-up and
+log-in are in ``accounts.views``).
 
 Every team page looks the team up through ``Team.objects.for_user``: someone else's team is
 a 404, exactly like one that does not exist.
@@ -7,7 +8,6 @@ a 404, exactly like one that does not exist.
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +17,6 @@ from .credentials import operator_credentials
 from .forms import (
     ModelConfigForm,
     SecretForm,
-    SignupForm,
     TeamCreateForm,
     TeamRenameForm,
     TokenCreateForm,
@@ -93,18 +92,6 @@ def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
     team.delete()
     messages.success(request, f"Team “{team.name}” deleted.")
     return redirect("team-list")
-
-
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("team-list")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.username}.")
-        return redirect("team-list")
-    return render(request, "registration/signup.html", {"form": form})
 
 
 @login_required

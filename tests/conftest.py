@@ -98,3 +98,12 @@ def alice_client(alice: User) -> Client:
     client = Client()
     client.force_login(alice)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_quotas() -> None:
+    """Every test starts with no rate-limit counts (they live in memory or Redis, outside the
+    test's transaction)."""
+    from orchestration_site import quotas
+
+    quotas.reset()

@@ -1,13 +1,16 @@
 """A person in a real Chromium signs up, creates a team, renames and duplicates it, then
 deletes the copy, and sees the read-only view of its agents."""
 
+from typing import Any
+
 import pytest
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_person_builds_up_their_team_list(page: Page) -> None:
+def test_a_person_builds_up_their_team_list(page: Page, settings: Any) -> None:
+    settings.SIGNUP = "open"
     password = "a long enough pass phrase"
     page.goto("/signup/")
     page.get_by_label("Username").fill("erin")

@@ -14,6 +14,7 @@ import redis
 from django.test import Client
 
 from tests.conftest import require
+from tests.factories import make_user
 from tests.ops.helpers import wait_until
 
 
@@ -81,28 +82,48 @@ def test_healthz_answers_without_touching_anything(client: Client) -> None:
     assert response.json() == {"status": "ok"}
 
 
+@pytest.fixture
+def monitoring(settings: Any) -> Client:
+    """The monitoring system: it holds the metrics token."""
+    settings.METRICS_TOKEN = "readyz-test-token"
+    return Client(headers={"Authorization": "Bearer readyz-test-token"})
+
+
 @pytest.mark.django_db
-def test_readyz_is_ready_with_the_embedded_default(client: Client) -> None:
+def test_readyz_is_ready_with_the_embedded_default(client: Client, monitoring: Client) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "channel_layer": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok"}
+    checks = monitoring.get("/readyz").json()["checks"]
+    assert checks == {"database": "ok", "channel_layer": "ok", "broker": "ok"}
 
 
 @pytest.mark.django_db
 def test_readyz_fails_while_redis_is_stopped_and_recovers_when_it_is_back(
-    client: Client, own_redis: RedisServer
+    client: Client, own_redis: RedisServer, monitoring: Client
 ) -> None:
     assert client.get("/readyz").status_code == 200
 
-    # Redis goes away: not ready, and the answer says which dependencies are unreachable.
+    # Redis goes away: not ready. An anonymous caller learns only that; no host, no error.
     own_redis.stop()
     response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert b"127.0.0.1" not in response.content and b"Error" not in response.content
+    # The monitoring system (and staff) see which dependencies are unreachable.
+    response = monitoring.get("/readyz")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["channel_layer"].startswith("error: ConnectionError")
     assert body["checks"]["broker"].startswith("error: ConnectionError")
+
+    wrong = Client(headers={"Authorization": "Bearer not-the-token"}).get("/readyz")
+    assert wrong.json() == {"status": "unavailable"}
+    staff = Client()
+    staff.force_login(make_user("operator", is_staff=True))
+    assert "checks" in staff.get("/readyz").json()
 
     # Redis comes back on the same port: ready again, with nothing restarted on our side.
     own_redis.start()

@@ -44,7 +44,8 @@ def test_the_content_template_publishes_to_the_configured_outbox(settings: Any) 
     run = wait_for_status(start(client, team_id, sample), "succeeded", "failed", "waiting")
 
     assert run.status == "succeeded", run.failure_reason
-    platforms = {p.name for p in Path(settings.OUTBOX_DIR).iterdir() if any(p.iterdir())}
+    outbox = Path(settings.OUTBOX_DIR) / f"user-{alice.id}"  # alice's own folder
+    platforms = {p.name for p in outbox.iterdir() if any(p.iterdir())}
     assert len(platforms) >= 2, platforms
     assert_sound_trail(run)
 

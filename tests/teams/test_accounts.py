@@ -1,5 +1,7 @@
 """Accounts: sign-up, log-in and log-out pages; API tokens made and revoked in the UI."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -10,7 +12,8 @@ from tests.factories import PASSWORD, make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_a_person_signs_up_and_is_logged_in() -> None:
+def test_a_person_signs_up_and_is_logged_in(settings: Any) -> None:
+    settings.SIGNUP = "open"
     client = Client()
     password = "a long enough pass phrase"
     response = client.post(
@@ -26,7 +29,8 @@ def test_a_person_signs_up_and_is_logged_in() -> None:
     assert client.get("/teams/").status_code == 200
 
 
-def test_a_weak_password_is_refused_with_a_reason() -> None:
+def test_a_weak_password_is_refused_with_a_reason(settings: Any) -> None:
+    settings.SIGNUP = "open"
     response = Client().post(
         "/signup/", {"username": "dave", "password1": "123", "password2": "123"}
     )

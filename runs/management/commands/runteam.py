@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
 
+from orchestration_site.quotas import QuotaExceeded
 from runs.api import new_run
 from runs.execution import execute_in_thread
 from runs.models import Run, RunEvent
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 run = new_run(found.owner, chosen, parse_input(input))
-        except UnresolvedTeam as error:
+        except (UnresolvedTeam, QuotaExceeded) as error:  # the owner's quotas hold here too
             raise CommandError(str(error)) from None
         page = settings.SITE_URL.rstrip("/") + reverse("run-detail", args=[run.id])
         self.stderr.write(f"Run {run.id} of {found.name!r} v{chosen.number}: {page}", plain)
