@@ -29,7 +29,7 @@ T = TypeVar("T")
 WORKERS = max(2, min(4, os.cpu_count() or 2))
 MEMORY_LIMIT_BYTES = 2 * 1024**3  # address space of each child: numpy and matplotlib fit
 # Imported by the fork server once, so every child (and every replacement) starts warm.
-PRELOAD = ["runs.engine.tools.builtin"]
+PRELOAD = ["runs.engine.tools.builtin", "matplotlib.figure", "matplotlib.backends.backend_agg"]
 
 
 class ChildDied(Exception):
@@ -51,6 +51,8 @@ def _started() -> ProcessPool:
     global _pool
     with _lock:
         if _pool is None or not _pool.active:
+            if _pool is not None:
+                _pool.stop()  # broken (its children died at start): begin again
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
             _pool = ProcessPool(
@@ -59,6 +61,7 @@ def _started() -> ProcessPool:
                 initargs=(MEMORY_LIMIT_BYTES,),
                 context=context,
             )
+            _pool.active  # noqa: B018 (starts the children here, not on the event loop)
         return _pool
 
 
