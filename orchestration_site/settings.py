@@ -203,6 +203,11 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_S = env.float("WEBHOOK_RETRY_BASE_S", default=30.0)
 WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
 
+# The tool sandbox (docs/security.md, "The tool sandbox"): where the worker runs as root,
+# programs tools start (ruff, bandit) run as this unprivileged user. Empty: as the worker's own
+# user, which an operator must choose knowingly (a root worker then runs checkers as root).
+TOOLS_SANDBOX_USER = env.str("TOOLS_SANDBOX_USER", default="nobody")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

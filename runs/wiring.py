@@ -85,6 +85,7 @@ def tool_settings() -> dict[str, Any]:
         "data_cache_dir": str(settings.TOOLS_DATA_CACHE_DIR),
         "allowed_private_networks": list(settings.TOOLS_ALLOWED_PRIVATE_NETWORKS),
         "webhook_urls": dict(settings.PUBLISH_WEBHOOK_URLS),
+        "sandbox_user": settings.TOOLS_SANDBOX_USER,
     }
 
 

@@ -174,3 +174,10 @@ async def test_an_unknown_sandbox_user_fails_closed(context: ToolContext) -> Non
 
     assert not result.ok
     assert "'no-such-user-here' does not exist" in result.error
+
+
+def test_the_operator_setting_reaches_the_tools(settings) -> None:
+    from runs.wiring import tool_settings
+
+    settings.TOOLS_SANDBOX_USER = "checker"
+    assert tool_settings()["sandbox_user"] == "checker"

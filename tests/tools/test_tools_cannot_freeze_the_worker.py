@@ -66,6 +66,16 @@ async def test_a_power_tower_is_refused_at_once(openai_server) -> None:
     assert "more than 1000 digits" in outcome.output  # the agent read the failure
 
 
+async def test_rounding_to_a_huge_number_of_digits_is_refused(openai_server) -> None:
+    outcome, result, elapsed = await call_as_agent(
+        openai_server, "calculator", {"expression": "round(5, -10**900)"}
+    )
+
+    assert outcome.status == "succeeded", outcome.reason
+    assert result["ok"] is False and "round() to more than 1000 digits" in result["error"]
+    assert elapsed < PROMPT_S
+
+
 async def test_big_but_bounded_arithmetic_still_works(openai_server) -> None:
     _, result, _ = await call_as_agent(
         openai_server, "calculator", {"expression": "2**1000 * 3**100 - 10**300"}
