@@ -78,13 +78,3 @@ async def run_in_pool(function: Callable[..., T], *args: Any, timeout_s: float) 
         return await asyncio.wrap_future(future)
     except ProcessExpired as exc:
         raise ChildDied(f"its process ended abruptly (exit code {exc.exitcode})") from exc
-
-
-def shutdown() -> None:
-    """Stops the pool's processes (tests, and a worker shutting down)."""
-    global _pool
-    with _lock:
-        if _pool is not None:
-            _pool.stop()
-            _pool.join()
-            _pool = None

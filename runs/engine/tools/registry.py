@@ -154,8 +154,9 @@ class Registry:
 
 async def _invoke(tool: Tool, args: BaseModel, context: ToolContext) -> ToolResult:
     if tool.in_pool:
-        # The child gets what pickles: the settings, not the artifact store.
-        plain = ToolContext(context.run_id, context.agent, None, dict(context.settings))
+        # The child gets plain settings, not the artifact store or live objects (a client).
+        settings = {k: v for k, v in context.settings.items() if _plain(v)}
+        plain = ToolContext(context.run_id, context.agent, None, settings)
         return await run_in_pool(
             call_capped, tool.function, args, plain, tool.output_cap, timeout_s=tool.timeout_s
         )
@@ -164,6 +165,16 @@ async def _invoke(tool: Tool, args: BaseModel, context: ToolContext) -> ToolResu
     else:
         result = await asyncio.to_thread(tool.function, args, context)
     return capped(result, tool.output_cap)
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, str | int | float | bool | None):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
 
 
 def call_capped(function: ToolFunction, args: BaseModel, context: ToolContext, cap: int) -> Any:

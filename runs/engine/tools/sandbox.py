@@ -85,11 +85,13 @@ def sandbox_identity(settings: dict[str, Any]) -> Identity | None:
 
 
 def share_with(folder: Path, identity: Identity | None) -> None:
-    """Lets the sandbox user read (not write) ``folder``, which the worker made private."""
+    """Lets the sandbox user's group read (not write) ``folder``, which the worker made
+    private; other users still cannot."""
     if identity is None:
         return
     for path in (folder, *folder.rglob("*")):
-        path.chmod(0o755 if path.is_dir() else 0o644)
+        os.chown(path, -1, identity.gid, follow_symlinks=False)
+        path.chmod(0o750 if path.is_dir() else 0o640)
 
 
 def _apply_limits(limits: Limits, count_processes: bool) -> None:
