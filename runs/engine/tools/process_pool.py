@@ -15,6 +15,7 @@ has an address-space limit, so a tool that asks for too much memory fails alone.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import multiprocessing
 import os
 import resource
@@ -52,7 +53,11 @@ def _started() -> ProcessPool:
     with _lock:
         if _pool is None or not _pool.active:
             if _pool is not None:
-                _pool.stop()  # broken (its children died at start): begin again
+                _stop(_pool)  # broken (its children died at start): begin again
+            else:
+                # Registered after multiprocessing's own exit handler, so it runs first: that
+                # one joins every child, and would wait forever for an idle pool child.
+                atexit.register(_stop_at_exit)
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
             _pool = ProcessPool(
@@ -63,6 +68,17 @@ def _started() -> ProcessPool:
             )
             _pool.active  # noqa: B018 (starts the children here, not on the event loop)
         return _pool
+
+
+def _stop(pool: ProcessPool) -> None:
+    pool.stop()
+    pool.join()  # bounded: pebble kills a child that does not stop within 3 s
+
+
+def _stop_at_exit() -> None:
+    with _lock:
+        if _pool is not None:
+            _stop(_pool)
 
 
 async def run_in_pool(function: Callable[..., T], *args: Any, timeout_s: float) -> T:
