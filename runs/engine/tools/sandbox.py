@@ -9,7 +9,8 @@ anything of the worker's even if the input found a way to run code in it:
   file types the program checks (so no ``sitecustomize.py`` or ``bandit/__main__.py`` is
   imported and no ``pyproject.toml`` reconfigures it);
 - its environment is empty but for ``PATH=/usr/bin:/bin`` and what the caller names;
-- it has resource limits: CPU seconds, address space, file size, process count;
+- it has resource limits: CPU seconds, address space, file size, process count (set by
+  util-linux's ``prlimit`` before it execs the program, or by ``preexec_fn`` without it);
 - where the worker runs as root, it runs as an unprivileged user (``nobody`` unless the
   ``sandbox_user`` setting names another), which cannot read the worker's
   ``/proc/<pid>/environ`` or files, and can only read the input folder;
@@ -35,6 +36,10 @@ from .registry import ToolFailure
 
 SAFE_PATH = "/usr/bin:/bin"
 DEFAULT_USER = "nobody"
+# util-linux's prlimit sets the limits and then execs the checker: no Python code runs between
+# fork and exec (unsafe in a worker full of threads), and subprocess can use vfork. Where it is
+# missing the limits are set by preexec_fn instead.
+PRLIMIT = "/usr/bin/prlimit"
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,18 @@ def share_with(folder: Path, identity: Identity | None) -> None:
         path.chmod(0o750 if path.is_dir() else 0o640)
 
 
+def _prlimit_argv(limits: Limits, count_processes: bool) -> list[str]:
+    argv = [PRLIMIT, f"--cpu={limits.cpu_s}:{limits.cpu_s}",
+            f"--as={limits.memory_bytes}:{limits.memory_bytes}",
+            f"--fsize={limits.file_bytes}:{limits.file_bytes}", "--core=0:0"]  # fmt: skip
+    if count_processes:
+        argv.append(f"--nproc={limits.processes}:{limits.processes}")
+    return [*argv, "--"]
+
+
 def _apply_limits(limits: Limits, count_processes: bool) -> None:
-    # Runs in the child between fork and exec: resource calls only, nothing that takes locks.
+    # Only where prlimit is missing. Runs in the child between fork and exec: resource calls
+    # only, nothing that takes a lock another thread could hold.
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -117,29 +132,37 @@ async def run_sandboxed(
         raise ValueError(f"A sandboxed program is named by its absolute path, not {argv[0]!r}.")
     identity = sandbox_identity(settings)
     limits = Limits.from_settings(settings)
-    ids: dict[str, Any] = {}
+    options: dict[str, Any] = {}
     if identity is not None:
-        ids = {"user": identity.uid, "group": identity.gid, "extra_groups": []}
+        options = {"user": identity.uid, "group": identity.gid, "extra_groups": []}
+    counted = identity is not None
+    if os.access(PRLIMIT, os.X_OK):
+        command = [*_prlimit_argv(limits, counted), *argv]
+    else:
+        command = argv
+        options["preexec_fn"] = lambda: _apply_limits(limits, counted)
     try:
         process = await asyncio.create_subprocess_exec(
-            *argv,
+            *command,
             cwd=cwd,
             env={"PATH": SAFE_PATH, "HOME": str(cwd), "LANG": "C.UTF-8", **(env or {})},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,  # its own process group, killed whole
-            preexec_fn=lambda: _apply_limits(limits, count_processes=identity is not None),
-            **ids,
+            **options,
         )
     except PermissionError as exc:
-        raise ToolFailure(_cannot_run(argv[0], identity, exc)) from exc
+        raise ToolFailure(_cannot_run(argv[0], identity, exc.strerror)) from exc
     try:
         stdout, stderr = await asyncio.wait_for(_read(process, limits.output_bytes), timeout_s)
     except BaseException:
         _kill_group(process)
         await process.wait()
         raise
+    if command is not argv and process.returncode in (126, 127) and "prlimit:" in stderr:
+        # prlimit could not exec the program: the same failure as a PermissionError above.
+        raise ToolFailure(_cannot_run(argv[0], identity, stderr.strip().rpartition(": ")[2]))
     return Completed(process.returncode or 0, stdout, stderr)
 
 
@@ -171,10 +194,10 @@ def _kill_group(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def _cannot_run(program: str, identity: Identity | None, exc: OSError) -> str:
+def _cannot_run(program: str, identity: Identity | None, reason: str) -> str:
     who = f"the sandbox user {identity.name!r}" if identity else "the worker"
     return (
-        f"The tool could not start {program} as {who} ({exc.strerror}). The operator should "
+        f"The tool could not start {program} as {who} ({reason}). The operator should "
         "install it where that user can read and run it (with every directory above it), or "
         "set TOOLS_SANDBOX_USER to a user that can; see docs/security.md."
     )
