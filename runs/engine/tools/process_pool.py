@@ -54,10 +54,7 @@ def _started() -> ProcessPool:
         if _pool is None or not _pool.active:
             if _pool is not None:
                 _stop(_pool)  # broken (its children died at start): begin again
-            else:
-                # Registered after multiprocessing's own exit handler, so it runs first: that
-                # one joins every child, and would wait forever for an idle pool child.
-                atexit.register(_stop_at_exit)
+            first = _pool is None
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
             _pool = ProcessPool(
@@ -67,7 +64,24 @@ def _started() -> ProcessPool:
                 context=context,
             )
             _pool.active  # noqa: B018 (starts the children here, not on the event loop)
+            if first:
+                _at_exit(_stop_at_exit)
         return _pool
+
+
+def _at_exit(function: Callable[[], None]) -> None:
+    """Runs ``function`` when the interpreter shuts down, before any ``atexit`` handler.
+
+    multiprocessing's exit handler joins every child and would wait forever for an idle pool
+    child; ``multiprocessing.get_logger()`` (Celery calls it) moves that handler to run first
+    among atexit handlers. Threading's own exit hooks run before all of them, which is why
+    ``concurrent.futures`` stops its process pools there too.
+    """
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:  # not CPython 3.9+: atexit, and hope no one reorders it
+        atexit.register(function)
+    else:
+        register(function)
 
 
 def _stop(pool: ProcessPool) -> None:
