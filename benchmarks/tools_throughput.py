@@ -4,8 +4,12 @@
 Reproduce:  make install && .venv/bin/python benchmarks/tools_throughput.py
 
 - <tool>_calls_per_s: the median rate over several repeats of a batch of calls. lint_diff and
-  security_scan_diff start ruff and bandit as subprocesses, so they are far slower than the
-  in-process tools; make_chart renders a PNG with matplotlib.
+  security_scan_diff start ruff and bandit in the tool sandbox, so they are far slower than the
+  others; make_chart renders a PNG with matplotlib. calculator, sql_query, reconcile,
+  search_documents, seo_audit and make_chart's drawing run in the tool process pool, so their
+  rate includes a round trip to a child process.
+- Run as root, the checkers run as TOOLS_SANDBOX_USER (default nobody); where that user cannot
+  run this Python (it lives under /root), set TOOLS_SANDBOX_USER= to measure.
 - guarded_checks_per_s: NetworkPolicy.check_address on a public address (what every outgoing
   connection pays before connecting, besides DNS).
 
@@ -14,6 +18,7 @@ The last line is the JSON summary.
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -70,7 +75,11 @@ def guard_rate() -> float:
 
 async def main() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as cache:
-        context = ToolContext("bench", "bench", DiscardArtifacts(), {"data_cache_dir": cache})
+        settings = {
+            "data_cache_dir": cache,
+            "sandbox_user": os.environ.get("TOOLS_SANDBOX_USER", "nobody"),
+        }
+        context = ToolContext("bench", "bench", DiscardArtifacts(), settings)
         figures = {f"{n}_calls_per_s": await rate(n, a, b, context) for n, (a, b) in CALLS.items()}
     figures["guarded_checks_per_s"] = guard_rate()
     return figures

@@ -331,6 +331,13 @@ for _rate in (
                 f"{_rate!r} is not a rate; write it like '300/minute' or '10 per 15 minutes'."
             ) from None
 
+# The tool sandbox (docs/security.md, "The tool sandbox"): where the worker runs as root,
+# programs tools start (ruff, bandit) run as this unprivileged user. Empty: as the worker's own
+# user, which an operator must choose knowingly (a root worker then runs checkers as root).
+# DEBUG (`make run`: one person on 127.0.0.1) defaults to empty, since `nobody` often cannot
+# read an interpreter installed under a home folder, and the code-review template would fail.
+TOOLS_SANDBOX_USER = env.str("TOOLS_SANDBOX_USER", default="" if DEBUG else "nobody")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -174,6 +174,7 @@ def tool_settings(owner_id: int) -> dict[str, Any]:
         "allowed_private_networks": list(settings.TOOLS_ALLOWED_PRIVATE_NETWORKS),
         "webhook_urls": dict(settings.PUBLISH_WEBHOOK_URLS) if staff else {},
         "mcp_servers": as_setting(settings.MCP_SERVERS),
+        "sandbox_user": settings.TOOLS_SANDBOX_USER,
     }
 
 

@@ -13,6 +13,7 @@ from runs.engine.interfaces import CancelToken, Journal, ResolvedModel, RunOutco
 from runs.engine.models import StaticModelRegistry, make_provider
 from runs.engine.tools import builtin_registry
 from runs.engine.tools.netguard import NetworkPolicy
+from tests.support.sandbox import sandbox_user
 
 FAST = EngineOptions(retry_base_s=0.01, retry_cap_s=0.02)
 
@@ -73,5 +74,6 @@ async def run(
         seed=seed,
         run_id="test-run",
         options=options,
+        tool_settings={"sandbox_user": sandbox_user()},
     )
     return outcome, sink

@@ -13,6 +13,7 @@ from runs.engine.models import StaticModelRegistry
 from runs.engine.tools.builtin import registry
 from teams.spec import TeamSpec
 from teams.team_templates import TEMPLATES_DIR, ShippedTemplate, load
+from tests.support.sandbox import sandbox_user
 
 
 @dataclass
@@ -74,6 +75,6 @@ async def run_template(
         cancel=CancelToken(),
         run_id=f"test-{slug}",
         artifacts=artifacts,
-        tool_settings=tool_settings,
+        tool_settings={"sandbox_user": sandbox_user(), **(tool_settings or {})},
     )
     return TemplateRun(outcome, sink, artifacts)

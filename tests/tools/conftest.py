@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from runs.engine.interfaces import ToolContext
+from tests.support.sandbox import sandbox_user
 
 
 @dataclass
@@ -109,5 +110,6 @@ def context(tmp_path: Path, artifacts: DirectoryArtifacts) -> ToolContext:
         settings={
             "outbox_dir": str(tmp_path / "outbox"),
             "data_cache_dir": str(tmp_path / "cache"),
+            "sandbox_user": sandbox_user(),
         },
     )

@@ -27,6 +27,17 @@ _READ_ACTIONS.add(getattr(sqlite3, "SQLITE_RECURSIVE", 33))
 # Functions that read outside the dataset or change the connection are refused by name.
 _DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"}
 _PROGRESS_EVERY = 10_000  # virtual-machine steps between deadline checks
+# Bounds on what one query can make, whatever its text: no string or blob over 1 MB (so
+# zeroblob(200000000) fails at once instead of allocating), no statement over 100 KB, no
+# expression nested deeper than 200 or compound select of more than 50 parts.
+SQL_LIMITS = {
+    sqlite3.SQLITE_LIMIT_LENGTH: 1_000_000,
+    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
+    sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 200,
+    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
+    sqlite3.SQLITE_LIMIT_COLUMN: 500,
+    sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 32,
+}
 
 
 def database_path(name: str, settings: dict[str, Any]) -> Path:
@@ -73,6 +84,8 @@ def connect_read_only(path: Path, deadline: float) -> sqlite3.Connection:
     if not path.is_file():
         raise FileNotFoundError(f"The dataset file {path.name} is missing.")
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    for category, limit in SQL_LIMITS.items():
+        connection.setlimit(category, limit)
     connection.set_authorizer(_authorize)
     connection.set_progress_handler(lambda: int(time.monotonic() > deadline), _PROGRESS_EVERY)
     return connection

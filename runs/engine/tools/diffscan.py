@@ -2,17 +2,16 @@
 and run a checker on the Python files it changed.
 
 The diff is applied in Python (whatthepatch), so a diff that does not apply is reported hunk by
-hunk, and every path in it is checked to stay inside the scratch directory. Checkers run as
-subprocesses with an empty environment (no secrets of the worker reach them) and are killed
-when the tool's time runs out.
+hunk, and every path in it is checked to stay inside the scratch directory. Only the files the
+checkers read (``.py``) are written: a diff's ``pyproject.toml``, ``ruff.toml`` or ``.bandit``
+never reaches the scratch copy. Checkers run in the tool sandbox (``sandbox.py``): isolated,
+by absolute path, on absolute file paths, from outside the scratch folder, with resource
+limits and an empty environment, as an unprivileged user where the worker is root.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,10 +25,12 @@ from whatthepatch.exceptions import HunkApplyException
 from ..interfaces import ToolContext
 from .paths import named
 from .registry import ToolFailure
+from .sandbox import Completed, run_sandboxed, sandbox_identity, share_with
 
 MAX_FINDINGS = 200
 MAX_DIFF_CHARS = 500_000
 CHECKER_TIMEOUT_S = 50.0
+CHECKED_SUFFIX = ".py"  # the only files written to the scratch copy
 
 
 class DiffArgs(BaseModel):
@@ -49,6 +50,14 @@ class ScratchCopy:
     python_files: list[str] = field(default_factory=list)  # changed, still present, relative
     added_lines: dict[str, set[int]] = field(default_factory=dict)
 
+    def paths(self) -> list[str]:
+        """The changed Python files by absolute path, for a checker's command line."""
+        return [str(self.root / name) for name in self.python_files]
+
+    def relative(self, filename: str) -> str:
+        """A checker's (absolute) file name as the diff names it."""
+        return Path(filename).resolve().relative_to(self.root.resolve()).as_posix()
+
 
 def apply_to_scratch(diff: str, root: Path, base: Path | None) -> ScratchCopy:
     patches = [p for p in whatthepatch.parse_patch(diff) if p.header is not None]
@@ -57,11 +66,19 @@ def apply_to_scratch(diff: str, root: Path, base: Path | None) -> ScratchCopy:
             "That is not a unified diff: no '--- a/file' / '+++ b/file' headers were found."
         )
     if base is not None:
-        shutil.copytree(base, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git"))
+        shutil.copytree(base, root, dirs_exist_ok=True, ignore=_unchecked)
     scratch = ScratchCopy(root)
     for patch in patches:
         _apply_one(patch, scratch)
     return scratch
+
+
+def _unchecked(folder: str, names: list[str]) -> set[str]:
+    return {
+        name
+        for name in names
+        if name == ".git" or (not name.endswith(CHECKED_SUFFIX) and not Path(folder, name).is_dir())
+    }
 
 
 def _apply_one(patch: Any, scratch: ScratchCopy) -> None:
@@ -70,6 +87,10 @@ def _apply_one(patch: Any, scratch: ScratchCopy) -> None:
     if path is None:
         raise ToolFailure("A file in the diff has neither an old nor a new path.")
     target = _inside(scratch.root, path)
+    if old_path is not None:
+        _inside(scratch.root, old_path)
+    if not path.endswith(CHECKED_SUFFIX) or (old_path and not old_path.endswith(CHECKED_SUFFIX)):
+        return  # no checker reads it, and a config file must not reconfigure one
     old_lines: list[str] = []
     if old_path is not None:
         source = _inside(scratch.root, old_path)
@@ -88,7 +109,7 @@ def _apply_one(patch: Any, scratch: ScratchCopy) -> None:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("\n".join(new_lines) + "\n", encoding="utf-8")
-    if path.endswith(".py"):
+    if path not in scratch.python_files:
         scratch.python_files.append(path)
         scratch.added_lines[path] = {
             c.new for c in patch.changes or () if c.old is None and c.new is not None
@@ -113,27 +134,15 @@ def _inside(root: Path, relative: str) -> Path:
     return candidate
 
 
-async def run_checker(argv: list[str], cwd: Path) -> tuple[int, str, str]:
-    """Runs a checker with an empty environment; kills it if the tool is cancelled or slow."""
-    env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.defpath, "HOME": str(cwd)}
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+async def run_checker(argv: list[str], scratch: ScratchCopy, context: ToolContext) -> Completed:
+    """Runs a checker in the sandbox from the scratch copy's parent folder, which holds
+    nothing else: the scratch copy is read by path, never imported from."""
+    return await run_sandboxed(
+        argv, cwd=scratch.root.parent, settings=context.settings, timeout_s=CHECKER_TIMEOUT_S
     )
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), CHECKER_TIMEOUT_S)
-    except BaseException:
-        process.kill()
-        await process.wait()
-        raise
-    return process.returncode or 0, stdout.decode(errors="replace"), stderr.decode(errors="replace")
 
 
-Checker = Callable[[ScratchCopy], Awaitable[list[dict[str, Any]]]]
+Checker = Callable[[ScratchCopy, ToolContext], Awaitable[list[dict[str, Any]]]]
 
 
 async def scan_diff(args: DiffArgs, context: ToolContext, checker: Checker) -> dict[str, Any]:
@@ -143,8 +152,9 @@ async def scan_diff(args: DiffArgs, context: ToolContext, checker: Checker) -> d
     if args.base is not None:
         base = named("code base", args.base, {}, context.settings.get("code_bases") or {})
     with tempfile.TemporaryDirectory(prefix="diffscan-") as tmp:
-        scratch = apply_to_scratch(args.diff, Path(tmp), base)
-        findings = await checker(scratch) if scratch.python_files else []
+        scratch = apply_to_scratch(args.diff, Path(tmp) / "files", base)
+        share_with(Path(tmp), sandbox_identity(context.settings))
+        findings = await checker(scratch, context) if scratch.python_files else []
     for finding in findings:
         finding["in_diff"] = finding["line"] in scratch.added_lines.get(finding["file"], ())
     findings.sort(key=lambda f: (f["file"], f["line"], f["rule"]))

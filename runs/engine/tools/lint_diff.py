@@ -30,21 +30,22 @@ async def lint_diff(args: DiffArgs, context: ToolContext) -> dict[str, Any]:
     return await scan_diff(args, context, _ruff)
 
 
-async def _ruff(scratch: ScratchCopy) -> list[dict[str, Any]]:
-    argv = [find_ruff_bin(), "check", "--isolated", "--no-cache", "--ignore-noqa",
-            "--output-format", "json", "--select", RUFF_RULES, "--ignore", RUFF_IGNORED,
-            "--", *scratch.python_files]  # fmt: skip
-    code, stdout, stderr = await run_checker(argv, scratch.root)
-    if code not in (0, 1):
-        raise ToolFailure(f"ruff could not check the files: {stderr.strip()[:500]}")
+async def _ruff(scratch: ScratchCopy, context: ToolContext) -> list[dict[str, Any]]:
+    argv = [str(Path(find_ruff_bin()).absolute()), "check", "--isolated", "--no-cache",
+            "--ignore-noqa", "--output-format", "json", "--select", RUFF_RULES,
+            "--ignore", RUFF_IGNORED, "--", *scratch.paths()]  # fmt: skip
+    completed = await run_checker(argv, scratch, context)
+    if completed.returncode not in (0, 1):
+        problem = completed.stderr.strip()[:500]
+        raise ToolFailure(f"ruff could not check the files: {problem}")
     return [
         {
-            "file": Path(item["filename"]).relative_to(scratch.root.resolve()).as_posix(),
+            "file": scratch.relative(item["filename"]),
             "line": item["location"]["row"],
             "column": item["location"]["column"],
             "rule": item["code"] or "syntax-error",
             "message": item["message"],
             "tool": "ruff",
         }
-        for item in json.loads(stdout or "[]")
+        for item in json.loads(completed.stdout or "[]")
     ]

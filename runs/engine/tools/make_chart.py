@@ -11,10 +11,12 @@ from pydantic import BaseModel, Field
 
 from ..interfaces import ToolContext, ToolResult
 from .builtin_tools import registry
+from .process_pool import run_in_pool
 from .registry import ToolFailure
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 MAX_POINTS = 500
+RENDER_TIMEOUT_S = 25.0
 
 
 class ChartArgs(BaseModel):
@@ -42,7 +44,8 @@ async def make_chart(args: ChartArgs, context: ToolContext) -> ToolResult:
     _check(args)
     if context.artifacts is None:
         raise ToolFailure("This run has no artifact store, so charts cannot be saved.")
-    png = _render(args)
+    # Drawing is CPU work: in the process pool, off the event loop, stopped if it overruns.
+    png = await run_in_pool(_render, args, timeout_s=RENDER_TIMEOUT_S)
     name = f"{_slug(args.title) or 'chart'}.png"
     artifact = await context.artifacts.save(name, png, "image/png")
     totals = {name: math.fsum(values) for name, values in args.series.items()}

@@ -60,6 +60,7 @@ class ReconcileArgs(BaseModel):
     "Match ledger bank-account transactions against a bank statement by amount, date window "
     "and reference. Returns matched pairs and both sides' unmatched items with totals.",
     timeout_s=20,
+    in_pool=True,
 )
 def reconcile(args: ReconcileArgs, context: ToolContext) -> dict[str, Any]:
     ledger = args.ledger_transactions

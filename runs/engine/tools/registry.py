@@ -3,13 +3,17 @@
 A tool is a function taking one pydantic argument model (plus a ``ToolContext``); the registry
 turns the model into the JSON Schema the LLM sees, validates what the LLM sends back, runs the
 function with a timeout and caps its output. A tool's own failure (bad arguments, an exception,
-a timeout) comes back as ``ToolResult(ok=False)`` that the agent can react to; it never crashes
-the run.
+a timeout, output that cannot be serialised) comes back as ``ToolResult(ok=False)`` that the
+agent can react to; it never crashes the run.
+
+A tool registered with ``in_pool=True`` runs in a child process (``process_pool``) whose
+timeout kills it: CPU-bound tools go there, so none can hold the worker's event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -19,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..interfaces import ToolContext, ToolResult, ToolSchema
+from .process_pool import ChildDied, run_in_pool
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_OUTPUT_CAP = 20_000  # characters of JSON the agent gets back
@@ -39,6 +44,7 @@ class Tool:
     timeout_s: float = DEFAULT_TIMEOUT_S
     output_cap: int = DEFAULT_OUTPUT_CAP
     source: str = "builtin"  # "builtin", "http" (a user's custom tool) or "mcp:<server>"
+    in_pool: bool = False  # runs in a child process that is killed when it overruns
 
     def schema(self) -> ToolSchema:
         parameters = self.args_model.model_json_schema()
@@ -78,8 +84,13 @@ class Registry:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         output_cap: int = DEFAULT_OUTPUT_CAP,
+        in_pool: bool = False,
     ) -> Callable[[ToolFunction], ToolFunction]:
-        """Decorator: register ``function(args: ArgsModel, context)`` as a tool."""
+        """Decorator: register ``function(args: ArgsModel, context)`` as a tool.
+
+        ``in_pool``: run it in the process pool. It must then be a plain (not async),
+        module-level function that needs only ``context.settings``, not the artifact store.
+        """
 
         def register(function: ToolFunction) -> ToolFunction:
             args_model = next(iter(inspect.signature(function).parameters.values())).annotation
@@ -87,7 +98,8 @@ class Registry:
                 args_model = inspect.get_annotations(function, eval_str=True)[
                     next(iter(inspect.signature(function).parameters))
                 ]
-            self.add(Tool(name, description, args_model, function, timeout_s, output_cap))
+            tool = Tool(name, description, args_model, function, timeout_s, output_cap)
+            self.add(dataclasses.replace(tool, in_pool=in_pool))
             return function
 
         return register
@@ -125,34 +137,77 @@ class Registry:
             )
             return ToolResult(ok=False, error=f"Invalid arguments for {name}: {problems}")
         try:
-            result = await asyncio.wait_for(_invoke(tool, args, context), tool.timeout_s)
+            return await asyncio.wait_for(_invoke(tool, args, context), tool.timeout_s)
         except TimeoutError:
             return ToolResult(ok=False, error=f"{name} did not finish within {tool.timeout_s:g} s.")
         except ToolFailure as exc:
             return ToolResult(ok=False, error=str(exc))
+        except ChildDied as exc:
+            return ToolResult(
+                ok=False,
+                error=f"{name} was stopped: {exc}, most likely for using more memory than "
+                "allowed. Try again with smaller input.",
+            )
         except Exception as exc:  # a tool's bug must not crash the run; the agent reads it
-            return ToolResult(ok=False, error=f"{name} failed: {type(exc).__name__}: {exc}")
-        return _capped(result, tool.output_cap)
+            return ToolResult(ok=False, error=f"{name} failed: {type(exc).__name__}: {exc}"[:1000])
 
 
-async def _invoke(tool: Tool, args: BaseModel, context: ToolContext) -> Any:
+async def _invoke(tool: Tool, args: BaseModel, context: ToolContext) -> ToolResult:
+    if tool.in_pool:
+        # The child gets plain settings, not the artifact store or live objects (a client).
+        settings = {k: v for k, v in context.settings.items() if _plain(v)}
+        plain = ToolContext(context.run_id, context.agent, None, settings)
+        return await run_in_pool(
+            call_capped, tool.function, args, plain, tool.output_cap, timeout_s=tool.timeout_s
+        )
     if inspect.iscoroutinefunction(tool.function):
-        return await tool.function(args, context)
-    return await asyncio.to_thread(tool.function, args, context)
+        result = await tool.function(args, context)
+    else:
+        result = await asyncio.to_thread(tool.function, args, context)
+    return capped(result, tool.output_cap)
 
 
-def _capped(result: Any, cap: int) -> ToolResult:
+def _plain(value: Any) -> bool:
+    if isinstance(value, str | int | float | bool | None):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def call_capped(function: ToolFunction, args: BaseModel, context: ToolContext, cap: int) -> Any:
+    """Runs in a pool child: the tool, and its result already capped, so what is sent back
+    to the worker is small whatever the tool made."""
+    return capped(function(args, context), cap)
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, bytes | bytearray | memoryview):
+            return f"<{len(o)} bytes>"  # a blob's size, not its repr four times over
+        return str(o)
+
+
+def capped(result: Any, cap: int) -> ToolResult:
+    """The result as JSON, cut at ``cap`` characters while it is being serialised: a huge
+    result is never turned into one huge string."""
     if isinstance(result, ToolResult):
         return result
-    text = json.dumps(result, default=str, ensure_ascii=False)
-    if len(text) <= cap:
-        return ToolResult(ok=True, result=json.loads(text))
-    return ToolResult(
-        ok=True,
-        result={
-            "truncated": True,
-            "shown_chars": cap,
-            "total_chars": len(text),
-            "text": text[:cap],
-        },
-    )
+    parts: list[str] = []
+    size = 0
+    for chunk in _Encoder(ensure_ascii=False).iterencode(result):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return ToolResult(
+                ok=True,
+                result={
+                    "truncated": True,
+                    "shown_chars": cap,
+                    "note": f"The result was longer than {cap} characters; ask for less.",
+                    "text": "".join(parts)[:cap],
+                },
+            )
+    return ToolResult(ok=True, result=json.loads("".join(parts)))

@@ -57,6 +57,7 @@ class Document:
     "Search a document collection and get the best-matching documents (BM25 ranking) with "
     "title, source, score and a snippet.",
     timeout_s=20,
+    in_pool=True,
 )
 def search_documents(args: SearchArgs, context: ToolContext) -> dict[str, Any]:
     folder = named(

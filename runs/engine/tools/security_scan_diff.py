@@ -22,19 +22,21 @@ async def security_scan_diff(args: DiffArgs, context: ToolContext) -> dict[str, 
     return await scan_diff(args, context, _bandit)
 
 
-async def _bandit(scratch: ScratchCopy) -> list[dict[str, Any]]:
+async def _bandit(scratch: ScratchCopy, context: ToolContext) -> list[dict[str, Any]]:
+    # -I: isolated, so a diff's bandit/__main__.py or sitecustomize.py is never imported.
     # --ignore-nosec: a "# nosec" written by the diff's author does not hide a finding from
     # the reviewer of that diff.
-    argv = [sys.executable, "-m", "bandit", "--format", "json", "--quiet", "--ignore-nosec",
-            "--", *scratch.python_files]  # fmt: skip
-    _, stdout, stderr = await run_checker(argv, scratch.root)
+    argv = [sys.executable, "-I", "-m", "bandit", "--format", "json", "--quiet",
+            "--ignore-nosec", "--", *scratch.paths()]  # fmt: skip
+    completed = await run_checker(argv, scratch, context)
     try:
-        report = json.loads(stdout)
+        report = json.loads(completed.stdout)
     except json.JSONDecodeError:
-        raise ToolFailure(f"bandit could not scan the files: {stderr.strip()[:500]}") from None
+        problem = completed.stderr.strip()[:500]
+        raise ToolFailure(f"bandit could not scan the files: {problem}") from None
     findings = [
         {
-            "file": item["filename"].removeprefix("./"),
+            "file": scratch.relative(item["filename"]),
             "line": item["line_number"],
             "rule": item["test_id"],
             "name": item["test_name"],
@@ -46,7 +48,7 @@ async def _bandit(scratch: ScratchCopy) -> list[dict[str, Any]]:
         for item in report.get("results", [])
     ]
     findings += [
-        {"file": e["filename"].removeprefix("./"), "line": 0, "rule": "parse-error",
+        {"file": scratch.relative(e["filename"]), "line": 0, "rule": "parse-error",
          "severity": "high", "confidence": "high", "message": e["reason"], "tool": "bandit"}
         for e in report.get("errors", [])
     ]  # fmt: skip

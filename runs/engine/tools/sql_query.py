@@ -14,6 +14,7 @@ from .datasets import connect_read_only, database_path, describe
 from .registry import ToolFailure
 
 MAX_ROWS = 500
+MAX_RESULT_CHARS = 200_000  # rows are fetched until their text passes this, then cut
 QUERY_TIMEOUT_S = 10.0
 
 
@@ -36,6 +37,7 @@ class SqlQueryArgs(BaseModel):
     "Run a read-only SQL query (SQLite dialect) on a named dataset and get columns and rows. "
     "An empty query lists the dataset's tables and columns. Writes are refused.",
     timeout_s=QUERY_TIMEOUT_S + 5,
+    in_pool=True,
 )
 def sql_query(args: SqlQueryArgs, context: ToolContext) -> dict[str, Any]:
     path = database_path(args.dataset, context.settings)
@@ -52,7 +54,7 @@ def sql_query(args: SqlQueryArgs, context: ToolContext) -> dict[str, Any]:
 def _run(connection: sqlite3.Connection, args: SqlQueryArgs, limit_s: float) -> dict[str, Any]:
     try:
         cursor = connection.execute(args.query)
-        rows = cursor.fetchmany(args.max_rows + 1)
+        rows, truncated = _fetch(cursor, args.max_rows)
     except (sqlite3.Warning, sqlite3.ProgrammingError) as exc:  # more than one statement
         raise ToolFailure(f"Send one SQL statement at a time: {exc}") from exc
     except sqlite3.DatabaseError as exc:
@@ -61,10 +63,22 @@ def _run(connection: sqlite3.Connection, args: SqlQueryArgs, limit_s: float) -> 
     return {
         "dataset": args.dataset,
         "columns": columns,
-        "rows": [list(r) for r in rows[: args.max_rows]],
-        "row_count": min(len(rows), args.max_rows),
-        "truncated": len(rows) > args.max_rows,
+        "rows": rows,
+        "row_count": len(rows),
+        "truncated": truncated,
     }
+
+
+def _fetch(cursor: sqlite3.Cursor, max_rows: int) -> tuple[list[list[Any]], bool]:
+    """Up to ``max_rows`` rows, fewer when their text passes ``MAX_RESULT_CHARS``."""
+    rows: list[list[Any]] = []
+    size = 0
+    for row in cursor:
+        size += sum(len(v) if isinstance(v, str | bytes) else 8 for v in row)
+        if len(rows) == max_rows or size > MAX_RESULT_CHARS:
+            return rows, True
+        rows.append([f"<{len(v)} bytes>" if isinstance(v, bytes) else v for v in row])
+    return rows, False
 
 
 def _explain(exc: sqlite3.DatabaseError, limit_s: float) -> str:
@@ -76,4 +90,9 @@ def _explain(exc: sqlite3.DatabaseError, limit_s: float) -> str:
         )
     if "interrupted" in message:
         return f"The query ran longer than {limit_s:g} s and was stopped; narrow it."
+    if "too big" in message or "too large" in message or "too many" in message:
+        return (
+            f"The query was refused: {message}. Values are limited to 1,000,000 characters "
+            "or bytes; select less at a time."
+        )
     return f"The query failed: {message}. Send an empty query to see the tables and columns."
