@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "channels",
     "teams",
     "runs",
+    "django_celery_beat",
+    "triggers",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +231,14 @@ except ValueError as exc:
 # A team whose nested team references, inlined, hold more nodes than this is refused when it
 # is saved, exported or started: references can fan out, so the cap is on what runs.
 MAX_INLINED_NODES = env.int("MAX_INLINED_NODES", default=500)
+
+# Schedules and signed triggers (triggers/, docs/putting-a-team-to-work.md) ------------------
+# Beat keeps schedules in the database (django-celery-beat), so they change without a restart.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Without Redis there is no beat: the web process fires due schedules this often (0: never).
+SCHEDULES_SWEEP_S = env.float("SCHEDULES_SWEEP_S", default=10.0)
+TRIGGER_MAX_BODY_BYTES = env.int("TRIGGER_MAX_BODY_BYTES", default=512 * 1024)
+TRIGGER_SIGNATURE_TOLERANCE_S = env.int("TRIGGER_SIGNATURE_TOLERANCE_S", default=300)
 
 LOGGING = {
     "version": 1,
