@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('runs', '0004_run_wake_at'),
+        ("runs", "0004_run_wake_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='run',
-            name='started_by',
-            field=models.CharField(blank=True, help_text="What started the run when no person did: 'schedule:<id>' or 'trigger:<id>'.", max_length=100),
+            model_name="run",
+            name="started_by",
+            field=models.CharField(
+                blank=True,
+                help_text="What started the run when no person did: 'schedule:<id>' or 'trigger:<id>'.",
+                max_length=100,
+            ),
         ),
     ]
