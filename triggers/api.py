@@ -15,7 +15,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, field_validator
 
-from runs.api import ProblemsOut
+from runs.api import ProblemsOut, not_null
 from teams import credentials
 from teams.models import Team
 from teams.schemas import ErrorOut
@@ -25,6 +25,7 @@ from .models import Schedule, ScheduleFiring, Trigger
 
 router = Router(tags=["schedules and triggers"])
 
+MAX_VERSION = 2**31 - 1  # a PostgreSQL integer
 Cron = Field(description="Five cron fields: minute hour day-of-month month day-of-week.")
 Zone = Field(description="An IANA time zone the cron expression is read in.")
 
@@ -47,10 +48,13 @@ class ScheduleIn(Schema):
     input: Any = Field(default_factory=dict, description="The input of every run it starts.")
     enabled: bool = True
     name: str = Field("", max_length=200)
-    version: int | None = Field(None, ge=1, description="The team version; the latest if null.")
+    version: int | None = Field(
+        None, ge=1, le=MAX_VERSION, description="The team version; the latest if null."
+    )
 
     _cron = field_validator("cron")(valid_cron)
     _zone = field_validator("timezone")(valid_zone)
+    _input_not_null = field_validator("input")(not_null)
 
 
 class SchedulePatch(Schema):
@@ -59,10 +63,11 @@ class SchedulePatch(Schema):
     input: Any = None
     enabled: bool | None = None
     name: str | None = Field(None, max_length=200)
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
 
     _cron = field_validator("cron")(valid_cron)
     _zone = field_validator("timezone")(valid_zone)
+    _input_not_null = field_validator("input")(not_null)
 
 
 class FiringOut(Schema):
@@ -166,7 +171,7 @@ class TriggerIn(Schema):
         description="A JSON pointer (RFC 6901) to the part of the body that is the run's input, "
         "e.g. `/pull_request`; the whole body if empty.",
     )
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
 
     @field_validator("input_pointer")
     @classmethod
@@ -259,7 +264,7 @@ def call_trigger(request: HttpRequest, token: str) -> Any:
     try:
         run, created = actions.do_call_trigger(trigger, task_input, signature, key)
     except actions.RunRefused as exc:
-        return 422, {"detail": exc.detail, "problems": exc.problems}
+        return Status(422, {"detail": exc.detail, "problems": exc.problems})
     out = {
         "run_id": str(run.id),
         "status": run.status,

@@ -113,3 +113,16 @@ def test_nobody_else_sees_or_changes_a_teams_schedules(client: Client, alice: Us
     assert patch(client, f"/api/schedules/{schedule['id']}", {"enabled": False}).status_code == 404
     assert client.delete(f"/api/schedules/{schedule['id']}").status_code == 404
     assert PeriodicTask.objects.get().enabled
+
+
+@pytest.mark.parametrize("field", ["input", "cron", "timezone", "enabled"])
+def test_a_null_is_a_422_not_a_500(alice_client: Client, alice: User, field: str) -> None:
+    team = make_supervisor_team(alice)
+    url = f"/api/teams/{team.id}/schedules"
+    schedule = post(alice_client, url, {"cron": "0 * * * *"}).json()
+
+    created = post(alice_client, url, {"cron": "0 * * * *", field: None})
+    changed = patch(alice_client, f"/api/schedules/{schedule['id']}", {field: None})
+
+    assert (created.status_code, changed.status_code) == (422, 422)
+    assert len(alice_client.get(url).json()) == 1
