@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, field_validator
@@ -19,6 +20,7 @@ from runs.api import ProblemsOut, not_null
 from teams import credentials
 from teams.models import Team
 from teams.schemas import ErrorOut
+from teams.validation import error
 
 from . import actions, cron, signing
 from .models import Schedule, ScheduleFiring, Trigger
@@ -26,6 +28,8 @@ from .models import Schedule, ScheduleFiring, Trigger
 router = Router(tags=["schedules and triggers"])
 
 MAX_VERSION = 2**31 - 1  # a PostgreSQL integer
+#: Schedules, and triggers, one team may have: each schedule is read at every sweep.
+MAX_PER_TEAM = 50
 Cron = Field(description="Five cron fields: minute hour day-of-month month day-of-week.")
 Zone = Field(description="An IANA time zone the cron expression is read in.")
 
@@ -92,7 +96,7 @@ class ScheduleOut(Schema):
 
 
 def schedule_out(schedule: Schedule) -> dict[str, Any]:
-    now = datetime.now().astimezone()
+    now = timezone.now()
     firings = ScheduleFiring.objects.filter(schedule=schedule)[:10]
     return {
         **{f: getattr(schedule, f) for f in ("id", "team_id", "name", "cron", "timezone")},
@@ -112,6 +116,12 @@ def schedule_out(schedule: Schedule) -> dict[str, Any]:
     }
 
 
+def refused(field: str, message: str) -> Status:
+    return Status(
+        422, {"detail": message, "problems": [error("invalid", message, path=field).model_dump()]}
+    )
+
+
 def _team(request: HttpRequest, team_id: int) -> Team:
     return get_object_or_404(Team.objects.for_user(request.auth), id=team_id)
 
@@ -125,7 +135,10 @@ def list_schedules(request: HttpRequest, team_id: int) -> Any:
     "/teams/{team_id}/schedules", response={201: ScheduleOut, 404: ErrorOut, 422: ProblemsOut}
 )
 def create_schedule(request: HttpRequest, team_id: int, payload: ScheduleIn) -> Any:
-    schedule = Schedule(team=_team(request, team_id), **payload.model_dump())
+    team = _team(request, team_id)
+    if team.schedules.count() >= MAX_PER_TEAM:
+        return refused("cron", f"A team has at most {MAX_PER_TEAM} schedules; delete one first.")
+    schedule = Schedule(team=team, **payload.model_dump())
     return Status(201, schedule_out(actions.do_save_schedule(schedule, rearm=True)))
 
 
@@ -137,7 +150,7 @@ def update_schedule(request: HttpRequest, schedule_id: int, payload: SchedulePat
     changes = payload.model_dump(exclude_unset=True)
     for name in ("cron", "timezone", "enabled", "name"):
         if changes.get(name, ...) is None:
-            raise HttpError(422, f"{name} cannot be null; leave it out to keep it.")
+            return refused(name, f"{name} cannot be null; leave it out to keep it.")
     rearm = any(
         name in changes and changes[name] != getattr(schedule, name)
         for name in ("cron", "timezone", "enabled")
@@ -227,9 +240,12 @@ def list_triggers(request: HttpRequest, team_id: int) -> Any:
     "/teams/{team_id}/triggers", response={201: TriggerCreated, 404: ErrorOut, 422: ProblemsOut}
 )
 def create_trigger(request: HttpRequest, team_id: int, payload: TriggerIn) -> Any:
+    team = _team(request, team_id)
+    if team.triggers.count() >= MAX_PER_TEAM:
+        return refused("name", f"A team has at most {MAX_PER_TEAM} triggers; delete one first.")
     secret = signing.new_secret()
     trigger = Trigger.objects.create(
-        team=_team(request, team_id),
+        team=team,
         secret_encrypted=credentials.encrypt(secret),
         **payload.model_dump(),
     )

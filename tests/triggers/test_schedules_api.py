@@ -126,3 +126,16 @@ def test_a_null_is_a_422_not_a_500(alice_client: Client, alice: User, field: str
 
     assert (created.status_code, changed.status_code) == (422, 422)
     assert len(alice_client.get(url).json()) == 1
+
+
+def test_a_team_has_at_most_fifty_schedules(alice_client: Client, alice: User) -> None:
+    team = make_supervisor_team(alice)
+    url = f"/api/teams/{team.id}/schedules"
+    for _ in range(50):
+        assert post(alice_client, url, {"cron": "* * * * *"}).status_code == 201
+
+    response = post(alice_client, url, {"cron": "* * * * *"})
+
+    assert response.status_code == 422
+    assert "at most 50 schedules" in response.json()["detail"]
+    assert PeriodicTask.objects.count() == 50

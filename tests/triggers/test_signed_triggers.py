@@ -56,7 +56,8 @@ def call(
     }
     if key is not None:
         signed["HTTP_IDEMPOTENCY_KEY"] = key
-    return Client().post(
+    # As another system calls it: no session, no CSRF token.
+    return Client(enforce_csrf_checks=True).post(
         path_of(trigger), body, content_type="application/json", **{**signed, **headers}
     )
 
@@ -271,3 +272,17 @@ def test_nobody_else_sees_creates_or_deletes_a_teams_triggers(
     # A deleted trigger's URL starts nothing, even with the right signature.
     assert call(trigger, BODY).status_code == 404
     assert not Trigger.objects.exists() and not Run.objects.exists()
+
+
+def test_a_team_has_at_most_fifty_triggers(alice: User, alice_client: Client) -> None:
+    team = make_supervisor_team(alice)
+    for _ in range(50):
+        create(alice_client, team)
+
+    response = alice_client.post(
+        f"/api/teams/{team.id}/triggers", {}, content_type="application/json"
+    )
+
+    assert response.status_code == 422
+    assert "at most 50 triggers" in response.json()["detail"]
+    assert Trigger.objects.count() == 50
