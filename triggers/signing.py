@@ -115,11 +115,14 @@ def input_of(body: bytes, pointer: str) -> Any:
         raise HttpError(422, "The body is not JSON; send a JSON document.") from None
     if problem := unstorable(document):
         raise HttpError(422, f"The body cannot be stored: {problem.message}")
-    if not pointer:
-        return document
     try:
-        return parse_pointer(pointer).resolve(document)
+        found = parse_pointer(pointer).resolve(document) if pointer else document
     except jsonpointer.JsonPointerException:
         raise HttpError(
             422, f"The body has nothing at {pointer}, where this trigger takes its input."
         ) from None
+    if found is None:
+        raise HttpError(
+            422, f"The input (the body at {pointer or '/'}) is null; send {{}} for none."
+        )
+    return found

@@ -199,6 +199,12 @@ def test_a_json_pointer_picks_the_input_and_a_missing_part_is_a_422(
     assert missing.status_code == 422
     assert "nothing at /ticket/text" in missing.json()["detail"]
 
+    null = call(trigger, b'{"ticket": {"text": null}}')
+    assert null.status_code == 422
+    assert "is null" in null.json()["detail"]
+    assert call(trigger, b"null").status_code == 422
+    assert Run.objects.count() == 1
+
 
 def test_a_bad_pointer_is_a_422_at_the_field(alice: User, alice_client: Client) -> None:
     team = make_supervisor_team(alice)
