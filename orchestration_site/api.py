@@ -15,6 +15,7 @@ from teams.api_tools import router as tools_router
 from teams.auth import api_auth
 from teams.schemas import link_teamspec
 from teams.services import SpecRejected
+from triggers.api import router as triggers_router
 
 from .openapi import DocumentedErrorsAPI
 from .quotas import QuotaExceeded
@@ -33,6 +34,7 @@ api.add_router("/", tools_router)
 api.add_router("/", models_router)
 api.add_router("/", templates_router)
 api.add_router("/", webhooks_router)
+api.add_router("/", triggers_router)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "teams",
     "runs",
     "accounts",
+    "django_celery_beat",
+    "triggers",
 ]
 
 MIDDLEWARE = [
@@ -337,6 +339,13 @@ for _rate in (
 # DEBUG (`make run`: one person on 127.0.0.1) defaults to empty, since `nobody` often cannot
 # read an interpreter installed under a home folder, and the code-review template would fail.
 TOOLS_SANDBOX_USER = env.str("TOOLS_SANDBOX_USER", default="" if DEBUG else "nobody")
+# Schedules and signed triggers (triggers/, docs/putting-a-team-to-work.md) ------------------
+# Beat keeps schedules in the database (django-celery-beat), so they change without a restart.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Without Redis there is no beat: the web process fires due schedules this often (0: never).
+SCHEDULES_SWEEP_S = env.float("SCHEDULES_SWEEP_S", default=10.0)
+TRIGGER_MAX_BODY_BYTES = env.int("TRIGGER_MAX_BODY_BYTES", default=512 * 1024)
+TRIGGER_SIGNATURE_TOLERANCE_S = env.int("TRIGGER_SIGNATURE_TOLERANCE_S", default=300)
 
 LOGGING = {
     "version": 1,

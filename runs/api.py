@@ -103,6 +103,10 @@ class RunOut(Schema):
         "fails as unanswered unless someone answers first.",
     )
     created_at: datetime
+    started_by: str = Field(
+        "",
+        description="'schedule:<id>' or 'trigger:<id>' when one started it; empty when a person did.",
+    )
     started_at: datetime | None
     finished_at: datetime | None
     input_tokens: int
@@ -229,6 +233,7 @@ def run_out(run: Run) -> dict[str, Any]:
         "waiting_for": run.waiting_for,
         "wake_at": run.wake_at if run.status == Run.Status.WAITING else None,
         "created_at": run.created_at,
+        "started_by": run.started_by,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "input_tokens": run.input_tokens,

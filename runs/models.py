@@ -70,6 +70,11 @@ class Run(models.Model):
         "question's deadline; once woken, when to dispatch it again if nobody claimed it.",
     )
     cancel_requested = models.BooleanField(default=False)
+    started_by = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="What started the run when no person did: 'schedule:<id>' or 'trigger:<id>'.",
+    )
     claimed_by = models.CharField(
         max_length=100,
         blank=True,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 RUN_FIELDS = {
     "id", "team_id", "team_name", "team_version", "status", "input", "output", "failure_reason",
     "waiting_for", "wake_at", "created_at", "started_at", "finished_at", "input_tokens", "output_tokens",
-    "cost_usd", "last_seq", "pending_human", "artifacts",
+    "cost_usd", "last_seq", "pending_human", "artifacts", "started_by",
 }  # fmt: skip
 
 
@@ -75,6 +75,7 @@ def test_starting_a_run_pins_the_spec_and_enqueues_it(
     body = response.json()
     assert set(body) == RUN_FIELDS
     assert (body["status"], body["team_id"], body["team_version"]) == ("queued", team.id, 1)
+    assert body["started_by"] == ""  # a person started it
     assert body["input"] == {"task": "Compare Q1 and Q2"}
     assert dispatched == [body["id"]]
     assert Run.objects.get(id=body["id"]).spec["nodes"][0]["id"] == "lead"
