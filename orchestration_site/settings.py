@@ -265,6 +265,11 @@ if MODEL_CIRCUIT_FAILURES < 1 or MODEL_CIRCUIT_COOLDOWN_S <= 0:
         "MODEL_CIRCUIT_FAILURES must be at least 1 and MODEL_CIRCUIT_COOLDOWN_S above 0."
     )
 
+# --- Model rate limits (shared by every worker) ---
+# Where the per-credential limiters live in Redis (REDIS_URL; without it each process has its
+# own). The limits themselves are each operator credential's "rpm" and "tpm".
+MODEL_RATE_LIMIT_PREFIX = env.str("MODEL_RATE_LIMIT_PREFIX", default="orchestrator:ratelimit")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
