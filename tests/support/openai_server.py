@@ -120,6 +120,7 @@ class ScriptedOpenAIServer:
     limit_rpm: int | None = None
     limit_burst: int | None = None
     rejected: int = 0
+    accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each
     _runner: web.AppRunner | None = None
     _bucket: tuple[float, float] | None = None  # (requests left, when it was counted)
 
@@ -189,6 +190,7 @@ class ScriptedOpenAIServer:
         left = min(float(burst), left + (now - then) * per_s)
         if left >= 1:
             self._bucket = (left - 1, now)
+            self.accepted_at.append(now)
             return None
         self._bucket = (left, now)
         self.rejected += 1
