@@ -48,7 +48,9 @@ MODEL_DELAY_S = 1.0
 POLL_S = 0.02
 
 
-def setup_django() -> None:
+def setup_django(**credential: Any) -> None:
+    """``credential``: more fields of the operator credential the benchmark's model server is
+    reached with (e.g. ``rpm``)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
     # Signs the runs' audit heads (a fixed key: benchmarks sign nothing that matters).
@@ -56,9 +58,8 @@ def setup_django() -> None:
     os.environ["BENCH_MODEL_KEY"] = "sk-benchmark"
     # The operator credential the benchmark's local model server is reached with; workers
     # started from here inherit it. A throwaway encryption key: no secrets are stored.
-    os.environ["MODEL_CREDENTIALS"] = (
-        '{"bench": {"key_env": "BENCH_MODEL_KEY", "hosts": ["127.0.0.1"]}}'
-    )
+    bench = {"key_env": "BENCH_MODEL_KEY", "hosts": ["127.0.0.1"], **credential}
+    os.environ["MODEL_CREDENTIALS"] = json.dumps({"bench": bench})
     os.environ.setdefault("SECRETS_ENCRYPTION_KEYS", "joA2TSmwnkEmfSpJL-fRdrM_jKR7I0LFCM-Xg-T0Ftw=")
     # One person starts every run here, far past a person's quotas: the operator lifts them.
     for quota in ("QUOTA_RUNS_IN_FLIGHT", "QUOTA_TOKENS_PER_DAY", "QUOTA_USD_PER_DAY"):
@@ -133,12 +134,12 @@ def forget_earlier_runs(team: Any) -> None:
             cursor.execute("VACUUM ANALYZE runs_run, runs_runevent")
 
 
-def start_worker(concurrency: int) -> subprocess.Popen[bytes]:
-    log = open("/tmp/concurrent_runs_worker.log", "wb")  # noqa: SIM115
+def start_worker(concurrency: int, name: str = "bench") -> subprocess.Popen[bytes]:
+    log = open(f"/tmp/concurrent_runs_{name}.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "orchestration_site", "worker",
          "-P", "threads", "-c", str(concurrency), "--without-gossip", "--without-mingle",
-         "-l", "WARNING", "-n", f"bench-{os.getpid()}@%h"],
+         "-l", "WARNING", "-n", f"{name}-{os.getpid()}@%h"],
         cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     time.sleep(1)

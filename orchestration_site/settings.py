@@ -346,6 +346,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 SCHEDULES_SWEEP_S = env.float("SCHEDULES_SWEEP_S", default=10.0)
 TRIGGER_MAX_BODY_BYTES = env.int("TRIGGER_MAX_BODY_BYTES", default=512 * 1024)
 TRIGGER_SIGNATURE_TOLERANCE_S = env.int("TRIGGER_SIGNATURE_TOLERANCE_S", default=300)
+# --- Model rate limits (shared by every worker) ---
+# Where the per-credential limiters live in Redis (REDIS_URL; without it each process has its
+# own). The limits themselves are each operator credential's "rpm" and "tpm".
+MODEL_RATE_LIMIT_PREFIX = env.str("MODEL_RATE_LIMIT_PREFIX", default="orchestrator:ratelimit")
 
 LOGGING = {
     "version": 1,

@@ -23,10 +23,12 @@ from . import sql
 from .circuits import circuit_for
 from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, UnavailableProvider, make_provider
+from .engine.ratelimits import Limit
 from .engine.tools import Registry, builtin_registry
 from .engine.tools.mcp_servers import as_setting
 from .engine.tools.netguard import NetworkPolicy
 from .models import Artifact, Run
+from .ratelimits import rate_limit_for
 from .sink import in_db_thread
 
 
@@ -70,7 +72,8 @@ def provider_for(
 def resolved(config: ModelConfig) -> ResolvedModel:
     pricing = config.pricing()
     provider: ModelProvider
-    if config.provider == ModelConfig.Provider.OFFLINE:
+    offline = config.provider == ModelConfig.Provider.OFFLINE
+    if offline:
         provider = provider_for(config.provider, config.model, None, None, NetworkPolicy(), None)
     else:
         try:
@@ -86,10 +89,18 @@ def resolved(config: ModelConfig) -> ResolvedModel:
         cached_input_usd_per_mtok=pricing.cached_input_usd_per_mtok,
         cache_write_usd_per_mtok=pricing.cache_write_usd_per_mtok,
         simulated=config.provider == ModelConfig.Provider.OFFLINE,
-        circuit=None
-        if config.provider == ModelConfig.Provider.OFFLINE
-        else circuit_for(_circuit_name(config)),
+        circuit=None if offline else circuit_for(_circuit_name(config)),
+        rate_limit=None if offline else rate_limit_for(_circuit_name(config), _limit(config)),
     )
+
+
+def _limit(config: ModelConfig) -> Limit:
+    """The operator's requests and tokens per minute for the credential; a secret or a keyless
+    server has none (its 429s still pause it for every run)."""
+    credential = config.operator_credential() if config.credential else None
+    if credential is None:
+        return Limit()
+    return Limit(rpm=credential.rpm, tpm=credential.tpm)
 
 
 def _circuit_name(config: ModelConfig) -> str:

@@ -65,6 +65,12 @@ class OperatorCredential(BaseModel):
     )
     input_usd_per_mtok: Price = Decimal(0)
     output_usd_per_mtok: Price = Decimal(0)
+    rpm: int | None = Field(
+        None, ge=1, le=10_000_000, description="Requests per minute, shared by every worker."
+    )
+    tpm: int | None = Field(
+        None, ge=1, le=10_000_000_000, description="Tokens per minute, shared by every worker."
+    )
 
     @model_validator(mode="before")
     @classmethod

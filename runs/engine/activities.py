@@ -13,6 +13,7 @@ from typing import Any
 
 from teams.spec import Agent, HumanNode
 
+from .concurrency import extend_deadlines
 from .context import RunContext, Scope
 from .errors import AgentFailed, Suspended
 from .events import (
@@ -22,6 +23,7 @@ from .events import (
     HUMAN_REQUESTED,
     MESSAGE,
     MESSAGE_DELTA,
+    RATE_LIMIT_WAITING,
     RETRY,
     RUN_WAITING,
     TOOL_CALL,
@@ -178,11 +180,15 @@ async def _attempt(
         )
 
     request = dataclasses.replace(request, activity_key=key, attempt=attempt)
+    await _wait_for_capacity(ctx, turn, model, request, key, attempt)
     try:
         response = await model.provider.complete(request, on_delta)
     except ModelError as error:
         if error.transient and model.circuit is not None:
             await model.circuit.record(False)
+        if error.status == 429 and model.rate_limit is not None:
+            # Everyone using the credential waits as long as the server asked.
+            await model.rate_limit.pause(error.retry_after_s or _PAUSE_WITHOUT_RETRY_AFTER_S)
         payload = {
             "activity_key": key,
             "error": str(error),
@@ -195,6 +201,8 @@ async def _attempt(
         raise
     if model.circuit is not None:
         await model.circuit.record(True)
+    if response.exhausted_for_s and model.rate_limit is not None:
+        await model.rate_limit.pause(response.exhausted_for_s)
     simulated = response.simulated or model.simulated
     message = {
         "role": "assistant",
@@ -208,6 +216,48 @@ async def _attempt(
     # Not waited for: the next activity's announcement stores it first (``announce``).
     await ctx.emit(MESSAGE, key, turn, message, durable=False, result=True)
     return response
+
+
+#: How long a 429 without ``Retry-After`` pauses its credential.
+_PAUSE_WITHOUT_RETRY_AFTER_S = 1.0
+
+
+async def _wait_for_capacity(
+    ctx: RunContext,
+    turn: Scope,
+    model: ResolvedModel,
+    request: ModelRequest,
+    key: str,
+    attempt: int,
+) -> None:
+    """Waits for the slot the credential's rate limit gives this call; a wait is on the
+    timeline and pushes the agent's deadline back by as much. A slot that falls inside a
+    pause (another call's 429 while this one waited) is given up for one after it."""
+    if model.rate_limit is None:
+        return
+    tokens = _estimated_tokens(request)
+    waits = 0
+    while (wait := await model.rate_limit.reserve(tokens)) > 0:
+        waits += 1
+        paused = await model.rate_limit.paused_for() > 0
+        payload = {"activity_key": key, "model": model.name, "attempt": attempt,
+                   "wait_s": round(wait, 3), "paused": paused}  # fmt: skip
+        # Not waited for: a crowd of waiting calls should not queue on the database too.
+        await ctx.emit(
+            RATE_LIMIT_WAITING, f"{key}#wait{attempt}.{waits}", turn, payload, durable=False
+        )
+        extend_deadlines(wait)
+        await ctx.clock.sleep(wait)
+        ctx.check_cancelled()
+        if await model.rate_limit.paused_for() <= 0:
+            return
+
+
+def _estimated_tokens(request: ModelRequest) -> int:
+    """What a call will take of a tokens-per-minute budget, before it is made: about four
+    characters a token of what it sends."""
+    sent = sum(len(str(m.content or "")) for m in request.messages)
+    return max(1, sent // 4)
 
 
 async def _retry_or_fail(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -10,6 +11,34 @@ from .errors import DeadlineExceeded, RunCancelled, RunFailed, Suspended
 from .interfaces import Clock
 
 T = TypeVar("T")
+
+
+class _Deadline:
+    """One ``within``'s allowance; ``extend`` adds time the work spent not working."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def expire(self, clock: Clock) -> None:
+        slept = 0.0
+        while slept < self.seconds:
+            target = self.seconds
+            await clock.sleep(target - slept)
+            slept = target
+
+
+# The deadlines the current task runs under, innermost last (tasks it starts inherit them).
+_deadlines: contextvars.ContextVar[tuple[_Deadline, ...]] = contextvars.ContextVar(
+    "deadlines", default=()
+)
+
+
+def extend_deadlines(seconds: float) -> None:
+    """Time the current work waits for something that is not its own doing (a model
+    credential's rate limit) does not count against its deadlines: each is pushed back."""
+    for deadline in _deadlines.get():
+        deadline.seconds += seconds
+
 
 # When several branches stop at once, the one that matters most is reported.
 _PRIORITY = (RunCancelled, DeadlineExceeded, RunFailed, Suspended)
@@ -52,7 +81,8 @@ async def within(clock: Clock, seconds: float, work: Awaitable[T]) -> T:
     """
     current = asyncio.current_task()
     assert current is not None
-    timer = asyncio.ensure_future(clock.sleep(seconds))
+    deadline = _Deadline(seconds)
+    timer = asyncio.ensure_future(deadline.expire(clock))
     fired = False
 
     def expire(done: asyncio.Future[None]) -> None:
@@ -62,6 +92,7 @@ async def within(clock: Clock, seconds: float, work: Awaitable[T]) -> T:
             current.cancel()
 
     timer.add_done_callback(expire)
+    outer = _deadlines.set((*_deadlines.get(), deadline))
     try:
         return await work
     except asyncio.CancelledError:
@@ -69,5 +100,6 @@ async def within(clock: Clock, seconds: float, work: Awaitable[T]) -> T:
             raise DeadlineExceeded(seconds) from None
         raise
     finally:
+        _deadlines.reset(outer)
         timer.remove_done_callback(expire)
         timer.cancel()

@@ -38,6 +38,9 @@ error              {message, error_type, activity_key, recoverable}
 activity.failed    {activity_key, error, error_type, transient}   a recorded failed attempt
 sla.breached       {priority, deadline_s, elapsed_s}      the run passed the service level its
                    input asked for (``priority`` + ``sla``, see ``sla.py``); it goes on
+rate_limit.waiting {activity_key, model, attempt, wait_s, paused}   a model call waits for
+                   capacity under its credential's rate limit (``paused``: after a 429); the
+                   wait does not count against the agent's deadline
 
 Added by the engine (additive, optional for readers):
 - ``tool.result`` also has ``artifacts`` (the references a tool returned);
@@ -85,6 +88,7 @@ BUDGET_WARNING = "budget.warning"
 ERROR = "error"
 ACTIVITY_FAILED = "activity.failed"
 SLA_BREACHED = "sla.breached"
+RATE_LIMIT_WAITING = "rate_limit.waiting"
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {
@@ -113,6 +117,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         ERROR,
         ACTIVITY_FAILED,
         SLA_BREACHED,
+        RATE_LIMIT_WAITING,
     }
 )
 

@@ -210,6 +210,9 @@ class ModelResponse:
     usage: Usage = field(default_factory=Usage)
     finish_reason: str = "stop"
     simulated: bool = False
+    # The provider's headers said the credential has no requests left until this many
+    # seconds from now (``x-ratelimit-remaining-requests: 0``); None: it did not say so.
+    exhausted_for_s: float | None = field(default=None, compare=False)
 
 
 class ModelError(Exception):
@@ -256,6 +259,24 @@ class Circuit(Protocol):
         ...
 
 
+class RateLimit(Protocol):
+    """The rate limit of one credential, shared by every run (and, with Redis, every worker
+    process) that calls a model with it."""
+
+    async def reserve(self, tokens: int) -> float:
+        """Holds the next free slot for a call of about ``tokens`` tokens; the seconds until
+        it (0: go now)."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """The server said no more for ``seconds`` (a 429's Retry-After): nobody calls."""
+        ...
+
+    async def paused_for(self) -> float:
+        """Seconds the credential stays paused (0: not paused)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
     """A ModelConfig made ready to call: the provider plus what usage costs."""
@@ -271,6 +292,8 @@ class ResolvedModel:
     cache_write_usd_per_mtok: float | None = None
     # The credential's circuit breaker; None: never open.
     circuit: Circuit | None = field(default=None, compare=False)
+    # The credential's rate limit; None: never waits.
+    rate_limit: RateLimit | None = field(default=None, compare=False)
 
     def cost_usd(self, usage: Usage) -> float:
         read = usage.cached_input_tokens

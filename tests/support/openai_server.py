@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,7 +114,15 @@ class ScriptedOpenAIServer:
     rules: list[_Rule] = field(default_factory=list)
     log: list[ChatRequest] = field(default_factory=list)
     base_url: str = ""
+    # Like a provider's rate limit: a bucket of ``limit_burst`` requests (default: one second's
+    # worth) refilled at ``limit_rpm`` a minute; a request finding it empty gets a 429 with
+    # Retry-After (whole seconds until the next request is allowed, at least 1).
+    limit_rpm: int | None = None
+    limit_burst: int | None = None
+    rejected: int = 0
+    accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each
     _runner: web.AppRunner | None = None
+    _bucket: tuple[float, float] | None = None  # (requests left, when it was counted)
 
     def on(self, match: Match, reply: Script, times: int | None = None) -> None:
         """Answer requests that ``match`` with ``reply`` (first matching rule wins)."""
@@ -156,7 +166,8 @@ class ScriptedOpenAIServer:
             {name.lower(): value for name, value in http.headers.items()},
         )
         self.log.append(request)
-        reply = self._choose(request)
+        limited = self._over_limit()
+        reply = limited or self._choose(request)
         await asyncio.sleep(reply.delay_s)
         request.status = reply.status
         if reply.status != 200:
@@ -169,8 +180,26 @@ class ScriptedOpenAIServer:
         request.completed = reply.status == 200
         return response
 
+    def _over_limit(self) -> Reply | None:
+        if self.limit_rpm is None:
+            return None
+        per_s = self.limit_rpm / 60
+        burst = self.limit_burst or max(1, math.ceil(per_s))
+        now = time.monotonic()
+        left, then = self._bucket or (float(burst), now)
+        left = min(float(burst), left + (now - then) * per_s)
+        if left >= 1:
+            self._bucket = (left - 1, now)
+            self.accepted_at.append(now)
+            return None
+        self._bucket = (left, now)
+        self.rejected += 1
+        wait = max(1, math.ceil((1 - left) / per_s))
+        return Reply.error(429, headers=(("Retry-After", str(wait)),))
+
     async def _stream(self, http: web.Request, body: dict, reply: Reply) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        headers = {"Content-Type": "text/event-stream", **dict(reply.headers)}
+        response = web.StreamResponse(headers=headers)
         await response.prepare(http)
         if reply.sse is not None:
             pieces = list(reply.sse)

@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
         ('{"x": {"base_url": "ftp://a/v1"}}', "base_url"),
         ('{"x": {"base_url": "https://a/v1", "input_usd_per_mtok": -1}}', "input_usd_per_mtok"),
         ('{"x": {"base_url": "https://a/v1", "colour": "red"}}', "colour"),
+        ('{"x": {"base_url": "https://a/v1", "rpm": 0}}', "rpm"),
+        ('{"x": {"base_url": "https://a/v1", "tpm": -5}}', "tpm"),
+        ('{"x": {"base_url": "https://a/v1", "rpm": "lots"}}', "rpm"),
     ],
 )
 def test_nonsense_credentials_are_refused_with_the_field(raw: str, message: str) -> None:

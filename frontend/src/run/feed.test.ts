@@ -29,6 +29,11 @@ describe("feedItems", () => {
     expect(texts([retry])).toEqual(["Retry 1 in 0.5 s: 429"]);
   });
 
+  it("says how long a call waits for its credential's rate limit", () => {
+    const waiting = ev("rate_limit.waiting", "lead", 1, { wait_s: 1.234, model: "gpt", paused: true });
+    expect(texts([waiting])).toEqual(["Waits 1.2 s for gpt's rate limit (paused after a 429)"]);
+  });
+
   it("leaves no dangling colon when an agent starts without a task", () => {
     expect(texts([ev("agent.started", "billing", 1, { task: null })])).toEqual(["billing started"]);
   });

@@ -73,6 +73,8 @@ function note(event: RunEvent, names: AgentNames): FeedItem | null {
       return make("warn", `Gate ${asText(p.edge)} sent it back: ${asText(p.feedback)}`);
     case "retry":
       return make("warn", `Retry ${retryNumber(p)} in ${seconds(p.delay_s)} s${colon(p.error)}`);
+    case "rate_limit.waiting":
+      return make("warn", `Waits ${seconds(p.wait_s)} s for ${asText(p.model)}'s rate limit${p.paused ? " (paused after a 429)" : ""}`);
     case "fallback":
       return make("warn", `Falls back from ${agentName(names, p.from)} to ${agentName(names, p.to)}: ${asText(p.reason)}`);
     case "human.requested":

@@ -61,6 +61,7 @@ const MARKER_KINDS: Record<string, MarkerKind> = {
   delegation: "delegation",
   handoff: "handoff",
   retry: "retry",
+  "rate_limit.waiting": "retry",
   error: "error",
   "activity.failed": "error",
   "run.failed": "error",
@@ -85,6 +86,8 @@ function markerLabel(event: RunEvent, names: AgentNames): string {
       return `hands off to ${agentName(names, p.to)}`;
     case "retry":
       return `retry ${retryNumber(p)}`;
+    case "rate_limit.waiting":
+      return `waits ${text(p.wait_s)} s for the rate limit`;
     case "human.requested":
       return "waits for a person";
     case "gate.passed":

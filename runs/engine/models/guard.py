@@ -10,6 +10,7 @@ accept an ``httpx2.AsyncClient``, connect only where the network policy allows.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import ipaddress
 import re
@@ -190,6 +191,35 @@ def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
     except (ValueError, TypeError, OverflowError):
         return None
     if seconds is None or seconds != seconds or seconds < 0:  # NaN and the past say nothing
+        return None
+    return min(seconds, MAX_RETRY_AFTER_S)
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def exhausted_for_s(headers: Mapping[str, str] | None) -> float | None:
+    """When a provider's rate-limit headers say the key has no requests left: the seconds
+    until they come back (capped at ``MAX_RETRY_AFTER_S``); else None. OpenAI-compatible
+    servers send ``x-ratelimit-remaining-requests`` and ``x-ratelimit-reset-requests`` (a
+    duration such as ``6m0s`` or ``20ms``); Anthropic ``anthropic-ratelimit-requests-remaining``
+    and ``-reset`` (an RFC 3339 time)."""
+    if not headers:
+        return None
+    try:
+        if headers.get("x-ratelimit-remaining-requests", "").strip() == "0":
+            parts = _DURATION_PART.findall(headers.get("x-ratelimit-reset-requests", ""))
+            seconds = sum(float(n) * _UNIT_S[unit] for n, unit in parts)
+        elif headers.get("anthropic-ratelimit-requests-remaining", "").strip() == "0":
+            raw = headers.get("anthropic-ratelimit-requests-reset", "")
+            when = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            seconds = when.timestamp() - time.time()
+        else:
+            return None
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if seconds != seconds or seconds <= 0:
         return None
     return min(seconds, MAX_RETRY_AFTER_S)
 

@@ -53,6 +53,7 @@ from .guard import (
     check_destination,
     clean,
     cleaned,
+    exhausted_for_s,
     is_transient,
     retry_after_s,
     unreachable,
@@ -195,7 +196,8 @@ class OpenAIProvider:
             ToolCall(c["id"] or f"call_{i}", ours.get(c["name"], c["name"]), c["arguments"])
             for i, c in sorted(calls.items())
         )
-        return ModelResponse("".join(text) or None, tool_calls, usage, finish)
+        exhausted = exhausted_for_s(response.headers)
+        return ModelResponse("".join(text) or None, tool_calls, usage, finish, False, exhausted)
 
 
 _providers: weakref.WeakSet[OpenAIProvider] = weakref.WeakSet()
