@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
+from runs.engine.models import catalogue
 from runs.engine.tools import builtin_registry
 
 from .models import CustomTool, ModelConfig, Team, TeamVersion
@@ -40,6 +41,14 @@ def known_tool_names(user: Any) -> frozenset[str]:
 def known_model_names(user: Any) -> frozenset[str]:
     names = ModelConfig.objects.for_user(user).values_list("name", flat=True)
     return frozenset({"offline", *names})
+
+
+def model_capabilities(owner: Any) -> dict[str, catalogue.Entry]:
+    """The catalogue entry of each of ``owner``'s models (and of ``offline``), by name."""
+    entries = {"offline": catalogue.entry("offline", "offline")}
+    for config in ModelConfig.objects.for_user(owner):
+        entries[config.name] = config.catalogue_entry()
+    return {name: entry for name, entry in entries.items() if entry is not None}
 
 
 class SavedTeams:
@@ -83,6 +92,7 @@ def validation_context(user: Any, team_id: int | None = None) -> ValidationConte
     return ValidationContext(
         known_tools=known_tool_names(user),
         known_models=known_model_names(user),
+        model_capabilities=model_capabilities(user),
         mcp_servers=frozenset(settings.MCP_SERVERS),
         lookup=team_lookup(user),
         team_id=team_id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from runs.engine.json_schema import SchemaError, check_schema
+from runs.engine.models.catalogue import Entry as CatalogueEntry
 
 from .nesting import (
     MAX_INLINED_NODES,
@@ -87,11 +88,13 @@ class ValidationContext:
     web tier already accepted). ``mcp_servers`` are the names in the operator's registry of
     stdio MCP servers; None means they are not checked. ``team_id`` is the saved team being
     validated, so a nested team that includes it is reported. ``max_inlined_nodes`` caps the
-    team's size with its nested team references inlined.
+    team's size with its nested team references inlined. ``model_capabilities`` is the model
+    catalogue's entry for each known model name (models it does not know are not warned about).
     """
 
     known_tools: frozenset[str] | None = None
     known_models: frozenset[str] = frozenset({"offline"})
+    model_capabilities: Mapping[str, CatalogueEntry] = field(default_factory=dict)
     mcp_servers: frozenset[str] | None = None
     lookup: TeamLookup | None = None
     team_id: int | None = None
@@ -139,6 +142,8 @@ def validate(spec: TeamSpec, context: ValidationContext | None = None) -> list[P
         _reachability,
         _pipeline_cycles,
         _tools_and_models,
+        _fallback_model_chain,
+        _model_catalogue,
         _schemas,
         _limits,
         _mcp_servers,
@@ -413,6 +418,75 @@ def _tools_and_models(spec: TeamSpec, context: ValidationContext) -> Iterator[Pr
                 node=node.id,
                 path=f"nodes.{i}.model",
             )
+
+
+def _fallback_model_chain(spec: TeamSpec, context: ValidationContext) -> Iterator[Problem]:
+    yield from unknown_fallback_models(spec, context.known_models)
+
+
+def _model_catalogue(spec: TeamSpec, context: ValidationContext) -> Iterator[Problem]:
+    yield from model_warnings(spec, context.model_capabilities)
+
+
+# -- models, from the catalogue: warnings, not errors (the catalogue may lag behind a provider)
+
+#: Characters per token, roughly, for English prose: enough to tell "close to the window".
+CHARS_PER_TOKEN = 4
+#: Below this share of the window left for the task, the history and the answer: a warning.
+CONTEXT_HEADROOM = 0.5
+
+
+def model_warnings(spec: TeamSpec, capabilities: Mapping[str, CatalogueEntry]) -> Iterator[Problem]:
+    for i, node in enumerate(spec.nodes):
+        entry = capabilities.get(node.model) if isinstance(node, Agent) else None
+        if entry is None or not isinstance(node, Agent):
+            continue
+        model = f"'{node.model}' ({entry.model})"
+        if node.tools and not entry.tools:
+            yield warning(
+                "model_without_tools",
+                f"Agent '{node.id}' is given tools, but its model {model} cannot call tools. "
+                "Choose a model that can, or remove the tools.",
+                node=node.id,
+                path=f"nodes.{i}.tools",
+            )
+        if node.output_schema is not None and not entry.structured_output:
+            yield warning(
+                "model_without_structured_output",
+                f"Agent '{node.id}' has an output schema, but its model {model} cannot be held "
+                "to one: answers that do not match are repaired, at extra cost. Choose a model "
+                "with structured output.",
+                node=node.id,
+                path=f"nodes.{i}.output_schema",
+            )
+        prompt_tokens = len(node.instructions) // CHARS_PER_TOKEN
+        if prompt_tokens > entry.context_window * CONTEXT_HEADROOM:
+            yield warning(
+                "context_window",
+                f"Agent '{node.id}''s instructions take about {prompt_tokens:,} tokens, more than "
+                f"half of its model {model}'s {entry.context_window:,}-token context window; "
+                "the task and the conversation may not fit. Shorten them or choose a model "
+                "with a larger window.",
+                node=node.id,
+                path=f"nodes.{i}.instructions",
+            )
+
+
+def unknown_fallback_models(spec: TeamSpec, known: frozenset[str]) -> Iterator[Problem]:
+    """An error for each name in an agent's ``fallback_models`` that is not a model of the
+    owner's (``known``, with ``offline``), as ``unknown_model`` is for ``model``."""
+    for i, node in enumerate(spec.nodes):
+        if not isinstance(node, Agent):
+            continue
+        for j, name in enumerate(node.fallback_models):
+            if name not in known | {"offline"}:
+                yield error(
+                    "unknown_model",
+                    f"Agent '{node.id}' falls back to the model '{name}', which is not "
+                    "configured. Add it under Settings → Models, or remove it from the chain.",
+                    node=node.id,
+                    path=f"nodes.{i}.fallback_models.{j}",
+                )
 
 
 def schema_problem(schema: Any) -> str | None:

@@ -3,6 +3,7 @@ import { NumberField } from "./NumberField";
 import { SelectField } from "./SelectField";
 import { TextField } from "./TextField";
 import { JsonEditor } from "./JsonEditor";
+import { ModelPicker } from "./ModelPicker";
 import type { AgentLimits, AgentNode, SpecNode } from "./spec";
 import { ToolPicker } from "./ToolPicker";
 
@@ -17,10 +18,6 @@ interface Props {
 export function AgentForm({ agent, models, tools, others, onChange }: Props) {
   const limit = (key: keyof AgentLimits) => (value: number | null) =>
     onChange({ limits: { ...agent.limits, [key]: value } }, `limits.${key}`);
-  const modelOptions = models.map((m) => ({
-    value: m.name,
-    label: m.simulated ? `${m.name} (simulated)` : `${m.name} (${m.provider}: ${m.model})`,
-  }));
   const fallbacks = [
     { value: "", label: "none" },
     ...others.filter((n) => n.kind === "agent").map((n) => ({ value: n.id, label: n.name })),
@@ -37,12 +34,12 @@ export function AgentForm({ agent, models, tools, others, onChange }: Props) {
         onChange={(instructions) => onChange({ instructions }, "instructions")}
         testId="field-instructions"
       />
-      <SelectField
-        label="Model"
-        value={agent.model}
-        options={modelOptions}
-        onChange={(model) => onChange({ model }, "model")}
-        testId="field-model"
+      <ModelPicker
+        model={agent.model}
+        chain={agent.fallback_models ?? []}
+        models={models}
+        onModel={(model) => onChange({ model }, "model")}
+        onChain={(fallback_models) => onChange({ fallback_models }, "fallback_models")}
       />
       <ToolPicker tools={tools} selected={agent.tools} onChange={(t) => onChange({ tools: t }, "tools")} />
       <JsonEditor

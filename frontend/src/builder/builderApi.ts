@@ -16,11 +16,25 @@ export interface TeamDetail extends TeamSummary {
   problems: Problem[];
 }
 
+export interface ModelCapabilities {
+  tools: boolean;
+  structured_output: boolean;
+  vision: boolean;
+  context_window: number;
+}
+
+/** A model agents may use (GET /api/models): prices in USD per 1M tokens, where they come from
+ * ("credential", "model", "catalogue" or "unknown"), and the catalogue's capabilities (null
+ * when the catalogue does not know the model). Optional fields: older servers omit them. */
 export interface ModelInfo {
   name: string;
   provider: string;
   model: string;
   simulated: boolean;
+  input_usd_per_mtok?: number;
+  output_usd_per_mtok?: number;
+  price_source?: string;
+  capabilities?: ModelCapabilities | null;
 }
 
 export interface ToolInfo {

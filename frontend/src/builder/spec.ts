@@ -43,6 +43,9 @@ export interface AgentNode {
   output_schema: JsonSchema | null;
   limits: AgentLimits;
   fallback: string | null;
+  /** Models that answer a turn, in order, when this agent's model keeps failing; the server
+   * omits the field when the list is empty. */
+  fallback_models?: string[];
 }
 
 export interface HumanNode {
@@ -100,12 +103,13 @@ export interface Layout {
   viewport: Viewport | null;
 }
 
+/** A stdio server names one the operator registered (GET /api/mcp-servers); a team may no
+ * longer give a program to start or its environment (the server refuses `command` and `env`). */
 export interface McpServer {
   name: string;
   transport: "stdio" | "http";
-  command: string[] | null;
+  server: string | null;
   url: string | null;
-  env: Record<string, string>;
 }
 
 /** Everything about the team that is not drawn as a node, an edge or the layout. */

@@ -71,6 +71,11 @@ export function MessageFeed({ items, live, ended }: Props) {
           <article key={item.seq} className={`feed-message role-${item.role}`}>
             <header>
               <span className="agent">{item.agent}</span> <span className="muted">{item.role}</span>
+              {item.model && (
+                <span className="model-name" data-testid="turn-model" title="The model that answered">
+                  {item.model}
+                </span>
+              )}
               {item.usage && <span className="muted usage">{formatUsage(item.usage)}</span>}
             </header>
             <MessageContent text={item.content} />

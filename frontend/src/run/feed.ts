@@ -5,7 +5,10 @@ import type { AgentNames, RunEvent } from "./types";
 import { type Usage, usageByCall } from "./usage";
 
 export type FeedItem =
-  | { kind: "message"; seq: number; agent: string; role: string; content: string; usage: Usage | null }
+  | {
+      kind: "message"; seq: number; agent: string; role: string; content: string; usage: Usage | null;
+      model: string | null; // the model that answered (assistant turns), when the event says
+    }
   | { kind: "tool"; seq: number; agent: string; tool: string; call: RunEvent; result: RunEvent | null }
   | { kind: "note"; seq: number; agent: string; tone: "info" | "warn" | "bad"; text: string };
 
@@ -38,6 +41,16 @@ function colon(value: unknown): string {
 export function agentName(names: AgentNames, id: unknown): string {
   const key = asText(id);
   return names[key] ?? key;
+}
+
+/** A fallback in words: to another agent, or (``kind: "model"``) to the next model of the
+ * agent's chain, saying which model failed, why, and whether its circuit was open. */
+export function fallbackText(p: Record<string, unknown>, names: AgentNames): string {
+  if (p.kind !== "model") {
+    return `Falls back from ${agentName(names, p.from)} to ${agentName(names, p.to)}: ${asText(p.reason)}`;
+  }
+  const circuit = p.circuit_open === true ? " (circuit open: not called)" : "";
+  return `Model fallback: ${asText(p.from)} → ${asText(p.to)}${circuit}${colon(p.reason)}`;
 }
 
 function note(event: RunEvent, names: AgentNames): FeedItem | null {
@@ -76,7 +89,7 @@ function note(event: RunEvent, names: AgentNames): FeedItem | null {
     case "rate_limit.waiting":
       return make("warn", `Waits ${seconds(p.wait_s)} s for ${asText(p.model)}'s rate limit${p.paused ? " (paused after a 429)" : ""}`);
     case "fallback":
-      return make("warn", `Falls back from ${agentName(names, p.from)} to ${agentName(names, p.to)}: ${asText(p.reason)}`);
+      return make("warn", fallbackText(p, names));
     case "human.requested":
       return make("warn", `Waiting for a person: ${asText(p.prompt)}`);
     case "human.answered":
@@ -103,6 +116,7 @@ export function feedItems(events: RunEvent[], names: AgentNames = {}): FeedItem[
         kind: "message", seq: event.seq, agent: agentName(names, event.agent),
         role: asText(p.role) || "assistant", content: asText(p.content),
         usage: usage.get(asText(p.activity_key)) ?? null,
+        model: typeof p.model === "string" && p.model ? p.model : null,
       }); // prettier-ignore
     } else if (event.type === "tool.call") {
       const item = {

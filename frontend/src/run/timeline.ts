@@ -95,7 +95,9 @@ function markerLabel(event: RunEvent, names: AgentNames): string {
     case "gate.failed":
       return `gate failed: ${text(p.edge)}`;
     case "fallback":
-      return `falls back to ${agentName(names, p.to)}`;
+      return p.kind === "model"
+        ? `model ${text(p.from)} → ${text(p.to)}${p.circuit_open === true ? " (circuit open)" : ""}: ${text(p.reason)}`
+        : `falls back to ${agentName(names, p.to)}`;
     default:
       return `${event.type}: ${text(p.message ?? p.reason ?? p.error)}`;
   }
