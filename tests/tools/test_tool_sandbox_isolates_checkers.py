@@ -176,8 +176,8 @@ async def test_an_unknown_sandbox_user_fails_closed(context: ToolContext) -> Non
     assert "'no-such-user-here' does not exist" in result.error
 
 
-def test_the_operator_setting_reaches_the_tools(settings) -> None:
+def test_the_operator_setting_reaches_the_tools(settings, alice) -> None:
     from runs.wiring import tool_settings
 
     settings.TOOLS_SANDBOX_USER = "checker"
-    assert tool_settings()["sandbox_user"] == "checker"
+    assert tool_settings(alice.pk)["sandbox_user"] == "checker"
