@@ -26,6 +26,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 COPY --from=frontend /src/static/app ./static/app
 RUN SECRET_KEY=build-only-not-used-at-runtime SECRETS_ENCRYPTION_KEYS=ZmFrZS1idWlsZC1vbmx5LWtleS1ub3QtdXNlZC0xMjM= \
+    AUDIT_SIGNING_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --noinput \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \
  && mkdir -p /app/media /app/var \

@@ -8,6 +8,7 @@ this process only, not the database server's) per run of each.
 
 Reproduce (PostgreSQL running; without DATABASE_URL it measures SQLite):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench SECRET_KEY=bench \\
+    AUDIT_SIGNING_KEY=YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk= \\
     .venv/bin/python manage.py migrate
     (same variables) .venv/bin/python benchmarks/claims.py [--runs 200]
 The last line is one JSON object: ``claim_us_per_run_<size>`` and ``finish_us_per_run_<size>``.
@@ -37,7 +38,8 @@ def main() -> None:
 
     from runs.api import new_run
     from runs.engine.interfaces import RunOutcome
-    from runs.execution import claim, finish, new_executor_id
+    from runs.execution import Counting, Ended, claim, finish, new_executor_id
+    from runs.sink import GENESIS_HASH, Tail
 
     team = make_team("http://127.0.0.1:9/v1", 3)
     version = team.versions.get(number=team.version)
@@ -51,10 +53,11 @@ def main() -> None:
         started = time.process_time()
         claimed = claim(ids, executor)
         claiming = time.process_time() - started
-        ended = [(c.run, executor, RunOutcome(status="succeeded", output={"n": 1}), 1)
+        outcome = RunOutcome(status="succeeded", output={"n": 1})
+        ended = [Ended(c.run, executor, outcome, Tail([], [], {}), 0, GENESIS_HASH)
                  for c in claimed.values()]  # fmt: skip
         started = time.process_time()
-        finish(ended)
+        finish(ended, Counting([]))
         return claiming, time.process_time() - started
 
     one_round(2)  # warm up: imports, connections, the model client

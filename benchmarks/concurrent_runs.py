@@ -14,13 +14,14 @@ one worker process (-P threads, every run on the process's one event loop). Two 
   last one. It adds what a sudden crowd costs: every run starts in the same second, so the
   worker's start-up work for all N is queued at once.
 
-Every run is checked: succeeded, seq contiguous, chain verifies. The model server runs in a
+Every run is checked: succeeded, seq contiguous, chain verifies against its signed head. The model server runs in a
 child process, so the benchmark's own bookkeeping does not delay its answers.
 
 Reproduce (PostgreSQL and Redis running, database migrated with the same variables:
 .venv/bin/python manage.py migrate):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/0 \\
-    CHANNEL_LAYER_PREFIX=bench SECRET_KEY=bench .venv/bin/python benchmarks/concurrent_runs.py \\
+    CHANNEL_LAYER_PREFIX=bench SECRET_KEY=bench AUDIT_SIGNING_KEY=YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk= \\
+    .venv/bin/python benchmarks/concurrent_runs.py \\
     [--runs 200] [--steps 3] [--window 15]
 The last line is {"concurrent_runs", "throughput_ratio", "burst_ratio", "cpu_ms_per_run",
 "steal_pct"}: steal_pct is the share of the machine's CPU time its hypervisor gave to other
@@ -50,6 +51,8 @@ POLL_S = 0.02
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
+    # Signs the runs' audit heads (a fixed key: benchmarks sign nothing that matters).
+    os.environ.setdefault("AUDIT_SIGNING_KEY", "YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk=")
     os.environ["BENCH_MODEL_KEY"] = "sk-benchmark"
     # The operator credential the benchmark's local model server is reached with; workers
     # started from here inherit it. A throwaway encryption key: no secrets are stored.
@@ -237,8 +240,13 @@ def check(ids: list[str]) -> None:
     from runs.models import Run
 
     for run in Run.objects.filter(id__in=ids):
-        if run.status != "succeeded" or not verify(run)["ok"]:
-            raise SystemExit(f"run {run.id} {run.status}: {run.failure_reason} {verify(run)}")
+        result = verify(run)  # the chain holds, and the signed head covers every event
+        if (
+            run.status != "succeeded"
+            or not result["ok"]
+            or result["signed_seq"] != result["events"]
+        ):
+            raise SystemExit(f"run {run.id} {run.status}: {run.failure_reason} {result}")
 
 
 def main() -> None:

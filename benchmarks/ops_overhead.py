@@ -31,6 +31,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
+# Signs the runs' audit heads (a fixed key: benchmarks sign nothing that matters).
+os.environ.setdefault("AUDIT_SIGNING_KEY", "YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk=")
 
 import django
 

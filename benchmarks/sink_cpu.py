@@ -12,6 +12,7 @@ server's) of
 
 Reproduce (PostgreSQL running; without DATABASE_URL it measures SQLite):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench SECRET_KEY=bench \\
+    AUDIT_SIGNING_KEY=YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk= \\
     .venv/bin/python manage.py migrate
     (same variables) .venv/bin/python benchmarks/sink_cpu.py [--events 3000]
 It prints microseconds of CPU per event, step by step; the last line is one JSON object
@@ -32,6 +33,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
+# Signs the runs' audit heads (a fixed key: benchmarks sign nothing that matters).
+os.environ.setdefault("AUDIT_SIGNING_KEY", "YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk=")
 
 import django
 

@@ -12,7 +12,8 @@ websocket clients (in a separate process) authenticated with a bearer token.
 
 Reproduce (PostgreSQL and Redis running):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/0 \\
-    CHANNEL_LAYER_PREFIX=bench SECRET_KEY=bench .venv/bin/python manage.py migrate
+    CHANNEL_LAYER_PREFIX=bench SECRET_KEY=bench AUDIT_SIGNING_KEY=YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk= \\
+    .venv/bin/python manage.py migrate
     (same variables) .venv/bin/python benchmarks/streaming.py [--watchers 20] [--seconds 5]
 The last line is {"events_per_s", "p50_ms", "p99_ms", "redis_publish_per_s"}.
 """
@@ -97,6 +98,8 @@ async def watch(url: str, token: str, watchers: int, expected: int) -> None:
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
+    # Signs the runs' audit heads (a fixed key: benchmarks sign nothing that matters).
+    os.environ.setdefault("AUDIT_SIGNING_KEY", "YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk=")
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     import django
 

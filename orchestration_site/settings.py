@@ -229,6 +229,26 @@ except ValueError as exc:
 # A team whose nested team references, inlined, hold more nodes than this is refused when it
 # is saved, exported or started: references can fan out, so the cap is on what runs.
 MAX_INLINED_NODES = env.int("MAX_INLINED_NODES", default=500)
+# The audit trail (docs/security.md, "The audit trail"): each run's head is signed with an
+# Ed25519 key kept out of the database, so a trail rewritten or cut short there fails
+# verification. Production refuses to start without one; DEBUG keeps its own in var/. Heads
+# signed with a retired key still verify while its public key is in AUDIT_VERIFY_KEYS.
+from runs import signing  # noqa: E402
+
+AUDIT_DEVELOPMENT_KEY_FILE = BASE_DIR / "var" / "audit-signing-key.pem"
+try:
+    if env.str("AUDIT_SIGNING_KEY", default=""):
+        AUDIT_SIGNING_KEY = signing.private_key(env.str("AUDIT_SIGNING_KEY"))
+    elif DEBUG:
+        AUDIT_SIGNING_KEY = signing.development_key(AUDIT_DEVELOPMENT_KEY_FILE)
+    else:
+        raise environ.ImproperlyConfigured(
+            "AUDIT_SIGNING_KEY is not set. Set it to an Ed25519 private key (PEM, or 32 random "
+            "bytes in base64) kept out of the database, or set DEBUG=1 for local use."
+        )
+    AUDIT_VERIFY_KEYS = signing.public_keys(env.str("AUDIT_VERIFY_KEYS", default=""))
+except signing.UnusableKey as error:
+    raise environ.ImproperlyConfigured(str(error)) from None
 
 LOGGING = {
     "version": 1,

@@ -22,7 +22,7 @@ from teams.schemas import ErrorOut
 from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
 
-from . import audit
+from . import audit, heads
 from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
 from .engine.interfaces import answer_key, human_answered
 from .engine.json_schema import errors as schema_errors
@@ -129,7 +129,34 @@ class VerifyOut(Schema):
     ok: bool
     events: int
     first_bad_seq: int | None = None
-    reason: str | None = None
+    reason: str | None = Field(None, description="Why the trail does not verify, in a sentence.")
+    signed_seq: int | None = Field(
+        None, description="How many events the run's signed head vouches for."
+    )
+    note: str | None = Field(
+        None, description="Why some events are not signed yet: the run is still executing."
+    )
+    head: Any = Field(
+        None,
+        description="The run's signed head as stored: format, run, seq, hash, signed_at, "
+        "key_id, signature (see docs/reading-an-audit-trail.md).",
+    )
+
+
+class PublicKeyOut(Schema):
+    key_id: str
+    algorithm: str
+    public_key_pem: str
+    current: bool = Field(description="Whether heads are signed with it now.")
+
+
+class PublicKeysOut(Schema):
+    key_id: str = Field(description="The key that signs heads now.")
+    algorithm: str
+    public_key_pem: str
+    keys: list[PublicKeyOut] = Field(
+        description="Every key a head may verify with: the current one, then retired ones."
+    )
 
 
 class ProblemsOut(Schema):
@@ -431,6 +458,14 @@ def audit_csv(request: HttpRequest, run_id: UUID) -> StreamingHttpResponse:
 @router.get("/runs/{uuid:run_id}/verify", response=VerifyOut, url_name="run-verify")
 def verify_run(request: HttpRequest, run_id: UUID) -> Any:
     return audit.verify(get_run(request, run_id))
+
+
+@router.get("/audit/public-key", response=PublicKeysOut, auth=None, url_name="audit-public-key")
+def audit_public_key(request: HttpRequest) -> Any:
+    """The public keys that verify runs' signed heads: anyone may fetch them, to check an
+    exported trail outside the product."""
+    keys = heads.published_keys()
+    return {**keys[0], "keys": keys}
 
 
 # --- replay and fork --------------------------------------------------------------------

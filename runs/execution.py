@@ -35,7 +35,7 @@ from django.utils import timezone
 from teams.models import TeamVersion
 from teams.spec import parse
 
-from . import metrics, sql, telemetry, wakes, webhooks
+from . import heads, metrics, sql, telemetry, wakes, webhooks
 from .engine import EngineOptions, run_team
 from .engine.events import RUN_FAILED, Event
 from .engine.interfaces import CancelToken, Journal, RunOutcome, SystemClock
@@ -269,6 +269,7 @@ class Ended:
     outcome: RunOutcome
     tail: Tail  # what its sink had not written yet
     last_seq: int  # with the tail
+    last_hash: str  # the hash of event ``last_seq``: the head signed with the run's end
 
 
 class Finishes(Rounds[Ended, dict[str, Any]]):
@@ -357,7 +358,12 @@ def finish(ended: Sequence[Ended], counting: Counting) -> dict[str, dict[str, An
     Each run is its executor's copy, whose totals the sink kept current: it gets the new
     fields here rather than being read again."""
     with transaction.atomic():
-        fields = {e.run.id: ended_fields(e.outcome) | run_totals(e.run) for e in ended}
+        fields = {
+            e.run.id: ended_fields(e.outcome)
+            | run_totals(e.run)
+            | {"audit_head": heads.sign(e.run.id, e.last_seq, e.last_hash)}
+            for e in ended
+        }
         # Holds the rows of the runs it writes: no other executor can claim them now.
         kept = record_ends([(e.run, e.executor, fields[e.run.id]) for e in ended])
         mine = [e for e in ended if str(e.run.id) in kept]
@@ -485,7 +491,7 @@ async def execute(run_id: str) -> str | None:
         watcher.runs.pop(run_id, None)
     try:
         summary = await one_per_loop(Finishes).ask(
-            run_id, Ended(run, executor, outcome, tail, sink.head.seq)
+            run_id, Ended(run, executor, outcome, tail, sink.head.seq, sink.head.hash)
         )
     except LostRun:
         log.warning("Run %s was taken over by another executor; stopped here.", run_id)

@@ -84,6 +84,13 @@ class Run(models.Model):
         help_text="The run this one replays or forks.",
     )
     forked_at_seq = models.PositiveIntegerField(null=True, blank=True)
+    audit_head = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The seq and hash of the last event, signed whenever the run stops executing "
+        "with a key the database does not hold (runs.heads).",
+    )
 
     objects = RunQuerySet.as_manager()
 

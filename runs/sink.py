@@ -47,7 +47,7 @@ from django.db import (
 from django.db.models import F
 from redis import asyncio as aioredis
 
-from . import metrics, sql
+from . import heads, metrics, sql
 from .engine.events import (
     AGENT_FINISHED,
     AGENT_STARTED,
@@ -501,15 +501,21 @@ def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
     """Append events to a run nobody is executing (a person's answer, a cancel, a fork).
 
     Must run inside a transaction that holds the run's row lock, so it cannot interleave
-    with an executor claiming the run.
+    with an executor claiming the run. Signs the run's new head (``runs.heads``): nobody
+    executes the run to sign it when it stops.
     """
     known = set(
         RunEvent.objects.filter(run=run, key__in=[e.key for e in events]).values_list(
             "key", flat=True
         )
     )
-    rows = chain(run.id, ChainHead.of(run.id), [e for e in events if e.key not in known])
+    head = ChainHead.of(run.id)
+    rows = chain(run.id, head, [e for e in events if e.key not in known])
+    if not rows:
+        return rows
     store(run.id, rows)
+    run.audit_head = heads.sign(run.id, head.seq, head.hash)
+    Run.objects.filter(id=run.id).update(audit_head=run.audit_head)
     transaction.on_commit(lambda: broadcast_events(run.id, rows))
     transaction.on_commit(lambda: metrics.observe_events(run, rows))
     return rows
@@ -814,6 +820,7 @@ class RunSink:
         return pending, chain(self.run.id, self.head, [item.event for item in pending])
 
     async def _flush(self, batch: list[_Pending | _Delta]) -> None:
+        stored = self.head.seq, self.head.hash
         pending, rows = self._chain(batch)
         totals = self._add_usage(rows)
         try:
@@ -824,6 +831,8 @@ class RunSink:
             log.warning("Stopped writing run %s: %s", self.run.id, error)
             return
         except BaseException as error:
+            # The head goes back to the last event stored: the run's end signs it.
+            self.head.seq, self.head.hash = stored
             self._fail(pending, error)
             raise
         for item in pending:

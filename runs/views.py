@@ -156,14 +156,19 @@ def run_audit(request: HttpRequest, run_id: UUID) -> HttpResponse:
 
 def verification_text(result: dict[str, Any]) -> str:
     """What the audit page says about ``runs.audit.verify``'s result."""
-    if result["ok"] and not result["events"]:
+    events, bad = result["events"], result.get("first_bad_seq")
+    if result["ok"] and not events:
         return "No events recorded yet, so there is nothing to verify."
+    if result["ok"] and result.get("signed_seq") == events:
+        return (
+            f"Hash chain verified: all {events} events are intact, and the run's signed head "
+            "vouches that none was rewritten, removed or added since it stopped."
+        )
     if result["ok"]:
-        return f"Hash chain verified: all {result['events']} events are intact."
-    return (
-        f"Hash chain broken at event {result['first_bad_seq']} of {result['events']}: "
-        f"{result['reason']}"
-    )
+        return f"Hash chain verified: all {events} events are intact. {result['note']}"
+    if bad is not None and bad <= events:
+        return f"Hash chain broken at event {bad} of {events}: {result['reason']}"
+    return f"The audit trail does not verify: {result['reason']}"
 
 
 DASHBOARD_WINDOWS = (7, 30, 90, 365)

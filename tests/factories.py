@@ -201,6 +201,16 @@ def append_event(run: Any, type: str, agent: str = "", **kwargs: Any) -> Any:
     return event
 
 
+def sign_head(run: Any) -> None:
+    """Sign the run's head as its executor does when the run stops (``runs.heads``)."""
+    from runs.heads import sign
+    from runs.sink import ChainHead
+
+    head = ChainHead.of(run.id)
+    run.audit_head = sign(run.id, head.seq, head.hash)
+    run.save(update_fields=["audit_head"])
+
+
 # --- ops: a team to run, its runs -------------------------------------------------------
 
 

@@ -46,10 +46,16 @@ def wait_for_status(run_id: str, *statuses: str, within_s: float = 60.0) -> Run:
 
 
 def assert_sound_trail(run: Run) -> list[RunEvent]:
-    """Seq 1..N without gaps, one terminal event at the end, and the chain verifies."""
+    """Seq 1..N without gaps, one terminal event at the end, the chain verifies and the
+    run's signed head vouches for every event."""
     events = list(RunEvent.objects.filter(run=run).order_by("seq"))
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
-    assert verify(run) == {"ok": True, "events": len(events)}
+    result = verify(run)
+    assert (result["ok"], result["events"], result["signed_seq"]) == (
+        True,
+        len(events),
+        len(events),
+    ), result
     return events
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from runs.audit import csv_lines, jsonl_lines, verify
 from runs.models import Run, RunEvent
 from runs.sink import append
-from tests.factories import make_event, make_run, make_user
+from tests.factories import append_event, make_event, make_run, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +33,33 @@ def run() -> Run:
 
 
 def test_an_untouched_trail_verifies(run: Run) -> None:
-    assert verify(run) == {"ok": True, "events": 5}
+    result = verify(run)
+    assert (result["ok"], result["events"], result["signed_seq"]) == (True, 5, 5)
+    assert result["head"]["seq"] == 5
 
 
 def test_an_empty_trail_verifies() -> None:
-    assert verify(make_run(make_user())) == {"ok": True, "events": 0}
+    result = verify(make_run(make_user()))
+    assert (result["ok"], result["events"], result["head"]) == (True, 0, None)
+
+
+def test_events_of_a_run_still_executing_are_not_yet_vouched_for(run: Run) -> None:
+    # The run's executor has written two more events since its head was last signed.
+    Run.objects.filter(id=run.id).update(status=Run.Status.RUNNING)
+    append_event(run, "message", "analyst", payload={"content": "step 6"})
+    append_event(run, "message", "analyst", payload={"content": "step 7"})
+
+    result = verify(run)
+    assert (result["ok"], result["events"], result["signed_seq"]) == (True, 7, 5)
+    assert "events 6 to 7 will be when it stops" in result["note"]
+
+
+def test_a_run_that_never_stopped_has_no_head_yet() -> None:
+    run = make_run(make_user(), status=Run.Status.RUNNING)
+    append_event(run, "run.started")
+    result = verify(run)
+    assert (result["ok"], result["signed_seq"]) == (True, None)
+    assert result["note"].startswith("No signed head yet")
 
 
 def test_a_changed_payload_is_named_by_its_seq(run: Run) -> None:
@@ -72,15 +94,19 @@ def test_events_refuse_to_be_edited_through_the_model(run: Run) -> None:
         event.delete()
 
 
-def test_jsonl_export_has_every_event_with_its_hash(run: Run) -> None:
-    lines = [json.loads(line) for line in "".join(jsonl_lines(run)).splitlines()]
+def test_jsonl_export_has_every_event_with_its_hash_then_the_signed_head(run: Run) -> None:
+    *lines, last = [json.loads(line) for line in "".join(jsonl_lines(run)).splitlines()]
     assert [e["seq"] for e in lines] == [1, 2, 3, 4, 5]
     assert lines[0]["payload"] == {"content": "step 1"}
     assert lines[-1]["hash"] == RunEvent.objects.get(run=run, seq=5).hash
+    assert last == {"signed_head": Run.objects.get(id=run.id).audit_head}
+    assert (last["signed_head"]["seq"], last["signed_head"]["hash"]) == (5, lines[-1]["hash"])
 
 
-def test_csv_export_has_a_header_and_a_row_per_event(run: Run) -> None:
-    rows = list(csv.DictReader(io.StringIO("".join(csv_lines(run)))))
+def test_csv_export_has_a_header_a_row_per_event_and_the_signed_head(run: Run) -> None:
+    *rows, last = list(csv.DictReader(io.StringIO("".join(csv_lines(run)))))
     assert len(rows) == 5
     assert rows[1]["agent"] == "analyst"
     assert json.loads(rows[1]["payload"]) == {"content": "step 2"}
+    assert last["type"] == "signed_head"
+    assert json.loads(last["payload"]) == Run.objects.get(id=run.id).audit_head

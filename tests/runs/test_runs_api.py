@@ -221,11 +221,15 @@ def test_answering_a_run_that_does_not_wait_is_a_conflict(alice_client: Client, 
 def test_verify_names_a_tampered_event(alice_client: Client, alice: Any) -> None:
     run = make_run(alice)
     record(run, *[make_event(key=f"k{n}", payload={"n": n}) for n in range(4)])
-    assert alice_client.get(f"/api/runs/{run.id}/verify").json() == {
+    verified = alice_client.get(f"/api/runs/{run.id}/verify").json()
+    assert verified == {
         "ok": True,
         "events": 4,
         "first_bad_seq": None,
         "reason": None,
+        "signed_seq": 4,
+        "note": None,
+        "head": Run.objects.get(id=run.id).audit_head,
     }
 
     RunEvent.objects.filter(run=run, seq=2).update(payload={"n": 99})
@@ -238,7 +242,9 @@ def test_audit_exports_download(alice_client: Client, alice: Any) -> None:
     record(run, make_event(key="a"), make_event(key="b"))
     jsonl = alice_client.get(f"/api/runs/{run.id}/audit.jsonl")
     assert jsonl["Content-Disposition"] == f'attachment; filename="run-{run.id}.jsonl"'
-    assert len(b"".join(jsonl.streaming_content).splitlines()) == 2
+    lines = b"".join(jsonl.streaming_content).splitlines()
+    assert len(lines) == 3  # two events and the signed head
+    assert json.loads(lines[-1])["signed_head"]["seq"] == 2
     csv = alice_client.get(f"/api/runs/{run.id}/audit.csv")
     assert b"".join(csv.streaming_content).startswith(b"seq,ts,type,key")
 

@@ -27,8 +27,9 @@ def handed_over(
     run: Run, outcome: RunOutcome, last_seq: int = 0, events: Sequence[Event] = ()
 ) -> Ended:
     """``run`` as its executor ("worker-1") hands it over, ``events`` still unwritten."""
-    rows = chain(run.id, ChainHead.of(run.id), events)
-    return Ended(run, "worker-1", outcome, Tail(rows, [], {}), last_seq or len(rows))
+    head = ChainHead.of(run.id)
+    rows = chain(run.id, head, events)
+    return Ended(run, "worker-1", outcome, Tail(rows, [], {}), last_seq or head.seq, head.hash)
 
 
 def finished(output: Any) -> Event:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from runs.models import Run
-from tests.factories import append_event, make_run, make_team, minimal_spec
+from tests.factories import append_event, make_run, make_team, minimal_spec, sign_head
 
 pytestmark = pytest.mark.browser
 
@@ -144,6 +144,7 @@ def supervisor_run(owner) -> Run:
     )
     append_event(run, "agent.finished", "planner", span_id="p", payload={"status": "ok"}, **at(8.8))
     append_event(run, "run.finished", payload={"output": run.output}, **at(9))
+    sign_head(run)
     return run
 
 
@@ -183,7 +184,8 @@ def test_the_runs_list_audit_trail_and_dashboard_fit(page: Page) -> None:
     page.goto(f"/runs/{run.id}/audit/")
     expect(page.locator("table.audit tbody tr")).to_have_count(17)
     expect(page.locator("#verification")).to_have_text(
-        "Hash chain verified: all 17 events are intact."
+        "Hash chain verified: all 17 events are intact, and the run's signed head vouches "
+        "that none was rewritten, removed or added since it stopped."
     )
     page.get_by_label("Agent").select_option("researcher")
     page.get_by_role("button", name="Filter").click()
