@@ -250,6 +250,19 @@ try:
 except signing.UnusableKey as error:
     raise environ.ImproperlyConfigured(str(error)) from None
 
+# Retention and archives (docs/operating.md, "Retention"): finished runs older than
+# RUN_RETENTION_DAYS (0 keeps every run) are written to JSON Lines files under ARCHIVE_ROOT,
+# signed head included, then their events leave the database ARCHIVE_BATCH runs at a time.
+RUN_RETENTION_DAYS = env.int("RUN_RETENTION_DAYS", default=0)
+if RUN_RETENTION_DAYS < 0:
+    raise environ.ImproperlyConfigured(
+        f"RUN_RETENTION_DAYS is {RUN_RETENTION_DAYS}: give a number of days, or 0 to keep every run."
+    )
+ARCHIVE_ROOT = Path(env.str("ARCHIVE_ROOT", default=str(BASE_DIR / "var" / "archives")))
+ARCHIVE_BATCH = env.int("ARCHIVE_BATCH", default=50)
+if ARCHIVE_BATCH < 1:
+    raise environ.ImproperlyConfigured(f"ARCHIVE_BATCH is {ARCHIVE_BATCH}: give 1 or more runs.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
