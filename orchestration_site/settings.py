@@ -8,6 +8,7 @@ in-memory channel layer and runs executed on a thread of the web process. ``DATA
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from runs.engine.tools.mcp_servers import load_registry as load_mcp_servers
 from teams.credentials import parse_encryption_keys, parse_operator_credentials
@@ -262,6 +263,14 @@ ARCHIVE_ROOT = Path(env.str("ARCHIVE_ROOT", default=str(BASE_DIR / "var" / "arch
 ARCHIVE_BATCH = env.int("ARCHIVE_BATCH", default=50)
 if ARCHIVE_BATCH < 1:
     raise environ.ImproperlyConfigured(f"ARCHIVE_BATCH is {ARCHIVE_BATCH}: give 1 or more runs.")
+# The daily pass, for a `celery beat` process (or django-celery-beat, which copies it in); it
+# does nothing while RUN_RETENTION_DAYS is 0.
+CELERY_BEAT_SCHEDULE = {
+    "archive-old-runs": {
+        "task": "runs.archive.retention_pass",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
 
 LOGGING = {
     "version": 1,

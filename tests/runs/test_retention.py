@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,20 @@ import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from runs import archive
 from runs.audit import verify
 from runs.models import Run, RunEvent
-from tests.factories import append_event, make_ended_run, make_run, make_user
-from tests.runs.helpers import logged_in
+from tests.factories import (
+    append_event,
+    make_ended_run,
+    make_run,
+    make_team,
+    make_user,
+    supervisor_spec,
+)
+from tests.runs.helpers import logged_in, start, wait_for_status
 from tests.runs.live import database_url_of_this_test
 from tests.runs.test_audit_export_verifies_outside_the_product import check
 from tests.runs.test_audit_head_is_signed import rewrite
@@ -61,13 +70,24 @@ def events_of(run: Any) -> int:
     return RunEvent.objects.filter(run_id=run.id).count()
 
 
+def executed_run(alice: Any, settings: Any, days_ago: int) -> Run:
+    """A run the engine really executed (on a thread), then aged ``days_ago``."""
+    settings.RUN_EXECUTOR = "thread"
+    run_id = start(logged_in(alice), make_team(alice, supervisor_spec()).id, {"task": "Hi"})
+    assert wait_for_status(run_id, "succeeded").status == "succeeded"
+    then = timezone.now() - timedelta(days=days_ago)
+    Run.objects.filter(id=run_id).update(created_at=then, finished_at=then)
+    return Run.objects.get(id=run_id)
+
+
 def test_it_archives_old_runs_to_files_the_offline_check_verifies(
-    alice: Any, archives: Path, keys: Path
+    alice: Any, archives: Path, keys: Path, settings: Any
 ) -> None:
     old = [make_ended_run(alice, events=n, status=s)
            for n, s in [(3, "succeeded"), (40, "failed"), (7, "cancelled")]]  # fmt: skip
+    old.append(executed_run(alice, settings, days_ago=31))
     said = archiveruns("--older-than", "30", "--batch", "2")
-    assert said.startswith("Archived 3 of 3 runs")
+    assert said.startswith("Archived 4 of 4 runs")
     for run in old:
         run.refresh_from_db()
         # Its events left the database; its file holds them all, signed head last.
