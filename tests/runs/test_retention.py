@@ -137,8 +137,8 @@ def test_archived_runs_stay_listed_with_a_link_their_owner_downloads(
     export = client.get(f"/api/runs/{run.id}/audit.jsonl")
     assert b"".join(export.streaming_content) == body
     assert client.get(f"/api/runs/{run.id}/verify").json()["ok"] is True
-    page = client.get(f"/runs/{run.id}/audit/")
-    assert f"/api/runs/{run.id}/archive".encode() in page.content
+    for page in (client.get(f"/runs/{run.id}/audit/"), client.get("/runs/")):
+        assert f'href="/api/runs/{run.id}/archive" download'.encode() in page.content
 
 
 def test_another_user_cannot_download_an_archive(alice: Any, archives: Path) -> None:
