@@ -29,7 +29,7 @@ from pathlib import Path
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import audit
@@ -61,11 +61,15 @@ class Pass:
 
 def due(older_than_days: int) -> RunQuerySet:
     """Finished runs that ended more than ``older_than_days`` ago and are not archived yet.
-    Queued, running and waiting runs never are, however old."""
+    Queued, running and waiting runs never are, however old; nor runs without events (a run
+    cancelled before it started), which have nothing to move."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
     ended_before = Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+    has_events = Exists(RunEvent.objects.filter(run=OuterRef("pk")))
     return (
-        Run.objects.finished().filter(ended_before, archived_at__isnull=True).order_by("created_at")
+        Run.objects.finished()
+        .filter(ended_before, has_events, archived_at__isnull=True)
+        .order_by("created_at")
     )
 
 
