@@ -474,7 +474,20 @@ def audit_jsonl(request: HttpRequest, run_id: UUID) -> Any:
     return download(audit.jsonl_lines(run), run, "jsonl", "application/x-ndjson")
 
 
-@router.get("/runs/{uuid:run_id}/audit.csv", response={409: ErrorOut}, url_name="run-audit-csv")
+def file_responses(content_type: str, **errors: str) -> dict[str, Any]:
+    """The OpenAPI answers of an endpoint that returns a file, and the errors it may give."""
+    answers: dict[int, Any] = {200: {"description": "The file.", "content": {content_type: {}}}}
+    for code, why in errors.items():
+        error = {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+        answers[int(code.strip("_"))] = {"description": why, "content": {"application/json": error}}
+    return {"responses": answers}
+
+
+@router.get(
+    "/runs/{uuid:run_id}/audit.csv",
+    url_name="run-audit-csv",
+    openapi_extra=file_responses("text/csv", _409="The run is archived: download its archive."),
+)
 def audit_csv(request: HttpRequest, run_id: UUID) -> StreamingHttpResponse:
     run = not_archived(get_run(request, run_id), "exported as CSV")
     return download(audit.csv_lines(run), run, "csv", "text/csv; charset=utf-8")
@@ -485,7 +498,11 @@ def verify_run(request: HttpRequest, run_id: UUID) -> Any:
     return audit.verify(get_run(request, run_id))
 
 
-@router.get("/runs/{uuid:run_id}/archive", response={404: ErrorOut}, url_name="run-archive")
+@router.get(
+    "/runs/{uuid:run_id}/archive",
+    url_name="run-archive",
+    openapi_extra=file_responses("application/x-ndjson"),
+)
 def archive_download(request: HttpRequest, run_id: UUID) -> Any:
     """An archived run's archive, for its owner only (like its artifacts): its audit export
     as written when its events left the database."""
