@@ -22,6 +22,7 @@ import hashlib
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -108,7 +109,7 @@ def archive_run(run: Run) -> str | None:
     return None
 
 
-def write_file(path: Path, lines: object) -> str:
+def write_file(path: Path, lines: Iterable[str]) -> str:
     """Write ``lines`` to ``path`` whole or not at all; returns the file's sha256. Writing
     the same run again gives the same bytes (its events and head no longer change)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ def write_file(path: Path, lines: object) -> str:
     digest = hashlib.sha256()
     try:
         with partial.open("wb") as file:
-            for line in lines:  # type: ignore[attr-defined]
+            for line in lines:
                 data = line.encode()
                 digest.update(data)
                 file.write(data)
@@ -134,12 +135,10 @@ def write_file(path: Path, lines: object) -> str:
 
 
 def _marked_with_events() -> list[uuid.UUID]:
-    """Runs marked archived whose events a killed pass did not finish deleting."""
-    return list(
-        Run.objects.archived()
-        .filter(id__in=RunEvent.objects.values("run_id").distinct())
-        .values_list("id", flat=True)
-    )
+    """Runs marked archived whose events a killed pass did not finish deleting (one probe of
+    the (run, seq) index per archived run)."""
+    has_events = Exists(RunEvent.objects.filter(run=OuterRef("pk")))
+    return list(Run.objects.archived().filter(has_events).values_list("id", flat=True))
 
 
 def _delete_events(run_ids: list[uuid.UUID], done: Pass) -> None:
