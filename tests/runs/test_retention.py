@@ -138,7 +138,8 @@ def test_archived_runs_stay_listed_with_a_link_their_owner_downloads(
     export = client.get(f"/api/runs/{run.id}/audit.jsonl")
     assert b"".join(export.streaming_content) == body
     assert client.get(f"/api/runs/{run.id}/verify").json()["ok"] is True
-    for page in (client.get(f"/runs/{run.id}/audit/"), client.get("/runs/")):
+    pages = [f"/runs/{run.id}/audit/", "/runs/", f"/runs/{run.id}/"]
+    for page in map(client.get, pages):
         assert f'href="/api/runs/{run.id}/archive" download'.encode() in page.content
 
 
