@@ -39,8 +39,12 @@ def add_common_errors(schema: Any) -> None:
     components.setdefault("ErrorOut", error)
     for path, item in schema.get("paths", {}).items():
         for operation in item.values():
+            # ninja keys its own responses by int: as JSON, 404 and "404" would be one key
+            # written twice, which YAML/JSON readers (Swagger UI's among them) refuse.
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses
             for status in _applicable(path, operation):
-                operation.setdefault("responses", {}).setdefault(
+                responses.setdefault(
                     status,
                     {
                         "description": COMMON_ERRORS[status],

@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from runs import signing
 from runs.engine.tools.mcp_servers import load_registry as load_mcp_servers
 from teams.credentials import parse_encryption_keys, parse_operator_credentials
 
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # django-ninja's own Swagger UI assets (static/ninja/): /api/docs then needs no CDN.
+    "ninja",
     "teams",
     "runs",
 ]
@@ -218,6 +221,7 @@ SECRETS_ENCRYPTION_KEYS = parse_encryption_keys(
 # could stream without end).
 MODEL_ANSWER_MAX_BYTES = env.int("MODEL_ANSWER_MAX_BYTES", default=16_000_000)
 MODEL_ANSWER_MAX_S = env.float("MODEL_ANSWER_MAX_S", default=600.0)
+
 # Programs on the workers and bounded validation (docs/security.md). The stdio MCP servers
 # teams may use, by name: the only programs a team can have started. JSON in MCP_SERVERS, or
 # in the file MCP_SERVERS_FILE names; nonsense stops start-up here.
@@ -230,11 +234,11 @@ except ValueError as exc:
 # A team whose nested team references, inlined, hold more nodes than this is refused when it
 # is saved, exported or started: references can fan out, so the cap is on what runs.
 MAX_INLINED_NODES = env.int("MAX_INLINED_NODES", default=500)
+
 # The audit trail (docs/security.md, "The audit trail"): each run's head is signed with an
 # Ed25519 key kept out of the database, so a trail rewritten or cut short there fails
 # verification. Production refuses to start without one; DEBUG keeps its own in var/. Heads
 # signed with a retired key still verify while its public key is in AUDIT_VERIFY_KEYS.
-from runs import signing  # noqa: E402
 
 AUDIT_DEVELOPMENT_KEY_FILE = BASE_DIR / "var" / "audit-signing-key.pem"
 try:
@@ -250,6 +254,17 @@ try:
     AUDIT_VERIFY_KEYS = signing.public_keys(env.str("AUDIT_VERIFY_KEYS", default=""))
 except signing.UnusableKey as error:
     raise environ.ImproperlyConfigured(str(error)) from None
+# --- Models: providers and circuit breakers (issue 19) ---------------------------------------
+# A model credential's circuit opens after this many retryable failures in a row; while open,
+# agents with fallback_models go straight to the next model, and after the cool-down one call
+# probes it. Shared by every worker through Redis when REDIS_URL is set, else per process.
+MODEL_CIRCUIT_FAILURES = env.int("MODEL_CIRCUIT_FAILURES", default=5)
+MODEL_CIRCUIT_COOLDOWN_S = env.float("MODEL_CIRCUIT_COOLDOWN_S", default=30.0)
+MODEL_CIRCUIT_PREFIX = env.str("MODEL_CIRCUIT_PREFIX", default="orchestrator:circuit")
+if MODEL_CIRCUIT_FAILURES < 1 or MODEL_CIRCUIT_COOLDOWN_S <= 0:
+    raise environ.ImproperlyConfigured(
+        "MODEL_CIRCUIT_FAILURES must be at least 1 and MODEL_CIRCUIT_COOLDOWN_S above 0."
+    )
 
 # Retention and archives (docs/operating.md, "Retention"): finished runs older than
 # RUN_RETENTION_DAYS (0 keeps every run) are written to JSON Lines files under ARCHIVE_ROOT,

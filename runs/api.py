@@ -582,7 +582,10 @@ def replay_run(request: HttpRequest, run_id: UUID) -> Any:
 def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
     source = not_archived(get_run(request, run_id), "forked")
     if body.from_seq > (source.last_seq or 0):
-        raise HttpError(422, f"The run has {source.last_seq or 0} events; fork from one of them.")
+        # The declared 422 (ProblemsOut) always lists problems: this one names the field.
+        detail = f"The run has {source.last_seq or 0} events; fork from one of them."
+        problem = error("invalid_from_seq", detail, path="from_seq").model_dump()
+        return 422, {"detail": detail, "problems": [problem]}
     version = None
     if body.version is not None:
         if source.team is None or source.team.owner_id != request.auth.id:

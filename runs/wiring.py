@@ -18,6 +18,7 @@ from teams.services import inlined
 from teams.spec import dump, parse
 
 from . import sql
+from .circuits import circuit_for
 from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, UnavailableProvider, make_provider
 from .engine.tools import Registry, builtin_registry
@@ -65,7 +66,7 @@ def provider_for(
 
 
 def resolved(config: ModelConfig) -> ResolvedModel:
-    input_price, output_price = config.prices()
+    pricing = config.pricing()
     provider: ModelProvider
     if config.provider == ModelConfig.Provider.OFFLINE:
         provider = provider_for(config.provider, config.model, None, None, NetworkPolicy(), None)
@@ -78,10 +79,25 @@ def resolved(config: ModelConfig) -> ResolvedModel:
         name=config.name,
         provider=provider,
         model=config.model,
-        input_usd_per_mtok=float(input_price),
-        output_usd_per_mtok=float(output_price),
+        input_usd_per_mtok=pricing.input_usd_per_mtok,
+        output_usd_per_mtok=pricing.output_usd_per_mtok,
+        cached_input_usd_per_mtok=pricing.cached_input_usd_per_mtok,
+        cache_write_usd_per_mtok=pricing.cache_write_usd_per_mtok,
         simulated=config.provider == ModelConfig.Provider.OFFLINE,
+        circuit=None
+        if config.provider == ModelConfig.Provider.OFFLINE
+        else circuit_for(_circuit_name(config)),
     )
+
+
+def _circuit_name(config: ModelConfig) -> str:
+    """Whose circuit a call counts against: the key's (a credential, a secret), or for a
+    keyless model its server's."""
+    if config.credential:
+        return f"credential:{config.credential}"
+    if config.secret_id:
+        return f"secret:{config.secret_id}"
+    return f"server:{config.provider}:{config.base_url}"
 
 
 class Unavailable(Exception):

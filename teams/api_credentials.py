@@ -16,6 +16,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
+from runs.engine.models import catalogue
+
 from .credentials import Refused, operator_credentials
 from .model_configs import (
     ModelConfigIn,
@@ -51,6 +53,9 @@ class ModelOut(Schema):
     secret: str | None = None
     input_usd_per_mtok: float = 0.0
     output_usd_per_mtok: float = 0.0
+    cached_input_usd_per_mtok: float | None = None
+    price_source: str = "model"
+    capabilities: dict[str, Any] | None = None
     needs_credential: bool = False
 
 
@@ -89,6 +94,14 @@ def create_model(request: HttpRequest, payload: ModelConfigIn) -> Any:
     """A model config. Its key is an operator ``credential`` (whose base URL and prices it
     takes) or one of your ``secret``s (sent only to the secret's hosts), or none."""
     return Status(201, _save(ModelConfig(owner=request.auth), payload))
+
+
+@router.get("/models/catalogue", response=dict[str, Any])
+def model_catalogue(request: HttpRequest) -> Any:
+    """The model catalogue: for the common models of each provider, USD per 1M input, output
+    and cached tokens, the context window and capabilities (tools, structured output, vision),
+    with the catalogue's source and date; and the presets of known servers."""
+    return catalogue.catalogue().public()
 
 
 @router.get("/models/{model_id}", response=ModelOut)

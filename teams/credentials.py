@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from runs.engine.models import catalogue
+
 ENV_VAR_NAME = r"^[A-Z_][A-Z0-9_]{0,99}$"
 HOST_NAME = r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$|^\[?[0-9A-Fa-f:.]+\]?$"
 Host = Annotated[str, Field(pattern=HOST_NAME, max_length=255)]
@@ -53,7 +55,7 @@ class OperatorCredential(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-    provider: Literal["openai"] = "openai"
+    provider: Literal["openai", "anthropic", "gemini"] = "openai"
     key_env: str | None = Field(
         None, pattern=ENV_VAR_NAME, description="The environment variable holding the key."
     )
@@ -63,6 +65,24 @@ class OperatorCredential(BaseModel):
     )
     input_usd_per_mtok: Price = Decimal(0)
     output_usd_per_mtok: Price = Decimal(0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_preset(cls, data: Any) -> Any:
+        """``"preset": "openrouter"`` stands for that server's provider and base URL."""
+        if not isinstance(data, dict) or "preset" not in data:
+            return data
+        data = dict(data)
+        name = data.pop("preset")
+        chosen = catalogue.preset(name) if isinstance(name, str) else None
+        if chosen is None:
+            raise ValueError(f"preset: {name!r} is none of {', '.join(catalogue.preset_names())}")
+        if chosen.needs_filling and not data.get("base_url"):
+            raise ValueError(f"preset {name!r}: give base_url, e.g. {chosen.base_url}")
+        data.setdefault("provider", chosen.provider)
+        if not data.get("hosts"):
+            data.setdefault("base_url", chosen.base_url)
+        return data
 
     @model_validator(mode="after")
     def _one_destination(self) -> OperatorCredential:

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
+from runs.engine.models import catalogue
+
 from .credentials import Refused, operator_credentials
 from .model_configs import ModelConfigIn, SecretIn, save_model_config, store_secret
 from .models import ModelConfig, Secret, Team
@@ -50,6 +52,12 @@ class RefusedInto(forms.Form):
 class ModelConfigForm(RefusedInto):
     name = forms.CharField(max_length=100, help_text="What agents call it in a team.")
     provider = forms.ChoiceField(choices=ModelConfig.Provider.choices)
+    preset = forms.ChoiceField(
+        required=False,
+        label="Or a preset",
+        help_text="A known server (OpenAI, Azure OpenAI, OpenRouter, Ollama, vLLM, Anthropic, "
+        "Gemini): sets the provider and the base URL, unless you give one.",
+    )
     model = forms.CharField(
         max_length=200, help_text="The provider's model name, e.g. gpt-4o-mini."
     )
@@ -83,6 +91,8 @@ class ModelConfigForm(RefusedInto):
         self.owner = owner
         names = sorted(operator_credentials())
         self.fields["credential"].choices = [("", "None")] + [(n, n) for n in names]
+        presets = [(p.name, p.label) for p in catalogue.catalogue().presets]
+        self.fields["preset"].choices = [("", "None"), *presets]
         secrets = Secret.objects.for_user(owner).values_list("name", flat=True)
         self.fields["secret"].choices = [("", "None")] + [(n, n) for n in secrets]
 
@@ -91,6 +101,8 @@ class ModelConfigForm(RefusedInto):
         if not self.is_valid():
             return None
         data = {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+        if data.get("preset"):
+            data.pop("provider", None)  # the preset's
         config = ModelConfig(owner=self.owner)
         return self.save_or_refuse(
             lambda: save_model_config(config, ModelConfigIn.model_validate(data))

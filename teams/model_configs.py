@@ -14,15 +14,18 @@ from typing import Annotated, Any, Literal
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from runs.engine.models import catalogue
 from runs.engine.tools.http_tool import SECRET_NAME
 from runs.engine.tools.netguard import BlockedAddress, NetworkPolicy, check_url
 
 from .credentials import Refused, host_of, normal_hosts, operator_credentials
 from .models import ModelConfig, Secret
 
+#: The default endpoint of each native provider.
+NATIVE = {name: catalogue.preset(name).base_url for name in ("anthropic", "gemini")}  # type: ignore[union-attr]
 Price = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=10, decimal_places=4)]
 _NO_VARIABLES = (
     "Models never name environment variables: use a credential the operator defined "
@@ -36,7 +39,12 @@ class ModelConfigIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, description="What agents call it.")
-    provider: Literal["openai", "offline"] = "openai"
+    provider: Literal["openai", "anthropic", "gemini", "offline"] = "openai"
+    preset: str | None = Field(
+        None,
+        max_length=50,
+        description="A server's preset (GET /api/models/catalogue): its provider and base URL.",
+    )
     model: str = Field(min_length=1, max_length=200, description="e.g. gpt-4o-mini")
     credential: str | None = Field(
         None, max_length=100, description="An operator credential's name (GET /api/credentials)."
@@ -63,6 +71,29 @@ class ModelConfigIn(BaseModel):
     @classmethod
     def _stripped(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _preset(self) -> ModelConfigIn:
+        """A preset fills in the provider and, unless one is given, the base URL."""
+        if self.preset is None:
+            return self
+        chosen = catalogue.preset(self.preset)
+        if chosen is None:
+            names = ", ".join(catalogue.preset_names())
+            raise ValueError(f"There is no preset {self.preset!r}; choose one of {names}.")
+        if "provider" in self.model_fields_set and self.provider != chosen.provider:
+            raise ValueError(
+                f"The preset {chosen.name} is for the {chosen.provider} provider, "
+                f"not {self.provider}; leave the provider out."
+            )
+        self.provider = chosen.provider
+        if self.base_url is None and not self.credential:
+            if chosen.needs_filling:
+                raise ValueError(
+                    f"The preset {chosen.name} needs a base URL like {chosen.base_url}."
+                )
+            self.base_url = chosen.base_url
+        return self
 
     @field_validator("credential", "secret", "base_url", mode="before")
     @classmethod
@@ -103,6 +134,9 @@ def save_model_config(config: ModelConfig, data: ModelConfigIn) -> ModelConfig:
     elif data.credential:
         _use_credential(config, data)
     else:
+        if not config.base_url and data.provider in NATIVE:
+            # The native SDKs' own endpoint, named so a secret's hosts can be checked.
+            config.base_url = NATIVE[data.provider]
         if data.secret:
             _use_secret(config, data.secret)
         _check_user_url(config.base_url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from runs.engine.models import catalogue
 from runs.engine.tools import builtin_registry
 from runs.engine.tools.http_tool import (
     BoundSecret,
@@ -171,6 +173,15 @@ class Secret(models.Model):
         }
 
 
+@dataclass(frozen=True)
+class Pricing:
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    cached_input_usd_per_mtok: float | None = None
+    cache_write_usd_per_mtok: float | None = None
+    source: str = "model"  # "credential", "model", "catalogue" or "unknown"
+
+
 class ModelConfig(models.Model):
     """A model agents can use, referenced by ``name`` from a TeamSpec agent's ``model``.
 
@@ -183,6 +194,8 @@ class ModelConfig(models.Model):
 
     class Provider(models.TextChoices):
         OPENAI = "openai", "OpenAI-compatible"
+        ANTHROPIC = "anthropic", "Anthropic"
+        GEMINI = "gemini", "Google Gemini"
         OFFLINE = "offline", "Offline simulator"
 
     owner = models.ForeignKey(
@@ -233,8 +246,26 @@ class ModelConfig(models.Model):
             return credential.input_usd_per_mtok, credential.output_usd_per_mtok
         return self.input_usd_per_mtok, self.output_usd_per_mtok
 
-    def to_dict(self) -> dict[str, Any]:
+    def pricing(self) -> Pricing:
+        """What a call costs, USD per 1M tokens, and where that comes from: the operator's
+        credential or this config when either sets a price, else the model catalogue."""
         input_price, output_price = self.prices()
+        if input_price or output_price or self.provider == self.Provider.OFFLINE:
+            source = "credential" if self.credential else "model"
+            return Pricing(float(input_price), float(output_price), source=source)
+        entry = catalogue.entry(self.provider, self.model)
+        if entry is None:
+            return Pricing(0.0, 0.0, source="unknown")
+        return Pricing(
+            entry.input, entry.output, entry.cached_input, entry.cache_write, "catalogue"
+        )
+
+    def catalogue_entry(self) -> catalogue.Entry | None:
+        return catalogue.entry(self.provider, self.model)
+
+    def to_dict(self) -> dict[str, Any]:
+        pricing = self.pricing()
+        entry = self.catalogue_entry()
         return {
             "id": self.pk,
             "name": self.name,
@@ -243,8 +274,11 @@ class ModelConfig(models.Model):
             "base_url": self.effective_base_url() or None,
             "credential": self.credential or None,
             "secret": self.secret.name if self.secret_id else None,
-            "input_usd_per_mtok": float(input_price),
-            "output_usd_per_mtok": float(output_price),
+            "input_usd_per_mtok": pricing.input_usd_per_mtok,
+            "output_usd_per_mtok": pricing.output_usd_per_mtok,
+            "cached_input_usd_per_mtok": pricing.cached_input_usd_per_mtok,
+            "price_source": pricing.source,
+            "capabilities": entry.capabilities() if entry else None,
             "needs_credential": self.needs_credential,
             "simulated": self.provider == self.Provider.OFFLINE,
         }

@@ -20,7 +20,9 @@ def teamspec_components() -> dict[str, Any]:
     """
     schema = TeamSpec.model_json_schema(ref_template=_COMPONENT)
     parts: dict[str, Any] = schema.pop("$defs", {})
-    return {**parts, "TeamSpec": schema}
+    # A team can nest teams, so pydantic puts TeamSpec itself among the parts and answers with
+    # a bare reference to it: the part is the definition, the reference would point at itself.
+    return {"TeamSpec": schema, **parts}
 
 
 TEAMSPEC_REF = {"$ref": _COMPONENT.format(model="TeamSpec")}

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 SPEC_VERSION = 1
 MAX_NODES = 200
@@ -84,12 +90,26 @@ class Agent(_Model):
     role: str = Field("", max_length=500, description="One line: what this agent is for.")
     instructions: str = Field("", max_length=50_000, description="The system prompt.")
     model: str = Field("offline", min_length=1, max_length=200, description="A ModelConfig name.")
+    fallback_models: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="ModelConfig names tried in order when the model keeps failing with "
+        "retryable errors (rate limits, outages) after its retries.",
+    )
     tools: list[str] = Field(default_factory=list, description="Tool names from the registry.")
     output_schema: dict[str, Any] | None = Field(
         None, description="JSON Schema the agent's answer must satisfy."
     )
     limits: AgentLimits = Field(default_factory=AgentLimits)
     fallback: str | None = Field(None, description="Agent id that takes over when this one fails.")
+
+    @model_serializer(mode="wrap")
+    def _no_empty_chain(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A spec without a model chain keeps the form it had before chains existed.
+        data: dict[str, Any] = handler(self)
+        if not data.get("fallback_models"):
+            data.pop("fallback_models", None)
+        return data
 
 
 class HumanNode(_Model):

@@ -49,6 +49,28 @@ async def openai_server():
     await server.stop()
 
 
+@pytest.fixture
+async def anthropic_server():
+    """A scripted server speaking Anthropic's Messages API (tests/support/anthropic_server.py)."""
+    from tests.support.anthropic_server import ScriptedAnthropicServer
+
+    server = ScriptedAnthropicServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def gemini_server():
+    """A scripted server speaking the Gemini API (tests/support/gemini_server.py)."""
+    from tests.support.gemini_server import ScriptedGeminiServer
+
+    server = ScriptedGeminiServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Playwright's sync API keeps an event loop running on the main thread while a browser is
     # open, and asyncio tests after it fail with "cannot be called from a running event

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from teams.spec import Agent, HumanNode
@@ -17,6 +18,7 @@ from .errors import AgentFailed, Suspended
 from .events import (
     ACTIVITY_FAILED,
     ERROR,
+    FALLBACK,
     HUMAN_REQUESTED,
     MESSAGE,
     MESSAGE_DELTA,
@@ -40,11 +42,55 @@ from .retries import backoff_delay
 
 
 async def call_model(
-    ctx: RunContext, turn: Scope, agent: Agent, model: ResolvedModel, request: ModelRequest
+    ctx: RunContext,
+    turn: Scope,
+    agent: Agent,
+    models: Sequence[ResolvedModel],
+    request: ModelRequest,
 ) -> ModelResponse:
-    """One model turn: recorded result, or the provider with retries on transient errors."""
-    key = f"{turn.path}/model"
-    await ctx.budgets.before_call(ctx, turn, agent, key)
+    """One model turn: recorded result, or the provider with retries on transient errors;
+    when those outlast the retries, the next model of the agent's chain (``fallback_models``)
+    answers, each switch a ``fallback`` event."""
+    await ctx.budgets.before_call(ctx, turn, agent, model_key(turn, 0))
+    for index, model in enumerate(models):
+        key = model_key(turn, index)
+        request = dataclasses.replace(request, model=model.model)
+        more = index + 1 < len(models)
+        if more and await _skipped(ctx, key, model):
+            await _fall_back(ctx, turn, key, model, models[index + 1], None)
+            continue
+        try:
+            response = await _answer(ctx, turn, agent, model, request, key, more)
+        except _Exhausted as exhausted:
+            await _fall_back(ctx, turn, key, model, models[index + 1], exhausted.error)
+            continue
+        await ctx.budgets.record(ctx, turn, agent, model, response.usage, key)
+        return response
+    raise AssertionError("an agent has at least one model")  # the last one raises AgentFailed
+
+
+def model_key(turn: Scope, index: int) -> str:
+    """The activity key of a turn's call to the ``index``-th model of the chain."""
+    return f"{turn.path}/model" if index == 0 else f"{turn.path}/model~{index}"
+
+
+class _Exhausted(Exception):
+    """A model's retryable failures outlasted its retries, and another model may answer."""
+
+    def __init__(self, error: ModelError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def _answer(
+    ctx: RunContext,
+    turn: Scope,
+    agent: Agent,
+    model: ResolvedModel,
+    request: ModelRequest,
+    key: str,
+    more: bool,
+) -> ModelResponse:
     recorded = ctx.recorded(key)
     response = _response_from(recorded.payload["response"]) if recorded else None
     attempt = 1
@@ -53,10 +99,56 @@ async def call_model(
         try:
             response = await _attempt(ctx, turn, model, request, key, attempt)
         except ModelError as error:
-            await _retry_or_fail(ctx, turn, agent, key, attempt, error)
+            if more and error.transient and await _opened(ctx, model, key, attempt):
+                raise _Exhausted(error) from None
+            await _retry_or_fail(ctx, turn, agent, key, attempt, error, more)
             attempt += 1
-    await ctx.budgets.record(ctx, turn, agent, model, response.usage, key)
     return response
+
+
+async def _opened(ctx: RunContext, model: ResolvedModel, key: str, attempt: int) -> bool:
+    """Whether the model's circuit opened during its retries (not when replaying a retry
+    already recorded: a resumed run takes the recorded path)."""
+    if model.circuit is None or ctx.recorded(f"{key}#retry{attempt}") is not None:
+        return False
+    return not await model.circuit.allows()
+
+
+async def _skipped(ctx: RunContext, key: str, model: ResolvedModel) -> bool:
+    """Whether the turn goes past ``model`` without calling it: it did so before (a resumed
+    run takes the recorded path), or its credential's circuit is open."""
+    if ctx.recorded(key) is not None:
+        return False
+    if ctx.recorded(f"{key}:fallback") is not None:
+        return True
+    return model.circuit is not None and not await model.circuit.allows()
+
+
+async def _fall_back(
+    ctx: RunContext,
+    turn: Scope,
+    key: str,
+    failed: ResolvedModel,
+    next_model: ResolvedModel,
+    error: ModelError | None,
+) -> None:
+    """Records the switch; ``error`` None means the model's circuit was open."""
+    fallback_key = f"{key}:fallback"
+    if ctx.recorded(fallback_key) is None:
+        why = (
+            f"kept failing: {error}"
+            if error is not None
+            else "was not called: its circuit is open after repeated failures"
+        )
+        payload = {
+            "kind": "model",
+            "from": failed.name,
+            "to": next_model.name,
+            "reason": f"The model {failed.name} {why}",
+            "circuit_open": error is None,
+            "activity_key": key,
+        }
+        await ctx.emit(FALLBACK, fallback_key, turn, payload)
 
 
 async def _attempt(
@@ -70,7 +162,12 @@ async def _attempt(
     failed = ctx.recorded(f"{key}#failed{attempt}")
     if failed is not None:
         p = failed.payload
-        raise ModelError(p["error"], transient=p["transient"], status=p.get("status"))
+        raise ModelError(
+            p["error"],
+            transient=p["transient"],
+            status=p.get("status"),
+            retry_after_s=p.get("retry_after_s"),
+        )
     chunks = 0
 
     async def on_delta(text: str) -> None:
@@ -84,15 +181,20 @@ async def _attempt(
     try:
         response = await model.provider.complete(request, on_delta)
     except ModelError as error:
+        if error.transient and model.circuit is not None:
+            await model.circuit.record(False)
         payload = {
             "activity_key": key,
             "error": str(error),
             "error_type": "model_error",
             "transient": error.transient,
             "status": error.status,
+            "retry_after_s": error.retry_after_s,
         }
         await ctx.emit(ACTIVITY_FAILED, f"{key}#failed{attempt}", turn, payload)
         raise
+    if model.circuit is not None:
+        await model.circuit.record(True)
     simulated = response.simulated or model.simulated
     message = {
         "role": "assistant",
@@ -101,6 +203,7 @@ async def _attempt(
         "activity_key": key,
         "response": _response_dict(response),
         "simulated": simulated,
+        "model": model.name,  # which model answered the turn (another after a fallback)
     }
     # Not waited for: the next activity's announcement stores it first (``announce``).
     await ctx.emit(MESSAGE, key, turn, message, durable=False, result=True)
@@ -108,9 +211,19 @@ async def _attempt(
 
 
 async def _retry_or_fail(
-    ctx: RunContext, turn: Scope, agent: Agent, key: str, attempt: int, error: ModelError
+    ctx: RunContext,
+    turn: Scope,
+    agent: Agent,
+    key: str,
+    attempt: int,
+    error: ModelError,
+    more: bool = False,
 ) -> None:
+    """Waits before the next attempt; raises ``_Exhausted`` when the retries of a transient
+    error are used up and ``more`` models follow, ``AgentFailed`` when nothing is left."""
     retries_left = agent.limits.max_retries - (attempt - 1)
+    if error.transient and retries_left <= 0 and more:
+        raise _Exhausted(error)
     if not error.transient or retries_left <= 0:
         why = "after retries" if error.transient else "(not retryable)"
         reason = f"The model call failed {why}: {error}"
@@ -118,6 +231,8 @@ async def _retry_or_fail(
         raise AgentFailed(agent.id, reason, "model_error")
     options = ctx.options
     delay = backoff_delay(ctx.seed, key, attempt, options.retry_base_s, options.retry_cap_s)
+    # A server that said when to come back (Retry-After) is not asked again sooner.
+    delay = max(delay, error.retry_after_s or 0.0)
     retry_key = f"{key}#retry{attempt}"
     if ctx.recorded(retry_key) is None:
         retry = {"activity_key": key, "attempt": attempt + 1, "error": str(error), "delay_s": delay}
@@ -141,6 +256,8 @@ def _response_dict(response: ModelResponse) -> dict[str, Any]:
         "usage": {
             "input_tokens": response.usage.input_tokens,
             "output_tokens": response.usage.output_tokens,
+            "cached_input_tokens": response.usage.cached_input_tokens,
+            "cache_write_tokens": response.usage.cache_write_tokens,
         },
         "finish_reason": response.finish_reason,
         "simulated": response.simulated,

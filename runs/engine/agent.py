@@ -62,7 +62,8 @@ async def run_agent(
     history: Sequence[ChatMessage] = (),
     control: Sequence[ControlTool] = (),
 ) -> AgentResult:
-    model = _resolve(ctx, agent)
+    models = [_resolve(ctx, agent, name) for name in (agent.model, *agent.fallback_models)]
+    model = models[0]
     messages = [ChatMessage("system", _system_prompt(agent)), *history]
     if task is not None:
         messages.append(ChatMessage("user", as_text(task)))
@@ -75,7 +76,7 @@ async def run_agent(
         # The model call starts only once every result emitted before it is stored.
         await ctx.announce(TURN_STARTED, turn.key("turn"), turn, {"turn": number})
         request = ModelRequest(model.model, tuple(messages), tuple(tools), agent.output_schema)
-        response = await call_model(ctx, turn, agent, model, request)
+        response = await call_model(ctx, turn, agent, models, request)
         messages.append(ChatMessage("assistant", response.content, response.tool_calls))
         if response.tool_calls:
             handoff = await _run_tool_calls(
@@ -101,9 +102,9 @@ async def run_agent(
     )
 
 
-def _resolve(ctx: RunContext, agent: Agent) -> ResolvedModel:
+def _resolve(ctx: RunContext, agent: Agent, name: str) -> ResolvedModel:
     try:
-        return ctx.models.get(agent.model)
+        return ctx.models.get(name)
     except KeyError as exc:
         raise AgentFailed(agent.id, str(exc.args[0] if exc.args else exc), "unknown_model") from exc
 

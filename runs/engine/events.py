@@ -44,7 +44,12 @@ Added by the engine (additive, optional for readers):
 - ``human.requested`` of kind "human" also has ``task`` (what the node was given); of kind
   "budget" also ``scopes`` (the budgets reached: "run", "agent:<id>");
 - ``error`` for invalid structured output (``error_type: invalid_output``) also has ``problems``;
-- ``activity.failed`` also has ``status`` (the HTTP status, when there was one).
+- ``activity.failed`` also has ``status`` (the HTTP status, when there was one) and
+  ``retry_after_s`` (how long the server asked to wait, when it said);
+- ``message`` of role "assistant" also has ``model``: the name of the model that answered;
+- ``fallback`` also has ``kind``: absent for an agent's fallback agent, ``"model"`` when the
+  next model of an agent's ``fallback_models`` answers a turn (``from``/``to`` are model names,
+  ``activity_key`` the call that kept failing; the next model's call is ``<turn>/model~<n>``).
 Keys: see docs/engine.md ("Keys, spans and the journal").
 """
 

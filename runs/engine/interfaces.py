@@ -193,8 +193,14 @@ class ModelRequest:
 
 @dataclass(frozen=True)
 class Usage:
+    """``input_tokens`` counts every prompt token; of those, ``cached_input_tokens`` were read
+    from the provider's prompt cache and ``cache_write_tokens`` written to it (each priced
+    apart)."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -210,10 +216,19 @@ class ModelError(Exception):
     """A model call failed. ``transient`` errors (429, 5xx, connection, timeout) are retried
     with backoff; the rest go straight to the agent's fallback."""
 
-    def __init__(self, message: str, *, transient: bool, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.status = status
+        # How long the server asked to wait (Retry-After): the engine waits at least that.
+        self.retry_after_s = retry_after_s
 
 
 DeltaCallback = Callable[[str], Awaitable[None]]
@@ -227,6 +242,20 @@ class ModelProvider(Protocol):
         ...
 
 
+class Circuit(Protocol):
+    """The circuit breaker of one credential, shared by every run (and, with Redis, every
+    worker process) that calls a model with it."""
+
+    async def allows(self) -> bool:
+        """False while open; True when closed, or for the one probe a half-open circuit lets
+        through after its cool-down."""
+        ...
+
+    async def record(self, ok: bool) -> None:
+        """A call's outcome: a success closes the circuit, repeated failures open it."""
+        ...
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
     """A ModelConfig made ready to call: the provider plus what usage costs."""
@@ -237,10 +266,22 @@ class ResolvedModel:
     input_usd_per_mtok: float = 0.0
     output_usd_per_mtok: float = 0.0
     simulated: bool = False
+    # Prompt-cache prices; None: what an uncached input token costs.
+    cached_input_usd_per_mtok: float | None = None
+    cache_write_usd_per_mtok: float | None = None
+    # The credential's circuit breaker; None: never open.
+    circuit: Circuit | None = field(default=None, compare=False)
 
     def cost_usd(self, usage: Usage) -> float:
+        read = usage.cached_input_tokens
+        written = usage.cache_write_tokens
+        uncached = max(usage.input_tokens - read - written, 0)
+        read_price = self.cached_input_usd_per_mtok
+        write_price = self.cache_write_usd_per_mtok
         return (
-            usage.input_tokens * self.input_usd_per_mtok
+            uncached * self.input_usd_per_mtok
+            + read * (self.input_usd_per_mtok if read_price is None else read_price)
+            + written * (self.input_usd_per_mtok if write_price is None else write_price)
             + usage.output_tokens * self.output_usd_per_mtok
         ) / 1_000_000
 

@@ -122,8 +122,8 @@ async def test_an_unreachable_server_is_a_transient_error():
 
 
 def test_an_unknown_provider_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match="use 'openai' or 'offline'"):
-        make_provider("anthropic", model="x")
+    with pytest.raises(ValueError, match="use one of openai, anthropic, gemini, offline"):
+        make_provider("cohere", model="x")
 
 
 async def test_it_sends_mcp_tool_names_in_a_form_the_server_accepts_and_maps_them_back(

@@ -67,3 +67,29 @@ def test_it_gives_a_waiting_run_its_unanswered_question(alice_client: Client, al
         "answer_schema": schema,
         "kind": "human",
     }
+
+
+def test_it_embeds_the_agents_names_nested_teams_included(alice_client: Client, alice) -> None:
+    evil = "</script><script>alert(1)</script>"
+    inner = {"nodes": [{"kind": "agent", "id": "figures", "name": "Figures desk"}]}
+    spec = {
+        "name": "Close",
+        "pattern": "supervisor",
+        "nodes": [
+            {"kind": "agent", "id": "lead", "name": evil},
+            {"kind": "team", "id": "reporting", "name": "Reporting", "spec": inner},
+            {"kind": "human", "id": "cfo", "name": "CFO"},
+            {"kind": "agent", "id": "figures", "name": "Shadowed"},
+        ],
+    }
+    run = make_run(alice, spec=spec, status=Run.Status.RUNNING)
+    response = alice_client.get(f"/runs/{run.id}/")
+    assert "<script>alert(1)" not in response.text
+    match = re.search(
+        r'<script id="run-agents" type="application/json">(.*?)</script>', response.text
+    )
+    assert match
+    # Ids repeated in a nested team keep the outer team's name.
+    assert json.loads(match.group(1)) == {
+        "lead": evil, "reporting": "Reporting", "cfo": "CFO", "figures": "Shadowed",
+    }  # fmt: skip

@@ -25,8 +25,11 @@ def supervisor_run(owner) -> Run:
     """A finished supervisor run: a planner delegating to a researcher who calls a tool."""
     start = timezone.now() - timedelta(minutes=5)
     team = make_team(owner, minimal_spec(name="Market research"))
+    names = [{"kind": "agent", "id": "planner", "name": "Research planner"},
+             {"kind": "agent", "id": "researcher", "name": "Market researcher"}]  # fmt: skip
     run = make_run(
         owner, team, team_name=team.name, status=Run.Status.SUCCEEDED,
+        spec={"name": team.name, "pattern": "supervisor", "nodes": names},
         started_at=start, finished_at=start + timedelta(seconds=9),
         input_tokens=1840, output_tokens=612, cost_usd=Decimal("0.0142"),
         output="Prices rose 4% in the quarter; the full table is attached.",
@@ -105,7 +108,11 @@ def supervisor_run(owner) -> Run:
         "message",
         "researcher",
         span_id="r1",
-        payload={"role": "assistant", "content": "Q3 prices rose 4%.", "simulated": True},
+        payload={
+            "role": "assistant",
+            "simulated": True,
+            "content": "**Q3 prices rose 4%**, led by:\n\n- energy (+9%)\n- food (+3%)",
+        },
         **at(5),
     )
     append_event(

@@ -34,6 +34,8 @@ class Reply:
     chunk_chars: int = 6
     sse: tuple[str, ...] | None = None  # the stream's body, written piece by piece as it is
     linger_s: float = 0.0  # how long the response stays open after the stream's last event
+    headers: tuple[tuple[str, str], ...] = ()  # sent with the response, e.g. Retry-After
+    cached: tuple[int, int] = (0, 0)  # prompt tokens read from and written to the cache
 
     @classmethod
     def text(cls, content: str, **kw: Any) -> Reply:
@@ -159,7 +161,7 @@ class ScriptedOpenAIServer:
         request.status = reply.status
         if reply.status != 200:
             message = {"error": {"message": f"scripted HTTP {reply.status}", "type": "test"}}
-            response = web.json_response(message, status=reply.status)
+            response = web.json_response(message, status=reply.status, headers=dict(reply.headers))
         elif body.get("stream"):
             response = await self._stream(http, body, reply)
         else:
@@ -192,6 +194,7 @@ def _usage(reply: Reply) -> dict[str, int]:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": reply.cached[0]},
     }
 
 

@@ -192,7 +192,7 @@ def test_models_are_created_read_updated_and_deleted(alice_client: Client) -> No
         ({"name": "x", "model": "m", "base_url": "file:///etc/passwd"}, "base_url"),
         ({"name": "x", "model": "m", "base_url": "http://[::1"}, "base_url"),
         ({"name": "x", "model": "m", "input_usd_per_mtok": -1}, "input_usd_per_mtok"),
-        ({"name": "x", "model": "m", "provider": "anthropic"}, "provider"),
+        ({"name": "x", "model": "m", "provider": "cohere"}, "provider"),
         ({"name": "x", "model": "m", "provider": "offline", "secret": "s"}, "provider"),
     ],
 )

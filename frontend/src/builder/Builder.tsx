@@ -33,6 +33,7 @@ import { Dialog } from "./Dialog";
 import type { SpecDiff } from "./diff";
 import { HistoryDrawer } from "./HistoryDrawer";
 import { ImportExport } from "./ImportExport";
+import { importNote } from "./importSpec";
 import { Inspector } from "./Inspector";
 import { KindEdge } from "./KindEdge";
 import { type Graph, graphIds, graphToSpec, specToGraph, toFlowEdge, toFlowNode, uniqueId } from "./mapping";
@@ -417,7 +418,7 @@ export function Builder({ team }: { team: TeamDetail }) {
             spec={spec}
             teamId={team.id}
             onImport={(imported) => {
-              replaceWith(imported, "Imported: save to keep it.");
+              replaceWith(imported, importNote(graph.settings.name, imported));
               setDialog(null);
             }}
           />

@@ -1,5 +1,6 @@
 // One card for every node kind: what it is, its name, role, model and tools, and badges.
-import { Handle, type NodeProps, Position } from "@xyflow/react";
+import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
+import { useEffect, useRef } from "react";
 import { useDecorations } from "./decorations";
 import type { BuilderNode } from "./mapping";
 import { ProblemBadge } from "./ProblemBadge";
@@ -10,6 +11,15 @@ export function NodeCard({ id, data, selected }: NodeProps<BuilderNode>) {
   const { pattern, entry, nodeProblems, diff } = useDecorations();
   const spec = data.spec;
   const horizontal = pattern === "pipeline";
+  // React Flow measures handles once, when the node appears; after a pattern switch moves them
+  // (top/bottom to left/right) it must measure again, or edges keep leaving from the old places.
+  const updateNodeInternals = useUpdateNodeInternals();
+  const drawnHorizontal = useRef(horizontal);
+  useEffect(() => {
+    if (drawnHorizontal.current === horizontal) return;
+    drawnHorizontal.current = horizontal;
+    updateNodeInternals(id);
+  }, [horizontal, id, updateNodeInternals]);
   const mark = diff.get(id);
   return (
     <div

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import everything from "./fixtures/everything.json";
-import { readSpec } from "./importSpec";
+import { importNote, readSpec } from "./importSpec";
+import type { TeamSpec } from "./spec";
 
 describe("readSpec", () => {
   it("reads an exported team unchanged", () => {
@@ -29,5 +30,19 @@ describe("readSpec of a hand-written document", () => {
     expect(spec.edges[0]).toMatchObject({ kind: "next", description: "", gate: { kind: "schema", max_attempts: 3 } });
     expect(spec.layout).toEqual({ positions: {}, viewport: null });
     expect(spec.name).toBe("Untitled team");
+  });
+});
+
+describe("importNote", () => {
+  const named = (name: string) => ({ ...(everything as unknown as TeamSpec), name });
+
+  it("says plainly when the file's name renames the team", () => {
+    const note = importNote("Support desk", named("Code review"));
+    expect(note).toContain('saving renames this team from "Support desk" to the file\'s name');
+    expect(note).toContain('Imported "Code review"');
+  });
+
+  it("says nothing about the name when it stays", () => {
+    expect(importNote("Code review", named("Code review"))).toBe("Imported: save to keep it.");
   });
 });

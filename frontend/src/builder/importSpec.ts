@@ -24,3 +24,13 @@ export function readSpec(text: string): TeamSpec {
   }
   return withDefaults(spec as TeamSpec);
 }
+
+/** What the builder says after an import. The file's team name comes with it, as everything
+ * else in the file does; when that renames the team, the person is told before they save. */
+export function importNote(currentName: string, imported: TeamSpec): string {
+  if (imported.name === currentName) return "Imported: save to keep it.";
+  return (
+    `Imported "${imported.name}": saving renames this team from "${currentName}" to the file's name ` +
+    "(to keep the old name, click the empty canvas and change it back under Team before saving)."
+  );
+}

@@ -2,15 +2,17 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RunPage } from "../run/RunPage";
-import type { RunSummary } from "../run/types";
+import type { AgentNames, RunSummary } from "../run/types";
 
 const root = document.getElementById("run-root");
 const data = document.getElementById("run-data");
+const agents = document.getElementById("run-agents");
 if (root && data?.textContent) {
   const run = JSON.parse(data.textContent) as RunSummary;
+  const names = JSON.parse(agents?.textContent || "{}") as AgentNames;
   createRoot(root).render(
     <StrictMode>
-      <RunPage initial={run} />
+      <RunPage initial={run} names={names} />
     </StrictMode>,
   );
 }

@@ -1,13 +1,15 @@
-import { asText } from "./feed";
+import { agentName, asText } from "./feed";
 import { formatDuration } from "./format";
 import type { Selection } from "./TimelineView";
+import type { AgentNames } from "./types";
 
 interface Props {
   item: Selection;
+  names: AgentNames;
   onClose: () => void;
 }
 
-export function DetailsPanel({ item, onClose }: Props) {
+export function DetailsPanel({ item, names, onClose }: Props) {
   const duration = "end" in item && item.end !== null ? formatDuration(item.end - item.start) : null;
   return (
     <aside className="details" aria-label="Details">
@@ -18,7 +20,7 @@ export function DetailsPanel({ item, onClose }: Props) {
         </button>
       </header>
       <p className="muted">
-        {item.agent}
+        {agentName(names, item.agent)}
         {duration && ` · ${duration}`}
         {"status" in item && ` · ${item.status}`}
       </p>

@@ -26,6 +26,42 @@ describe("MessageFeed", () => {
     expect(container.textContent).toContain(evil);
   });
 
+  it("renders Markdown, with raw HTML and script links kept out", () => {
+    const text = "# Findings\n\n- **two** issues in `shop.py`\n\n<b onclick=x>bold?</b> [run me](javascript:alert(1))";
+    const container = render([ev("message", "writer", 1, { role: "assistant", content: text })]);
+    const content = container.querySelector(".content-markdown")!;
+    expect(content.querySelector("h1")!.textContent).toBe("Findings");
+    expect(content.querySelector("li strong")!.textContent).toBe("two");
+    expect(content.querySelector("code")!.textContent).toBe("shop.py");
+    expect(content.querySelector("b, [onclick], a[href^='javascript']")).toBeNull();
+    expect(content.textContent).toContain("<b onclick=x>bold?</b>");
+  });
+
+  it("keeps a table's alignment out of style attributes, and links in a new tab", () => {
+    const text = "| a | b |\n|--:|:-:|\n| 1 | 2 |\n\nSee https://example.com";
+    const container = render([ev("message", "writer", 1, { role: "assistant", content: text })]);
+    expect(container.querySelectorAll("td")).toHaveLength(2);
+    expect(container.querySelector("[style]")).toBeNull();
+    const link = container.querySelector("a")!;
+    expect([link.getAttribute("href"), link.getAttribute("rel")]).toEqual(["https://example.com", "noopener noreferrer nofollow"]);
+  });
+
+  it("shows a message that is JSON as indented JSON", () => {
+    const container = render([ev("message", "w", 1, { role: "assistant", content: '{"total": 42, "ok": true}' })]);
+    expect(container.querySelector("pre.content-json")!.textContent).toBe('{\n  "total": 42,\n  "ok": true\n}');
+  });
+
+  it("folds what an agent was given to one line, the whole text a click away", () => {
+    const task = `Check these claims:\n${"a long claim, ".repeat(20)}`;
+    const container = render([ev("message", "checker", 1, { role: "user", content: task })]);
+    const given = container.querySelector<HTMLDetailsElement>("details.feed-given")!;
+    expect(given.open).toBe(false);
+    const summary = given.querySelector("summary")!.textContent!;
+    expect(summary).toMatch(/^checker was given Check these claims: a long claim, .*…$/);
+    expect(summary.length).toBeLessThan(120);
+    expect(given.querySelector(".content")!.textContent).toContain("a long claim, a long claim");
+  });
+
   it("says so while there are no messages yet", () => {
     expect(render([]).textContent).toContain("No messages yet");
     expect(render([ev("message", "w", 1, { content: "Hi" })]).textContent).not.toContain("No messages yet");

@@ -1,6 +1,8 @@
 import { useLayoutEffect, useRef } from "react";
 import type { FeedItem } from "./feed";
+import { formatUsage } from "./format";
 import type { LiveMessage } from "./state";
+import { MessageContent } from "./MessageContent";
 import { ToolCall } from "./ToolCall";
 
 interface Props {
@@ -28,6 +30,13 @@ function useFollowEnd(changes: unknown[]) {
   return { ref, onScroll };
 }
 
+const PREVIEW_CHARS = 90;
+
+function preview(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1)}…` : line;
+}
+
 export function MessageFeed({ items, live, ended }: Props) {
   const { ref, onScroll } = useFollowEnd([items, live]);
   return (
@@ -45,12 +54,26 @@ export function MessageFeed({ items, live, ended }: Props) {
             </p>
           );
         }
+        if (item.role === "user" || item.role === "system") {
+          // What an agent was given repeats what came before (a delegation's task, the run's
+          // input, a repair request): folded to one line, open on demand.
+          return (
+            <details key={item.seq} className={`feed-message feed-given role-${item.role}`}>
+              <summary>
+                <span className="agent">{item.agent}</span> <span className="muted">was given</span>{" "}
+                <span className="preview">{preview(item.content)}</span>
+              </summary>
+              <MessageContent text={item.content} />
+            </details>
+          );
+        }
         return (
           <article key={item.seq} className={`feed-message role-${item.role}`}>
             <header>
               <span className="agent">{item.agent}</span> <span className="muted">{item.role}</span>
+              {item.usage && <span className="muted usage">{formatUsage(item.usage)}</span>}
             </header>
-            <div className="content">{item.content}</div>
+            <MessageContent text={item.content} />
           </article>
         );
       })}

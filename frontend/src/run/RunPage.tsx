@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { api, ApiError } from "../lib/api";
+import { AgentUsageTable } from "./AgentUsageTable";
 import { AnswerBox } from "./AnswerBox";
 import { Artifacts } from "./Artifacts";
 import { DetailsPanel } from "./DetailsPanel";
 import { currentStatus, pendingFromEvents, runInterval, terminalEvent } from "./derive";
 import { asText, feedItems, isSimulated } from "./feed";
 import { formatDeadline } from "./format";
+import { MessageContent } from "./MessageContent";
 import { MessageFeed } from "./MessageFeed";
 import { RunHeader } from "./RunHeader";
 import { RunSocket, runSocketUrl, type ConnectionState } from "./socket";
@@ -13,7 +15,7 @@ import { applyDelta, applyEvents, applyRun, initialState, type RunState } from "
 import { buildTimeline } from "./timeline";
 import { TimelineView, type Selection } from "./TimelineView";
 import { WebhookDeliveries } from "./WebhookDeliveries";
-import { isActive, type RunSummary, type ServerMessage } from "./types";
+import { type AgentNames, isActive, type RunSummary, type ServerMessage } from "./types";
 
 function reduce(state: RunState, message: ServerMessage): RunState {
   if (message.type === "events") return applyEvents(state, message.events);
@@ -39,7 +41,7 @@ function useNow(active: boolean): number {
   return now;
 }
 
-export function RunPage({ initial }: { initial: RunSummary }) {
+export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: AgentNames }) {
   const [state, dispatch] = useReducer(reduce, initial, initialState);
   const [connection, setConnection] = useState<ConnectionState>("connecting");
   const [selected, setSelected] = useState<Selection | null>(null);
@@ -77,8 +79,8 @@ export function RunPage({ initial }: { initial: RunSummary }) {
     return () => socket.close();
   }, [initial.id]);
 
-  const timeline = useMemo(() => buildTimeline(state.events, now), [state.events, now]);
-  const items = useMemo(() => feedItems(state.events), [state.events]);
+  const timeline = useMemo(() => buildTimeline(state.events, now, names), [state.events, now, names]);
+  const items = useMemo(() => feedItems(state.events, names), [state.events, names]);
 
   const cancel = useCallback(async () => {
     setCancelling(true);
@@ -115,10 +117,17 @@ export function RunPage({ initial }: { initial: RunSummary }) {
         <AnswerBox key={pending.activity_key} pending={pending} deadline={formatDeadline(run.wake_at, now)}
           onAnswer={answer} />
       )}
+      {/* What the run was for comes first, above how it got there. */}
+      {run.output !== null && run.output !== undefined && (
+        <section className="run-output" aria-label="Output" data-testid="run-output">
+          <h2>Output</h2>
+          <MessageContent text={asText(run.output)} />
+        </section>
+      )}
       <section className="timeline-box" aria-label="Timeline of agents">
         <h2>Timeline</h2>
         <TimelineView timeline={timeline} selected={selected?.id ?? null} onSelect={setSelected} />
-        {selected && <DetailsPanel item={selected} onClose={() => setSelected(null)} />}
+        {selected && <DetailsPanel item={selected} names={names} onClose={() => setSelected(null)} />}
       </section>
       <div className="run-columns">
         <MessageFeed items={items} live={state.live} ended={state.ended} />
@@ -127,12 +136,7 @@ export function RunPage({ initial }: { initial: RunSummary }) {
             <h2>Input</h2>
             <pre>{asText(run.input)}</pre>
           </section>
-          {run.output !== null && run.output !== undefined && (
-            <section aria-label="Output" data-testid="run-output">
-              <h2>Output</h2>
-              <pre>{asText(run.output)}</pre>
-            </section>
-          )}
+          <AgentUsageTable events={state.events} names={names} />
           <Artifacts artifacts={run.artifacts ?? []} />
           <WebhookDeliveries runId={initial.id} status={status} />
         </aside>

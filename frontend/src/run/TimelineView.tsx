@@ -74,8 +74,8 @@ export function TimelineView({ timeline, selected, onSelect }: Props) {
     <div className="timeline" role="group" aria-label="Timeline" ref={ref}>
       {timeline.lanes.map((lane) => (
         <div className="lane" key={lane.agent} data-agent={lane.agent}>
-          <div className="lane-name" title={lane.agent}>
-            {lane.agent}
+          <div className="lane-name" title={lane.name === lane.agent ? lane.agent : `${lane.name} (${lane.agent})`}>
+            {lane.name}
           </div>
           <div className="lane-track">
             {[...lane.bars, ...lane.turns].map((bar) => (

@@ -1,4 +1,5 @@
 import { asText, type FeedItem } from "./feed";
+import { formatLatency } from "./format";
 
 type Props = { item: Extract<FeedItem, { kind: "tool" }> };
 
@@ -6,11 +7,15 @@ export function ToolCall({ item }: Props) {
   const result = item.result?.payload;
   const failed = result?.ok === false;
   const state = !result ? "running…" : failed ? "failed" : "done";
+  const took = typeof result?.duration_ms === "number" ? ` in ${formatLatency(result.duration_ms)}` : "";
   return (
     <details className={`feed-tool${failed ? " failed" : ""}`}>
       <summary>
         <span className="agent">{item.agent}</span> called <code>{item.tool}</code>{" "}
-        <span className="muted">{state}</span>
+        <span className="muted">
+          {state}
+          {took}
+        </span>
       </summary>
       <h4>Arguments</h4>
       <pre>{asText(item.call.payload.arguments)}</pre>

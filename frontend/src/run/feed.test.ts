@@ -24,12 +24,40 @@ describe("feedItems", () => {
     ]);
   });
 
-  it("says a retry's delay in tenths of a second", () => {
+  it("numbers retries from 1 and says the delay in tenths of a second", () => {
     const retry = ev("retry", "lead", 1, { attempt: 2, delay_s: 0.5129023594244351, error: "429" });
-    expect(texts([retry])).toEqual(["Retry 2 in 0.5 s: 429"]);
+    expect(texts([retry])).toEqual(["Retry 1 in 0.5 s: 429"]);
   });
 
   it("leaves no dangling colon when an agent starts without a task", () => {
     expect(texts([ev("agent.started", "billing", 1, { task: null })])).toEqual(["billing started"]);
+  });
+});
+
+describe("feedItems with the agents' names", () => {
+  const names = { lead: "Editor in chief", "agent-2": "Fact checker" };
+
+  it("says the names people gave the agents, not their ids", () => {
+    const items = feedItems(
+      [
+        ev("delegation", "lead", 1, { to: "agent-2", task: "check", call_id: "c0" }),
+        ev("handoff", "agent-2", 2, { from: "agent-2", to: "lead", reason: "done" }),
+        ev("message", "agent-2", 3, { role: "assistant", content: "Checked." }),
+        ev("tool.call", "agent-2", 4, { tool: "search", call_id: "c1", activity_key: "k" }),
+      ],
+      names,
+    );
+    expect(items.map((i) => (i.kind === "note" ? i.text : i.agent))).toEqual([
+      "Editor in chief delegates to Fact checker: check",
+      "Fact checker hands off to Editor in chief: done",
+      "Fact checker",
+      "Fact checker",
+    ]);
+  });
+
+  it("keeps the id of an agent the team does not name", () => {
+    expect(feedItems([ev("agent.started", "ghost", 1, { task: "x" })], names).map((i) => i.kind === "note" && i.text)).toEqual([
+      "ghost started: x",
+    ]);
   });
 });

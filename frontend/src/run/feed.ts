@@ -1,9 +1,11 @@
 // The message feed, derived from events: messages, tool calls paired with their results, and
 // one-line notes for what happens between them.
-import type { RunEvent } from "./types";
+import { toolCallKey } from "./toolCalls";
+import type { AgentNames, RunEvent } from "./types";
+import { type Usage, usageByCall } from "./usage";
 
 export type FeedItem =
-  | { kind: "message"; seq: number; agent: string; role: string; content: string }
+  | { kind: "message"; seq: number; agent: string; role: string; content: string; usage: Usage | null }
   | { kind: "tool"; seq: number; agent: string; tool: string; call: RunEvent; result: RunEvent | null }
   | { kind: "note"; seq: number; agent: string; tone: "info" | "warn" | "bad"; text: string };
 
@@ -19,15 +21,28 @@ function seconds(value: unknown): string {
   return typeof value === "number" ? value.toFixed(1) : asText(value);
 }
 
+/** Retries counted from 1: the retry event's ``attempt`` is the attempt about to be made, and
+ * the first retry is the second attempt. */
+export function retryNumber(payload: Record<string, unknown>): string {
+  const attempt = payload.attempt;
+  return typeof attempt === "number" ? String(attempt - 1) : asText(attempt);
+}
+
 /** ": text" after a sentence, or nothing when there is no text. */
 function colon(value: unknown): string {
   const text = asText(value);
   return text ? `: ${text}` : "";
 }
 
-function note(event: RunEvent): FeedItem | null {
+/** The name a person gave an agent in the builder, else its id (or the text as it is). */
+export function agentName(names: AgentNames, id: unknown): string {
+  const key = asText(id);
+  return names[key] ?? key;
+}
+
+function note(event: RunEvent, names: AgentNames): FeedItem | null {
   const p = event.payload;
-  const agent = event.agent ?? "";
+  const agent = agentName(names, event.agent);
   const make = (tone: "info" | "warn" | "bad", text: string): FeedItem => ({
     kind: "note", seq: event.seq, agent, tone, text,
   }); // prettier-ignore
@@ -49,17 +64,17 @@ function note(event: RunEvent): FeedItem | null {
         ? make("bad", `${agent} failed: ${asText(p.reason)}`)
         : make("info", `${agent} finished`);
     case "delegation":
-      return make("info", `${agent} delegates to ${asText(p.to)}: ${asText(p.task)}`);
+      return make("info", `${agent} delegates to ${agentName(names, p.to)}: ${asText(p.task)}`);
     case "handoff":
-      return make("info", `${asText(p.from)} hands off to ${asText(p.to)}: ${asText(p.reason)}`);
+      return make("info", `${agentName(names, p.from)} hands off to ${agentName(names, p.to)}: ${asText(p.reason)}`);
     case "gate.passed":
       return make("info", `Gate ${asText(p.edge)} passed`);
     case "gate.failed":
       return make("warn", `Gate ${asText(p.edge)} sent it back: ${asText(p.feedback)}`);
     case "retry":
-      return make("warn", `Retry ${asText(p.attempt)} in ${seconds(p.delay_s)} s${colon(p.error)}`);
+      return make("warn", `Retry ${retryNumber(p)} in ${seconds(p.delay_s)} s${colon(p.error)}`);
     case "fallback":
-      return make("warn", `Falls back from ${asText(p.from)} to ${asText(p.to)}: ${asText(p.reason)}`);
+      return make("warn", `Falls back from ${agentName(names, p.from)} to ${agentName(names, p.to)}: ${asText(p.reason)}`);
     case "human.requested":
       return make("warn", `Waiting for a person: ${asText(p.prompt)}`);
     case "human.answered":
@@ -73,30 +88,32 @@ function note(event: RunEvent): FeedItem | null {
   }
 }
 
-export function feedItems(events: RunEvent[]): FeedItem[] {
+export function feedItems(events: RunEvent[], names: AgentNames = {}): FeedItem[] {
   const items: FeedItem[] = [];
   const calls = new Map<string, Extract<FeedItem, { kind: "tool" }>>();
+  const usage = usageByCall(events);
   for (const event of events) {
     const p = event.payload;
     if (event.type === "message") {
       // A turn that only calls tools has no text: its calls follow as items of their own.
       if (!asText(p.content).trim() && Array.isArray(p.tool_calls) && p.tool_calls.length) continue;
       items.push({
-        kind: "message", seq: event.seq, agent: event.agent ?? "",
+        kind: "message", seq: event.seq, agent: agentName(names, event.agent),
         role: asText(p.role) || "assistant", content: asText(p.content),
+        usage: usage.get(asText(p.activity_key)) ?? null,
       }); // prettier-ignore
     } else if (event.type === "tool.call") {
       const item = {
-        kind: "tool" as const, seq: event.seq, agent: event.agent ?? "",
+        kind: "tool" as const, seq: event.seq, agent: agentName(names, event.agent),
         tool: asText(p.tool), call: event, result: null,
       }; // prettier-ignore
-      calls.set(asText(p.call_id), item);
+      calls.set(toolCallKey(event), item);
       items.push(item);
     } else if (event.type === "tool.result") {
-      const item = calls.get(asText(p.call_id));
+      const item = calls.get(toolCallKey(event));
       if (item) item.result = event;
     } else {
-      const n = note(event);
+      const n = note(event, names);
       if (n) items.push(n);
     }
   }

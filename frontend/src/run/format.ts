@@ -33,3 +33,13 @@ export function formatDeadline(iso: string | null | undefined, now: number): str
   if (at.toDateString() === new Date(now).toDateString()) return time;
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`;
 }
+
+/** How long a call took: "340 ms" under a second, else as formatDuration. */
+export function formatLatency(ms: number): string {
+  return Number.isFinite(ms) && ms >= 0 && ms < 1000 ? `${Math.round(ms)} ms` : formatDuration(ms);
+}
+
+/** A model call's or an agent's usage in one line: "940 in · 312 out · $0.0072". */
+export function formatUsage(usage: { inputTokens: number; outputTokens: number; costUsd: number }): string {
+  return `${usage.inputTokens} in · ${usage.outputTokens} out · ${formatCost(usage.costUsd)}`;
+}

@@ -42,6 +42,21 @@ describe("applyRun", () => {
     const state = applyRun(initialState(run), { status: "succeeded", input_tokens: 12 });
     expect(state.run).toMatchObject({ id: "r1", status: "succeeded", input_tokens: 12 });
   });
+
+  it("never lets an older summary overwrite a newer one", () => {
+    // The socket says the run ended (event 9) before the answer's response (event 5) lands.
+    const waiting = applyRun(initialState(run), { status: "waiting", last_seq: 4, output: null });
+    const ended = applyRun(waiting, { status: "succeeded", last_seq: 9, output: "the report" });
+    const late = applyRun(ended, { status: "running", last_seq: 5, output: null, pending_human: null });
+    expect(late).toBe(ended);
+    expect(late.run).toMatchObject({ status: "succeeded", output: "the report" });
+  });
+
+  it("takes a summary as new as the one held, and one that does not say how new it is", () => {
+    const held = applyRun(initialState(run), { status: "queued", last_seq: 5 });
+    expect(applyRun(held, { status: "running", last_seq: 5 }).run.status).toBe("running");
+    expect(applyRun(held, { input_tokens: 7 }).run.input_tokens).toBe(7);
+  });
 });
 
 describe("applyDelta", () => {

@@ -62,6 +62,12 @@ export function applyDelta(
   return { ...state, live };
 }
 
+/** Merge a run summary, unless it is older than the one held. Summaries come over the websocket
+ * and in HTTP responses (answer, cancel, the refresh on connecting), which can land in any
+ * order: an answer's slow response ("running", no output) after the socket said the run
+ * succeeded. Each summary carries ``last_seq``, the run's last event when it was read, which only
+ * grows; the greater is the newer, and on a tie the later arrival wins. */
 export function applyRun(state: RunState, run: Partial<RunSummary>): RunState {
+  if (typeof run.last_seq === "number" && run.last_seq < (state.run.last_seq ?? 0)) return state;
   return { ...state, run: { ...state.run, ...run } };
 }

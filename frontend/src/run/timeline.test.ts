@@ -155,3 +155,16 @@ describe("groupMarkers", () => {
     ]);
   });
 });
+
+describe("buildTimeline with the agents' names", () => {
+  it("labels lanes, bars and markers with names, keeping ids as the lanes' keys", () => {
+    const names = { boss: "Editor in chief", writer: "Staff writer" };
+    const lanes = buildTimeline(supervisorRun(), 0, names).lanes;
+    expect(lanes.map((l) => [l.agent, l.name])).toEqual([
+      ["boss", "Editor in chief"],
+      ["writer", "Staff writer"],
+    ]);
+    expect(lanes[0].bars[0].label).toBe("Editor in chief: plan");
+    expect(lanes[0].markers.map((m) => m.label)).toContain("delegates to Staff writer");
+  });
+});

@@ -2,7 +2,9 @@
 // swimlane bars, turn spans inside them are nested bars, and the moments that matter (tool
 // calls, delegations, handoffs, retries, errors, human waits, gates, fallbacks) are markers.
 import { endStatus, terminalEvent } from "./derive";
-import { eventTime, type RunEvent, type RunStatus } from "./types";
+import { agentName, retryNumber } from "./feed";
+import { toolCallKey } from "./toolCalls";
+import { type AgentNames, eventTime, type RunEvent, type RunStatus } from "./types";
 
 export type MarkerKind =
   | "tool"
@@ -37,7 +39,10 @@ export interface Marker {
 }
 
 export interface Lane {
+  /** the agent's id, as events name it */
   agent: string;
+  /** the name people gave it */
+  name: string;
   bars: Bar[];
   turns: Bar[];
   markers: Marker[];
@@ -69,17 +74,17 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : value == null ? "" : JSON.stringify(value);
 }
 
-function markerLabel(event: RunEvent): string {
+function markerLabel(event: RunEvent, names: AgentNames): string {
   const p = event.payload;
   switch (event.type) {
     case "tool.call":
       return `tool ${text(p.tool)}`;
     case "delegation":
-      return `delegates to ${text(p.to)}`;
+      return `delegates to ${agentName(names, p.to)}`;
     case "handoff":
-      return `hands off to ${text(p.to)}`;
+      return `hands off to ${agentName(names, p.to)}`;
     case "retry":
-      return `retry ${text(p.attempt)}`;
+      return `retry ${retryNumber(p)}`;
     case "human.requested":
       return "waits for a person";
     case "gate.passed":
@@ -87,18 +92,18 @@ function markerLabel(event: RunEvent): string {
     case "gate.failed":
       return `gate failed: ${text(p.edge)}`;
     case "fallback":
-      return `falls back to ${text(p.to)}`;
+      return `falls back to ${agentName(names, p.to)}`;
     default:
       return `${event.type}: ${text(p.message ?? p.reason ?? p.error)}`;
   }
 }
 
-function laneOf(lanes: Map<string, Lane>, agent: string | null): Lane {
-  const name = agent || RUN_LANE;
-  let lane = lanes.get(name);
+function laneOf(lanes: Map<string, Lane>, agent: string | null, names: AgentNames): Lane {
+  const id = agent || RUN_LANE;
+  let lane = lanes.get(id);
   if (!lane) {
-    lane = { agent: name, bars: [], turns: [], markers: [] };
-    lanes.set(name, lane);
+    lane = { agent: id, name: agentName(names, id), bars: [], turns: [], markers: [] };
+    lanes.set(id, lane);
   }
   return lane;
 }
@@ -123,7 +128,7 @@ function closeAtTheEnd(events: RunEvent[], bars: Iterable<Bar>): void {
 }
 
 /** Lanes (one per agent, in order of first appearance), bars and markers from events. */
-export function buildTimeline(events: RunEvent[], now: number): Timeline {
+export function buildTimeline(events: RunEvent[], now: number, names: AgentNames = {}): Timeline {
   const lanes = new Map<string, Lane>();
   const agentSpans = new Map<string, Bar>();
   const turnsBySpan = new Map<string, Bar[]>();
@@ -136,11 +141,11 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
     const at = eventTime(event.ts);
     first = Math.min(first, at);
     last = Math.max(last, at);
-    const lane = laneOf(lanes, event.agent);
+    const lane = laneOf(lanes, event.agent, names);
     const kind = MARKER_KINDS[event.type];
 
     if (event.type === "agent.started" && event.span_id) {
-      const label = `${lane.agent}: ${text(event.payload.task).slice(0, 80)}`;
+      const label = `${lane.name}: ${text(event.payload.task).slice(0, 80)}`;
       const bar: Bar = {
         id: event.span_id, kind: "agent", agent: lane.agent, label,
         start: at, end: null, status: "running", events: [event],
@@ -171,19 +176,17 @@ export function buildTimeline(events: RunEvent[], now: number): Timeline {
       turnsById.set(event.span_id, turn);
       lane.turns.push(turn);
     } else if (event.type === "tool.result") {
-      const marker = toolMarkers.get(text(event.payload.call_id));
+      const marker = toolMarkers.get(toolCallKey(event));
       if (marker) {
         marker.events.push(event);
         if (event.payload.ok === false) marker.label += " (failed)";
       }
     } else if (kind) {
       const marker: Marker = {
-        id: `${event.seq}`, kind, agent: lane.agent, label: markerLabel(event), at,
+        id: `${event.seq}`, kind, agent: lane.agent, label: markerLabel(event, names), at,
         events: [event],
       }; // prettier-ignore
-      if (kind === "tool" && event.payload.call_id != null) {
-        toolMarkers.set(text(event.payload.call_id), marker);
-      }
+      if (kind === "tool") toolMarkers.set(toolCallKey(event), marker);
       lane.markers.push(marker);
     } else if (event.span_id) {
       // What happened inside a span (a turn's message and usage) is part of its bar's details.

@@ -65,6 +65,9 @@ export interface RunSummary {
   artifacts: Artifact[];
 }
 
+/** Agent ids (as events name them) to the names people gave them, from the run's team. */
+export type AgentNames = Readonly<Record<string, string>>;
+
 export type ServerMessage =
   | { type: "events"; events: RunEvent[] }
   | { type: "delta"; agent: string | null; span_id: string | null; text: string }

@@ -1,6 +1,6 @@
 """LLM providers and the registry the engine resolves model names with.
 
-``make_provider(provider="openai"|"offline", ...)`` builds a provider; ``StaticModelRegistry``
+``make_provider(provider="openai"|"anthropic"|"gemini"|"offline", ...)`` builds a provider; ``StaticModelRegistry``
 maps ModelConfig names to ``ResolvedModel``s and always knows ``"offline"``.
 """
 
@@ -20,6 +20,10 @@ from ..interfaces import (
 )
 from .offline import OfflineProvider
 
+#: The providers ``make_provider`` knows.
+PROVIDERS = ("openai", "anthropic", "gemini", "offline")
+_WITH_CONNECTIONS = ("openai_provider", "anthropic_provider", "gemini_provider")
+
 OFFLINE = ResolvedModel(name="offline", provider=OfflineProvider(), model="offline", simulated=True)
 
 
@@ -31,17 +35,22 @@ def make_provider(
     timeout_s: float = 120.0,
     **limits: Any,
 ) -> ModelProvider:
-    """``limits`` go to the provider that takes them: for ``openai``, ``network`` (a
-    ``NetworkPolicy``), ``key_hosts``, ``max_answer_bytes``, ``max_answer_s``."""
+    """``limits`` go to the provider: ``network`` (a ``NetworkPolicy``), ``key_hosts``,
+    ``max_answer_bytes``, ``max_answer_s``. Each provider's SDK is imported when first used."""
     if provider == "offline":
         return OfflineProvider()
+    kind: Any
     if provider == "openai":
-        from .openai_provider import OpenAIProvider
-
-        return OpenAIProvider(
-            model=model or "", base_url=base_url, api_key=api_key, timeout_s=timeout_s, **limits
-        )
-    raise ValueError(f"Unknown model provider {provider!r}: use 'openai' or 'offline'.")
+        from .openai_provider import OpenAIProvider as kind
+    elif provider == "anthropic":
+        from .anthropic_provider import AnthropicProvider as kind
+    elif provider == "gemini":
+        from .gemini_provider import GeminiProvider as kind
+    else:
+        raise ValueError(f"Unknown model provider {provider!r}: use one of {', '.join(PROVIDERS)}.")
+    return kind(  # type: ignore[no-any-return]
+        model=model or "", base_url=base_url, api_key=api_key, timeout_s=timeout_s, **limits
+    )
 
 
 class UnavailableProvider:
@@ -59,10 +68,11 @@ class UnavailableProvider:
 
 async def close_providers() -> None:
     """Close the connections every provider made in this process holds on the running loop
-    (before that loop ends). Only the ``openai`` provider has any."""
-    module = sys.modules.get(f"{__name__}.openai_provider")
-    if module is not None:
-        await module.close_all()
+    (before that loop ends)."""
+    for name in _WITH_CONNECTIONS:
+        module = sys.modules.get(f"{__name__}.{name}")
+        if module is not None:
+            await module.close_all()
 
 
 class StaticModelRegistry:
@@ -84,6 +94,7 @@ class StaticModelRegistry:
 
 __all__ = [
     "OFFLINE",
+    "PROVIDERS",
     "OfflineProvider",
     "StaticModelRegistry",
     "UnavailableProvider",

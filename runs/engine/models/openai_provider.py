@@ -27,18 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import re
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-import aiohttp
 import httpx
-import httpx2
 import openai
 import pydantic
-from openai._vendor.httpx_aiohttp import AiohttpTransport
 
 from ..interfaces import (
     ChatMessage,
@@ -49,9 +45,19 @@ from ..interfaces import (
     ToolCall,
     Usage,
 )
-from ..tools.netguard import BlockedAddress, GuardedResolver, NetworkPolicy
+from ..tools.netguard import NetworkPolicy
+from .guard import (
+    _READ_ERRORS,
+    MAX_SHOWN_CHARS,
+    GuardedTransport,
+    check_destination,
+    clean,
+    cleaned,
+    is_transient,
+    retry_after_s,
+    unreachable,
+)
 
-TRANSIENT_STATUSES = frozenset({408, 409, 429})
 # OpenAI-compatible servers accept function names of 1-64 letters, digits, '_' and '-'; our
 # tool names may hold other characters (MCP tools are "<server>.<tool>").
 _NOT_WIRE_SAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -59,22 +65,7 @@ _NOT_WIRE_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 # dropped instead of kept for the next call.
 _DRAIN_S = 0.1
 
-# Errors while the stream is read come from the HTTP library the client sends with: httpx2 in
-# the openai releases built on it, httpx in older ones, each mapped from aiohttp's by the
-# client's transport; an aiohttp error it does not map comes through as it is.
-_READ_ERRORS: tuple[type[Exception], ...] = (
-    httpx.RequestError, aiohttp.ClientError, httpx2.RequestError,
-)  # fmt: skip
 _UNREACHABLE: tuple[type[Exception], ...] = (openai.APIConnectionError, TimeoutError, *_READ_ERRORS)
-#: What users are shown of a server's own words, at most.
-MAX_SHOWN_CHARS = 300
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-# Credentials a server may echo: an Authorization value, a key=value pair, a key-shaped word.
-_BEARER = re.compile(r"\b(bearer|basic)\s+[^\s\"',]+", re.I)
-_KEY_VALUE = re.compile(
-    r"\b(api[-_]?key|token|secret|password)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.I
-)
-_KEY_LIKE = re.compile(r"\b(sk|ak|pk|rk|key)[-_][A-Za-z0-9_\-]{12,}")
 
 
 class OpenAIProvider:
@@ -119,8 +110,8 @@ class OpenAIProvider:
             self._clients[loop] = client
         return client
 
-    def _transport(self) -> _GuardedTransport:
-        return _GuardedTransport(self._network, self._max_bytes)
+    def _transport(self) -> GuardedTransport:
+        return GuardedTransport(self._network, self._max_bytes)
 
     async def close(self) -> None:
         """Close this provider's connections on the running loop."""
@@ -134,8 +125,7 @@ class OpenAIProvider:
         try:
             return await self._complete(request, on_delta)
         except ModelError as exc:
-            cleaned = self._clean(str(exc))
-            raise ModelError(cleaned, transient=exc.transient, status=exc.status) from None
+            raise cleaned(exc, self._api_key) from None
 
     async def _complete(
         self, request: ModelRequest, on_delta: DeltaCallback | None
@@ -145,52 +135,23 @@ class OpenAIProvider:
             async with asyncio.timeout(self._max_s) as deadline:
                 return await self._stream(client, request, on_delta)
         except openai.APIStatusError as exc:
-            transient = exc.status_code in TRANSIENT_STATUSES or exc.status_code >= 500
-            raise ModelError(_describe(exc), transient=transient, status=exc.status_code) from exc
+            raise ModelError(
+                _describe(exc),
+                transient=is_transient(exc.status_code),
+                status=exc.status_code,
+                retry_after_s=retry_after_s(exc.response.headers),
+            ) from exc
         except _UNREACHABLE as exc:
-            if deadline.expired():
-                raise ModelError(
-                    f"The model server's answer took longer than {self._max_s:g} s in all; "
-                    "it was cut off.",
-                    transient=False,
-                ) from None
-            blocked = _blocked(exc)
-            if blocked is not None:
-                raise ModelError(str(blocked), transient=False) from None
-            raise ModelError(f"Could not reach the model server: {exc}", transient=True) from exc
+            timed_out = deadline.expired()
+            raise unreachable(exc, timed_out=timed_out, max_s=self._max_s) from exc
         except openai.OpenAIError as exc:
             raise ModelError(f"The model server answered badly: {exc}", transient=True) from exc
 
     def _check_destination(self, url: str) -> None:
-        """Refuses, before anything is sent, a key bound to other hosts, and an IP-address
-        host the guard does not allow (aiohttp asks the guarded resolver about names only)."""
-        parsed = httpx.URL(url)
-        host = parsed.host.lower().rstrip(".")
-        if self._key_hosts is not None and host not in self._key_hosts:
-            raise ModelError(
-                f"Refused to send this model's key to {host}: it may only be sent to "
-                f"{', '.join(sorted(self._key_hosts)) or 'no host'}.",
-                transient=False,
-            )
-        if not _is_address(host):
-            return
-        try:
-            self._network.resolve(host, parsed.port or 0)  # an address: no lookup, a check
-        except BlockedAddress as exc:
-            raise ModelError(str(exc), transient=False) from None
+        check_destination(url, self._key_hosts, self._network)
 
     def _clean(self, message: str) -> str:
-        """What a user may see of an error: no key, no credentials, no control characters,
-        at most ``MAX_SHOWN_CHARS``."""
-        if self._api_key and len(self._api_key) >= 4:
-            message = message.replace(self._api_key, "[redacted]")
-        message = _BEARER.sub(lambda m: f"{m.group(1)} [redacted]", message)
-        message = _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", message)
-        message = _KEY_LIKE.sub("[redacted]", message)
-        message = _CONTROL.sub(" ", message).strip()
-        if len(message) > MAX_SHOWN_CHARS:
-            message = message[: MAX_SHOWN_CHARS - 1].rstrip() + "…"
-        return message
+        return clean(message, self._api_key)
 
     async def _stream(
         self, client: _Client, request: ModelRequest, on_delta: DeltaCallback | None
@@ -212,7 +173,7 @@ class OpenAIProvider:
             async with contextlib.aclosing(_chunks(response)) as chunks:
                 async for chunk in chunks:
                     if chunk.usage is not None:
-                        usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                        usage = chunk.usage.ours()
                     for choice in chunk.choices or ():
                         delta = choice.delta or _NO_DELTA
                         if delta.content:
@@ -248,7 +209,7 @@ async def close_all() -> None:
 
 
 def _new_client(
-    base_url: str | None, api_key: str | None, timeout_s: float, transport: _GuardedTransport
+    base_url: str | None, api_key: str | None, timeout_s: float, transport: GuardedTransport
 ) -> openai.AsyncOpenAI:
     # Retries are the engine's (recorded, with seeded jitter), never the client's own. A
     # redirect is never followed: the key would go where the server says.
@@ -261,68 +222,6 @@ def _new_client(
             timeout=timeout_s, follow_redirects=False, trust_env=False, transport=transport
         ),
     )
-
-
-class _GuardedTransport(AiohttpTransport):
-    """The client's aiohttp transport with the network guard on its connector and a size cap
-    on every response body it hands back."""
-
-    def __init__(self, network: NetworkPolicy, max_bytes: int) -> None:
-        super().__init__(trust_env=False, limits=openai.DEFAULT_CONNECTION_LIMITS)
-        self._network, self._max_bytes = network, max_bytes
-
-    def get_client(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self.limits.max_connections or 0,
-            keepalive_timeout=self.limits.keepalive_expiry,
-            ssl=self.ssl_context,
-            resolver=GuardedResolver(self._network),
-        )
-        return aiohttp.ClientSession(connector=connector, trust_env=False)
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = await super().handle_async_request(request)
-        response.stream = _CappedStream(response.stream, self._max_bytes)
-        return response
-
-
-class _CappedStream(httpx2.AsyncByteStream):
-    def __init__(self, stream: Any, max_bytes: int) -> None:
-        self._stream, self._max_bytes = stream, max_bytes
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        received = 0
-        async for chunk in self._stream:
-            received += len(chunk)
-            if received > self._max_bytes:
-                raise ModelError(
-                    f"The model server's answer passed {self._max_bytes:,} bytes; it was cut "
-                    "off. Ask for a shorter answer, or the operator can raise "
-                    "MODEL_ANSWER_MAX_BYTES.",
-                    transient=False,
-                )
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
-def _blocked(exc: BaseException) -> BlockedAddress | None:
-    """The guard's refusal behind a connection error, if that is what it was."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, BlockedAddress):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 #: The client's telemetry headers, which tell every model server the deployment's operating
@@ -373,9 +272,21 @@ class _Choice(pydantic.BaseModel):
     finish_reason: str | None = None
 
 
+class _PromptDetails(pydantic.BaseModel):
+    cached_tokens: int | None = 0
+
+
 class _Usage(pydantic.BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    prompt_tokens_details: _PromptDetails | None = None
+
+    def ours(self) -> Usage:
+        cached = (self.prompt_tokens_details or _NO_DETAILS).cached_tokens or 0
+        return Usage(self.prompt_tokens, self.completion_tokens, cached_input_tokens=cached)
+
+
+_NO_DETAILS = _PromptDetails()
 
 
 class _Chunk(pydantic.BaseModel):
