@@ -10,6 +10,7 @@ from pathlib import Path
 import csp.constants
 import environ
 import limits
+from celery.schedules import crontab
 
 from runs import signing
 from runs.engine.tools.mcp_servers import load_registry as load_mcp_servers
@@ -350,6 +351,26 @@ TRIGGER_SIGNATURE_TOLERANCE_S = env.int("TRIGGER_SIGNATURE_TOLERANCE_S", default
 # Where the per-credential limiters live in Redis (REDIS_URL; without it each process has its
 # own). The limits themselves are each operator credential's "rpm" and "tpm".
 MODEL_RATE_LIMIT_PREFIX = env.str("MODEL_RATE_LIMIT_PREFIX", default="orchestrator:ratelimit")
+# Retention and archives (docs/operating.md, "Retention"): finished runs older than
+# RUN_RETENTION_DAYS (0 keeps every run) are written to JSON Lines files under ARCHIVE_ROOT,
+# signed head included, then their events leave the database ARCHIVE_BATCH runs at a time.
+RUN_RETENTION_DAYS = env.int("RUN_RETENTION_DAYS", default=0)
+if RUN_RETENTION_DAYS < 0:
+    raise environ.ImproperlyConfigured(
+        f"RUN_RETENTION_DAYS is {RUN_RETENTION_DAYS}: give a number of days, or 0 to keep every run."
+    )
+ARCHIVE_ROOT = Path(env.str("ARCHIVE_ROOT", default=str(BASE_DIR / "var" / "archives")))
+ARCHIVE_BATCH = env.int("ARCHIVE_BATCH", default=50)
+if ARCHIVE_BATCH < 1:
+    raise environ.ImproperlyConfigured(f"ARCHIVE_BATCH is {ARCHIVE_BATCH}: give 1 or more runs.")
+# The daily pass, for a `celery beat` process (or django-celery-beat, which copies it in); it
+# does nothing while RUN_RETENTION_DAYS is 0.
+CELERY_BEAT_SCHEDULE = {
+    "archive-old-runs": {
+        "task": "runs.archive.retention_pass",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
 
 LOGGING = {
     "version": 1,

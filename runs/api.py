@@ -115,6 +115,14 @@ class RunOut(Schema):
     last_seq: int
     pending_human: PendingHumanOut | None
     artifacts: list[ArtifactOut]
+    archived_at: datetime | None = Field(
+        None,
+        description="When the run's events moved from the database to its archive "
+        "(RUN_RETENTION_DAYS); its events are then only in the archive.",
+    )
+    archive_url: str | None = Field(
+        None, description="Where its owner downloads the archive (JSON Lines, signed head last)."
+    )
 
 
 class EventOut(Schema):
@@ -219,7 +227,9 @@ def pending_request(run: Run) -> RunEvent | None:
 
 def run_out(run: Run) -> dict[str, Any]:
     last_seq = getattr(run, "last_seq", None)
-    if last_seq is None:
+    if run.is_archived:
+        last_seq = (run.audit_head or {}).get("seq")
+    elif last_seq is None:
         last_seq = run.events.aggregate(last=Max("seq"))["last"]
     return {
         "id": str(run.id),
@@ -242,6 +252,8 @@ def run_out(run: Run) -> dict[str, Any]:
         "last_seq": last_seq or 0,
         "pending_human": pending_human(run),
         "artifacts": [a.to_dict() for a in run.artifacts.all()],
+        "archived_at": run.archived_at,
+        "archive_url": f"/api/runs/{run.id}/archive" if run.is_archived else None,
     }
 
 
@@ -457,21 +469,72 @@ def download(lines: Any, run: Run, extension: str, content_type: str) -> Streami
     return response
 
 
+def not_archived(run: Run, what: str) -> Run:
+    if run.is_archived:
+        raise HttpError(
+            409,
+            f"The run was archived on {run.archived_at:%Y-%m-%d}: its events left the "
+            f"database, so it cannot be {what}. Download its archive from "
+            f"/api/runs/{run.id}/archive.",
+        )
+    return run
+
+
 @router.get("/runs/{uuid:run_id}/audit.jsonl", url_name="run-audit-jsonl")
-def audit_jsonl(request: HttpRequest, run_id: UUID) -> StreamingHttpResponse:
+def audit_jsonl(request: HttpRequest, run_id: UUID) -> Any:
     run = get_run(request, run_id)
+    if run.is_archived:
+        return archive_download(request, run_id)  # the archive is this export, kept
     return download(audit.jsonl_lines(run), run, "jsonl", "application/x-ndjson")
 
 
-@router.get("/runs/{uuid:run_id}/audit.csv", url_name="run-audit-csv")
+def file_responses(content_type: str, **errors: str) -> dict[str, Any]:
+    """The OpenAPI answers of an endpoint that returns a file, and the errors it may give."""
+    answers: dict[int, Any] = {200: {"description": "The file.", "content": {content_type: {}}}}
+    for code, why in errors.items():
+        error = {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+        answers[int(code.strip("_"))] = {"description": why, "content": {"application/json": error}}
+    return {"responses": answers}
+
+
+@router.get(
+    "/runs/{uuid:run_id}/audit.csv",
+    url_name="run-audit-csv",
+    openapi_extra=file_responses("text/csv", _409="The run is archived: download its archive."),
+)
 def audit_csv(request: HttpRequest, run_id: UUID) -> StreamingHttpResponse:
-    run = get_run(request, run_id)
+    run = not_archived(get_run(request, run_id), "exported as CSV")
     return download(audit.csv_lines(run), run, "csv", "text/csv; charset=utf-8")
 
 
 @router.get("/runs/{uuid:run_id}/verify", response=VerifyOut, url_name="run-verify")
 def verify_run(request: HttpRequest, run_id: UUID) -> Any:
     return audit.verify(get_run(request, run_id))
+
+
+@router.get(
+    "/runs/{uuid:run_id}/archive",
+    url_name="run-archive",
+    openapi_extra=file_responses("application/x-ndjson"),
+)
+def archive_download(request: HttpRequest, run_id: UUID) -> Any:
+    """An archived run's archive, for its owner only (like its artifacts): its audit export
+    as written when its events left the database."""
+    run = get_object_or_404(Run.objects.archived().filter(owner=request.auth), id=run_id)
+    try:
+        file = run.archive_file().open("rb")
+    except (ValueError, OSError):
+        raise HttpError(
+            404,
+            "The run's archive file is missing from the archive folder; ask the operator to "
+            "restore it from the backup of ARCHIVE_ROOT.",
+        ) from None
+    return FileResponse(
+        file,
+        as_attachment=True,
+        filename=f"run-{run.id}.jsonl",
+        content_type="application/x-ndjson",
+    )
 
 
 @router.get("/audit/public-key", response=PublicKeysOut, auth=None, url_name="audit-public-key")
@@ -518,7 +581,7 @@ def derive(
     "/runs/{uuid:run_id}/replay", response={201: RunOut, 409: ErrorOut}, url_name="run-replay"
 )
 def replay_run(request: HttpRequest, run_id: UUID) -> Any:
-    source = get_run(request, run_id)
+    source = not_archived(get_run(request, run_id), "replayed")
     if not source.is_finished:
         raise HttpError(409, "Only a run that has ended can be replayed.")
     with transaction.atomic():
@@ -532,7 +595,7 @@ def replay_run(request: HttpRequest, run_id: UUID) -> Any:
     url_name="run-fork",
 )
 def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
-    source = get_run(request, run_id)
+    source = not_archived(get_run(request, run_id), "forked")
     if body.from_seq > (source.last_seq or 0):
         # The declared 422 (ProblemsOut) always lists problems: this one names the field.
         detail = f"The run has {source.last_seq or 0} events; fork from one of them."

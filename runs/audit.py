@@ -4,9 +4,11 @@ events with that head."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from . import heads
@@ -30,7 +32,10 @@ def verify(run: Run) -> dict[str, Any]:
     (``first_bad_seq``), or with a head that is missing, forged, or does not match the
     events (rewritten and re-hashed, or cut short); ``reason`` says which in a sentence.
     ``signed_seq`` is how many events the signature vouches for; ``note`` explains events
-    not signed yet because the run is still executing."""
+    not signed yet because the run is still executing. An archived run's events are read
+    from its archive file (``verify_archived``)."""
+    if run.is_archived:
+        return verify_archived(run)
     result = _verify(run)
     if not result["ok"] and _stored(run)[0] != result["head"]:
         # The run moved on while it was read (an answer appended and signed): read it again.
@@ -38,11 +43,11 @@ def verify(run: Run) -> dict[str, Any]:
     return result
 
 
-def _verify(run: Run) -> dict[str, Any]:
+def _verify(run: Run, events: Iterable[RunEvent] | None = None) -> dict[str, Any]:
     signed, status = _stored(run)
     previous, count, hash_at_head = GENESIS_HASH, 0, None
     head_seq = signed.get("seq") if isinstance(signed, dict) else None
-    for count, event in enumerate(_events(run), start=1):
+    for count, event in enumerate(_events(run) if events is None else events, start=1):
         reason = None
         if event.seq != count:
             reason = f"Expected event {count} here but found {event.seq}: events are missing."
@@ -53,7 +58,7 @@ def _verify(run: Run) -> dict[str, Any]:
         if reason:
             return {
                 "ok": False,
-                "events": _count(run),
+                "events": _count(run) if events is None else count,
                 "first_bad_seq": count,
                 "reason": reason,
                 "head": signed,
@@ -65,6 +70,48 @@ def _verify(run: Run) -> dict[str, Any]:
     if head_seq == 0:
         hash_at_head = GENESIS_HASH
     return _against_head(run, signed, status, count, hash_at_head)
+
+
+def verify_archived(run: Run) -> dict[str, Any]:
+    """``verify`` of an archived run (``runs.archive``): its file, which must be the one
+    written when it was archived (same sha256), event by event against the signed head the
+    database keeps."""
+    try:
+        data = run.archive_file().read_bytes()
+    except (ValueError, OSError) as error:
+        return _unreadable(run, f"Its archive cannot be read: {error}.")
+    if hashlib.sha256(data).hexdigest() != run.archive_sha256:
+        return _unreadable(run, "Its archive file is not the one written then: it was changed.")
+    try:
+        lines = [json.loads(line) for line in data.decode().splitlines()]
+        events = [_archived_event(run, line) for line in lines[:-1]]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        return _unreadable(run, f"Its archive is not in the audit export's format ({error}).")
+    result = _verify(run, events)
+    if result["ok"] and lines[-1] != {"signed_head": run.audit_head}:
+        return _broken(result, "The signed head in the run's archive is not the one kept.")
+    return result
+
+
+def _archived_event(run: Run, line: dict[str, Any]) -> RunEvent:
+    """An event of an archive line, as it was stored (never saved again)."""
+    return RunEvent(
+        run=run,
+        seq=line["seq"],
+        ts=datetime.fromisoformat(line["ts"]),
+        type=line["type"],
+        key=line["key"],
+        agent=line["agent"] or "",
+        span_id=line["span_id"] or "",
+        parent_span_id=line["parent_span_id"] or "",
+        payload=line["payload"],
+        hash=line["hash"],
+    )
+
+
+def _unreadable(run: Run, reason: str) -> dict[str, Any]:
+    result = {"ok": True, "events": 0, "head": run.audit_head, "signed_seq": None}
+    return _broken(result, f"The run is archived. {reason}")
 
 
 def _against_head(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,9 @@ class RunQuerySet(OwnedQuerySet):
 
     def finished(self) -> RunQuerySet:
         return self.filter(status__in=Run.FINISHED_STATUSES)
+
+    def archived(self) -> RunQuerySet:
+        return self.filter(archived_at__isnull=False)
 
 
 class Run(models.Model):
@@ -96,6 +100,13 @@ class Run(models.Model):
         help_text="The seq and hash of the last event, signed whenever the run stops executing "
         "with a key the database does not hold (runs.heads).",
     )
+    # Retention (runs.archive): an archived run keeps this row, and so stays listed; its
+    # events live only in the archive file, in the audit export's format.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archive_path = models.CharField(
+        max_length=300, blank=True, help_text="The archive file, relative to ARCHIVE_ROOT."
+    )
+    archive_sha256 = models.CharField(max_length=64, blank=True)
 
     objects = RunQuerySet.as_manager()
 
@@ -116,6 +127,19 @@ class Run(models.Model):
     def group_name(self) -> str:
         """The channel-layer group its events are broadcast to."""
         return f"run.{self.id}"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def archive_file(self) -> Path:
+        """The run's archive on disk: only ever a file under ARCHIVE_ROOT. A path in the
+        database that points elsewhere (``..``, absolute) raises ValueError."""
+        root = Path(settings.ARCHIVE_ROOT).resolve()
+        path = (root / self.archive_path).resolve()
+        if not self.archive_path or not path.is_relative_to(root):
+            raise ValueError(f"the archive path {self.archive_path!r} is not under ARCHIVE_ROOT")
+        return path
 
     @property
     def is_finished(self) -> bool:

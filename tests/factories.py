@@ -229,3 +229,34 @@ def make_run_of(team: Any, **kwargs: Any) -> Any:
     return make_run(
         team.owner, team=team, team_version=version, team_name=team.name, spec=spec, **kwargs
     )
+
+
+# --- retention: old runs with many events -----------------------------------------------
+
+
+def make_ended_run(
+    owner: User, events: int = 5, days_ago: float = 40, status: str = "succeeded", **kwargs: Any
+) -> Any:
+    """A run that ended ``days_ago`` with ``events`` chained events (stored in one INSERT,
+    hashed as the sink hashes them) and its head signed. Active statuses get no end."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from runs.engine.events import chain_hash
+    from runs.models import Run, RunEvent
+    from runs.sink import GENESIS_HASH
+
+    then = timezone.now() - timedelta(days=days_ago)
+    ended = status in Run.FINISHED_STATUSES
+    run = make_run(owner, status=status, finished_at=then if ended else None, **kwargs)
+    Run.objects.filter(id=run.id).update(created_at=then - timedelta(minutes=5))
+    rows, previous = [], GENESIS_HASH
+    for seq in range(1, events + 1):
+        row = RunEvent(run=run, seq=seq, ts=then, type="message", key=f"message#{seq}",
+                       agent="lead", payload={"content": f"Step {seq} of the work, résumé ✓"})  # fmt: skip
+        row.hash = previous = chain_hash(previous, row.hashed_fields())
+        rows.append(row)
+    RunEvent.objects.bulk_create(rows, batch_size=5000)
+    sign_head(run)
+    return Run.objects.get(id=run.id)

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 RUN_FIELDS = {
     "id", "team_id", "team_name", "team_version", "status", "input", "output", "failure_reason",
     "waiting_for", "wake_at", "created_at", "started_at", "finished_at", "input_tokens", "output_tokens",
-    "cost_usd", "last_seq", "pending_human", "artifacts", "started_by",
+    "cost_usd", "last_seq", "pending_human", "artifacts", "started_by", "archived_at",
+    "archive_url",
 }  # fmt: skip
 
 
