@@ -90,6 +90,7 @@ class Claimed:
     models: StaticModelRegistry
     tools: Registry
     summary: dict[str, Any]  # the run.summary message that tells watchers it runs
+    tool_settings: dict[str, Any]  # the deployment's settings as the run's tools see them
 
 
 def claim(run_ids: Sequence[str], executor: str) -> dict[str, Claimed]:
@@ -110,13 +111,14 @@ def claim(run_ids: Sequence[str], executor: str) -> dict[str, Claimed]:
     journals |= {run.id: ([], ChainHead()) for run in runs if run.id not in journals}
     owners = {run.owner_id for run in runs}
     models, tools = model_registries(owners), tool_registries(owners)
+    settings_for_tools = tool_settings(owners)
     claimed = {}
     for run in runs:
         events, head = journals[run.id]
         run.last_seq = head.seq  # type: ignore[attr-defined]
         claimed[str(run.id)] = Claimed(
             executor, run, events, head, models[run.owner_id], tools[run.owner_id],
-            run_message(run),
+            run_message(run), settings_for_tools[run.owner_id],
         )  # fmt: skip
     return claimed
 
@@ -588,7 +590,7 @@ async def run_engine(claimed: Claimed, sink: RunSink, cancel: CancelToken) -> Ru
     if run.cancel_requested:
         cancel.cancel("Cancelled by a person.")
     spec = parse(run.spec)
-    settings_for_tools = await in_db_thread(tool_settings, run.owner_id)
+    settings_for_tools = claimed.tool_settings
     async with AsyncExitStack() as stack:
         if spec.mcp_servers:
             try:

@@ -174,18 +174,31 @@ def tool_registries(owner_ids: Iterable[int]) -> dict[int, Registry]:
     }
 
 
-def tool_settings(owner_id: int) -> dict[str, Any]:
-    """What tools read from the deployment's settings, in the engine's ``ToolContext``, for a
-    run of ``owner_id``: each person's runs publish into an outbox folder of their own, and
-    only staff accounts' runs reach the operator's publishing webhooks."""
-    staff = User.objects.filter(pk=owner_id, is_staff=True, is_active=True).exists()
-    return {
-        "outbox_dir": str(outbox_of(owner_id)),
+def tool_settings(owner_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """What tools read from the deployment's settings, in the engine's ``ToolContext``, for
+    the runs of each owner: each person's runs publish into an outbox folder of their own, and
+    only staff accounts' runs reach the operator's publishing webhooks (one query for all
+    owners, none when the operator set no webhooks)."""
+    owners = set(owner_ids)
+    webhooks = dict(settings.PUBLISH_WEBHOOK_URLS)
+    staff = (
+        set(User.objects.filter(pk__in=owners, is_staff=True, is_active=True).values_list("pk", flat=True))
+        if webhooks
+        else set()
+    )  # fmt: skip
+    shared = {
         "data_cache_dir": str(settings.TOOLS_DATA_CACHE_DIR),
         "allowed_private_networks": list(settings.TOOLS_ALLOWED_PRIVATE_NETWORKS),
-        "webhook_urls": dict(settings.PUBLISH_WEBHOOK_URLS) if staff else {},
         "mcp_servers": as_setting(settings.MCP_SERVERS),
         "sandbox_user": settings.TOOLS_SANDBOX_USER,
+    }
+    return {
+        owner: {
+            **shared,
+            "outbox_dir": str(outbox_of(owner)),
+            "webhook_urls": webhooks if owner in staff else {},
+        }
+        for owner in owners
     }
 
 

@@ -180,4 +180,4 @@ def test_the_operator_setting_reaches_the_tools(settings, alice) -> None:
     from runs.wiring import tool_settings
 
     settings.TOOLS_SANDBOX_USER = "checker"
-    assert tool_settings(alice.pk)["sandbox_user"] == "checker"
+    assert tool_settings([alice.pk])[alice.pk]["sandbox_user"] == "checker"
