@@ -4,6 +4,7 @@ and where in the run each part is (``Scope``, kept in ``scope``: keys and span i
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,9 @@ class RunContext:
     options: EngineOptions = field(default_factory=EngineOptions)
     artifacts: ArtifactStore | None = None
     tool_settings: dict[str, Any] = field(default_factory=dict)
+    # How a team node runs its nested team (patterns.run_pattern, given by the runner): the
+    # patterns run nodes, so nodes cannot import them back.
+    run_team: Callable[..., Awaitable[Any]] | None = None
     _emitted: set[str] = field(default_factory=set)
     _results_emitted: int = 0  # activity results emitted by this execution
     _results_stored: int = 0  # of those, how many a durable emit has seen stored

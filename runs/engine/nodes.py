@@ -59,10 +59,9 @@ async def _run(
                 f"Team node {node.name!r} has no team to run: pick a saved team or put one inline.",
                 "invalid_team",
             )
-        from .patterns import run_pattern  # patterns run nodes, and a team node runs a pattern
-
+        assert ctx.run_team is not None, "the runner gives every run a way to run teams"
         try:
-            return AgentResult(await run_pattern(ctx, node.spec, scope, task))
+            return AgentResult(await ctx.run_team(ctx, node.spec, scope, task))
         except RunFailed as failure:
             if failure.error_type == "invalid_team":
                 raise  # a broken definition is for a person to fix, not to route around

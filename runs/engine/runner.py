@@ -56,7 +56,7 @@ async def run_team(
     budgets = Budgets(spec.limits)
     ctx = RunContext(journal, sink, models, tools, clock, cancel, seed, run_id, budgets,
                      options or EngineOptions(), artifacts=artifacts,
-                     tool_settings=tool_settings or {})  # fmt: skip
+                     tool_settings=tool_settings or {}, run_team=run_pattern)  # fmt: skip
     started = {"input": task_input, "team": spec.name, "pattern": spec.pattern}
     await ctx.emit(RUN_STARTED, ROOT.key("started"), ROOT, started, durable=False)
     try:
