@@ -153,7 +153,7 @@ async def run_sandboxed(
             **options,
         )
     except PermissionError as exc:
-        raise ToolFailure(_cannot_run(argv[0], identity, exc.strerror)) from exc
+        raise ToolFailure(_cannot_run(argv[0], identity, exc.strerror or str(exc))) from exc
     try:
         stdout, stderr = await asyncio.wait_for(_read(process, limits.output_bytes), timeout_s)
     except BaseException:
