@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from .api import read_json, team_detail
 from .models import TeamTemplate
 from .schemas import ErrorOut, TeamDetail, Text
+from .services import team_from_template
 
 router = Router(tags=["templates"])
 
@@ -60,7 +61,7 @@ def instantiate_template(request: HttpRequest, slug: str) -> Any:
     template = TeamTemplate.objects.filter(slug=slug).first()
     if template is None:
         raise HttpError(404, f"There is no template {slug!r}; GET /api/templates lists them.")
-    team, problems = template.instantiate(request.auth, name=_new_name(request))
+    team, problems = team_from_template(template, request.auth, name=_new_name(request))
     return Status(201, team_detail(team, problems))
 
 

@@ -25,7 +25,6 @@ from runs.engine.tools.http_tool import (
 
 from . import credentials
 from .spec import TeamSpec, dump
-from .validation import Problem
 
 
 class OwnedQuerySet(models.QuerySet):
@@ -482,18 +481,3 @@ class TeamTemplate(models.Model):
     def agents(self) -> list[dict[str, Any]]:
         """The template's top-level nodes, for the gallery card."""
         return [n for n in self.spec.get("nodes", []) if isinstance(n, dict)]
-
-    def instantiate(self, user: Any, name: str | None = None) -> tuple[Team, list[Problem]]:
-        """A new team owned by ``user``, starting from this template's spec, with the
-        validator's problems (warnings only: a template with errors is refused).
-
-        Raises ``services.SpecRejected`` if the spec no longer validates (loadtemplates
-        refuses such a template, so only a hand-edited row gets here).
-        """
-        # Imported here: services import this module.
-        from .services import create_team
-
-        spec = TeamSpec.model_validate(self.spec)
-        if name:
-            spec = spec.model_copy(update={"name": name})
-        return create_team(user, spec, message=f"Made from the template “{self.name}”.")

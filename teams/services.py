@@ -13,7 +13,7 @@ from django.conf import settings
 from runs.engine.models import catalogue
 from runs.engine.tools import builtin_registry
 
-from .models import CustomTool, ModelConfig, Team, TeamVersion
+from .models import CustomTool, ModelConfig, Team, TeamTemplate, TeamVersion
 from .spec import Agent, Pattern, TeamSpec, parse
 from .validation import (
     Problem,
@@ -233,3 +233,18 @@ def starter_spec(name: str, pattern: Pattern = "supervisor", description: str = 
     return TeamSpec(
         name=name, description=description, pattern=pattern, entry=lead.id, nodes=[lead]
     )
+
+
+def team_from_template(
+    template: TeamTemplate, user: Any, name: str | None = None
+) -> tuple[Team, list[Problem]]:
+    """A new team owned by ``user``, starting from ``template``'s spec, with the validator's
+    problems (warnings only: a template with errors is refused).
+
+    Raises ``SpecRejected`` if the spec no longer validates (loadtemplates refuses such a
+    template, so only a hand-edited row gets here).
+    """
+    spec = TeamSpec.model_validate(template.spec)
+    if name:
+        spec = spec.model_copy(update={"name": name})
+    return create_team(user, spec, message=f"Made from the template “{template.name}”.")

@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from .models import Team, TeamTemplate
-from .services import SpecRejected
+from .services import SpecRejected, team_from_template
 
 
 @login_required
@@ -24,7 +24,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
 def use_template(request: HttpRequest, slug: str) -> HttpResponse:
     template = get_object_or_404(TeamTemplate, slug=slug)
     try:
-        team, _ = template.instantiate(request.user)
+        team, _ = team_from_template(template, request.user)
     except SpecRejected as rejected:
         # Only a hand-edited gallery row gets here: loadtemplates refuses invalid templates.
         messages.error(request, f"“{template.name}” cannot be used as it is: {rejected.detail}")
