@@ -37,8 +37,8 @@ from ..tools.netguard import NetworkPolicy
 from .guard import (
     _READ_ERRORS,
     MAX_SHOWN_CHARS,
+    KeyRedacting,
     check_destination,
-    cleaned,
     guarded_client,
     is_transient,
     retry_after_s,
@@ -58,7 +58,7 @@ _UNREACHABLE: tuple[type[Exception], ...] = (
 _FINISH = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
 
 
-class AnthropicProvider:
+class AnthropicProvider(KeyRedacting):
     def __init__(
         self,
         *,
@@ -98,14 +98,6 @@ class AnthropicProvider:
             )
             _open.setdefault(loop, []).append(client)
         return client
-
-    async def complete(
-        self, request: ModelRequest, on_delta: DeltaCallback | None = None
-    ) -> ModelResponse:
-        try:
-            return await self._complete(request, on_delta)
-        except ModelError as exc:
-            raise cleaned(exc, self._api_key) from None
 
     async def _complete(
         self, request: ModelRequest, on_delta: DeltaCallback | None

@@ -36,9 +36,9 @@ from ..tools.netguard import NetworkPolicy
 from .guard import (
     _READ_ERRORS,
     MAX_SHOWN_CHARS,
+    KeyRedacting,
     cause,
     check_destination,
-    cleaned,
     guarded_client,
     is_transient,
     retry_after_s,
@@ -52,7 +52,7 @@ _UNREACHABLE: tuple[type[Exception], ...] = (TimeoutError, *_READ_ERRORS)
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length"}
 
 
-class GeminiProvider:
+class GeminiProvider(KeyRedacting):
     def __init__(
         self,
         *,
@@ -94,14 +94,6 @@ class GeminiProvider:
             )
             _open.setdefault(loop, []).append(http)
         return client
-
-    async def complete(
-        self, request: ModelRequest, on_delta: DeltaCallback | None = None
-    ) -> ModelResponse:
-        try:
-            return await self._complete(request, on_delta)
-        except ModelError as exc:
-            raise cleaned(exc, self._api_key) from None
 
     async def _complete(
         self, request: ModelRequest, on_delta: DeltaCallback | None

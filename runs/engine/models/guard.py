@@ -24,7 +24,7 @@ import httpx2
 import openai
 from openai._vendor.httpx_aiohttp import AiohttpTransport
 
-from ..interfaces import ModelError
+from ..interfaces import DeltaCallback, ModelError, ModelRequest, ModelResponse
 from ..tools.netguard import BlockedAddress, GuardedResolver, NetworkPolicy
 
 TRANSIENT_STATUSES = frozenset({408, 409, 429})
@@ -245,3 +245,23 @@ def cleaned(error: ModelError, api_key: str | None) -> ModelError:
         status=error.status,
         retry_after_s=error.retry_after_s,
     )
+
+
+class KeyRedacting:
+    """The providers' one ``complete``: whatever ``_complete`` raises as a ``ModelError``
+    leaves with the provider's key taken out of its text (servers echo keys back)."""
+
+    _api_key: str | None
+
+    async def complete(
+        self, request: ModelRequest, on_delta: DeltaCallback | None = None
+    ) -> ModelResponse:
+        try:
+            return await self._complete(request, on_delta)
+        except ModelError as exc:
+            raise cleaned(exc, self._api_key) from None
+
+    async def _complete(
+        self, request: ModelRequest, on_delta: DeltaCallback | None
+    ) -> ModelResponse:
+        raise NotImplementedError

@@ -50,9 +50,9 @@ from .guard import (
     _READ_ERRORS,
     MAX_SHOWN_CHARS,
     GuardedTransport,
+    KeyRedacting,
     check_destination,
     clean,
-    cleaned,
     exhausted_for_s,
     is_transient,
     retry_after_s,
@@ -69,7 +69,7 @@ _DRAIN_S = 0.1
 _UNREACHABLE: tuple[type[Exception], ...] = (openai.APIConnectionError, TimeoutError, *_READ_ERRORS)
 
 
-class OpenAIProvider:
+class OpenAIProvider(KeyRedacting):
     def __init__(
         self,
         *,
@@ -119,14 +119,6 @@ class OpenAIProvider:
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.openai.close()
-
-    async def complete(
-        self, request: ModelRequest, on_delta: DeltaCallback | None = None
-    ) -> ModelResponse:
-        try:
-            return await self._complete(request, on_delta)
-        except ModelError as exc:
-            raise cleaned(exc, self._api_key) from None
 
     async def _complete(
         self, request: ModelRequest, on_delta: DeltaCallback | None
