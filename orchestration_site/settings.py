@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     # django-ninja's own Swagger UI assets (static/ninja/): /api/docs then needs no CDN, and
     # no inline script that the Content-Security-Policy would block.
     "ninja",
+    "workspaces",
     "teams",
     "runs",
     "accounts",

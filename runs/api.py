@@ -21,6 +21,7 @@ from teams.models import Team, TeamVersion
 from teams.schemas import ErrorOut
 from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
+from workspaces import access
 
 from . import audit, heads, quotas
 from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
@@ -307,6 +308,7 @@ def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) ->
         quotas.admit_run(owner)
         return Run.objects.create(
             owner=owner,
+            workspace_id=version.team.workspace_id,
             team=version.team,
             team_version=version,
             team_name=version.team.name,
@@ -520,7 +522,7 @@ def verify_run(request: HttpRequest, run_id: UUID) -> Any:
 def archive_download(request: HttpRequest, run_id: UUID) -> Any:
     """An archived run's archive, for its owner only (like its artifacts): its audit export
     as written when its events left the database."""
-    run = get_object_or_404(Run.objects.archived().filter(owner=request.auth), id=run_id)
+    run = get_object_or_404(Run.objects.archived().for_user(request.auth), id=run_id)
     try:
         file = run.archive_file().open("rb")
     except (ValueError, OSError):
@@ -562,6 +564,7 @@ def derive(
         quotas.admit_run(request.auth)
         run = Run.objects.create(
             owner=request.auth,
+            workspace_id=source.workspace_id,
             team=source.team,
             team_version=source.team_version,
             team_name=source.team_name,
@@ -628,7 +631,10 @@ ARTIFACT_POLICY = "default-src 'none'; sandbox"
 
 @router.get("/artifacts/{uuid:artifact_id}", url_name="artifact")
 def artifact_file(request: HttpRequest, artifact_id: UUID) -> FileResponse:
-    artifact = get_object_or_404(Artifact.objects.filter(run__owner=request.auth), id=artifact_id)
+    artifact = get_object_or_404(
+        access.visible(Artifact.objects.all(), request.auth, "run.view", path="run__workspace"),
+        id=artifact_id,
+    )
     response = FileResponse(
         artifact.file.open("rb"),
         content_type=artifact.served_content_type(),

@@ -109,15 +109,15 @@ def claim(run_ids: Sequence[str], executor: str) -> dict[str, Claimed]:
             prefetched_nothing(run, "artifacts")
     journals = recorded(resumed)
     journals |= {run.id: ([], ChainHead()) for run in runs if run.id not in journals}
-    owners = {run.owner_id for run in runs}
-    models, tools = model_registries(owners), tool_registries(owners)
+    owners, workspaces = {run.owner_id for run in runs}, {run.workspace_id for run in runs}
+    models, tools = model_registries(workspaces), tool_registries(workspaces)
     settings_for_tools = tool_settings(owners)
     claimed = {}
     for run in runs:
         events, head = journals[run.id]
         run.last_seq = head.seq  # type: ignore[attr-defined]
         claimed[str(run.id)] = Claimed(
-            executor, run, events, head, models[run.owner_id], tools[run.owner_id],
+            executor, run, events, head, models[run.workspace_id], tools[run.workspace_id],
             run_message(run), settings_for_tools[run.owner_id],
         )  # fmt: skip
     return claimed

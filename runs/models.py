@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from teams.models import OwnedQuerySet
+from workspaces.models import InWorkspace
 
 from .engine.events import Event, canonical_json, canonical_object
 
@@ -26,7 +27,9 @@ class RunQuerySet(OwnedQuerySet):
         return self.filter(archived_at__isnull=False)
 
 
-class Run(models.Model):
+class Run(InWorkspace):
+    VIEW_PERMISSION = "run.view"
+
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -114,6 +117,7 @@ class Run(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["workspace", "-created_at"]),
             # The wake sweep (runs.wakes) reads due runs in wake_at order; few runs have one.
             models.Index(
                 fields=["wake_at"], name="run_wake_at", condition=models.Q(wake_at__isnull=False)

@@ -39,16 +39,17 @@ def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
     return dump(inlined(parse(document), owner))
 
 
-def model_registries(owner_ids: Iterable[int]) -> dict[int, StaticModelRegistry]:
-    """Each owner's ModelConfigs plus the built-in offline model, in one query for all (and
-    one for their secrets). Keys are read here, at execution time, on the worker: an operator
-    credential's from its environment variable, a secret decrypted; never stored elsewhere."""
-    configs: dict[int, dict[str, ResolvedModel]] = {owner: {} for owner in owner_ids}
-    secrets = {s.pk: s for s in sql.select_in(Secret, "owner", configs)}
-    for config in sql.select_in(ModelConfig, "owner", configs):
+def model_registries(workspace_ids: Iterable[int]) -> dict[int, StaticModelRegistry]:
+    """Each workspace's ModelConfigs plus the built-in offline model, in one query for all
+    (and one for their secrets). Keys are read here, at execution time, on the worker: an
+    operator credential's from its environment variable, a secret decrypted; never stored
+    elsewhere."""
+    configs: dict[int, dict[str, ResolvedModel]] = {ws: {} for ws in workspace_ids}
+    secrets = {s.pk: s for s in sql.select_in(Secret, "workspace", configs)}
+    for config in sql.select_in(ModelConfig, "workspace", configs):
         config.secret = secrets.get(config.secret_id) if config.secret_id else None
-        configs[config.owner_id][config.name] = resolved(config)
-    return {owner: StaticModelRegistry(models) for owner, models in configs.items()}
+        configs[config.workspace_id][config.name] = resolved(config)
+    return {ws: StaticModelRegistry(models) for ws, models in configs.items()}
 
 
 @functools.lru_cache(maxsize=256)
@@ -155,22 +156,22 @@ def _destination(
     return config.base_url or None, None, user_network, None
 
 
-def tool_registries(owner_ids: Iterable[int]) -> dict[int, Registry]:
-    """For each owner, the built-in tools and the owner's custom HTTP tools (read when the
-    run starts), in one query for all."""
-    custom: dict[int, list[CustomTool]] = {owner: [] for owner in owner_ids}
-    for tool in sql.select_in(CustomTool, "owner", custom):
-        custom[tool.owner_id].append(tool)
-    secrets: dict[int, list[Secret]] = {owner: [] for owner, tools in custom.items() if tools}
-    for secret in sql.select_in(Secret, "owner", secrets) if secrets else ():
-        secrets[secret.owner_id].append(secret)
+def tool_registries(workspace_ids: Iterable[int]) -> dict[int, Registry]:
+    """For each workspace, the built-in tools and the workspace's custom HTTP tools (read
+    when the run starts), in one query for all."""
+    custom: dict[int, list[CustomTool]] = {ws: [] for ws in workspace_ids}
+    for tool in sql.select_in(CustomTool, "workspace", custom):
+        custom[tool.workspace_id].append(tool)
+    secrets: dict[int, list[Secret]] = {ws: [] for ws, tools in custom.items() if tools}
+    for secret in sql.select_in(Secret, "workspace", secrets) if secrets else ():
+        secrets[secret.workspace_id].append(secret)
     return {
-        # The built-in registry is shared, never added to: an owner without tools of their
+        # The built-in registry is shared, never added to: a workspace without tools of its
         # own (most) is given it as it is.
-        owner: builtin_registry().merged(custom_tools_registry(tools, secrets[owner]))
+        ws: builtin_registry().merged(custom_tools_registry(tools, secrets[ws]))
         if tools
         else builtin_registry()
-        for owner, tools in custom.items()
+        for ws, tools in custom.items()
     }
 
 

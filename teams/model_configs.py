@@ -20,6 +20,7 @@ from pydantic.json_schema import SkipJsonSchema
 from runs.engine.models import catalogue
 from runs.engine.tools.http_tool import SECRET_NAME
 from runs.engine.tools.netguard import BlockedAddress, NetworkPolicy, check_url
+from workspaces.models import Workspace
 
 from .credentials import Refused, host_of, normal_hosts, operator_credentials
 from .models import ModelConfig, Secret
@@ -145,16 +146,16 @@ def save_model_config(config: ModelConfig, data: ModelConfigIn) -> ModelConfig:
         with transaction.atomic():
             config.save()
     except IntegrityError:
-        raise Refused("name", "You already have a model with this name.") from None
+        raise Refused("name", "This workspace already has a model with this name.") from None
     return config
 
 
 def _check_name(config: ModelConfig, name: str) -> None:
     if name == "offline":
         raise Refused("name", "'offline' is the built-in simulator; choose another name.")
-    taken = ModelConfig.objects.filter(owner=config.owner, name=name).exclude(pk=config.pk)
+    taken = ModelConfig.objects.filter(workspace=config.place(), name=name).exclude(pk=config.pk)
     if taken.exists():
-        raise Refused("name", "You already have a model with this name.")
+        raise Refused("name", "This workspace already has a model with this name.")
 
 
 def _use_credential(config: ModelConfig, data: ModelConfigIn) -> None:
@@ -189,7 +190,7 @@ def _use_credential(config: ModelConfig, data: ModelConfigIn) -> None:
 
 
 def _use_secret(config: ModelConfig, name: str) -> None:
-    secret = Secret.objects.filter(owner=config.owner, name=name).first()
+    secret = Secret.objects.filter(workspace=config.place(), name=name).first()
     if secret is None:
         raise Refused("secret", f"You have no secret named {name}; add it first.")
     if not secret.allows(config.base_url):
@@ -216,13 +217,17 @@ def _check_user_url(url: str) -> None:
         pass  # a name that does not resolve yet: the guard decides when it is used
 
 
-def store_secret(owner: Any, data: SecretIn) -> tuple[Secret, bool]:
-    """Stores a new secret, or replaces the value and hosts of the one with that name;
-    returns it and whether it is new. ``Refused`` if a model using it would lose its host."""
-    secret = Secret.objects.filter(owner=owner, name=data.name).first()
+def store_secret(
+    owner: Any, data: SecretIn, workspace: Workspace | None = None
+) -> tuple[Secret, bool]:
+    """Stores a new secret in ``workspace`` (``owner``'s personal one by default), or
+    replaces the value and hosts of the one with that name there; returns it and whether it
+    is new. ``Refused`` if a model using it would lose its host."""
+    workspace = Secret(owner=owner, workspace=workspace).place()
+    secret = Secret.objects.filter(workspace=workspace, name=data.name).first()
     created = secret is None
     if secret is None:
-        secret = Secret(owner=owner, name=data.name)
+        secret = Secret(owner=owner, workspace=workspace, name=data.name)
     secret.hosts = data.hosts
     for config in secret.model_configs.all() if not created else ():
         if not secret.allows(config.base_url):

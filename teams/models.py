@@ -22,20 +22,20 @@ from runs.engine.tools.http_tool import (
     http_tool,
     http_tools_registry,
 )
+from workspaces.access import WorkspaceQuerySet
+from workspaces.models import InWorkspace
 
 from . import credentials
 from .spec import TeamSpec, dump
 
 
-class OwnedQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> OwnedQuerySet:
-        """What ``user`` may see: their own rows, nothing for anyone else."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(owner=user)
+class OwnedQuerySet(WorkspaceQuerySet):
+    """Rows that belong to a workspace, read through ``workspaces.access``."""
 
 
-class Team(models.Model):
+class Team(InWorkspace):
+    VIEW_PERMISSION = "team.view"
+
     class Pattern(models.TextChoices):
         SUPERVISOR = "supervisor", "Supervisor"
         PIPELINE = "pipeline", "Pipeline"
@@ -55,7 +55,7 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
-        indexes = [models.Index(fields=["owner", "-updated_at"])]
+        indexes = [models.Index(fields=["workspace", "-updated_at"])]
 
     def __str__(self) -> str:
         return self.name
@@ -128,7 +128,7 @@ class TeamVersion(models.Model):
         super().save(*args, **kwargs)
 
 
-class Secret(models.Model):
+class Secret(InWorkspace):
     """A key a user stored for their own models and tools: encrypted at rest
     (``teams.credentials``), never shown again, and sent only to the hosts it is bound to."""
 
@@ -140,10 +140,13 @@ class Secret(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OwnedQuerySet.as_manager()
+    VIEW_PERMISSION = "secret.view"
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_secret_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_secret_name")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -181,7 +184,7 @@ class Pricing:
     source: str = "model"  # "credential", "model", "catalogue" or "unknown"
 
 
-class ModelConfig(models.Model):
+class ModelConfig(InWorkspace):
     """A model agents can use, referenced by ``name`` from a TeamSpec agent's ``model``.
 
     Its key comes from an operator ``credential`` (by name: the base URL and the prices are
@@ -218,11 +221,12 @@ class ModelConfig(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OwnedQuerySet.as_manager()
+    VIEW_PERMISSION = "model.view"
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="unique_model_config_name")
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_model_config_name")
         ]
 
     def __str__(self) -> str:
@@ -359,7 +363,7 @@ def custom_tools_registry(tools: Iterable[CustomTool], secrets: Iterable[Secret]
     return http_tools_registry((tool.definition() for tool in tools), bound)
 
 
-class CustomTool(models.Model):
+class CustomTool(InWorkspace):
     """A user's HTTP tool: agents call it like a built-in (``runs.engine.tools.http_tool``).
 
     Header values that are secrets are stored as ``secret:NAME``, a reference to one of the
@@ -384,11 +388,12 @@ class CustomTool(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CustomToolQuerySet.as_manager()
+    VIEW_PERMISSION = "tool.view"
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="unique_custom_tool_name")
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_custom_tool_name")
         ]
 
     def __str__(self) -> str:
@@ -399,7 +404,7 @@ class CustomTool(models.Model):
         ``credentials.Refused`` when a header refers to a secret it may not use."""
         if builtin_registry().get(definition.name) is not None:
             raise ValueError(f"{definition.name} is a built-in tool; choose another name.")
-        check_secret_headers(definition, Secret.objects.filter(owner=self.owner))
+        check_secret_headers(definition, Secret.objects.filter(workspace=self.place()))
         for field, value in definition.model_dump().items():
             setattr(self, field, value)
         try:

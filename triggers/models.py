@@ -8,13 +8,13 @@ from typing import Any
 
 from django.db import models
 
+from workspaces import access
+
 
 class TeamOwnedQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> TeamOwnedQuerySet:
-        """Rows of ``user``'s teams; nothing for anyone else."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(team__owner=user)
+    def for_user(self, user: Any, permission: str = "schedule.view") -> models.QuerySet:
+        """Rows of teams in workspaces where ``user`` holds ``permission``."""
+        return access.visible(self, user, permission, path="team__workspace")
 
 
 class Schedule(models.Model):

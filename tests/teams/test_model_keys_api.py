@@ -179,7 +179,7 @@ def test_models_are_created_read_updated_and_deleted(alice_client: Client) -> No
     assert changed.status_code == 200 and changed.json()["model"] == "m2"
     assert alice_client.get(f"/api/models/{model_id}").json()["credential"] == "test-server"
     taken = send(alice_client, "post", "/api/models", body)
-    assert "already have a model" in refused_at(taken, "name")
+    assert "already has a model" in refused_at(taken, "name")
     assert alice_client.delete(f"/api/models/{model_id}").status_code == 204
     assert not ModelConfig.objects.exists()
 
