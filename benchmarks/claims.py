@@ -36,7 +36,7 @@ def main() -> None:
     setup_django()
     from django.db import transaction
 
-    from runs.api import new_run
+    from runs.actions import new_run
     from runs.engine.interfaces import RunOutcome
     from runs.execution import Counting, Ended, claim, finish, new_executor_id
     from runs.sink import GENESIS_HASH, Tail

@@ -58,6 +58,7 @@ from .engine.events import (
     chain_hash_json,
 )
 from .models import Run, RunEvent
+from .serializers import run_json
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -588,8 +589,6 @@ def delta_message(agent: str | None, span_id: str | None, text: str) -> dict[str
 
 
 def run_message(run: Run) -> dict[str, Any]:
-    from .api import run_json  # the API owns the run's JSON shape
-
     return {"type": "run.summary", "run": run_json(run)}
 
 
