@@ -37,9 +37,11 @@ def main() -> None:
     from django.db import transaction
 
     from runs.actions import new_run
+    from runs.chain import GENESIS_HASH
     from runs.engine.interfaces import RunOutcome
-    from runs.execution import Counting, Ended, claim, finish, new_executor_id
-    from runs.sink import GENESIS_HASH, Tail
+    from runs.shell.claims import claim, new_executor_id
+    from runs.shell.finishes import Counting, Ended, finish
+    from runs.shell.sink import Tail
 
     team = make_team("http://127.0.0.1:9/v1", 3)
     version = team.versions.get(number=team.version)

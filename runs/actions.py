@@ -20,15 +20,16 @@ from jsonschema.exceptions import best_match
 from teams.models import TeamVersion
 from teams.validation import error
 
-from . import quotas
+from . import heads, metrics, quotas
+from .broadcast import broadcast_events, broadcast_run
+from .chain import ChainHead, chain
 from .engine.events import RUN_CANCELLED, TERMINAL_TYPES, Event
 from .engine.interfaces import human_answered
 from .engine.json_schema import errors as schema_errors
 from .execution import enqueue
 from .models import Run, RunEvent
 from .serializers import pending_request
-from .sink import append as append_events
-from .sink import broadcast_run
+from .shell.store import store_events
 from .wiring import resolve_spec
 
 
@@ -82,8 +83,27 @@ def start_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) 
 
 
 def append(run: Run, events: Sequence[Event]) -> list[RunEvent]:
-    """Append events to a run nobody is executing; call holding the run's row lock."""
-    return append_events(run, events)
+    """Append events to a run nobody is executing (a person's answer, a cancel, a fork).
+
+    Must run inside a transaction that holds the run's row lock, so it cannot interleave
+    with an executor claiming the run. Signs the run's new head (``runs.heads``): nobody
+    executes the run to sign it when it stops.
+    """
+    known = set(
+        RunEvent.objects.filter(run=run, key__in=[e.key for e in events]).values_list(
+            "key", flat=True
+        )
+    )
+    head = ChainHead.of(run.id)
+    rows = chain(run.id, head, [e for e in events if e.key not in known])
+    if not rows:
+        return rows
+    store_events(run.id, rows)
+    run.audit_head = heads.sign(run.id, head.seq, head.hash)
+    Run.objects.filter(id=run.id).update(audit_head=run.audit_head)
+    transaction.on_commit(lambda: broadcast_events(run.id, rows))
+    transaction.on_commit(lambda: metrics.observe_events(run, rows))
+    return rows
 
 
 def request_cancel(run: Run) -> None:

@@ -5,27 +5,12 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from celery import shared_task
 from celery.signals import worker_ready
 
 from . import wakes
 from .engine.tools import builtin_registry
-from .execution import execute, run_loop
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def execute_run(run_id: str) -> None:
-    """Execute a run on this worker's run loop. Idempotent: a run that is not queued (or
-    orphaned by a dead worker) is left alone, so a redelivered message is harmless."""
-    run_loop.submit(execute(str(run_id))).result()
-
-
-#: Allocations between the garbage collector's young passes in a worker (Python's default is
-#: 700), and young passes between older ones (10 and 10). Hundreds of runs on one loop
-#: allocate fast and most of it dies young, freed by reference counting anyway; at the
-#: default the collector ran hundreds of times a second. Measured keeping 200 runs in flight
-#: on one worker: 0.874 and 0.879 of ideal throughput at the defaults, 0.894 and 0.898 here.
-GC_THRESHOLDS = (20_000, 20, 100)
+from .execution import execute_run  # noqa: F401 - the task, registered under this module's name
+from .shell.config import GC_THRESHOLDS
 
 
 @worker_ready.connect

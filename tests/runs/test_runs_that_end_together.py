@@ -13,11 +13,12 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from runs.audit import verify
+from runs.chain import ChainHead, chain
 from runs.engine.events import RUN_FINISHED, Event
 from runs.engine.interfaces import RunOutcome
-from runs.execution import Counting, Ended, finish, finish_each
 from runs.models import Run, RunEvent
-from runs.sink import ChainHead, LostRun, Tail, chain
+from runs.shell.finishes import Counting, Ended, finish, finish_each
+from runs.shell.sink import LostRun, Tail
 from tests.factories import make_event, make_run, make_user
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,152 @@
+"""Recording how runs ended (or paused): their last events, their ends, their signed heads
+and what /metrics counts, for every run that ends in one round (``Finishes``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
+from django.utils import timezone
+
+from .. import heads, metrics, telemetry, webhooks
+from ..broadcast import run_message
+from ..engine.interfaces import RunOutcome
+from ..models import Run, RunEvent
+from .loop import Rounds, in_db_thread, one_per_loop
+from .sink import LostRun, Tail, Tally
+from .store import record_ends, run_totals, store_many
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ended:
+    """How the engine left a run (ended, or paused), for ``finish`` to record."""
+
+    run: Run  # its executor's copy, whose totals the sink kept current
+    executor: str
+    outcome: RunOutcome
+    tail: Tail  # what its sink had not written yet
+    last_seq: int  # with the tail
+    last_hash: str  # the hash of event ``last_seq``: the head signed with the run's end
+
+
+class Finishes(Rounds[Ended, dict[str, Any]]):
+    """Records how runs ended (or paused), a round at a time: their last events, their
+    ends and what /metrics counts, in one call on a database thread."""
+
+    async def answer(self, asked: dict[str, Ended]) -> dict[str, Any]:
+        tally = one_per_loop(Tally)
+        # A run is counted before it is reported as ended: what the Tally holds is counted
+        # here, and no Tally round may still be counting when the ends commit.
+        async with tally.lock:
+            return await in_db_thread(finish_each, asked, Counting(tally.take()))
+
+
+def finish_each(asked: dict[str, Ended], counting: Counting) -> dict[str, Any]:
+    """``finish`` for the runs asked, by id: together, or if that fails one at a time, so
+    one run's failure does not fail the others. A run whose last events conflict with
+    stored ones gets LostRun: another executor wrote it."""
+    try:
+        return finish(list(asked.values()), counting)
+    except Exception as error:
+        if len(asked) == 1:
+            return {run_id: _lost_if_conflict(run_id, error) for run_id in asked}
+    answers: dict[str, Any] = {}
+    for run_id, ended in asked.items():
+        try:
+            answers |= finish([ended], counting)
+        except Exception as error:
+            answers[run_id] = _lost_if_conflict(run_id, error)
+    return answers
+
+
+def _lost_if_conflict(run_id: str, error: Exception) -> Exception:
+    """A run whose last events conflict with stored ones was written by another executor."""
+    if isinstance(error, IntegrityError):
+        return LostRun.of(run_id)
+    return error
+
+
+class Counting:
+    """What /metrics is to count with the ends of a round: the Tally's pending entries
+    (counted with the first run recorded) and the tail of each run recorded."""
+
+    def __init__(self, pending: list[tuple[Run, Sequence[RunEvent], dict[str, float]]]) -> None:
+        self.pending = pending
+
+    def count(self, ended: Sequence[Ended]) -> None:
+        entries = self.pending + [(e.run, e.tail.rows, e.tail.agent_starts) for e in ended]
+        self.pending = []
+        try:
+            metrics.observe_many([entry for entry in entries if entry[1]])
+        except Exception:
+            log.warning("Could not count %d runs' events for /metrics", len(entries), exc_info=True)
+
+
+def finish(ended: Sequence[Ended], counting: Counting) -> dict[str, dict[str, Any]]:
+    """Record how the engine left each of these runs, in one transaction: its end (status,
+    output, totals) and the events its sink had not written, for each run whose executor
+    still holds it; a run another executor took over is left alone. Counts them for
+    /metrics before committing. Returns the run.summary message for watchers of each run
+    recorded, by id. Raises IntegrityError if a run's events conflict with stored ones.
+
+    Each run is its executor's copy, whose totals the sink kept current: it gets the new
+    fields here rather than being read again."""
+    with transaction.atomic():
+        fields = {
+            e.run.id: ended_fields(e.outcome)
+            | run_totals(e.run)
+            | {"audit_head": heads.sign(e.run.id, e.last_seq, e.last_hash)}
+            for e in ended
+        }
+        # Holds the rows of the runs it writes: no other executor can claim them now.
+        kept = record_ends([(e.run, e.executor, fields[e.run.id]) for e in ended])
+        mine = [e for e in ended if str(e.run.id) in kept]
+        for error in store_many([(e.run.id, e.tail.rows, None) for e in mine if e.tail.rows]):
+            if error is not None:
+                raise error
+        for e in mine:
+            for name, value in fields[e.run.id].items():
+                setattr(e.run, name, value)
+            e.run.last_seq = e.last_seq  # type: ignore[attr-defined]
+        recorded = [e.run for e in mine]
+        # Only runs whose tools made artifacts since the claim read them again.
+        prefetch_related_objects(recorded, "artifacts")
+        webhooks.schedule_for_runs(recorded)  # the teams' receivers hear it ended or waits
+        # Before the commit, so a run is counted before anyone can see it ended; a commit
+        # that fails after this (and is tried again) counts it twice, a loss /metrics takes.
+        counting.count(mine)
+    for run in recorded:
+        telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or waiting
+    return {str(run.id): run_message(run) for run in recorded}
+
+
+def ended_fields(outcome: RunOutcome) -> dict[str, Any]:
+    due = wake_at(outcome)
+    fields: dict[str, Any] = {"claimed_by": "", "heartbeat_at": None, "wake_at": due}
+    if outcome.status == "waiting":
+        return fields | {
+            "status": Run.Status.WAITING,
+            "waiting_for": outcome.waiting_for or outcome.reason or "",
+        }
+    return fields | {
+        "status": outcome.status,
+        "finished_at": timezone.now(),
+        "output": outcome.output,
+        "failure_reason": outcome.reason or "" if outcome.status != "succeeded" else "",
+        "waiting_for": "",
+    }
+
+
+def wake_at(outcome: RunOutcome) -> datetime | None:
+    """When a run the engine left with ``outcome`` is due to be executed again; None when only
+    a person can move it on."""
+    if outcome.status != "waiting" or outcome.wake_after_s is None:
+        return None
+    return timezone.now() + timedelta(seconds=max(0.0, outcome.wake_after_s))
