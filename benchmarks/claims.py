@@ -40,7 +40,7 @@ def main() -> None:
     from runs.chain import GENESIS_HASH
     from runs.engine.interfaces import RunOutcome
     from runs.shell.claims import claim, new_executor_id
-    from runs.shell.finishes import Counting, Ended, finish
+    from runs.shell.finishes import Ended, finish
     from runs.shell.sink import Tail
 
     team = make_team("http://127.0.0.1:9/v1", 3)
@@ -59,7 +59,7 @@ def main() -> None:
         ended = [Ended(c.run, executor, outcome, Tail([], [], {}), 0, GENESIS_HASH)
                  for c in claimed.values()]  # fmt: skip
         started = time.process_time()
-        finish(ended, Counting([]))
+        finish(ended)
         return claiming, time.process_time() - started
 
     one_round(2)  # warm up: imports, connections, the model client

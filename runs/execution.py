@@ -50,6 +50,7 @@ async def execute(run_id: str) -> str | None:
     # before the run's events, and the run need not wait for a round trip to Redis.
     await publish_soon(run.group_name, [claimed.summary])
     sink = RunSink(run, claimed.head, (e.key for e in claimed.events))
+    sink.resumed_from(claimed.events)
     cancel = CancelToken()
     engine = asyncio.create_task(run_engine(claimed, sink, cancel))
     watcher = one_per_loop(RunWatcher)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
-from celery.signals import worker_ready
+from celery.signals import worker_process_shutdown, worker_ready
 
-from . import wakes
+from . import metrics, wakes
 from .engine.tools import builtin_registry
 from .execution import execute_run  # noqa: F401 - the task, registered under this module's name
 from .shell.config import GC_THRESHOLDS
@@ -24,6 +25,17 @@ def freeze_what_booted(**_: Any) -> None:
     builtin_registry()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+@worker_ready.connect
+def serve_metrics(**_: Any) -> None:
+    """``METRICS_WORKER_PORT``: this worker's counts, for Prometheus to scrape."""
+    metrics.start_worker_server()
+
+
+@worker_process_shutdown.connect
+def forget_process_gauges(pid: int | None = None, **_: Any) -> None:
+    metrics.process_ended(pid or os.getpid())
 
 
 @worker_ready.connect

@@ -44,11 +44,6 @@ COALESCE_WINDOW_S = 0.002
 #: 200 runs on one worker at the same throughput as more, with fewer connections busy.
 WRITES_IN_FLIGHT = 3
 
-#: How long what the runs of one event loop append is gathered before it is counted for
-#: /metrics (seconds): counting batch by batch kept the database threads busier than storing
-#: the events did, when the counts lived in the database.
-COUNT_INTERVAL_S = 0.5
-
 # --- database threads ----------------------------------------------------------------------
 
 #: Threads that do the executors' database work off their event loop; each keeps its own

@@ -16,9 +16,9 @@ from django.utils import timezone
 from .. import heads, metrics, telemetry, webhooks
 from ..broadcast import run_message
 from ..engine.interfaces import RunOutcome
-from ..models import Run, RunEvent
-from .loop import Rounds, in_db_thread, one_per_loop
-from .sink import LostRun, Tail, Tally
+from ..models import Run
+from .loop import Rounds
+from .sink import LostRun, Tail
 from .store import record_ends, run_totals, store_many
 
 log = logging.getLogger(__name__)
@@ -37,30 +37,26 @@ class Ended:
 
 
 class Finishes(Rounds[Ended, dict[str, Any]]):
-    """Records how runs ended (or paused), a round at a time: their last events, their
-    ends and what /metrics counts, in one call on a database thread."""
+    """Records how runs ended (or paused), a round at a time: their last events and their
+    ends, in one call on a database thread."""
 
-    async def answer(self, asked: dict[str, Ended]) -> dict[str, Any]:
-        tally = one_per_loop(Tally)
-        # A run is counted before it is reported as ended: what the Tally holds is counted
-        # here, and no Tally round may still be counting when the ends commit.
-        async with tally.lock:
-            return await in_db_thread(finish_each, asked, Counting(tally.take()))
+    def work(self, asked: dict[str, Ended]) -> dict[str, Any]:
+        return finish_each(asked)
 
 
-def finish_each(asked: dict[str, Ended], counting: Counting) -> dict[str, Any]:
+def finish_each(asked: dict[str, Ended]) -> dict[str, Any]:
     """``finish`` for the runs asked, by id: together, or if that fails one at a time, so
     one run's failure does not fail the others. A run whose last events conflict with
     stored ones gets LostRun: another executor wrote it."""
     try:
-        return finish(list(asked.values()), counting)
+        return finish(list(asked.values()))
     except Exception as error:
         if len(asked) == 1:
             return {run_id: _lost_if_conflict(run_id, error) for run_id in asked}
     answers: dict[str, Any] = {}
     for run_id, ended in asked.items():
         try:
-            answers |= finish([ended], counting)
+            answers |= finish([ended])
         except Exception as error:
             answers[run_id] = _lost_if_conflict(run_id, error)
     return answers
@@ -73,27 +69,11 @@ def _lost_if_conflict(run_id: str, error: Exception) -> Exception:
     return error
 
 
-class Counting:
-    """What /metrics is to count with the ends of a round: the Tally's pending entries
-    (counted with the first run recorded) and the tail of each run recorded."""
-
-    def __init__(self, pending: list[tuple[Run, Sequence[RunEvent], dict[str, float]]]) -> None:
-        self.pending = pending
-
-    def count(self, ended: Sequence[Ended]) -> None:
-        entries = self.pending + [(e.run, e.tail.rows, e.tail.agent_starts) for e in ended]
-        self.pending = []
-        try:
-            metrics.observe_many([entry for entry in entries if entry[1]])
-        except Exception:
-            log.warning("Could not count %d runs' events for /metrics", len(entries), exc_info=True)
-
-
-def finish(ended: Sequence[Ended], counting: Counting) -> dict[str, dict[str, Any]]:
+def finish(ended: Sequence[Ended]) -> dict[str, dict[str, Any]]:
     """Record how the engine left each of these runs, in one transaction: its end (status,
     output, totals) and the events its sink had not written, for each run whose executor
-    still holds it; a run another executor took over is left alone. Counts them for
-    /metrics before committing. Returns the run.summary message for watchers of each run
+    still holds it; a run another executor took over is left alone. Counts their last
+    events for /metrics once that commits. Returns the run.summary message for watchers of each run
     recorded, by id. Raises IntegrityError if a run's events conflict with stored ones.
 
     Each run is its executor's copy, whose totals the sink kept current: it gets the new
@@ -119,9 +99,8 @@ def finish(ended: Sequence[Ended], counting: Counting) -> dict[str, dict[str, An
         # Only runs whose tools made artifacts since the claim read them again.
         prefetch_related_objects(recorded, "artifacts")
         webhooks.schedule_for_runs(recorded)  # the teams' receivers hear it ended or waits
-        # Before the commit, so a run is counted before anyone can see it ended; a commit
-        # that fails after this (and is tried again) counts it twice, a loss /metrics takes.
-        counting.count(mine)
+    for e in mine:  # in this process's memory: microseconds, after the commit
+        metrics.observe_events(e.run, e.tail.rows, e.tail.agent_starts, look_up=False)
     for run in recorded:
         telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or waiting
     return {str(run.id): run_message(run) for run in recorded}

@@ -30,7 +30,7 @@ from ..broadcast import delta_message, events_message, publish_soon
 from ..chain import ChainHead, chain
 from ..engine.events import AGENT_FINISHED, AGENT_STARTED, EPHEMERAL_TYPES, Event
 from ..models import Run, RunEvent
-from .config import COALESCE_WINDOW_S, COUNT_INTERVAL_S, WRITES_IN_FLIGHT
+from .config import COALESCE_WINDOW_S, WRITES_IN_FLIGHT
 from .loop import in_db_thread, one_per_loop
 from .store import Batch, Totals, run_totals, store_many, usage_totals
 
@@ -103,52 +103,6 @@ class EventWriter:
                 done.set_exception(result)
 
 
-class Tally:
-    """Counts for /metrics what every run on one event loop appends.
-
-    One round trip to the shared store per ``COUNT_INTERVAL_S`` for all the runs, instead
-    of one per batch of each run: with hundreds of runs on a loop, counting batch by batch
-    kept the database threads busier than storing the events did. A run that ends does not
-    wait for the interval: its end is recorded with what is pending (``execution.Finishes``).
-    """
-
-    def __init__(self) -> None:
-        self._pending: list[tuple[Run, Sequence[RunEvent], dict[str, float]]] = []
-        self._wake = asyncio.Event()
-        #: Held while a round counts, and by whoever ``take``s what is pending to count it
-        #: itself, so nothing added is reported as counted while its count is in flight.
-        self.lock = asyncio.Lock()
-        self._task = asyncio.create_task(self._count_loop(), name="run-tally")
-
-    @property
-    def running(self) -> bool:
-        return not self._task.done()
-
-    def add(self, run: Run, rows: Sequence[RunEvent], agent_starts: dict[str, float]) -> None:
-        self._pending.append((run, rows, agent_starts))
-        self._wake.set()
-
-    def take(self) -> list[tuple[Run, Sequence[RunEvent], dict[str, float]]]:
-        """What is pending, for the caller to count (holding ``lock``)."""
-        taken, self._pending = self._pending, []
-        return taken
-
-    async def _count_loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            await asyncio.sleep(COUNT_INTERVAL_S)
-            self._wake.clear()
-            async with self.lock:
-                pending = self.take()
-                try:
-                    if pending:
-                        await in_db_thread(metrics.observe_many, pending)
-                except Exception:
-                    log.warning(
-                        "Could not count %d runs' events for /metrics", len(pending), exc_info=True
-                    )
-
-
 @dataclass
 class _Delta:
     agent: str | None
@@ -209,6 +163,15 @@ class RunSink:
         self._awaited = True
         self._wake.set()
         await done
+
+    def resumed_from(self, journal: Iterable[Event]) -> None:
+        """Note the agents still working in the events recorded before this execution, so an
+        agent that finishes in it is counted with its duration."""
+        for event in journal:
+            if event.type == AGENT_STARTED and event.span_id:
+                self._agent_starts[event.span_id] = event.ts
+            elif event.type == AGENT_FINISHED:
+                self._agent_starts.pop(event.span_id or "", None)
 
     def _add_delta(self, event: Event) -> None:
         text = str(event.payload.get("text") or "")
@@ -298,8 +261,8 @@ class RunSink:
             self._count(rows)
 
     def _count(self, rows: Sequence[RunEvent]) -> None:
-        """Count ``rows`` for /metrics, off the run's write path."""
-        one_per_loop(Tally).add(self.run, rows, self._finished_agents(rows))
+        """Count ``rows`` for /metrics (in this process's memory: no round trip)."""
+        metrics.observe_events(self.run, rows, self._finished_agents(rows), look_up=False)
 
     def _finished_agents(self, rows: Sequence[RunEvent]) -> dict[str, float]:
         """When each agent that finishes in ``rows`` started (span id: time), from the
