@@ -36,10 +36,12 @@ def main() -> None:
     setup_django()
     from django.db import transaction
 
-    from runs.api import new_run
+    from runs.actions import new_run
+    from runs.chain import GENESIS_HASH
     from runs.engine.interfaces import RunOutcome
-    from runs.execution import Counting, Ended, claim, finish, new_executor_id
-    from runs.sink import GENESIS_HASH, Tail
+    from runs.shell.claims import claim, new_executor_id
+    from runs.shell.finishes import Ended, finish
+    from runs.shell.sink import Tail
 
     team = make_team("http://127.0.0.1:9/v1", 3)
     version = team.versions.get(number=team.version)
@@ -57,7 +59,7 @@ def main() -> None:
         ended = [Ended(c.run, executor, outcome, Tail([], [], {}), 0, GENESIS_HASH)
                  for c in claimed.values()]  # fmt: skip
         started = time.process_time()
-        finish(ended, Counting([]))
+        finish(ended)
         return claiming, time.process_time() - started
 
     one_round(2)  # warm up: imports, connections, the model client

@@ -151,7 +151,7 @@ def enqueue_runs(team: Any, count: int) -> tuple[list[str], float]:
     commit was (the first enqueue)."""
     from django.db import transaction
 
-    from runs.api import new_run
+    from runs.actions import new_run
     from runs.execution import enqueue
 
     version = team.versions.get(number=team.version)

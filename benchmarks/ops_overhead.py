@@ -1,16 +1,13 @@
 """What operating it costs a run: metrics per event, and building a run's trace.
 
 Reproduce:  make install && .venv/bin/python benchmarks/ops_overhead.py
-            (with Redis on 127.0.0.1:6379 for the shared-store figure; db 15 is used)
 
-- memory_store_events_per_s: events counted per second by ``metrics.observe_events`` with the
-  embedded default's in-process store, in batches of 20 (a sink commit's usual size).
-- redis_store_events_per_s: the same with the Redis hash every process shares: one pipelined
-  round trip per batch.
-- redis_single_events_per_s: one event per call (a round trip each): the worst case.
+- memory_store_events_per_s: events counted per second by ``metrics.observe_events`` in the
+  process's own ``prometheus_client`` registry, in batches of 20 (a sink commit's usual size).
+- single_events_per_s: one event per call: the worst case.
 - trace_spans_per_s: spans planned and handed to the OpenTelemetry SDK per second when a run's
   trace is built from its events (the in-memory exporter, so no network).
-- scrapes_per_s: renderings of /metrics per second from a store holding 50 label sets.
+- scrapes_per_s: renderings of /metrics per second with 50 more label sets counted.
 
 The last line is the JSON summary.
 """
@@ -38,7 +35,6 @@ import django
 
 django.setup()
 
-import redis  # noqa: E402
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
     InMemorySpanExporter,
@@ -66,18 +62,12 @@ def sample_events(n: int) -> list[Event]:
     ]
 
 
-def rate(store: Any, events: list[Event], batch: int) -> float:
-    metrics.store.cache_clear()
+def rate(events: list[Event], batch: int) -> float:
     run = types.SimpleNamespace(team_name="Research desk", started_at=None, events=None)
-    original = metrics.store
-    metrics.store = lambda: store  # type: ignore[assignment]
-    try:
-        started = time.perf_counter()
-        for i in range(0, len(events), batch):
-            metrics.observe_events(run, events[i : i + batch])
-        return len(events) / (time.perf_counter() - started)
-    finally:
-        metrics.store = original  # type: ignore[assignment]
+    started = time.perf_counter()
+    for i in range(0, len(events), batch):
+        metrics.observe_events(run, events[i : i + batch])
+    return len(events) / (time.perf_counter() - started)
 
 
 def trace_rate(repeats: int = 20) -> float:
@@ -104,29 +94,16 @@ def median(function: Any, *args: Any) -> float:
 def main() -> None:
     events = sample_events(4000)
     figures: dict[str, float] = {
-        "memory_store_events_per_s": round(median(rate, metrics.MemoryStore(), events, BATCH)),
+        "memory_store_events_per_s": round(median(rate, events, BATCH)),
+        "single_events_per_s": round(median(rate, events[:1000], 1)),
     }
-    client = redis.Redis(host="127.0.0.1", port=6379, db=15)
-    try:
-        client.ping()
-        store = metrics.RedisStore("redis://127.0.0.1:6379/15", "benchmark:metrics")
-        figures["redis_store_events_per_s"] = round(median(rate, store, events, BATCH))
-        figures["redis_single_events_per_s"] = round(median(rate, store, events[:1000], 1))
-        client.delete("benchmark:metrics")
-    except redis.RedisError:
-        print("Redis is not on 127.0.0.1:6379: shared-store figures skipped")
     figures["trace_spans_per_s"] = round(median(trace_rate))
-    store = metrics.MemoryStore()
     for i in range(50):
-        store.add({metrics._field("tool_calls", {"tool": f"tool{i}"}): 1.0})
-    metrics.store.cache_clear()
-    original = metrics.store
-    metrics.store = lambda: store  # type: ignore[assignment]
+        metrics.TOOL_CALLS.labels(f"tool{i}").inc()
     metrics.live_gauges = lambda: iter(())  # no database in this benchmark
     started = time.perf_counter()
     for _ in range(100):
         metrics.render()
-    metrics.store = original  # type: ignore[assignment]
     figures["scrapes_per_s"] = round(100 / (time.perf_counter() - started))
     for name, value in figures.items():
         print(f"{name}: {value}")

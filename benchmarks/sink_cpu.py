@@ -6,7 +6,7 @@ without ``usage`` events (every fifth event, so the run's totals are written too
 measures the process CPU time (``time.process_time``: this process only, not the database
 server's) of
 
-- chain: numbering, cleaning and hash-chaining the events (``runs.sink.chain``);
+- chain: numbering, cleaning and hash-chaining the events (``runs.chain.chain``);
 - store: inserting them and the runs' new totals in one transaction (``store_many``);
 - publish: the ``events`` message for the group and its serialization for Redis.
 
@@ -43,9 +43,11 @@ django.setup()
 import msgpack  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 
+from runs.broadcast import events_message  # noqa: E402
+from runs.chain import ChainHead, chain  # noqa: E402
 from runs.engine.events import MESSAGE, USAGE, Event  # noqa: E402
 from runs.models import Run, RunEvent  # noqa: E402
-from runs.sink import ChainHead, chain, events_message, store_many, usage_totals  # noqa: E402
+from runs.shell.store import store_many, usage_totals  # noqa: E402
 
 SHAPES = {"1x1": (1, 1), "1x10": (1, 10), "1x100": (1, 100), "20x5": (20, 5)}
 

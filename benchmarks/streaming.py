@@ -164,7 +164,8 @@ async def redis_publish_rate(seconds: float = 2.0) -> float:
 
 
 async def drive(run: Any, rate: int, seconds: float, burst: int) -> None:
-    from runs.sink import ChainHead, RunSink
+    from runs.chain import ChainHead
+    from runs.shell.sink import RunSink
 
     sink = RunSink(run, ChainHead())
     await append_paced(sink, rate, seconds)

@@ -214,7 +214,6 @@ PUBLISH_WEBHOOK_URLS = env.dict("PUBLISH_WEBHOOK_URLS", default={})
 OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 # /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it is closed.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_REDIS_KEY = env.str("METRICS_REDIS_KEY", default="orchestrator:metrics")
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_S = env.float("WEBHOOK_RETRY_BASE_S", default=30.0)
 # A delivery attempt ends after WEBHOOK_TIMEOUT_S in all, however slowly the receiver answers;
@@ -372,6 +371,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
     },
 }
+
+# --- Metrics per process (prometheus_client; issue 17) ---------------------------------------
+# Each process counts in its own registry. Processes on one host that share
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself) are added up by /metrics; a Celery
+# worker on a host without a web process serves its host's metrics on METRICS_WORKER_PORT.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+if not 0 <= METRICS_WORKER_PORT <= 65535:
+    raise environ.ImproperlyConfigured(
+        f"METRICS_WORKER_PORT is {METRICS_WORKER_PORT}: give a TCP port, or 0 for none."
+    )
+METRICS_WORKER_ADDRESS = env.str("METRICS_WORKER_ADDRESS", default="127.0.0.1")
 
 LOGGING = {
     "version": 1,

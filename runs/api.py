@@ -1,7 +1,8 @@
 """The runs part of the JSON API (see the API contract): start, list, read, cancel, answer,
 audit, replay and fork runs, and fetch their artifacts. Another user's run is a 404."""
 
-import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -10,8 +11,6 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from jsonschema.exceptions import best_match
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
@@ -23,14 +22,9 @@ from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
 from workspaces import access
 
-from . import audit, heads, quotas
-from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
-from .engine.interfaces import answer_key, human_answered
-from .engine.json_schema import errors as schema_errors
-from .execution import enqueue
+from . import actions, audit, heads
 from .models import Artifact, Run, RunEvent
-from .sink import append, broadcast_run
-from .wiring import resolve_spec
+from .serializers import RunOut, run_out
 
 router = Router(tags=["runs"])
 
@@ -66,64 +60,6 @@ class ForkIn(Schema):
     version: int | None = Field(None, ge=1)
 
     _input_not_null = field_validator("input")(not_null)
-
-
-class PendingHumanOut(Schema):
-    activity_key: str
-    node: str | None = None
-    prompt: str | None = None
-    answer_schema: dict[str, Any] | None = None
-    kind: str = "human"
-
-
-class ArtifactOut(Schema):
-    id: str
-    name: str
-    content_type: str
-    size: int
-    url: str
-    inline: bool = Field(
-        description="Whether the file is served inline: PNG, JPEG, GIF and WebP images. "
-        "Everything else is a download."
-    )
-
-
-class RunOut(Schema):
-    id: str
-    team_id: int | None
-    team_name: str
-    team_version: int | None
-    status: str
-    input: Any
-    output: Any
-    failure_reason: str
-    waiting_for: str
-    wake_at: datetime | None = Field(
-        None,
-        description="While the run waits on a question with a timeout: when the question "
-        "fails as unanswered unless someone answers first.",
-    )
-    created_at: datetime
-    started_by: str = Field(
-        "",
-        description="'schedule:<id>' or 'trigger:<id>' when one started it; empty when a person did.",
-    )
-    started_at: datetime | None
-    finished_at: datetime | None
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    last_seq: int
-    pending_human: PendingHumanOut | None
-    artifacts: list[ArtifactOut]
-    archived_at: datetime | None = Field(
-        None,
-        description="When the run's events moved from the database to its archive "
-        "(RUN_RETENTION_DAYS); its events are then only in the archive.",
-    )
-    archive_url: str | None = Field(
-        None, description="Where its owner downloads the archive (JSON Lines, signed head last)."
-    )
 
 
 class EventOut(Schema):
@@ -196,72 +132,7 @@ class RunFilters(Schema):
             raise ValueError("The date is out of range.") from None
 
 
-# --- the run as JSON --------------------------------------------------------------------
-
-
-def pending_human(run: Run) -> dict[str, Any] | None:
-    """The human.requested the run waits on: the latest one nobody has answered."""
-    if run.status != Run.Status.WAITING:
-        return None
-    requested = pending_request(run)
-    if requested is None:
-        return None
-    payload = requested.payload
-    return {
-        "activity_key": payload.get("activity_key") or "",
-        "node": payload.get("node"),
-        "prompt": payload.get("prompt"),
-        "answer_schema": payload.get("answer_schema"),
-        "kind": payload.get("kind") or "human",
-    }
-
-
-def pending_request(run: Run) -> RunEvent | None:
-    answered = set(
-        RunEvent.objects.filter(run=run, key__endswith="#answered").values_list("key", flat=True)
-    )
-    for event in RunEvent.objects.filter(run=run, type=HUMAN_REQUESTED).order_by("-seq"):
-        if answer_key(event.payload.get("activity_key") or "") not in answered:
-            return event
-    return None
-
-
-def run_out(run: Run) -> dict[str, Any]:
-    last_seq = getattr(run, "last_seq", None)
-    if run.is_archived:
-        last_seq = (run.audit_head or {}).get("seq")
-    elif last_seq is None:
-        last_seq = run.events.aggregate(last=Max("seq"))["last"]
-    return {
-        "id": str(run.id),
-        "team_id": run.team_id,
-        "team_name": run.team_name,
-        "team_version": run.team_version.number if run.team_version else None,
-        "status": run.status,
-        "input": run.input,
-        "output": run.output,
-        "failure_reason": run.failure_reason,
-        "waiting_for": run.waiting_for,
-        "wake_at": run.wake_at if run.status == Run.Status.WAITING else None,
-        "created_at": run.created_at,
-        "started_by": run.started_by,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "input_tokens": run.input_tokens,
-        "output_tokens": run.output_tokens,
-        "cost_usd": float(run.cost_usd),
-        "last_seq": last_seq or 0,
-        "pending_human": pending_human(run),
-        "artifacts": [a.to_dict() for a in run.artifacts.all()],
-        "archived_at": run.archived_at,
-        "archive_url": f"/api/runs/{run.id}/archive" if run.is_archived else None,
-    }
-
-
-def run_json(run: Run) -> dict[str, Any]:
-    """The run exactly as ``GET /api/runs/{id}`` returns it, as plain JSON: for the run page's
-    first paint and the websocket's summaries."""
-    return RunOut.model_validate(run_out(run)).model_dump(mode="json")
+# --- finding runs --------------------------------------------------------------------
 
 
 def runs_of(request: HttpRequest) -> QuerySet[Run]:
@@ -300,25 +171,6 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
     }
 
 
-def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
-    """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
-    otherwise): checked and created in one transaction."""
-    spec = quotas.budgeted(resolve_spec(version.spec, owner))  # a team that fails costs no start
-    with transaction.atomic():
-        quotas.admit_run(owner)
-        return Run.objects.create(
-            owner=owner,
-            workspace_id=version.team.workspace_id,
-            team=version.team,
-            team_version=version,
-            team_name=version.team.name,
-            spec=spec,
-            input=task_input,
-            seed=random.getrandbits(62),
-            **fields,
-        )
-
-
 @router.post(
     "/teams/{team_id}/runs", response={201: RunOut, 422: ProblemsOut}, url_name="team-runs"
 )
@@ -327,15 +179,13 @@ def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
     version = team_version(team, body.version)
     if not version.is_valid:
         return invalid_version(version)
-    if problems := input_problems(version.spec, body.input):
+    if problems := actions.input_problems(version.spec, body.input):
         return 422, {
             "detail": "The input does not fit the team's input schema.",
             "problems": problems,
         }
     try:
-        with transaction.atomic():
-            run = new_run(request.auth, version, body.input)
-            enqueue(run)
+        run = actions.start_run(request.auth, version, body.input)
     except UnresolvedTeam as exc:
         return 422, {"detail": str(exc), "problems": [unresolved_problem(exc).model_dump()]}
     return 201, run_out(get_run(request, str(run.id)))
@@ -377,34 +227,14 @@ def run_events(
 # --- changing runs ----------------------------------------------------------------------
 
 
-def shell_event(type_: str, payload: dict[str, Any]) -> Event:
-    """An event the web tier records on a run nobody is executing."""
-    return Event(type=type_, key=f"shell:{type_}", ts=timezone.now().timestamp(), payload=payload)
-
-
 @router.post(
     "/runs/{uuid:run_id}/cancel", response={200: RunOut, 409: ErrorOut}, url_name="run-cancel"
 )
 def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
     with transaction.atomic():
         run = locked_run(request, run_id)
-        if run.is_finished:
-            raise HttpError(409, f"The run has already ended ({run.get_status_display()}).")
-        if run.status == Run.Status.RUNNING:
-            # The executor sees the flag within a second and cancels the calls in flight.
-            run.cancel_requested = True
-            run.save(update_fields=["cancel_requested"])
-        else:
-            reason = f"Cancelled by {request.auth.get_username()}."
-            append(run, [shell_event(RUN_CANCELLED, {"reason": reason})])
-            run.status = Run.Status.CANCELLED
-            run.cancel_requested = True
-            run.failure_reason = reason
-            run.waiting_for = ""
-            run.wake_at = None
-            run.finished_at = timezone.now()
-            run.save()
-        transaction.on_commit(lambda: broadcast_run(get_run(request, run_id)))
+        with refusals():
+            actions.cancel_run(run, by=request.auth)
     return run_out(get_run(request, run_id))
 
 
@@ -414,52 +244,20 @@ def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
 def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
     with transaction.atomic():
         run = locked_run(request, run_id)
-        requested = pending_request(run) if run.status == Run.Status.WAITING else None
-        if requested is None:
-            raise HttpError(409, "The run is not waiting for an answer.")
-        check_answer(requested.payload.get("answer_schema"), body.answer)
-        try:
-            quotas.check_budget_approval(run, requested.payload, body.answer)
-        except ValueError as exc:
-            raise HttpError(422, str(exc)) from None
-        event = human_answered(
-            requested.to_event(), body.answer, request.auth.get_username(), time_now()
-        )
-        append(run, [event])
-        run.status = Run.Status.QUEUED
-        run.waiting_for = ""
-        run.wake_at = None  # the answer came first: nothing is woken
-        run.save(update_fields=["status", "waiting_for", "wake_at"])
-        enqueue(run)
-        transaction.on_commit(lambda: broadcast_run(get_run(request, run_id)))
+        with refusals():
+            actions.answer_run(run, body.answer, by=request.auth)
     return run_out(get_run(request, run_id))
 
 
-def time_now() -> float:
-    return timezone.now().timestamp()
-
-
-def input_problems(spec: dict[str, Any], task_input: Any) -> list[dict[str, Any]]:
-    """Every way the input misses the team's ``input_schema``, as located problems."""
-    schema = spec.get("input_schema")
-    if not schema:
-        return []
-    return [
-        error(
-            "invalid_input",
-            f"The input does not fit the team's input schema: {problem.message}.",
-            path=".".join(["input", *map(str, problem.absolute_path)]),
-        ).model_dump()
-        for problem in schema_errors(schema, task_input)
-    ]
-
-
-def check_answer(schema: dict[str, Any] | None, answer: Any) -> None:
-    if not schema:
-        return
-    found = best_match(schema_errors(schema, answer))
-    if found is not None:
-        raise HttpError(422, f"The answer does not fit what was asked: {found.message}.")
+@contextmanager
+def refusals() -> Iterator[None]:
+    """An action's refusal as the API answers it: 409 for the run's state, 422 for input."""
+    try:
+        yield
+    except actions.Conflict as exc:
+        raise HttpError(409, str(exc)) from None
+    except actions.Invalid as exc:
+        raise HttpError(422, str(exc)) from None
 
 
 # --- the audit trail --------------------------------------------------------------------
@@ -550,45 +348,13 @@ def audit_public_key(request: HttpRequest) -> Any:
 # --- replay and fork --------------------------------------------------------------------
 
 
-def derive(
-    request: HttpRequest, source: Run, version: TeamVersion | None, task_input: Any, upto: int
-) -> Run:
-    """A new run that starts from the source's recorded events up to ``upto``."""
-    copied = [
-        row.to_event()
-        for row in RunEvent.objects.filter(run=source, seq__lte=upto).order_by("seq")
-        if row.type not in TERMINAL_TYPES
-    ]
-    fields = {"source_run": source, "forked_at_seq": upto}
-    if version is None:
-        quotas.admit_run(request.auth)
-        run = Run.objects.create(
-            owner=request.auth,
-            workspace_id=source.workspace_id,
-            team=source.team,
-            team_version=source.team_version,
-            team_name=source.team_name,
-            spec=quotas.budgeted(source.spec),
-            input=task_input,
-            seed=source.seed,
-            **fields,
-        )
-    else:
-        run = new_run(request.auth, version, task_input, **fields)
-    append(run, copied)
-    enqueue(run)
-    return run
-
-
 @router.post(
     "/runs/{uuid:run_id}/replay", response={201: RunOut, 409: ErrorOut}, url_name="run-replay"
 )
 def replay_run(request: HttpRequest, run_id: UUID) -> Any:
     source = not_archived(get_run(request, run_id), "replayed")
-    if not source.is_finished:
-        raise HttpError(409, "Only a run that has ended can be replayed.")
-    with transaction.atomic():
-        run = derive(request, source, None, source.input, source.last_seq or 0)
+    with refusals():
+        run = actions.replay_run(request.auth, source)
     return 201, run_out(get_run(request, str(run.id)))
 
 
@@ -612,13 +378,12 @@ def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
         if not version.is_valid:
             return invalid_version(version)
     task_input = body.input if "input" in body.model_fields_set else source.input
-    if problems := input_problems(version.spec if version else source.spec, task_input):
+    if problems := actions.input_problems(version.spec if version else source.spec, task_input):
         return 422, {
             "detail": "The input does not fit the team's input schema.",
             "problems": problems,
         }
-    with transaction.atomic():
-        run = derive(request, source, version, task_input, body.from_seq)
+    run = actions.fork_run(request.auth, source, version, task_input, body.from_seq)
     return 201, run_out(get_run(request, str(run.id)))
 
 

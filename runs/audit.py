@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from . import heads
+from .chain import GENESIS_HASH
 from .engine.events import canonical_json, chain_hash
 from .models import Run, RunEvent
-from .sink import GENESIS_HASH
 
 CSV_COLUMNS = ["seq", "ts", "type", "key", "agent", "span_id", "parent_span_id", "payload", "hash"]
 

@@ -26,8 +26,8 @@ from orchestration_site.quotas import QuotaExceeded
 from teams.models import ApiToken
 
 from . import metrics
+from .broadcast import events_in
 from .models import Run, RunEvent
-from .sink import events_in
 
 log = logging.getLogger(__name__)
 

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
-from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_shutdown, worker_ready
 
-from . import wakes
+from . import metrics, wakes
 from .engine.tools import builtin_registry
-from .execution import execute, run_loop
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def execute_run(run_id: str) -> None:
-    """Execute a run on this worker's run loop. Idempotent: a run that is not queued (or
-    orphaned by a dead worker) is left alone, so a redelivered message is harmless."""
-    run_loop.submit(execute(str(run_id))).result()
-
-
-#: Allocations between the garbage collector's young passes in a worker (Python's default is
-#: 700), and young passes between older ones (10 and 10). Hundreds of runs on one loop
-#: allocate fast and most of it dies young, freed by reference counting anyway; at the
-#: default the collector ran hundreds of times a second. Measured keeping 200 runs in flight
-#: on one worker: 0.874 and 0.879 of ideal throughput at the defaults, 0.894 and 0.898 here.
-GC_THRESHOLDS = (20_000, 20, 100)
+from .execution import execute_run  # noqa: F401 - the task, registered under this module's name
+from .shell.config import GC_THRESHOLDS
 
 
 @worker_ready.connect
@@ -39,6 +25,17 @@ def freeze_what_booted(**_: Any) -> None:
     builtin_registry()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+@worker_ready.connect
+def serve_metrics(**_: Any) -> None:
+    """``METRICS_WORKER_PORT``: this worker's counts, for Prometheus to scrape."""
+    metrics.start_worker_server()
+
+
+@worker_process_shutdown.connect
+def forget_process_gauges(pid: int | None = None, **_: Any) -> None:
+    metrics.process_ended(pid or os.getpid())
 
 
 @worker_ready.connect

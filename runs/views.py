@@ -21,9 +21,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from teams.models import Team
 
 from . import stats
-from .api import run_json
 from .audit import verify
 from .models import Run, RunEvent
+from .serializers import run_json
 
 RUNS_PER_PAGE = 50
 EVENTS_PER_PAGE = 500

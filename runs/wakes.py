@@ -31,39 +31,22 @@ Each move is a conditional update, so processes that sweep together move a run o
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from . import execution
-from .engine.interfaces import RunOutcome
 from .models import Run
-from .sink import in_db_thread
+from .shell import sweeps
+from .shell.config import SWEEP_BATCH, stale_after_s
+from .shell.finishes import wake_at  # noqa: F401 - when a run that went waiting is due
 
 log = logging.getLogger(__name__)
 
-#: Runs woken by one query; more are woken by the sweep that follows at once.
-SWEEP_BATCH = 100
 WAKEABLE = (Run.Status.WAITING, Run.Status.QUEUED)
-
-
-def sweep_s() -> float:
-    return float(getattr(settings, "RUN_WAKE_SWEEP_S", 5.0))
-
-
-def wake_at(outcome: RunOutcome) -> datetime | None:
-    """When a run the engine left with ``outcome`` is due to be executed again; None when only
-    a person can move it on."""
-    if outcome.status != "waiting" or outcome.wake_after_s is None:
-        return None
-    return timezone.now() + timedelta(seconds=max(0.0, outcome.wake_after_s))
 
 
 def sweep() -> datetime | None:
@@ -77,7 +60,7 @@ def recover_orphans() -> datetime | None:
     """Queue and dispatch every running run whose heartbeat is older than
     ``RUN_STALE_AFTER_S``: its executor died. Returns now if there may be more."""
     now = timezone.now()
-    stale = now - timedelta(seconds=execution.stale_after_s())
+    stale = now - timedelta(seconds=stale_after_s())
     # Few runs are running at any time: the status index finds them.
     orphans = list(
         Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=stale)
@@ -128,88 +111,19 @@ def queue_again(run_id: uuid.UUID, seen: dict[str, Any], now: datetime) -> bool:
     """Queue the run, held by nobody, if its row still holds what the sweep ``seen``: one
     conditional update. Its ``wake_at`` becomes when to dispatch it again if no executor
     has claimed it by then."""
-    again_at = now + timedelta(seconds=execution.stale_after_s())
+    again_at = now + timedelta(seconds=stale_after_s())
     queued = Run.objects.filter(id=run_id, **seen).update(
         status=Run.Status.QUEUED, waiting_for="", claimed_by="", heartbeat_at=None, wake_at=again_at
     )
     return bool(queued)
 
 
-class Waker:
-    """Sweeps for orphaned and due runs on one event loop: at once, then every ``sweep_s()``
-    less a random part of up to half of it, and sooner when a run it knows of is due sooner."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._next = self._loop.time()  # at once: runs fell due or lost their executor meanwhile
-        self._nudged = asyncio.Event()
-        self._task = asyncio.create_task(self._sweeps(), name="run-waker")
-
-    @property
-    def running(self) -> bool:
-        return not self._task.done()
-
-    def expect(self, at: datetime | None) -> None:
-        """Sweep by ``at`` at the latest."""
-        if at is None:
-            return
-        when = self._loop.time() + max(0.0, (at - timezone.now()).total_seconds())
-        if when < self._next:
-            self._next = when
-            self._nudged.set()
-
-    def stop(self) -> None:
-        self._task.cancel()
-
-    async def _sweeps(self) -> None:
-        while True:
-            delay = self._next - self._loop.time()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._nudged.wait(), delay)
-                self._nudged.clear()
-                continue
-            interval = sweep_s()
-            if interval <= 0:
-                return  # turned off
-            self._next = self._loop.time() + interval * random.uniform(0.5, 1.0)
-            try:
-                self.expect(await in_db_thread(sweep))
-            except Exception:
-                log.warning("Could not sweep for orphaned and due runs", exc_info=True)
-
-
-_wakers: dict[asyncio.AbstractEventLoop, Waker] = {}
-
-
 def start() -> None:
     """Sweep for orphaned and due runs from this process, on its run loop, unless
-    ``RUN_WAKE_SWEEP_S`` is 0.
-    For processes that execute runs and live on: a Celery worker, and the web process of the
-    embedded default."""
-    if sweep_s() > 0:
-        execution.run_loop.submit(_start()).result()
+    ``RUN_WAKE_SWEEP_S`` is 0. For processes that execute runs and live on: a Celery worker,
+    and the web process of the embedded default."""
+    sweeps.start(sweep)
 
 
 def stop() -> None:
-    execution.run_loop.submit(_stop()).result()
-
-
-async def _start() -> None:
-    loop = asyncio.get_running_loop()
-    if loop not in _wakers or not _wakers[loop].running:
-        _wakers[loop] = Waker()
-
-
-async def _stop() -> None:
-    waker = _wakers.pop(asyncio.get_running_loop(), None)
-    if waker is not None:
-        waker.stop()
-
-
-def expect(at: datetime | None) -> None:
-    """On a run loop: a run of it went waiting until ``at``; its waker, if this process has
-    one, sweeps by then."""
-    waker = _wakers.get(asyncio.get_running_loop())
-    if waker is not None and waker.running:
-        waker.expect(at)
+    sweeps.stop()

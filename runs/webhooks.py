@@ -42,8 +42,8 @@ from runs.engine.tools.netguard import (
     guarded_async_client,
 )
 
-from . import sql
 from .models import Run, Webhook, WebhookDelivery
+from .shell import store
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def schedule_for_runs(runs: Sequence[Run], kind: str | None = None) -> None:
     if not teams:
         return
     hooks: dict[int, list[Webhook]] = defaultdict(list)
-    for webhook in sql.select_in(Webhook, "team", teams):  # for every run that ends: in SQL
+    for webhook in store.select_in(Webhook, "team", teams):  # for every run that ends: in SQL
         if webhook.is_active:
             hooks[webhook.team_id].append(webhook)
     for run in runs:

@@ -19,7 +19,6 @@ from teams.models import CustomTool, ModelConfig, Secret, custom_tools_registry
 from teams.services import inlined
 from teams.spec import dump, parse
 
-from . import sql
 from .circuits import circuit_for
 from .engine.interfaces import ModelProvider, ResolvedModel
 from .engine.models import StaticModelRegistry, UnavailableProvider, make_provider
@@ -29,7 +28,8 @@ from .engine.tools.mcp_servers import as_setting
 from .engine.tools.netguard import NetworkPolicy
 from .models import Artifact, Run
 from .ratelimits import rate_limit_for
-from .sink import in_db_thread
+from .shell import store
+from .shell.loop import in_db_thread
 
 
 def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
@@ -45,8 +45,8 @@ def model_registries(workspace_ids: Iterable[int]) -> dict[int, StaticModelRegis
     operator credential's from its environment variable, a secret decrypted; never stored
     elsewhere."""
     configs: dict[int, dict[str, ResolvedModel]] = {ws: {} for ws in workspace_ids}
-    secrets = {s.pk: s for s in sql.select_in(Secret, "workspace", configs)}
-    for config in sql.select_in(ModelConfig, "workspace", configs):
+    secrets = {s.pk: s for s in store.select_in(Secret, "workspace", configs)}
+    for config in store.select_in(ModelConfig, "workspace", configs):
         config.secret = secrets.get(config.secret_id) if config.secret_id else None
         configs[config.workspace_id][config.name] = resolved(config)
     return {ws: StaticModelRegistry(models) for ws, models in configs.items()}
@@ -160,10 +160,10 @@ def tool_registries(workspace_ids: Iterable[int]) -> dict[int, Registry]:
     """For each workspace, the built-in tools and the workspace's custom HTTP tools (read
     when the run starts), in one query for all."""
     custom: dict[int, list[CustomTool]] = {ws: [] for ws in workspace_ids}
-    for tool in sql.select_in(CustomTool, "workspace", custom):
+    for tool in store.select_in(CustomTool, "workspace", custom):
         custom[tool.workspace_id].append(tool)
     secrets: dict[int, list[Secret]] = {ws: [] for ws, tools in custom.items() if tools}
-    for secret in sql.select_in(Secret, "workspace", secrets) if secrets else ():
+    for secret in store.select_in(Secret, "workspace", secrets) if secrets else ():
         secrets[secret.workspace_id].append(secret)
     return {
         # The built-in registry is shared, never added to: a workspace without tools of its

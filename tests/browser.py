@@ -82,7 +82,7 @@ class LiveServer:
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=10)
 
     def publish(self, run: Run, messages: list[dict[str, Any]]) -> None:
-        """Send channel-layer messages (runs.sink's `run.*` messages) to everyone watching
+        """Send channel-layer messages (runs.broadcast's `run.*` messages) to everyone watching
         ``run``, as the runs sink does."""
         from channels.layers import get_channel_layer
 
@@ -116,7 +116,7 @@ def close_other_db_connections() -> None:
     their own; close them before the test database is dropped."""
     from django.db import connection
 
-    from runs.sink import close_db_connections
+    from runs.shell.loop import close_db_connections
 
     close_db_connections()
     if connection.vendor == "postgresql":

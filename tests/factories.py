@@ -179,9 +179,9 @@ def append_event(run: Any, type: str, agent: str = "", **kwargs: Any) -> Any:
     """Append the run's next event, numbered and hash-chained exactly as the sink does."""
     from django.utils import timezone
 
+    from runs.chain import GENESIS_HASH
     from runs.engine.events import chain_hash
     from runs.models import RunEvent
-    from runs.sink import GENESIS_HASH
 
     last = run.events.order_by("-seq").first()
     seq = last.seq + 1 if last else 1
@@ -203,8 +203,8 @@ def append_event(run: Any, type: str, agent: str = "", **kwargs: Any) -> Any:
 
 def sign_head(run: Any) -> None:
     """Sign the run's head as its executor does when the run stops (``runs.heads``)."""
+    from runs.chain import ChainHead
     from runs.heads import sign
-    from runs.sink import ChainHead
 
     head = ChainHead.of(run.id)
     run.audit_head = sign(run.id, head.seq, head.hash)
@@ -243,9 +243,9 @@ def make_ended_run(
 
     from django.utils import timezone
 
+    from runs.chain import GENESIS_HASH
     from runs.engine.events import chain_hash
     from runs.models import Run, RunEvent
-    from runs.sink import GENESIS_HASH
 
     then = timezone.now() - timedelta(days=days_ago)
     ended = status in Run.FINISHED_STATUSES

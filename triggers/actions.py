@@ -14,8 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from runs.api import input_problems, new_run
-from runs.execution import enqueue
+from runs.actions import input_problems, start_run
 from runs.models import Run
 from teams.models import Team
 from teams.services import unresolved_problem
@@ -42,7 +41,7 @@ class RunRefused(Exception):
 
 def do_start_run(team: Team, version_number: int | None, task_input: Any, started_by: str) -> Run:
     """Start a run of ``team`` for its owner as ``POST /api/teams/{id}/runs`` does (through
-    ``runs.api.new_run``), noting what started it. Call inside a transaction: the run is
+    ``runs.actions.start_run``), noting what started it. Call inside a transaction: the run is
     dispatched when it commits."""
     version = team.versions.filter(number=version_number or team.version).first()
     if version is None:
@@ -55,11 +54,9 @@ def do_start_run(team: Team, version_number: int | None, task_input: Any, starte
     if problems := input_problems(version.spec, task_input):
         raise RunRefused("The input does not fit the team's input schema.", problems)
     try:
-        run = new_run(team.owner, version, task_input, started_by=started_by)
+        return start_run(team.owner, version, task_input, started_by=started_by)
     except UnresolvedTeam as exc:
         raise RunRefused(str(exc), [unresolved_problem(exc).model_dump()]) from None
-    enqueue(run)
-    return run
 
 
 # Schedules -----------------------------------------------------------------------------------

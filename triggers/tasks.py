@@ -9,8 +9,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from runs.execution import run_loop
-from runs.sink import in_db_thread
+from runs.shell.loop import in_db_thread, run_loop
 
 from . import actions
 

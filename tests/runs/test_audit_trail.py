@@ -8,9 +8,9 @@ import json
 import pytest
 from django.db import transaction
 
+from runs.actions import append
 from runs.audit import csv_lines, jsonl_lines, verify
 from runs.models import Run, RunEvent
-from runs.sink import append
 from tests.factories import append_event, make_event, make_run, make_user
 
 pytestmark = pytest.mark.django_db

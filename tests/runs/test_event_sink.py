@@ -9,8 +9,11 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from runs.audit import verify
+from runs.broadcast import events_in
+from runs.chain import ChainHead
 from runs.models import Run, RunEvent
-from runs.sink import ChainHead, LostRun, RunSink, events_in, store
+from runs.shell.sink import LostRun, RunSink
+from runs.shell.store import store_events as store
 from tests.factories import make_event, make_run, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,9 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runs.audit import jsonl_lines, verify
+from runs.broadcast import events_in, events_message
+from runs.chain import GENESIS_HASH, ChainHead, chain
 from runs.engine.events import USAGE, Event, canonical_json, chain_hash
 from runs.models import Run, RunEvent
-from runs.sink import GENESIS_HASH, ChainHead, chain, events_in, events_message, store_many
+from runs.shell.store import store_many
 from tests.factories import make_run, make_user
 
 TEXT = st.text(max_size=12) | st.sampled_from(["\x00", "a\x00b", "\\u0000", "\\\\u0000", "é😀"])

@@ -10,8 +10,8 @@ import pytest
 from django.db import connections, transaction
 from django.utils import timezone
 
-from runs.execution import keep_alive
 from runs.models import Run
+from runs.shell.heartbeat import keep_alive
 from tests.factories import make_run, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

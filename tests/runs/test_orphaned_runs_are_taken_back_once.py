@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from runs import execution, wakes
 from runs.models import Run
+from runs.shell.heartbeat import keep_alive
 from tests.factories import make_run, make_user
 from tests.runs.helpers import race
 
@@ -87,7 +88,7 @@ def test_an_executor_that_was_only_slow_sees_the_run_gone_at_its_next_beat(
     run = running_run(make_user(), silent_for_s=31)
     wakes.sweep()
 
-    lost, cancelled = execution.keep_alive({str(run.id): DEAD})
+    lost, cancelled = keep_alive({str(run.id): DEAD})
 
     assert lost == {str(run.id)} and cancelled == set()
     run.refresh_from_db()

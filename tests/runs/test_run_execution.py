@@ -130,7 +130,7 @@ async def test_a_replay_reaches_the_same_output_without_calling_the_model(
 def test_runs_that_start_together_are_each_executed_once_even_if_delivered_twice() -> None:
     # A worker claims the runs that arrive together in one round; a run whose message was
     # delivered twice in that round must still run once, not twice side by side.
-    from runs.api import new_run
+    from runs.actions import new_run
     from runs.execution import execute, run_loop
 
     alice = make_user()

@@ -12,8 +12,11 @@ from django.db import transaction
 from django.test import Client
 
 from orchestration_site.asgi import application
+from runs.actions import append
+from runs.broadcast import events_message
+from runs.chain import ChainHead, chain
 from runs.models import Run, RunEvent
-from runs.sink import ChainHead, append, chain, events_message, store
+from runs.shell.store import store_events as store
 from teams.models import ApiToken
 from tests.factories import make_event, make_run, make_user
 

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.test import Client, TestCase
 
 from runs import execution
+from runs.actions import append
 from runs.models import Run, RunEvent
-from runs.sink import append
 from tests.factories import make_event, make_run, make_team, make_user, minimal_spec
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from runs.audit import verify
+from runs.chain import GENESIS_HASH
 from runs.engine.events import chain_hash
 from runs.models import Run
-from runs.sink import GENESIS_HASH
 from tests.factories import append_event, make_run, make_user
 
 BEFORE, AFTER = [("runs", "0004_run_wake_at")], [("runs", "0005_run_audit_head")]

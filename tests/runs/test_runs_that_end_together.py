@@ -13,11 +13,12 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from runs.audit import verify
+from runs.chain import ChainHead, chain
 from runs.engine.events import RUN_FINISHED, Event
 from runs.engine.interfaces import RunOutcome
-from runs.execution import Counting, Ended, finish, finish_each
 from runs.models import Run, RunEvent
-from runs.sink import ChainHead, LostRun, Tail, chain
+from runs.shell.finishes import Ended, finish, finish_each
+from runs.shell.sink import LostRun, Tail
 from tests.factories import make_event, make_run, make_user
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +58,7 @@ def test_each_run_gets_how_it_ended_and_a_taken_over_one_is_left_alone() -> None
             handed_over(broken, RunOutcome(status="failed", reason="The model refused."), 7),
             handed_over(asking, question, 9),
             handed_over(lost, RunOutcome(status="succeeded", output="late"), 5),
-        ],
-        Counting([]),
+        ]
     )
 
     assert set(summaries) == {str(done.id), str(broken.id), str(asking.id)}
@@ -79,7 +79,7 @@ def test_each_run_gets_how_it_ended_and_a_taken_over_one_is_left_alone() -> None
 def test_the_end_is_stored_to_the_microsecond() -> None:
     run = running(make_user(), "worker-1")
 
-    finish([handed_over(run, RunOutcome(status="succeeded", output=1), 3)], Counting([]))
+    finish([handed_over(run, RunOutcome(status="succeeded", output=1), 3)])
 
     assert Run.objects.get(id=run.id).finished_at == run.finished_at
 
@@ -95,8 +95,7 @@ def test_the_last_events_are_stored_with_the_end_and_a_taken_over_runs_are_not()
         [
             handed_over(done, RunOutcome(status="succeeded", output=42), events=[finished(42)]),
             handed_over(lost, RunOutcome(status="succeeded", output=0), events=[finished(0)]),
-        ],
-        Counting([]),
+        ]
     )
 
     stored = list(RunEvent.objects.filter(run=done))
@@ -122,10 +121,10 @@ def test_a_run_whose_last_events_conflict_is_left_alone_and_the_others_end() -> 
                             payload={}, hash="f" * 64)  # fmt: skip
 
     with pytest.raises(IntegrityError):
-        finish(endings, Counting([]))
+        finish(endings)
     assert not Run.objects.filter(status="succeeded").exists()  # all or nothing
 
-    answers = finish_each({str(e.run.id): e for e in endings}, Counting([]))
+    answers = finish_each({str(e.run.id): e for e in endings})
 
     assert isinstance(answers[str(clash.id)], LostRun)
     assert answers[str(ok.id)]["run"]["status"] == "succeeded"

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
+from runs.broadcast import delta_message, events_message
 from runs.models import Run
-from runs.sink import delta_message, events_message
 from tests.browser import LiveServer
 from tests.factories import append_event, make_run
 

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from runs.broadcast import events_message
 from runs.models import Run
-from runs.sink import events_message
 from tests.browser import LiveServer
 from tests.factories import append_event, make_run
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from orchestration_site.quotas import QuotaExceeded
-from runs.api import new_run
+from runs.actions import new_run, request_cancel
 from runs.execution import execute_in_thread
 from runs.models import Run, RunEvent
 from runs.summaries import event_summary
@@ -83,7 +83,7 @@ class Command(BaseCommand):
                 time.sleep(POLL_S)
             except KeyboardInterrupt:
                 self.stderr.write("\nCancelling the run…", self.style.WARNING)
-                Run.objects.filter(id=run.id).update(cancel_requested=True)
+                request_cancel(run)
 
     def report(self, run: Run) -> None:
         summary = f"{run.input_tokens + run.output_tokens} tokens, ${float(run.cost_usd):.4f}"
