@@ -6,3 +6,16 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// The workspace switcher in the top bar switches as soon as another workspace is picked; its
+// button stays for browsers without JavaScript.
+document.addEventListener("change", (event) => {
+  const select = event.target;
+  if (select instanceof HTMLSelectElement && select.form && select.dataset.autosubmit !== undefined) {
+    select.form.requestSubmit();
+  }
+});
+document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+  const button = select.form && select.form.querySelector("button[type=submit]");
+  if (button) button.classList.add("visually-hidden");
+});

@@ -1,0 +1,210 @@
+"""The pages people manage workspaces with: the list (and making one), the switcher in the
+top bar, members with their roles and invitation links, and the activity log. Every change
+goes through ``workspaces.services``, which checks through ``workspaces.access``: a page
+never decides who may do what itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import SESSION_KEY, choose, current, services
+from .access import can, check, member_workspaces, role_in
+from .activity import entries
+from .api import invitation_url
+from .models import Invitation, Membership, Workspace
+from .roles import ORDER, Role
+
+ROLE_CHOICES = [(r.value, r.label) for r in ORDER]
+
+
+class WorkspaceForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Name")
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150, label="Username")
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial=Role.VIEWER, label="Role")
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial=Role.RUNNER, label="Role")
+    email = forms.EmailField(
+        required=False, label="Only for (e-mail)", help_text="Leave empty for anyone with the link."
+    )
+
+
+def _workspace(request: HttpRequest, slug: str, permission: str) -> Workspace:
+    """The workspace ``slug``: 404 unless the caller is a member, 403 without
+    ``permission`` (both raised by ``access.check``)."""
+    workspace = Workspace.objects.filter(slug=slug).first() or Workspace(slug=slug, pk=0)
+    check(request.user, workspace, permission)
+    return workspace
+
+
+def landing(request: HttpRequest, workspace: Workspace) -> str:
+    """Where a member lands in ``workspace``: the teams, or the runs for someone who may not
+    read teams (an auditor reads runs and their audit trails)."""
+    if can(request.user, workspace, "team.view"):
+        return reverse("team-list")
+    return "/runs/"
+
+
+@login_required
+def workspace_list(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        workspace = services.new_workspace(form.cleaned_data["name"], request.user)
+        choose(request, workspace)
+        messages.success(request, f"{workspace.name} is made; you are its owner.")
+        return redirect("workspace-members", slug=workspace.slug)
+    mine = (
+        Membership.objects.filter(user=request.user, workspace__in=member_workspaces(request.user))
+        .select_related("workspace")
+        .order_by("workspace__name")
+    )
+    rows = [
+        (m.workspace, m.role, m.workspace.memberships.count()) for m in mine
+    ]
+    return render(request, "workspaces/workspace_list.html", {"rows": rows, "form": form})
+
+
+@login_required
+@require_POST
+def switch(request: HttpRequest) -> HttpResponse:
+    slug = str(request.POST.get(SESSION_KEY, ""))
+    workspace = _workspace(request, slug, "workspace.view")
+    choose(request, workspace)
+    wanted = str(request.POST.get("next", ""))
+    # Back to the page it was switched from only when that page lists things: an object's
+    # page belongs to the old workspace.
+    safe = url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure())
+    if safe and wanted.rstrip("/") in {"/teams", "/runs", "/inbox", "/dashboard", "/templates"}:
+        if wanted.startswith("/teams") and not can(request.user, workspace, "team.view"):
+            return redirect(landing(request, workspace))
+        return redirect(wanted)
+    return redirect(landing(request, workspace))
+
+
+@login_required
+def members(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = _workspace(request, slug, "members.view")
+    manages = can(request.user, workspace, "members.manage")
+    context: dict[str, Any] = {
+        "ws": workspace,
+        "manages": manages,
+        "my_role": role_in(request.user, workspace),
+        "members": workspace.memberships.select_related("user").order_by("user__username"),
+        "roles": ROLE_CHOICES,
+        "member_form": MemberForm(),
+        "invitation_form": InvitationForm(),
+        "invitations": workspace.invitations.usable() if manages else Invitation.objects.none(),
+        "new_link": request.session.pop("new_invitation_link", None),
+    }
+    return render(request, "workspaces/members.html", context)
+
+
+def _done(request: HttpRequest, slug: str, action: Any, success: str) -> HttpResponse:
+    """Runs ``action``; a refusal the person can act on comes back as a message."""
+    try:
+        action()
+    except (services.Conflict, services.InvitationRefused) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("workspace-members", slug=slug)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = _workspace(request, slug, "members.manage")
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a username and a role.")
+        return redirect("workspace-members", slug=slug)
+    name, role = form.cleaned_data["username"], form.cleaned_data["role"]
+    return _done(
+        request,
+        slug,
+        lambda: services.add_member(workspace, request.user, name, role),
+        f"{name} is now a member, as {role}.",
+    )
+
+
+@login_required
+@require_POST
+def member_change(request: HttpRequest, slug: str, username: str) -> HttpResponse:
+    workspace = _workspace(request, slug, "members.view")
+    if request.POST.get("remove"):
+        leaving = username == request.user.get_username()
+        response = _done(
+            request,
+            slug,
+            lambda: services.remove_member(workspace, request.user, username),
+            "You left the workspace." if leaving else f"{username} is no longer a member.",
+        )
+        if leaving and not Membership.objects.filter(workspace=workspace, user=request.user):
+            request.session.pop(SESSION_KEY, None)
+            return redirect("workspace-list")
+        return response
+    role = str(request.POST.get("role", ""))
+    if role not in Role.values:
+        messages.error(request, f"{role or 'Nothing'} is not a role.")
+        return redirect("workspace-members", slug=slug)
+    return _done(
+        request,
+        slug,
+        lambda: services.change_role(workspace, request.user, username, role),
+        f"{username} is now {role}.",
+    )
+
+
+@login_required
+@require_POST
+def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = _workspace(request, slug, "members.manage")
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a role (and a valid e-mail address, if any).")
+        return redirect("workspace-members", slug=slug)
+
+    def make() -> None:
+        _, token = services.invite(
+            workspace, request.user, form.cleaned_data["role"], form.cleaned_data["email"]
+        )
+        request.session["new_invitation_link"] = invitation_url(token)
+
+    return _done(request, slug, make, "Invitation link made: it works once.")
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    workspace = _workspace(request, slug, "members.manage")
+    return _done(
+        request,
+        slug,
+        lambda: services.revoke_invitation(workspace, request.user, invitation_id),
+        "Invitation revoked.",
+    )
+
+
+@login_required
+def activity(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = _workspace(request, slug, "activity.view")
+    found = entries(workspace)[:200]
+    return render(request, "workspaces/activity.html", {"ws": workspace, "entries": found})
+
+
+def here(request: HttpRequest) -> Workspace:
+    """The current workspace, for pages outside this app."""
+    return current(request)
