@@ -96,12 +96,11 @@ def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
-    form = TokenCreateForm(request.POST or None)
+    form = TokenCreateForm(request.POST or None, user=request.user)
     new_token = None
-    if request.method == "POST" and form.is_valid():
-        _, new_token = ApiToken.issue(request.user, form.cleaned_data["name"])
-        form = TokenCreateForm()
-    tokens = ApiToken.objects.filter(user=request.user)
+    if request.method == "POST" and form.is_valid() and (new_token := form.issue()):
+        form = TokenCreateForm(user=request.user)
+    tokens = ApiToken.objects.filter(user=request.user).select_related("workspace")
     context: dict[str, Any] = {"tokens": tokens, "form": form, "new_token": new_token}
     return render(request, "teams/token_list.html", context)
 
