@@ -315,7 +315,7 @@ def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) ->
             spec=spec,
             input=task_input,
             seed=random.getrandbits(62),
-            **fields,
+            **Run.attributed(owner, fields),
         )
 
 

@@ -34,7 +34,9 @@ class TokenCreateForm(forms.Form):
     name = forms.CharField(
         max_length=100, label="Token name", help_text="What will use it, e.g. 'CI' or 'laptop'."
     )
-    workspace = forms.ModelChoiceField(queryset=None, to_field_name="slug", empty_label=None)
+    workspace = forms.ModelChoiceField(
+        queryset=None, to_field_name="slug", empty_label=None, required=False
+    )
     role = forms.ChoiceField(
         required=False, help_text="Empty: your own role in the workspace, lowered when yours is."
     )
@@ -60,7 +62,7 @@ class TokenCreateForm(forms.Form):
             _, token = ApiToken.issue(
                 self.user,
                 self.cleaned_data["name"],
-                workspace=self.cleaned_data["workspace"],
+                workspace=self.cleaned_data.get("workspace"),
                 role=self.cleaned_data.get("role") or None,
                 expires_at=timezone.now() + timedelta(days=days) if days else None,
             )
@@ -144,7 +146,7 @@ class ModelConfigForm(RefusedInto):
             data.pop("provider", None)  # the preset's
         config = ModelConfig(owner=self.owner)
         return self.save_or_refuse(
-            lambda: save_model_config(config, ModelConfigIn.model_validate(data))
+            lambda: save_model_config(config, ModelConfigIn.model_validate(data), self.owner)
         )
 
 
