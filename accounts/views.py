@@ -14,6 +14,9 @@ from django.shortcuts import redirect, render
 
 from orchestration_site import quotas
 from orchestration_site.quotas import QuotaExceeded
+from workspaces import services
+from workspaces.models import Invitation as WorkspaceInvitation
+from workspaces.views import into
 
 from .forms import SignupForm
 from .models import Invitation
@@ -45,11 +48,14 @@ class LoginView(auth_views.LoginView):
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("team-list")
     token = str(request.POST.get("invite") or request.GET.get("invite") or "")
+    if request.user.is_authenticated:
+        joins = token.startswith(WorkspaceInvitation.PREFIX)
+        return redirect("workspace-invitation", token) if joins else redirect("team-list")
     invitation = Invitation.find_usable(token) if settings.SIGNUP == "invite" else None
-    if refusal := _refusal(invitation):
+    # A workspace's invitation link admits its sign-up too, and is accepted with it.
+    joining = WorkspaceInvitation.find_usable(token) if settings.SIGNUP != "closed" else None
+    if refusal := _refusal(invitation or joining):
         return render(request, "registration/signup_closed.html", {"reason": refusal}, status=403)
     form = SignupForm(request.POST or None)
     if request.method == "POST":
@@ -57,14 +63,14 @@ def signup(request: HttpRequest) -> HttpResponse:
             quotas.hit(quotas.SIGNUPS_PER_IP, quotas.client_address(request))
         except QuotaExceeded as exc:
             return exc.as_page()
-        if form.is_valid() and (user := _create(form, invitation)) is not None:
+        if form.is_valid() and (user := _create(form, invitation, joining and token)):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.username}.")
-            return redirect("team-list")
+            return redirect(into(joining.workspace.slug) if joining else "team-list")
     return render(request, "registration/signup.html", {"form": form, "invite": token})
 
 
-def _refusal(invitation: Invitation | None) -> str | None:
+def _refusal(invitation: Invitation | WorkspaceInvitation | None) -> str | None:
     if settings.SIGNUP == "closed":
         return CLOSED
     if settings.SIGNUP == "invite" and invitation is None:
@@ -72,14 +78,25 @@ def _refusal(invitation: Invitation | None) -> str | None:
     return None
 
 
-def _create(form: SignupForm, invitation: Invitation | None) -> Any | None:
-    """The new account; None (with the form told why) if the invitation went meanwhile."""
+def _create(
+    form: SignupForm, invitation: Invitation | None, joining: str | None = None
+) -> Any | None:
+    """The new account; None (with the form told why) if the invitation went meanwhile.
+    With ``joining`` (a workspace invitation's token) it is accepted in the same
+    transaction, so one link admits one account."""
     with transaction.atomic():
         user = form.save()
-        if invitation is None or invitation.redeem(user):
-            return user
+        try:
+            if joining:
+                services.accept(joining, user)
+                return user
+            if invitation is None or invitation.redeem(user):
+                return user
+            problem = NEEDS_INVITE
+        except (services.InvitationRefused, services.Conflict) as exc:
+            problem = str(exc)
         transaction.set_rollback(True)
-    form.add_error(None, NEEDS_INVITE)
+    form.add_error(None, problem)
     return None
 
 

@@ -16,6 +16,8 @@ from teams.auth import api_auth
 from teams.schemas import link_teamspec
 from teams.services import SpecRejected
 from triggers.api import router as triggers_router
+from workspaces.api import install_error_answers
+from workspaces.api import router as workspaces_router
 
 from .openapi import DocumentedErrorsAPI
 from .quotas import QuotaExceeded
@@ -35,6 +37,8 @@ api.add_router("/", models_router)
 api.add_router("/", templates_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", triggers_router)
+api.add_router("/", workspaces_router)
+install_error_answers(api)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))

@@ -71,7 +71,7 @@ def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) ->
             spec=spec,
             input=task_input,
             seed=random.getrandbits(62),
-            **fields,
+            **Run.attributed(owner, fields),
         )
 
 
@@ -203,7 +203,7 @@ def fork_run(
                 spec=quotas.budgeted(source.spec),
                 input=task_input,
                 seed=source.seed,
-                **fields,
+                **Run.attributed(owner, fields),
             )
         else:
             run = new_run(owner, version, task_input, **fields)

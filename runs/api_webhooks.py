@@ -101,12 +101,16 @@ def create_webhook(request: HttpRequest, team_id: int, body: WebhookIn) -> Any:
         webhook = Webhook.objects.create(
             team=team, url=url, events=body.events, secret=webhooks.new_secret()
         )
-    return Status(201, webhook)
+    return Status(201, webhooks.recorded(webhook, request.auth, "webhook.created"))
 
 
 @router.delete("/teams/{team_id}/webhooks/{webhook_id}", response={204: None, 404: ErrorOut})
 def delete_webhook(request: HttpRequest, team_id: int, webhook_id: int) -> Any:
-    get_object_or_404(_team(request, team_id).webhooks, id=webhook_id).delete()
+    webhooks.recorded(
+        get_object_or_404(_team(request, team_id).webhooks, id=webhook_id),
+        request.auth,
+        "webhook.deleted",
+    ).delete()
     return Status(204, None)
 
 

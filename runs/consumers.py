@@ -59,7 +59,7 @@ def bearer_token(scope: dict[str, Any]) -> str | None:
 
 @database_sync_to_async
 def user_from_token(token: str) -> Any | None:
-    return ApiToken.authenticate(token)
+    return ApiToken.user_for(token)
 
 
 async def quota_refusal(rate: quotas.Rate, user: Any) -> QuotaExceeded | None:

@@ -127,6 +127,15 @@ class Run(InWorkspace):
     def __str__(self) -> str:
         return f"{self.team_name} run {self.id}"
 
+    @staticmethod
+    def attributed(starter: Any, fields: dict[str, Any]) -> dict[str, Any]:
+        """``fields`` for a new run, with ``started_by`` saying ``token:<id>`` when
+        ``starter`` used an API token (a schedule's or trigger's own ``started_by`` stays)."""
+        scope = getattr(starter, "token_scope", None)
+        if scope is not None and getattr(scope, "token_id", None) is not None:
+            return {"started_by": f"token:{scope.token_id}", **fields}
+        return fields
+
     @property
     def group_name(self) -> str:
         """The channel-layer group its events are broadcast to."""

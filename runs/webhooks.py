@@ -41,6 +41,7 @@ from runs.engine.tools.netguard import (
     check_url,
     guarded_async_client,
 )
+from workspaces.activity import record
 
 from .models import Run, Webhook, WebhookDelivery
 from .shell import store
@@ -247,3 +248,12 @@ def _count(webhook: Webhook, kind: str, ok: bool) -> None:
     from . import metrics  # metrics imports nothing from here; keep the import graph one-way
 
     metrics.observe_webhook_attempt(kind, ok)
+
+
+def recorded(webhook: Webhook, actor: Any, action: str) -> Webhook:
+    """``webhook`` after its creation or deletion (``action``), written to its team's
+    workspace activity log (its URL and events; never its signing secret)."""
+    team = webhook.team
+    detail = {"url": webhook.url, "events": webhook.events, "team": team.name}
+    record(team.workspace_id, actor, action, webhook.url, **detail)
+    return webhook

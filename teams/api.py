@@ -30,6 +30,7 @@ from .services import (
     check,
     create_team,
     current_problems,
+    delete_team,
     inlined,
     parse_document,
     save_spec,
@@ -148,7 +149,7 @@ def update(request: HttpRequest, team_id: int, payload: TeamUpdate) -> Any:
 
 @router.delete("/teams/{team_id}", response={204: None})
 def delete(request: HttpRequest, team_id: int) -> Any:
-    get_team(request, team_id).delete()
+    delete_team(get_team(request, team_id), request.auth)
     return Status(204, None)
 
 

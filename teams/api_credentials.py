@@ -22,6 +22,7 @@ from .credentials import Refused, operator_credentials
 from .model_configs import (
     ModelConfigIn,
     SecretIn,
+    delete_model_config,
     delete_secret,
     save_model_config,
     store_secret,
@@ -93,7 +94,7 @@ def list_models(request: HttpRequest) -> Any:
 def create_model(request: HttpRequest, payload: ModelConfigIn) -> Any:
     """A model config. Its key is an operator ``credential`` (whose base URL and prices it
     takes) or one of your ``secret``s (sent only to the secret's hosts), or none."""
-    return Status(201, _save(ModelConfig(owner=request.auth), payload))
+    return Status(201, _save(ModelConfig(owner=request.auth), payload, request.auth))
 
 
 @router.get("/models/catalogue", response=dict[str, Any])
@@ -111,12 +112,12 @@ def read_model(request: HttpRequest, model_id: int) -> Any:
 
 @router.put("/models/{model_id}", response={200: ModelOut, 422: ErrorOut})
 def update_model(request: HttpRequest, model_id: int, payload: ModelConfigIn) -> Any:
-    return _save(_get_model(request, model_id), payload)
+    return _save(_get_model(request, model_id), payload, request.auth)
 
 
 @router.delete("/models/{model_id}", response={204: None})
 def delete_model(request: HttpRequest, model_id: int) -> Any:
-    _get_model(request, model_id).delete()
+    delete_model_config(_get_model(request, model_id), request.auth)
     return Status(204, None)
 
 
@@ -151,7 +152,7 @@ def remove_secret(request: HttpRequest, secret_id: int) -> Any:
     if secret is None:
         raise HttpError(404, f"Secret {secret_id} was not found.")
     try:
-        delete_secret(secret)
+        delete_secret(secret, request.auth)
     except ValueError as exc:
         raise HttpError(409, str(exc)) from None
     return Status(204, None)
@@ -167,8 +168,8 @@ def _get_model(request: HttpRequest, model_id: int) -> ModelConfig:
     return config
 
 
-def _save(config: ModelConfig, payload: ModelConfigIn) -> dict[str, Any]:
+def _save(config: ModelConfig, payload: ModelConfigIn, actor: Any) -> dict[str, Any]:
     try:
-        return save_model_config(config, payload).to_dict()
+        return save_model_config(config, payload, actor).to_dict()
     except Refused as exc:
         raise refused(exc) from None

@@ -25,10 +25,12 @@ def admitted(user: Any | None) -> Any | None:
 
 
 class BearerTokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>`` with a token from ``ApiToken.issue``."""
+    """``Authorization: Bearer <token>`` with a token from ``ApiToken.issue``; the user it
+    authenticates carries the token's ``TokenScope`` (one workspace, at most its role), which
+    every check of ``workspaces.access`` applies. A revoked or expired token gets 401."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any | None:
-        user = ApiToken.authenticate(token)
+        user = ApiToken.user_for(token)
         if user is not None:
             request.user = user
         return admitted(user)

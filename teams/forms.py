@@ -1,15 +1,19 @@
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pydantic
 from django import forms
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from runs.engine.models import catalogue
+from workspaces.access import member_workspaces
+from workspaces.roles import ORDER
 
 from .credentials import Refused, operator_credentials
 from .model_configs import ModelConfigIn, SecretIn, save_model_config, store_secret
-from .models import ModelConfig, Secret, Team
+from .models import ApiToken, ModelConfig, Secret, Team, TokenRefused
 
 
 class TeamCreateForm(forms.Form):
@@ -25,9 +29,47 @@ class TeamRenameForm(forms.Form):
 
 
 class TokenCreateForm(forms.Form):
+    """A new API token: one of the user's workspaces, a role no higher than theirs there."""
+
     name = forms.CharField(
         max_length=100, label="Token name", help_text="What will use it, e.g. 'CI' or 'laptop'."
     )
+    workspace = forms.ModelChoiceField(
+        queryset=None, to_field_name="slug", empty_label=None, required=False
+    )
+    role = forms.ChoiceField(
+        required=False, help_text="Empty: your own role in the workspace, lowered when yours is."
+    )
+    expires_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="Expires in (days)",
+        help_text="Empty: never.",
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        field = self.fields["workspace"]
+        field.queryset = member_workspaces(user).order_by("-personal_for", "name")  # type: ignore[attr-defined]
+        self.fields["role"].choices = [("", "my role")] + [(r.value, r.label) for r in ORDER]  # type: ignore[attr-defined]
+
+    def issue(self) -> str | None:
+        """The new token, or None with the refusal shown on the role field."""
+        days = self.cleaned_data.get("expires_days")
+        try:
+            _, token = ApiToken.issue(
+                self.user,
+                self.cleaned_data["name"],
+                workspace=self.cleaned_data.get("workspace"),
+                role=self.cleaned_data.get("role") or None,
+                expires_at=timezone.now() + timedelta(days=days) if days else None,
+            )
+        except TokenRefused as exc:
+            self.add_error("role", str(exc))
+            return None
+        return token
 
 
 class RefusedInto(forms.Form):
@@ -104,7 +146,7 @@ class ModelConfigForm(RefusedInto):
             data.pop("provider", None)  # the preset's
         config = ModelConfig(owner=self.owner)
         return self.save_or_refuse(
-            lambda: save_model_config(config, ModelConfigIn.model_validate(data))
+            lambda: save_model_config(config, ModelConfigIn.model_validate(data), self.owner)
         )
 
 

@@ -20,6 +20,7 @@ from pydantic.json_schema import SkipJsonSchema
 from runs.engine.models import catalogue
 from runs.engine.tools.http_tool import SECRET_NAME
 from runs.engine.tools.netguard import BlockedAddress, NetworkPolicy, check_url
+from workspaces.activity import record
 from workspaces.models import Workspace
 
 from .credentials import Refused, host_of, normal_hosts, operator_credentials
@@ -119,9 +120,11 @@ class SecretIn(BaseModel):
         return normal_hosts(hosts)
 
 
-def save_model_config(config: ModelConfig, data: ModelConfigIn) -> ModelConfig:
-    """Makes ``config`` (new, or one of its owner's) what ``data`` says and saves it;
-    ``Refused`` with the field at fault when it may not be."""
+def save_model_config(config: ModelConfig, data: ModelConfigIn, actor: Any = None) -> ModelConfig:
+    """Makes ``config`` (new, or one of its workspace's) what ``data`` says and saves it, in
+    the activity log as ``actor``'s change (its owner's by default); ``Refused`` with the
+    field at fault when it may not be."""
+    created = config.pk is None
     _check_name(config, data.name)
     config.name, config.provider, config.model = data.name, data.provider, data.model
     config.credential, config.secret, config.base_url = "", None, data.base_url or ""
@@ -147,7 +150,23 @@ def save_model_config(config: ModelConfig, data: ModelConfigIn) -> ModelConfig:
             config.save()
     except IntegrityError:
         raise Refused("name", "This workspace already has a model with this name.") from None
+    record(
+        config.workspace,
+        actor or config.owner,
+        "model.created" if created else "model.changed",
+        config.name,
+        provider=config.provider,
+        model=config.model,
+        base_url=config.base_url,
+        credential=config.credential or None,
+        secret_name=config.secret.name if config.secret else None,
+    )
     return config
+
+
+def delete_model_config(config: ModelConfig, actor: Any) -> None:
+    config.delete()
+    record(config.workspace, actor, "model.deleted", config.name)
 
 
 def _check_name(config: ModelConfig, name: str) -> None:
@@ -242,12 +261,15 @@ def store_secret(
             secret.save()
     except IntegrityError:
         raise Refused("name", "You already have a secret with this name.") from None
+    action = "secret.created" if created else "secret.replaced"
+    record(workspace, owner, action, secret.name, hosts=secret.hosts)  # never the value
     return secret, created
 
 
-def delete_secret(secret: Secret) -> None:
+def delete_secret(secret: Secret, actor: Any = None) -> None:
     """``ValueError`` while a model uses it (tools that do fail with a clear reason)."""
     users = ", ".join(secret.model_configs.values_list("name", flat=True))
     if users:
         raise ValueError(f"The models {users} use this secret; change or remove them first.")
     secret.delete()
+    record(secret.workspace, actor or secret.owner, "secret.deleted", secret.name)

@@ -22,8 +22,9 @@ from runs.engine.tools.http_tool import (
     http_tool,
     http_tools_registry,
 )
-from workspaces.access import WorkspaceQuerySet
-from workspaces.models import InWorkspace
+from workspaces.access import TokenScope, WorkspaceQuerySet
+from workspaces.models import InWorkspace, Membership, Workspace, personal_workspace
+from workspaces.roles import Role, at_most
 
 from . import credentials
 from .spec import TeamSpec, dump
@@ -289,21 +290,31 @@ class ModelConfig(InWorkspace):
 
 class ApiTokenQuerySet(models.QuerySet):
     def active(self) -> ApiTokenQuerySet:
-        return self.filter(revoked_at__isnull=True)
+        return self.filter(revoked_at__isnull=True).exclude(expires_at__lte=timezone.now())
+
+
+class TokenRefused(ValueError):
+    """A token asked for a workspace its user is not in, or a role above theirs."""
 
 
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its sha256 digest is stored; the token is shown once."""
+    """A bearer token for the API. Only its sha256 digest is stored; the token is shown once.
+
+    A token reaches one workspace with a role no higher than its user's there; what it may do
+    is what both its role and the user's current role allow (``workspaces.access``)."""
 
     PREFIX = "ato_"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
+    workspace = models.ForeignKey("workspaces.Workspace", models.CASCADE, related_name="api_tokens")
+    role = models.CharField(max_length=10, choices=Role.choices)
     name = models.CharField(max_length=100)
     hint = models.CharField(
         max_length=16, help_text="The token's first characters, to tell it apart."
     )
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Never when empty.")
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -320,14 +331,44 @@ class ApiToken(models.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: Any, name: str) -> tuple[ApiToken, str]:
+    def issue(
+        cls,
+        user: Any,
+        name: str,
+        *,
+        workspace: Workspace | None = None,
+        role: str | None = None,
+        expires_at: Any = None,
+    ) -> tuple[ApiToken, str]:
+        """A new token for ``user`` in ``workspace`` (their personal one by default) with
+        ``role`` (their own role there by default); ``TokenRefused`` when they are not a
+        member or ``role`` is higher than theirs."""
+        workspace = workspace or personal_workspace(user)
+        held = Membership.objects.filter(workspace=workspace, user=user)
+        mine = held.values_list("role", flat=True).first()
+        if mine is None:
+            raise TokenRefused(f"{user} is not a member of {workspace.name}.")
+        role = role or mine
+        if not at_most(role, mine):
+            raise TokenRefused(
+                f"A token cannot have a role higher than its user's: {user} is {mine} in "
+                f"{workspace.name}, and {role} allows more."
+            )
         token = cls.PREFIX + secrets.token_urlsafe(32)
-        row = cls.objects.create(user=user, name=name, hint=token[:10], digest=cls.digest_of(token))
+        row = cls.objects.create(
+            user=user,
+            workspace=workspace,
+            role=role,
+            name=name,
+            hint=token[:10],
+            digest=cls.digest_of(token),
+            expires_at=expires_at,
+        )
         return row, token
 
     @classmethod
-    def authenticate(cls, token: str) -> Any | None:
-        """The user the token belongs to, or None for an unknown or revoked token."""
+    def authenticate(cls, token: str) -> ApiToken | None:
+        """The token row (with its user), or None for an unknown, revoked or expired token."""
         row = (
             cls.objects.active()
             .select_related("user")
@@ -337,7 +378,21 @@ class ApiToken(models.Model):
         if row is None:
             return None
         cls.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        return row
+
+    @classmethod
+    def user_for(cls, token: str) -> Any | None:
+        """The token's user carrying its ``TokenScope`` (what ``workspaces.access`` limits
+        them to), or None; for the API and the websocket alike."""
+        row = cls.authenticate(token)
+        if row is None:
+            return None
+        row.user.token_scope = TokenScope(row.workspace_id, row.role, token_id=row.pk)
         return row.user
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
     def revoke(self) -> None:
         if self.revoked_at is None:

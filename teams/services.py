@@ -12,6 +12,7 @@ from django.conf import settings
 
 from runs.engine.models import catalogue
 from runs.engine.tools import builtin_registry
+from workspaces.activity import record
 
 from .models import CustomTool, ModelConfig, Team, TeamTemplate, TeamVersion
 from .spec import Agent, Pattern, TeamSpec, parse
@@ -248,3 +249,11 @@ def team_from_template(
     if name:
         spec = spec.model_copy(update={"name": name})
     return create_team(user, spec, message=f"Made from the template “{template.name}”.")
+
+
+def delete_team(team: Team, actor: Any) -> None:
+    """Deletes ``team`` (its versions, runs and their audit trails with it), in the
+    workspace's activity log."""
+    name, workspace_id = team.name, team.workspace_id
+    team.delete()
+    record(workspace_id, actor, "team.deleted", name)

@@ -21,9 +21,9 @@ from .forms import (
     TeamRenameForm,
     TokenCreateForm,
 )
-from .model_configs import delete_secret
+from .model_configs import delete_model_config, delete_secret
 from .models import ApiToken, ModelConfig, Secret, Team
-from .services import create_team, current_problems, save_spec, starter_spec
+from .services import create_team, current_problems, delete_team, save_spec, starter_spec
 from .spec import parse
 from .validation import parse_with_problems
 
@@ -89,19 +89,18 @@ def team_duplicate(request: HttpRequest, team_id: int) -> HttpResponse:
 @require_POST
 def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
     team = owned_team(request, team_id)
-    team.delete()
+    delete_team(team, request.user)
     messages.success(request, f"Team “{team.name}” deleted.")
     return redirect("team-list")
 
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
-    form = TokenCreateForm(request.POST or None)
+    form = TokenCreateForm(request.POST or None, user=request.user)
     new_token = None
-    if request.method == "POST" and form.is_valid():
-        _, new_token = ApiToken.issue(request.user, form.cleaned_data["name"])
-        form = TokenCreateForm()
-    tokens = ApiToken.objects.filter(user=request.user)
+    if request.method == "POST" and form.is_valid() and (new_token := form.issue()):
+        form = TokenCreateForm(user=request.user)
+    tokens = ApiToken.objects.filter(user=request.user).select_related("workspace")
     context: dict[str, Any] = {"tokens": tokens, "form": form, "new_token": new_token}
     return render(request, "teams/token_list.html", context)
 
@@ -132,7 +131,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def model_delete(request: HttpRequest, config_id: int) -> HttpResponse:
     config = get_object_or_404(ModelConfig.objects.for_user(request.user), pk=config_id)
-    config.delete()
+    delete_model_config(config, request.user)
     messages.success(request, f"Model “{config.name}” removed.")
     return redirect("model-list")
 
@@ -155,7 +154,7 @@ def secret_list(request: HttpRequest) -> HttpResponse:
 def secret_delete(request: HttpRequest, secret_id: int) -> HttpResponse:
     secret = get_object_or_404(Secret.objects.for_user(request.user), pk=secret_id)
     try:
-        delete_secret(secret)
+        delete_secret(secret, request.user)
     except ValueError as exc:
         messages.error(request, str(exc))
     else:

@@ -40,6 +40,8 @@ class TokenScope:
 
     workspace_id: int
     role: str
+    #: The token's id, which attribution records (``token:<id>``); None outside a request.
+    token_id: int | None = None
 
 
 def _scope(user: Any) -> TokenScope | None:

@@ -3,10 +3,12 @@ secrets, tools, webhooks), and who is in it with which role (``workspaces.roles`
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from .roles import Role
@@ -124,3 +126,90 @@ class InWorkspace(models.Model):
         if self.workspace_id is None and getattr(self, "owner_id", None) is not None:
             self.workspace = personal_workspace(self.owner)  # type: ignore[attr-defined]
         return self.workspace
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def usable(self) -> InvitationQuerySet:
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A one-time link that makes its acceptor a member with ``role``. Only the token's
+    digest is kept (as for sign-up invitations and API tokens): a database reader cannot
+    join with it."""
+
+    PREFIX = "wsi_"
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    email = models.EmailField(
+        blank=True, help_text="When set, only an account with this address may accept."
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=16)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.workspace} as {self.role}"
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def find_usable(cls, token: str) -> Invitation | None:
+        if not token.startswith(cls.PREFIX):
+            return None
+        return (
+            cls.objects.usable()
+            .select_related("workspace", "created_by")
+            .filter(digest=cls.digest_of(token))
+            .first()
+        )
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.used_at:
+            return "used"
+        return "expired" if self.expires_at <= timezone.now() else "open"
+
+
+class Activity(models.Model):
+    """One administrative change in a workspace (``workspaces.activity.record``): who did
+    what to what, and when. Never a secret's value."""
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: The actor's name when it was recorded: the log still reads after they are deleted.
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=40)
+    target = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["workspace", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name or 'system'} {self.action} {self.target}"
