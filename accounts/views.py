@@ -14,9 +14,8 @@ from django.shortcuts import redirect, render
 
 from orchestration_site import quotas
 from orchestration_site.quotas import QuotaExceeded
-from workspaces import services
+from workspaces import choose, services
 from workspaces.models import Invitation as WorkspaceInvitation
-from workspaces.views import into
 
 from .forms import SignupForm
 from .models import Invitation
@@ -66,7 +65,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and (user := _create(form, invitation, joining and token)):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.username}.")
-            return redirect(into(joining.workspace.slug) if joining else "team-list")
+            if joining:
+                choose(request, joining.workspace)
+            return redirect("home")
     return render(request, "registration/signup.html", {"form": form, "invite": token})
 
 

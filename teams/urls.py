@@ -1,10 +1,8 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
 from . import views, views_tools
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="team-list"), name="home"),
     path("teams/", views.team_list, name="team-list"),
     path("teams/<int:team_id>/", views.team_detail, name="team-detail"),
     path("teams/<int:team_id>/rename/", views.team_rename, name="team-rename"),

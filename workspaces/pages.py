@@ -21,7 +21,7 @@ from .access import can, check, member_workspaces, role_in
 from .activity import entries
 from .api import invitation_url
 from .models import Invitation, Membership, Workspace
-from .roles import ORDER, Role
+from .roles import ORDER, PERMISSIONS, Role
 
 ROLE_CHOICES = [(r.value, r.label) for r in ORDER]
 
@@ -71,9 +71,7 @@ def workspace_list(request: HttpRequest) -> HttpResponse:
         .select_related("workspace")
         .order_by("workspace__name")
     )
-    rows = [
-        (m.workspace, m.role, m.workspace.memberships.count()) for m in mine
-    ]
+    rows = [(m.workspace, m.role, m.workspace.memberships.count()) for m in mine]
     return render(request, "workspaces/workspace_list.html", {"rows": rows, "form": form})
 
 
@@ -205,6 +203,16 @@ def activity(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "workspaces/activity.html", {"ws": workspace, "entries": found})
 
 
-def here(request: HttpRequest) -> Workspace:
-    """The current workspace, for pages outside this app."""
-    return current(request)
+@login_required
+def role_matrix(request: HttpRequest) -> HttpResponse:
+    """What each role may do: the matrix itself, so the page cannot drift from the checks."""
+    rows = [(p, [role in p.roles for role in ORDER]) for p in PERMISSIONS.values()]
+    return render(request, "workspaces/roles.html", {"rows": rows, "order": ORDER})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """``/`` and where logging in leads: the current workspace's teams, or its runs for a
+    role that may not read teams (an auditor lands on runs and their audit trails)."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return redirect(landing(request, current(request)))

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
-from . import services
+from . import choose, services
+from .pages import landing
 
 
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
@@ -28,9 +28,5 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     messages.success(
         request, f"You are now a member of {membership.workspace.name}, as {membership.role}."
     )
-    return redirect(into(membership.workspace.slug))
-
-
-def into(slug: str) -> str:
-    """Where a new member lands: their new workspace's teams."""
-    return f"{reverse('team-list')}?workspace={slug}"
+    choose(request, membership.workspace)
+    return redirect(landing(request, membership.workspace))

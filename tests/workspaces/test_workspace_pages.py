@@ -1,0 +1,114 @@
+"""The pages people manage workspaces with: making one, the switcher, members and their
+roles, invitation links, the activity log, and where each role lands."""
+
+import re
+
+import pytest
+
+from tests.factories import make_user
+from tests.workspaces.helpers import client_of, role_of, shared_workspace
+from workspaces.models import Workspace
+from workspaces.roles import PERMISSIONS
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def test_a_workspace_made_on_its_page_is_yours_and_becomes_the_current_one():
+    alice = make_user("alice")
+    client = client_of(alice)
+    made = client.post("/workspaces/", {"name": "Finance close"})
+    workspace = Workspace.objects.get(name="Finance close")
+    assert made["Location"] == f"/workspaces/{workspace.slug}/members/"
+    assert role_of(workspace, "alice") == "owner"
+    page = text(client.get("/workspaces/"))
+    assert "Finance close" in page and "alice (personal)" in page
+    # The switcher in the top bar now has it selected.
+    assert re.search(rf'<option value="{workspace.slug}" selected>Finance close</option>', page)
+
+
+def test_an_owner_adds_a_member_changes_the_role_and_removes_them():
+    workspace, users = shared_workspace()
+    make_user("bob")
+    owner = client_of(users["olivia"])
+    members = f"/workspaces/{workspace.slug}/members/"
+    owner.post(members + "add/", {"username": "bob", "role": "viewer"})
+    assert role_of(workspace, "bob") == "viewer"
+    owner.post(members + "bob/", {"role": "runner"})
+    assert role_of(workspace, "bob") == "runner"
+    page = text(owner.get(members))
+    assert 'data-member="bob"' in page and "role-runner" in page
+    owner.post(members + "bob/", {"remove": "1"})
+    assert role_of(workspace, "bob") is None
+
+
+def test_the_last_owner_cannot_leave_and_is_told_why():
+    workspace, users = shared_workspace()
+    owner = client_of(users["olivia"])
+    answer = owner.post(
+        f"/workspaces/{workspace.slug}/members/olivia/", {"remove": "1"}, follow=True
+    )
+    assert role_of(workspace, "olivia") == "owner"
+    assert "last owner" in text(answer)
+
+
+def test_an_invitation_link_is_shown_once_and_makes_its_acceptor_a_member():
+    workspace, users = shared_workspace()
+    owner = client_of(users["olivia"])
+    members = f"/workspaces/{workspace.slug}/members/"
+    owner.post(f"/workspaces/{workspace.slug}/invitations/", {"role": "runner"})
+    first = text(owner.get(members))
+    link = re.search(r'<code id="invitation-link">([^<]+)</code>', first).group(1)
+    assert "/invitations/wsi_" in link
+    assert 'id="invitation-link"' not in text(owner.get(members))  # only once
+    path = link[link.index("/invitations/") :]
+    carol = client_of(make_user("carol"))
+    accepted = carol.post(path)
+    assert role_of(workspace, "carol") == "runner"
+    assert accepted["Location"] == "/teams/"
+    # The new member works in the workspace they joined.
+    assert re.search(rf'<option value="{workspace.slug}" selected>', text(carol.get("/teams/")))
+
+
+def test_a_viewer_sees_the_members_but_no_way_to_change_them():
+    workspace, users = shared_workspace(viewer="vera")
+    page = text(client_of(users["vera"]).get(f"/workspaces/{workspace.slug}/members/"))
+    assert 'data-member="olivia"' in page
+    assert "Make an invitation link" not in page and "Add member" not in page
+    assert "needs the owner or admin role" in page
+    refused = client_of(users["vera"]).post(
+        f"/workspaces/{workspace.slug}/members/add/", {"username": "olivia", "role": "owner"}
+    )
+    assert refused.status_code == 403
+
+
+def test_an_auditor_lands_on_runs_and_has_no_teams_link():
+    workspace, users = shared_workspace(auditor="audrey")
+    auditor = client_of(users["audrey"])
+    switched = auditor.post("/workspaces/switch/", {"workspace": workspace.slug, "next": "/teams/"})
+    assert switched["Location"] == "/runs/"
+    assert auditor.get("/")["Location"] == "/runs/"
+    page = text(auditor.get(f"/workspaces/{workspace.slug}/activity/"))
+    assert "Activity of Acme" in page
+    assert ">Teams</a>" not in page
+
+
+def test_someone_outside_a_workspace_cannot_tell_it_exists():
+    workspace, _ = shared_workspace()
+    eve = client_of(make_user("eve"))
+    for url in [
+        f"/workspaces/{workspace.slug}/members/",
+        f"/workspaces/{workspace.slug}/activity/",
+    ]:
+        assert eve.get(url).status_code == 404
+    assert eve.get("/workspaces/no-such-thing/members/").status_code == 404
+    assert eve.post("/workspaces/switch/", {"workspace": workspace.slug}).status_code == 404
+
+
+def test_the_roles_page_shows_every_permission_of_the_matrix():
+    page = text(client_of(make_user("alice")).get("/workspaces/roles/"))
+    for name in PERMISSIONS:
+        assert f"<code>{name}</code>" in page
