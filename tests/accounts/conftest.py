@@ -6,18 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require
-from tests.support import oidc_provider
-from tests.support.oidc_provider import ProviderProcess
-
-
-def start_provider(redirect_bases: list[str]) -> ProviderProcess:
-    require(
-        oidc_provider.installed(),
-        "needs node and the test OIDC provider: `make test` installs it "
-        "(npm ci in tests/support/oidc)",
-    )
-    return ProviderProcess(redirect_bases)
+from tests.support.oidc_provider import ProviderProcess, point_at, start_provider
 
 
 @pytest.fixture(scope="session")
@@ -28,29 +17,6 @@ def provider() -> Iterator[ProviderProcess]:
     process.stop()
 
 
-def point_at(settings: Any, process: ProviderProcess, **overrides: Any) -> None:
-    """The site's single sign-on settings, aimed at ``process``."""
-    from accounts import oidc
-
-    values = {
-        "OIDC_ENABLED": True,
-        "OIDC_ISSUER": process.issuer,
-        "OIDC_RP_CLIENT_ID": oidc_provider.CLIENT_ID,
-        "OIDC_RP_CLIENT_SECRET": oidc_provider.CLIENT_SECRET,
-        "OIDC_BUTTON_LABEL": "Acme ID",
-        "OIDC_ALLOWED_DOMAINS": [],
-        "OIDC_CREATE_USERS": True,
-        "OIDC_JOIN_WORKSPACE": "",
-    }
-    values.update(overrides)
-    for name, value in values.items():
-        setattr(settings, name, value)
-    csp = settings.CONTENT_SECURITY_POLICY
-    directives = {**csp["DIRECTIVES"], "form-action": ["'self'", process.origin]}
-    settings.CONTENT_SECURITY_POLICY = {**csp, "DIRECTIVES": directives}
-    oidc.forget()
-
-
 @pytest.fixture
 def sso(settings: Any, provider: ProviderProcess) -> Iterator[ProviderProcess]:
     """Single sign-on on, with the provider knowing nobody until the test says."""
@@ -58,8 +24,3 @@ def sso(settings: Any, provider: ProviderProcess) -> Iterator[ProviderProcess]:
     provider.set_accounts({})
     yield provider
     provider.set_accounts({})
-
-
-def person(email: str, *, verified: bool = True, **claims: Any) -> dict[str, Any]:
-    """A person's claims at the provider."""
-    return {"email": email, "email_verified": verified, **claims}

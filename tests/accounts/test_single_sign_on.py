@@ -11,9 +11,8 @@ from django.test import Client
 from accounts.models import OIDCIdentity
 from accounts.sso import DOMAIN, EMAIL_TAKEN, NO_NEW_ACCOUNTS, UNVERIFIED
 from accounts.sso_views import FAILED, UNREACHABLE
-from tests.accounts.conftest import person
 from tests.factories import PASSWORD, make_user
-from tests.support.oidc_provider import ProviderProcess
+from tests.support.oidc_provider import ProviderProcess, person
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +253,27 @@ def test_an_account_made_by_single_sign_on_has_no_password_to_guess(
     for guess in ("", "ann", "!"):
         client.post("/login/", {"username": "ann", "password": guess})
     assert logged_in_as(client) is None
+
+
+def test_an_identity_the_operator_links_in_the_admin_logs_in_to_that_account(
+    sso: ProviderProcess,
+) -> None:
+    make_user("root", is_staff=True, is_superuser=True)
+    victor = make_user("victor", email="victor@example.org")
+    admin = Client()
+    admin.login(username="root", password=PASSWORD)
+    # single sign-on refuses to take over victor's account by his address ...
+    sso.set_accounts({"v-sub": person("victor@example.org")})
+    refused = Client()
+    sign_in(refused, sso, "v-sub")
+    assert logged_in_as(refused) is None
+    # ... until the operator links his provider identity to it
+    response = admin.post(
+        "/admin/accounts/oidcidentity/add/",
+        {"user": victor.pk, "issuer": sso.issuer, "subject": "v-sub"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client = Client()
+    sign_in(client, sso, "v-sub")
+
+    assert logged_in_as(client) == "victor"

@@ -110,8 +110,45 @@ class ProviderProcess:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def installed() -> bool:
-    return (HERE / "node_modules" / "oidc-provider").is_dir() and _node() != ""
+def start_provider(redirect_bases: list[str]) -> ProviderProcess:
+    """The provider, with the site at each of ``redirect_bases`` as its one client."""
+    from tests.conftest import require
+
+    require(
+        (HERE / "node_modules" / "oidc-provider").is_dir() and _node() != "",
+        "needs node and the test OIDC provider: `make test` installs it "
+        "(npm ci in tests/support/oidc)",
+    )
+    return ProviderProcess(redirect_bases)
+
+
+def point_at(settings: Any, process: ProviderProcess, **overrides: Any) -> None:
+    """The site's single sign-on settings (pytest-django's ``settings``), aimed at
+    ``process``, its origin allowed as a form target (log-out continues there)."""
+    from accounts import oidc
+
+    values = {
+        "OIDC_ENABLED": True,
+        "OIDC_ISSUER": process.issuer,
+        "OIDC_RP_CLIENT_ID": CLIENT_ID,
+        "OIDC_RP_CLIENT_SECRET": CLIENT_SECRET,
+        "OIDC_BUTTON_LABEL": "Acme ID",
+        "OIDC_ALLOWED_DOMAINS": [],
+        "OIDC_CREATE_USERS": True,
+        "OIDC_JOIN_WORKSPACE": "",
+    }
+    values.update(overrides)
+    for name, value in values.items():
+        setattr(settings, name, value)
+    csp = settings.CONTENT_SECURITY_POLICY
+    directives = {**csp["DIRECTIVES"], "form-action": ["'self'", process.origin]}
+    settings.CONTENT_SECURITY_POLICY = {**csp, "DIRECTIVES": directives}
+    oidc.forget()
+
+
+def person(email: str, *, verified: bool = True, **claims: Any) -> dict[str, Any]:
+    """A person's claims at the provider."""
+    return {"email": email, "email_verified": verified, **claims}
 
 
 def _node() -> str:
