@@ -277,3 +277,34 @@ def test_an_identity_the_operator_links_in_the_admin_logs_in_to_that_account(
     sign_in(client, sso, "v-sub")
 
     assert logged_in_as(client) == "victor"
+
+
+def test_a_discovery_document_of_another_issuer_is_not_trusted(
+    sso: ProviderProcess, settings: Any
+) -> None:
+    from accounts import oidc
+
+    # the same server under another name: its document names the issuer it really is
+    settings.OIDC_ISSUER = sso.issuer.replace("127.0.0.1", "localhost")
+    oidc.forget()
+    client = Client()
+
+    assert UNREACHABLE in shown(client, client.get("/oidc/start/"))
+
+
+def test_an_id_token_from_another_issuer_is_refused(sso: ProviderProcess, settings: Any) -> None:
+    from accounts import oidc
+
+    # endpoints given by hand that belong to a provider other than the configured issuer
+    document = oidc.discovery()
+    settings.OIDC_ISSUER = "https://id.example.com"
+    settings.OIDC_AUTHORIZATION_ENDPOINT = document["authorization_endpoint"]
+    settings.OIDC_TOKEN_ENDPOINT = document["token_endpoint"]
+    settings.OIDC_USERINFO_ENDPOINT = document["userinfo_endpoint"]
+    settings.OIDC_JWKS_ENDPOINT = document["jwks_uri"]
+    sso.set_accounts({"ann": person("ann@example.org")})
+    client = Client()
+
+    assert FAILED in shown(client, sign_in(client, sso, "ann"))
+    assert logged_in_as(client) is None
+    assert not User.objects.exists()
