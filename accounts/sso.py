@@ -15,8 +15,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
 from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.db import IntegrityError
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from . import actions, oidc
@@ -80,6 +82,11 @@ class OIDCBackend(OIDCAuthenticationBackend):
             return None
         return super().authenticate(request, **kwargs)
 
+    def get_user(self, user_id: Any) -> User | None:
+        # The library's returns switched-off accounts too, which would keep their sessions
+        # alive; Django's own backend does not.
+        return ModelBackend.get_user(self, user_id)
+
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         payload: dict[str, Any] = super().verify_token(token, **kwargs)
         # The library checks the signature, expiry and nonce, not who issued the token for
@@ -113,11 +120,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
     def person(self, subject: str, claims: dict[str, Any]) -> User:
         """The account of the provider's ``subject``: found by it, or made for it."""
         email = checked_email(claims)
-        identity = (
-            OIDCIdentity.objects.select_related("user")
-            .filter(issuer=settings.OIDC_ISSUER, subject=subject)
-            .first()
-        )
+        identity = identity_of(subject)
         if identity is not None:
             if not identity.user.is_active:
                 raise Refused(INACTIVE)
@@ -133,6 +136,19 @@ class OIDCBackend(OIDCAuthenticationBackend):
             )
         except ValidationError:
             raise Refused(NO_EMAIL) from None
+        except IntegrityError:
+            # the same person's log-in in another tab made the account a moment ago
+            if (identity := identity_of(subject)) is None:
+                raise
+            return identity.user
+
+
+def identity_of(subject: str) -> OIDCIdentity | None:
+    return (
+        OIDCIdentity.objects.select_related("user")
+        .filter(issuer=settings.OIDC_ISSUER, subject=subject)
+        .first()
+    )
 
 
 def checked_email(claims: dict[str, Any]) -> str:

@@ -169,12 +169,16 @@ def test_with_new_accounts_off_only_linked_identities_get_in(
 
 def test_a_switched_off_account_stays_out(sso: ProviderProcess) -> None:
     sso.set_accounts({"ann": person("ann@example.org")})
-    sign_in(Client(), sso, "ann")
+    earlier = Client()
+    sign_in(earlier, sso, "ann")
+    assert logged_in_as(earlier) == "ann"
     User.objects.filter(username="ann").update(is_active=False)
     client = Client()
     sign_in(client, sso, "ann")
 
     assert logged_in_as(client) is None
+    # the session she already had ends too
+    assert logged_in_as(earlier) is None
 
 
 def test_a_forged_or_replayed_callback_gets_nobody_in(sso: ProviderProcess) -> None:
