@@ -312,3 +312,13 @@ def test_an_id_token_from_another_issuer_is_refused(sso: ProviderProcess, settin
     assert FAILED in shown(client, sign_in(client, sso, "ann"))
     assert logged_in_as(client) is None
     assert not User.objects.exists()
+
+
+def test_a_next_address_off_this_site_is_not_followed(sso: ProviderProcess) -> None:
+    sso.set_accounts({"ann": person("ann@example.org")})
+    client = Client()
+
+    response = sign_in(client, sso, "ann", next_url="https://evil.example/phish")
+
+    assert response.status_code == 302 and response["Location"] == "/teams/"
+    assert logged_in_as(client) == "ann"
