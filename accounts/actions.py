@@ -12,6 +12,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from workspaces.models import Membership, Workspace
+
 from .models import OIDCIdentity
 
 USERNAME_MAX = 150
@@ -45,11 +47,22 @@ def record_sso_login(identity: OIDCIdentity, email: str) -> None:
         user.save(update_fields=["email"])
 
 
+class NoSuchWorkspace(Exception):
+    """``OIDC_JOIN_WORKSPACE`` names no workspace."""
+
+
 def join_configured_workspace(user: User) -> None:
-    """Makes ``user`` a member of ``OIDC_JOIN_WORKSPACE`` with ``OIDC_JOIN_ROLE``, if set."""
-    if not settings.OIDC_JOIN_WORKSPACE:
+    """Makes ``user`` a member of ``OIDC_JOIN_WORKSPACE`` with ``OIDC_JOIN_ROLE``, if set
+    (besides the personal workspace every account gets)."""
+    slug = settings.OIDC_JOIN_WORKSPACE
+    if not slug:
         return
-    raise NotImplementedError("workspaces are not on this branch yet")
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        raise NoSuchWorkspace(slug)
+    Membership.objects.get_or_create(
+        workspace=workspace, user=user, defaults={"role": settings.OIDC_JOIN_ROLE}
+    )
 
 
 def _new_user(wanted: str, email: str) -> Any:

@@ -44,6 +44,10 @@ EMAIL_TAKEN = (
     "link it to your sign-in."
 )
 INACTIVE = "This account is switched off. Ask the person who runs this server."
+NO_WORKSPACE = (
+    'This server\'s single sign-on is set to add new people to the workspace "{slug}", '
+    "which does not exist. Tell the person who runs it."
+)
 
 
 class Refused(Exception):
@@ -136,6 +140,9 @@ class OIDCBackend(OIDCAuthenticationBackend):
             )
         except ValidationError:
             raise Refused(NO_EMAIL) from None
+        except actions.NoSuchWorkspace as missing:
+            logger.error("single sign-on: OIDC_JOIN_WORKSPACE %r does not exist", str(missing))
+            raise Refused(NO_WORKSPACE.format(slug=missing)) from None
         except IntegrityError:
             # the same person's log-in in another tab made the account a moment ago
             if (identity := identity_of(subject)) is None:

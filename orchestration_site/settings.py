@@ -15,6 +15,7 @@ from celery.schedules import crontab
 from runs import signing
 from runs.engine.tools.mcp_servers import load_registry as load_mcp_servers
 from teams.credentials import parse_encryption_keys, parse_operator_credentials
+from workspaces import roles as workspace_roles
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -413,9 +414,9 @@ OIDC_ALLOWED_DOMAINS = [d.lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DO
 OIDC_REQUIRE_VERIFIED_EMAIL = env.bool("OIDC_REQUIRE_VERIFIED_EMAIL", default=True)
 OIDC_JOIN_WORKSPACE = env.str("OIDC_JOIN_WORKSPACE", default="")
 OIDC_JOIN_ROLE = env.str("OIDC_JOIN_ROLE", default="viewer")
-if OIDC_JOIN_ROLE not in ("owner", "admin", "editor", "runner", "viewer", "auditor"):
+if OIDC_JOIN_ROLE not in workspace_roles.Role.values:
     raise environ.ImproperlyConfigured(
-        f"OIDC_JOIN_ROLE is {OIDC_JOIN_ROLE!r}: give owner, admin, editor, runner, viewer or auditor."
+        f"OIDC_JOIN_ROLE is {OIDC_JOIN_ROLE!r}: give one of {', '.join(workspace_roles.Role.values)}."
     )
 OIDC_LOGOUT_AT_PROVIDER = env.bool("OIDC_LOGOUT_AT_PROVIDER", default=True)
 OIDC_TIMEOUT_S = env.float("OIDC_TIMEOUT_S", default=10.0)

@@ -13,6 +13,7 @@ from accounts.sso import DOMAIN, EMAIL_TAKEN, NO_NEW_ACCOUNTS, UNVERIFIED
 from accounts.sso_views import FAILED, UNREACHABLE
 from tests.factories import PASSWORD, make_user
 from tests.support.oidc_provider import ProviderProcess, person
+from workspaces.models import Membership, Workspace, create_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -322,3 +323,38 @@ def test_a_next_address_off_this_site_is_not_followed(sso: ProviderProcess) -> N
 
     assert response.status_code == 302 and response["Location"] == "/teams/"
     assert logged_in_as(client) == "ann"
+
+
+def test_a_new_person_joins_the_configured_workspace_with_the_configured_role(
+    sso: ProviderProcess, settings: Any
+) -> None:
+    acme = create_workspace("Acme", owner=make_user("boss"))
+    settings.OIDC_JOIN_WORKSPACE = acme.slug
+    settings.OIDC_JOIN_ROLE = "runner"
+    sso.set_accounts({"ann": person("ann@example.org")})
+    sign_in(Client(), sso, "ann")
+
+    ann = User.objects.get(username="ann")
+    assert Membership.objects.get(workspace=acme, user=ann).role == "runner"
+    # and she has her personal workspace, as every account does
+    assert Membership.objects.get(workspace__personal_for=ann).role == "owner"
+    # a role the workspace's owner changes later stays as they set it at her next log-in
+    Membership.objects.filter(workspace=acme, user=ann).update(role="editor")
+    client = Client()
+    sign_in(client, sso, "ann")
+    assert logged_in_as(client) == "ann"
+    assert Membership.objects.get(workspace=acme, user=ann).role == "editor"
+
+
+def test_a_workspace_to_join_that_does_not_exist_makes_no_half_account(
+    sso: ProviderProcess, settings: Any
+) -> None:
+    settings.OIDC_JOIN_WORKSPACE = "no-such-team"
+    sso.set_accounts({"ann": person("ann@example.org")})
+    client = Client()
+
+    page = shown(client, sign_in(client, sso, "ann"))
+
+    assert "the workspace &quot;no-such-team&quot;, which does not exist" in page
+    assert logged_in_as(client) is None
+    assert not User.objects.exists() and not Workspace.objects.exists()

@@ -32,7 +32,10 @@ def start(code: str = "", **env: str) -> subprocess.CompletedProcess[str]:
             "OIDC_CLIENT_SECRET too",
         ),
         ({**CLIENT, "OIDC_ISSUER": "https://i.example", "OIDC_SCOPES": "openid"}, "'openid email'"),
-        ({**CLIENT, "OIDC_ISSUER": "https://i.example", "OIDC_JOIN_ROLE": "god"}, "give owner"),
+        (
+            {**CLIENT, "OIDC_ISSUER": "https://i.example", "OIDC_JOIN_ROLE": "god"},
+            "give one of owner, admin, editor, runner, viewer, auditor",
+        ),
     ],
 )
 def test_half_a_configuration_stops_start_up(env: dict[str, str], said: str) -> None:

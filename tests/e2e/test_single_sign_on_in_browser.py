@@ -1,6 +1,7 @@
 """A person with an account at the company's OpenID Connect provider (a real one, on
-127.0.0.1) signs in from the log-in page in Chromium, lands logged in with a new account, and
-logging out ends the provider's session too."""
+127.0.0.1) signs in from the log-in page in Chromium, lands logged in with a new account in the
+configured workspace with the configured role, and logging out ends the provider's session
+too."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +12,9 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import OIDCIdentity
 from tests.browser import LiveServer
+from tests.factories import make_user
 from tests.support.oidc_provider import ProviderProcess, person, point_at, start_provider
+from workspaces.models import Membership, create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +37,9 @@ def test_a_person_signs_in_with_the_provider_and_out_again(
     page: Page, provider: ProviderProcess, settings: Any, asgi_server: LiveServer
 ) -> None:
     settings.SIGNUP = "closed"
+    acme = create_workspace("Acme", owner=make_user("boss"))
+    settings.OIDC_JOIN_WORKSPACE = acme.slug
+    settings.OIDC_JOIN_ROLE = "runner"
     provider.set_accounts({"sub-ann-1": person("ann@acme.test", preferred_username="ann")})
 
     # the log-in page offers the provider next to the password form
@@ -51,6 +57,7 @@ def test_a_person_signs_in_with_the_provider_and_out_again(
     ann = User.objects.get(username="ann")
     assert ann.email == "ann@acme.test"
     assert OIDCIdentity.objects.get(user=ann).subject == "sub-ann-1"
+    assert Membership.objects.get(workspace=acme, user=ann).role == "runner"
 
     # logging out here ends the provider's session too, and comes back to the log-in page
     page.get_by_role("button", name="Log out").click()
