@@ -400,20 +400,22 @@ OIDC_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
 OIDC_USERINFO_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
 OIDC_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default="")
 OIDC_END_SESSION_ENDPOINT = env.str("OIDC_END_SESSION_ENDPOINT", default="")
-OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="") or "openid email profile"
 if OIDC_ENABLED and not {"openid", "email"} <= set(OIDC_SCOPES.split()):
     raise environ.ImproperlyConfigured(
         f"OIDC_SCOPES is {OIDC_SCOPES!r}: it needs at least 'openid email' (people are known by "
         "their verified e-mail address)."
     )
-OIDC_BUTTON_LABEL = env.str("OIDC_BUTTON_LABEL", default="single sign-on")
+OIDC_BUTTON_LABEL = env.str("OIDC_BUTTON_LABEL", default="") or "single sign-on"
 # New people may be made from the provider whatever SIGNUP says (the provider is the
 # operator's), unless this is off: then only identities linked in the admin may log in.
 OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=True)
-OIDC_ALLOWED_DOMAINS = [d.lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
+OIDC_ALLOWED_DOMAINS = [
+    d.strip().lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[]) if d.strip()
+]
 OIDC_REQUIRE_VERIFIED_EMAIL = env.bool("OIDC_REQUIRE_VERIFIED_EMAIL", default=True)
 OIDC_JOIN_WORKSPACE = env.str("OIDC_JOIN_WORKSPACE", default="")
-OIDC_JOIN_ROLE = env.str("OIDC_JOIN_ROLE", default="viewer")
+OIDC_JOIN_ROLE = env.str("OIDC_JOIN_ROLE", default="") or "viewer"
 if OIDC_JOIN_ROLE not in workspace_roles.Role.values:
     raise environ.ImproperlyConfigured(
         f"OIDC_JOIN_ROLE is {OIDC_JOIN_ROLE!r}: give one of {', '.join(workspace_roles.Role.values)}."

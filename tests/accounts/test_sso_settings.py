@@ -54,3 +54,21 @@ def test_the_log_out_form_may_continue_to_the_provider_only_when_it_is_set() -> 
 
     assert on.stdout.strip() == "True [\"'self'\", 'https://sso.example.com']", on.stderr
     assert off.stdout.strip() == "False [\"'self'\"]", off.stderr
+
+
+def test_empty_values_as_compose_passes_them_mean_the_defaults() -> None:
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.OIDC_ENABLED, s.OIDC_ALLOWED_DOMAINS, s.OIDC_BUTTON_LABEL, s.OIDC_JOIN_ROLE)"
+    )
+    empty = dict.fromkeys(
+        ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_BUTTON_LABEL",
+         "OIDC_ALLOWED_DOMAINS", "OIDC_JOIN_WORKSPACE", "OIDC_JOIN_ROLE"],
+        "",
+    )  # fmt: skip
+    listed = start(
+        show, **CLIENT, OIDC_ISSUER="https://i.example", OIDC_ALLOWED_DOMAINS=" @Acme.com, ,acme.de"
+    )
+
+    assert start(show, **empty).stdout.strip() == "False [] single sign-on viewer"
+    assert listed.stdout.strip() == "True ['acme.com', 'acme.de'] single sign-on viewer"
