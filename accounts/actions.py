@@ -60,6 +60,7 @@ def join_configured_workspace(user: User) -> None:
     workspace = Workspace.objects.filter(slug=slug).first()
     if workspace is None:
         raise NoSuchWorkspace(slug)
+    # When workspaces has its member-adding action (activity log), this becomes a call to it.
     Membership.objects.get_or_create(
         workspace=workspace, user=user, defaults={"role": settings.OIDC_JOIN_ROLE}
     )
