@@ -61,3 +61,28 @@ class Invitation(models.Model):
         """Marks the invitation used by ``user``; False if someone used it first."""
         taken = Invitation.objects.usable().filter(pk=self.pk)
         return bool(taken.update(used_at=timezone.now(), used_by=user))
+
+
+class OIDCIdentity(models.Model):
+    """Who a person is at the single sign-on provider: the issuer and its ``sub``, which the
+    provider never reassigns. Log-in finds the account by this pair and never by e-mail, so a
+    provider account that takes on someone else's address does not take over their account."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="oidc_identities"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255, help_text="The provider's `sub` claim.")
+    email = models.EmailField(blank=True, help_text="The address it had at its last log-in.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OIDC identity"
+        verbose_name_plural = "OIDC identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_identity_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

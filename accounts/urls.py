@@ -1,10 +1,11 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import sso_views, views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("oidc/start/", sso_views.SSOStart.as_view(), name="oidc-start"),
+    path("oidc/callback/", sso_views.SSOCallback.as_view(), name="oidc-callback"),
 ]

@@ -19,6 +19,7 @@ from workspaces.models import Invitation as WorkspaceInvitation
 
 from .forms import SignupForm
 from .models import Invitation
+from .sso_views import provider_logout_url
 
 CLOSED = (
     "Sign-up is closed on this server. Ask the person who runs it for an account or an "
@@ -36,6 +37,12 @@ class LoginView(auth_views.LoginView):
 
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if settings.OIDC_ENABLED:
+            context["sso_label"] = settings.OIDC_BUTTON_LABEL
+        return context
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = str(request.POST.get("username", ""))[:150].strip().lower()
         try:
@@ -44,6 +51,18 @@ class LoginView(auth_views.LoginView):
         except QuotaExceeded as exc:
             return exc.as_page()
         return super().post(request, *args, **kwargs)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's log-out; someone who came through single sign-on is then sent to the
+    provider to end its session too, and comes back to the log-in page."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        id_token = request.session.get("oidc_id_token")
+        response = super().post(request, *args, **kwargs)
+        if url := provider_logout_url(request, id_token):
+            return redirect(url)
+        return response
 
 
 def signup(request: HttpRequest) -> HttpResponse:

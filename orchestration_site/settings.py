@@ -15,6 +15,7 @@ from celery.schedules import crontab
 from runs import signing
 from runs.engine.tools.mcp_servers import load_registry as load_mcp_servers
 from teams.credentials import parse_encryption_keys, parse_operator_credentials
+from workspaces import roles as workspace_roles
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -383,6 +384,76 @@ if not 0 <= METRICS_WORKER_PORT <= 65535:
         f"METRICS_WORKER_PORT is {METRICS_WORKER_PORT}: give a TCP port, or 0 for none."
     )
 METRICS_WORKER_ADDRESS = env.str("METRICS_WORKER_ADDRESS", default="127.0.0.1")
+
+# --- Single sign-on with OpenID Connect (docs/single-sign-on.md) -----------------------------
+# mozilla-django-oidc does the protocol (state, nonce, PKCE, the code exchange, the ID token's
+# signature); accounts/sso.py decides who the person is: by the provider's `sub`, never by
+# e-mail. On when OIDC_CLIENT_ID is set; password log-in stays either way.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").strip()
+
+
+def _origin_of(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_ENABLED = bool(OIDC_CLIENT_ID)
+if OIDC_ENABLED and not (OIDC_ISSUER and OIDC_CLIENT_SECRET):
+    raise environ.ImproperlyConfigured(
+        "OIDC_CLIENT_ID is set, so single sign-on is on: set OIDC_ISSUER (the provider's issuer "
+        "URL, where /.well-known/openid-configuration lives) and OIDC_CLIENT_SECRET too."
+    )
+# The endpoints come from the issuer's discovery document unless given here.
+OIDC_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_USERINFO_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
+OIDC_JWKS_ENDPOINT = env.str("OIDC_JWKS_ENDPOINT", default="")
+OIDC_END_SESSION_ENDPOINT = env.str("OIDC_END_SESSION_ENDPOINT", default="")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="") or "openid email profile"
+if OIDC_ENABLED and not {"openid", "email"} <= set(OIDC_SCOPES.split()):
+    raise environ.ImproperlyConfigured(
+        f"OIDC_SCOPES is {OIDC_SCOPES!r}: it needs at least 'openid email' (people are known by "
+        "their verified e-mail address)."
+    )
+OIDC_BUTTON_LABEL = env.str("OIDC_BUTTON_LABEL", default="") or "single sign-on"
+# New people may be made from the provider whatever SIGNUP says (the provider is the
+# operator's), unless this is off: then only identities linked in the admin may log in.
+OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=True)
+OIDC_ALLOWED_DOMAINS = [
+    d.strip().lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[]) if d.strip()
+]
+OIDC_REQUIRE_VERIFIED_EMAIL = env.bool("OIDC_REQUIRE_VERIFIED_EMAIL", default=True)
+OIDC_JOIN_WORKSPACE = env.str("OIDC_JOIN_WORKSPACE", default="")
+OIDC_JOIN_ROLE = env.str("OIDC_JOIN_ROLE", default="") or "viewer"
+if OIDC_JOIN_ROLE not in workspace_roles.Role.values:
+    raise environ.ImproperlyConfigured(
+        f"OIDC_JOIN_ROLE is {OIDC_JOIN_ROLE!r}: give one of {', '.join(workspace_roles.Role.values)}."
+    )
+OIDC_LOGOUT_AT_PROVIDER = env.bool("OIDC_LOGOUT_AT_PROVIDER", default=True)
+OIDC_TIMEOUT_S = env.float("OIDC_TIMEOUT_S", default=10.0)
+# What mozilla-django-oidc reads (the endpoints are looked up by accounts/oidc.py).
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=True)
+OIDC_STORE_ID_TOKEN = True  # the hint RP-initiated logout sends back to the provider
+OIDC_TIMEOUT = OIDC_TIMEOUT_S
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.sso.OIDCBackend",
+]
+# Logging out sends the browser from the log-out form on to the provider's end-session
+# endpoint, which the form-action directive must then allow.
+if OIDC_ENABLED:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted(
+        {_origin_of(url) for url in (OIDC_ISSUER, OIDC_END_SESSION_ENDPOINT) if url}
+    )
 
 LOGGING = {
     "version": 1,
