@@ -156,7 +156,7 @@ class RunSink:
     async def seal(self) -> Tail:
         """Stop, once the write in flight is done, and hand over what is still queued:
         numbered and chained, not stored. The executor stores it in the transaction that
-        records how the run ended (``execution.finish``), so the end of a run costs one
+        records how the run ended (``runs.shell.finishes.finish``), so the end of a run costs one
         round trip to the database, not one for its last events and one for its end."""
         await self._stop(sealed=True)
         batch, self._outbox = self._outbox, []
