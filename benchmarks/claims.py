@@ -1,7 +1,7 @@
 """CPU an executor spends to claim a run and to record how it ended, by round size.
 
-A worker claims the runs that arrive together in one round (``runs.execution.claim``) and
-records the runs that end together in one round (``runs.execution.finish``); while runs
+A worker claims the runs that arrive together in one round (``runs.shell.claims.claim``) and
+records the runs that end together in one round (``runs.shell.finishes.finish``); while runs
 arrive one by one (a steady stream) most rounds hold one run. For rounds of 1, 5 and 20
 fresh runs of a three-agent team, this measures the process CPU time (``time.process_time``:
 this process only, not the database server's) per run of each.

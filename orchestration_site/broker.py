@@ -5,7 +5,7 @@ kombu's Redis channel builds a new ``redis.Redis`` for every operation that is n
 (``conn_or_acquire``): receiving a task records it as unacknowledged and acknowledging it
 removes it, and each built a client, whose constructor copies redis-py's table of response
 callbacks. With hundreds of runs a minute on one worker that was a quarter of the worker's
-main-thread CPU (docs/runs.md). A ``redis.Redis`` is safe to share between threads: every
+main-thread CPU (docs/performance-log.md). A ``redis.Redis`` is safe to share between threads: every
 command takes a connection from the pool, and pipelines are made per call as before.
 
 kombu receives one message per BRPOP, and records each as unacknowledged with a round trip of

@@ -19,7 +19,7 @@ from redis import asyncio as aioredis
 
 from .models import Run, RunEvent
 from .serializers import run_json
-from .shell.loop import one_per_loop
+from .shell.loop import Batcher, one_per_loop
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ async def _group_send(layer: Any, group: str, messages: Sequence[dict[str, Any]]
         log.warning("Could not broadcast to %s", group, exc_info=True)
 
 
-class Publisher:
+class Publisher(Batcher[tuple[str, bytes], None]):
     """Publishes what every run on one event loop broadcasts, many messages a round trip.
 
     channels-redis publishes one message per round trip, under a lock per connection, so
@@ -103,41 +103,25 @@ class Publisher:
     def __init__(self) -> None:
         self._layer: Any = get_channel_layer()
         self._clients: dict[Any, Any] = {}
-        self._pending: list[tuple[str, bytes, asyncio.Future[None] | None]] = []
-        self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._publish_loop(), name="run-publisher")
-
-    @property
-    def running(self) -> bool:
-        return not self._task.done()
+        super().__init__(self._send_round, name="run-publisher")
 
     def publish(self, group: str, messages: Sequence[dict[str, Any]]) -> asyncio.Future[None]:
         """Queue ``messages``; the future is done once they are published."""
         channel = self._layer._get_group_channel_name(group)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        for message in messages[:-1]:
-            self._pending.append((channel, self._layer.serialize(message), None))
-        self._pending.append((channel, self._layer.serialize(messages[-1]), done))
-        self._wake.set()
-        return done
+        futures = [self.submit((channel, self._layer.serialize(m))) for m in messages]
+        return futures[-1]
 
-    async def _publish_loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._pending = self._pending, []
-            try:
-                await self._send(batch)
-            except Exception:
-                # Watchers catch up from the database; a lost broadcast fails nobody.
-                log.warning("Could not broadcast %d messages", len(batch), exc_info=True)
-            for *_, done in batch:
-                if done is not None and not done.done():
-                    done.set_result(None)
+    async def _send_round(self, batch: list[tuple[str, bytes]]) -> list[None]:
+        try:
+            await self._send(batch)
+        except Exception:
+            # Watchers catch up from the database; a lost broadcast fails nobody.
+            log.warning("Could not broadcast %d messages", len(batch), exc_info=True)
+        return [None] * len(batch)
 
-    async def _send(self, batch: Sequence[tuple[str, bytes, Any]]) -> None:
+    async def _send(self, batch: Sequence[tuple[str, bytes]]) -> None:
         by_shard: dict[Any, list[tuple[str, bytes]]] = {}
-        for channel, data, _ in batch:
+        for channel, data in batch:
             by_shard.setdefault(self._layer._get_shard(channel), []).append((channel, data))
         for shard, messages in by_shard.items():
             pipeline = self._client(shard).pipeline(transaction=False)

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 async def execute(run_id: str) -> str | None:
     """Execute the run if it can be claimed; returns its status afterwards, None if not ours."""
-    claimed = await one_per_loop(Claims).ask(run_id, None)
+    claimed = await one_per_loop(Claims).submit((run_id, None))
     if claimed is None:
         return None
     run, executor = claimed.run, claimed.executor
@@ -67,8 +67,8 @@ async def execute(run_id: str) -> str | None:
     finally:
         watcher.runs.pop(run_id, None)
     try:
-        summary = await one_per_loop(Finishes).ask(
-            run_id, Ended(run, executor, outcome, tail, sink.head.seq, sink.head.hash)
+        summary = await one_per_loop(Finishes).submit(
+            (run_id, Ended(run, executor, outcome, tail, sink.head.seq, sink.head.hash))
         )
     except LostRun:
         log.warning("Run %s was taken over by another executor; stopped here.", run_id)

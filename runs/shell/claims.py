@@ -21,7 +21,7 @@ from ..engine.models import StaticModelRegistry
 from ..engine.tools import Registry
 from ..models import Run, RunEvent
 from ..wiring import model_registries, tool_registries, tool_settings
-from .loop import Rounds
+from .loop import Batcher, by_run
 from .store import take, taken
 
 
@@ -99,12 +99,16 @@ def recorded(runs: Sequence[Run]) -> dict[Any, tuple[list[Event], ChainHead]]:
     return journals
 
 
-class Claims(Rounds[None, Claimed]):
+class Claims(Batcher[tuple[str, None], Claimed | None]):
     """Claims the runs that ask to start, a round at a time. A run claimed for an asker that
     is gone is left to the takeover of runs with a stale heartbeat."""
 
-    def work(self, asked: dict[str, None]) -> dict[str, Claimed | Exception]:
-        return dict(claim(list(asked), new_executor_id()))
+    def __init__(self) -> None:
+        super().__init__(by_run(claim_asked), name="run-claims")
+
+
+def claim_asked(asked: dict[str, None]) -> dict[str, Claimed]:
+    return claim(list(asked), new_executor_id())
 
 
 def new_executor_id() -> str:

@@ -17,7 +17,7 @@ from .. import heads, metrics, telemetry, webhooks
 from ..broadcast import run_message
 from ..engine.interfaces import RunOutcome
 from ..models import Run
-from .loop import Rounds
+from .loop import Batcher, by_run
 from .sink import LostRun, Tail
 from .store import record_ends, run_totals, store_many
 
@@ -36,12 +36,12 @@ class Ended:
     last_hash: str  # the hash of event ``last_seq``: the head signed with the run's end
 
 
-class Finishes(Rounds[Ended, dict[str, Any]]):
+class Finishes(Batcher[tuple[str, Ended], dict[str, Any] | None]):
     """Records how runs ended (or paused), a round at a time: their last events and their
     ends, in one call on a database thread."""
 
-    def work(self, asked: dict[str, Ended]) -> dict[str, Any]:
-        return finish_each(asked)
+    def __init__(self) -> None:
+        super().__init__(by_run(finish_each), name="run-finishes")
 
 
 def finish_each(asked: dict[str, Ended]) -> dict[str, Any]:

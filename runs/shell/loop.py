@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -128,58 +128,90 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 run_loop = RunLoop()
 
 
-class Rounds(Generic[V, R]):
-    """Runs ``work`` on a database thread for what the runs on one event loop ask, in rounds.
+class Batcher(Generic[T, R]):
+    """The one batching primitive of the run shell: gathers what the runs of one event loop
+    submit, and hands everything submitted while a round is in flight to ``process`` as the
+    next round, in the order submitted (group commit).
 
-    Hundreds of runs start and end on a worker within a second or two; a round trip to the
-    database threads per run queued enough queries to hold up the runs in between. What is
-    asked while a round is in flight goes into the next round, which ``work`` does in a few
-    queries for all (the same group commit as the sink's writes, applied to starting and
-    ending runs). A run asked for twice in one round gets its answer once, and None again;
-    an answer that is an exception is raised to its asker.
+    Hundreds of runs share a loop; a round trip each (to the database threads, to Redis)
+    queued enough work to hold up the runs in between. ``process`` takes the items of a round
+    and returns a result for each, in order; a result that is an exception is raised to its
+    submitter, and an exception ``process`` raises goes to every submitter of the round. Up to
+    ``in_flight`` rounds run at once (1: each round starts once the one before has ended,
+    which keeps what it does in order). Used by the event writer, the publisher, claims and
+    finishes.
     """
 
-    def __init__(self) -> None:
-        self._pending: dict[str, tuple[V, list[asyncio.Future[R | None]]]] = {}
+    def __init__(
+        self,
+        process: Callable[[list[T]], Awaitable[Sequence[R | BaseException]]],
+        *,
+        name: str,
+        in_flight: int = 1,
+    ) -> None:
+        self._process = process
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._round_loop(), name=type(self).__name__)
+        self._slots = asyncio.Semaphore(in_flight)
+        self._rounds: set[asyncio.Task[None]] = set()
+        self._task = asyncio.create_task(self._round_loop(), name=name)
 
     @property
     def running(self) -> bool:
         return not self._task.done()
 
-    def work(self, asked: dict[str, V]) -> dict[str, R | Exception]:
-        raise NotImplementedError
-
-    async def answer(self, asked: dict[str, V]) -> dict[str, R | Exception]:
-        return await in_db_thread(self.work, asked)
-
-    async def ask(self, run_id: str, value: V) -> R | None:
-        done: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
-        self._pending.setdefault(run_id, (value, []))[1].append(done)
+    def submit(self, item: T) -> asyncio.Future[R]:
+        """Queue ``item`` for the next round; the future holds its result."""
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, done))
         self._wake.set()
-        return await done
+        return done
 
     async def _round_loop(self) -> None:
         while True:
             await self._wake.wait()
+            await self._slots.acquire()
             self._wake.clear()
-            pending, self._pending = self._pending, {}
-            answers: dict[str, R | Exception] = {}
-            failure: Exception | None = None
-            try:
-                answers = await self.answer({k: v for k, (v, _) in pending.items()})
-            except Exception as error:
-                failure = error
-            for run_id, (_, waiting) in pending.items():
-                answer = answers.get(run_id)
-                for done in waiting:
-                    if done.done():
-                        continue  # its asker is gone
-                    if failure is not None:
-                        done.set_exception(failure)
-                    elif isinstance(answer, Exception):
-                        done.set_exception(answer)
-                    else:
-                        done.set_result(answer)
-                        answer = None
+            batch, self._pending = self._pending, []
+            if not batch:
+                self._slots.release()
+                continue
+            round_ = asyncio.create_task(self._round(batch))
+            self._rounds.add(round_)  # a reference, so the task is not collected mid-way
+            round_.add_done_callback(self._rounds.discard)
+
+    async def _round(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            results: Sequence[R | BaseException] = await self._process([i for i, _ in batch])
+        except Exception as error:
+            results = [error] * len(batch)
+        finally:
+            self._slots.release()
+        for (_, done), result in zip(batch, results, strict=True):
+            if done.done():
+                continue  # its submitter is gone
+            if isinstance(result, BaseException):
+                done.set_exception(result)
+            else:
+                done.set_result(result)
+
+
+def by_run(
+    work: Callable[[dict[str, V]], dict[str, Any]],
+) -> Callable[[list[tuple[str, V]]], Awaitable[list[Any]]]:
+    """A ``Batcher`` process for ``work`` that takes {run id: value} and answers by run id, on
+    a database thread (a run missing from its answer gets None). A run asked for twice in one
+    round gets its answer once, and None again."""
+
+    async def process(items: list[tuple[str, V]]) -> list[Any]:
+        asked: dict[str, V] = {}
+        for run_id, value in items:
+            asked.setdefault(run_id, value)
+        answers = await in_db_thread(work, asked)
+        results, seen = [], set()
+        for run_id, _ in items:
+            results.append(None if run_id in seen else answers.get(run_id))
+            seen.add(run_id)
+        return results
+
+    return process

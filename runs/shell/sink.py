@@ -31,7 +31,7 @@ from ..chain import ChainHead, chain
 from ..engine.events import AGENT_FINISHED, AGENT_STARTED, EPHEMERAL_TYPES, Event
 from ..models import Run, RunEvent
 from .config import COALESCE_WINDOW_S, WRITES_IN_FLIGHT
-from .loop import in_db_thread, one_per_loop
+from .loop import Batcher, in_db_thread, one_per_loop
 from .store import Batch, Totals, run_totals, store_many, usage_totals
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class LostRun(Exception):
         return cls(f"Run {run_id} is being written by another executor.")
 
 
-class EventWriter:
+class EventWriter(Batcher[Batch, None]):
     """Stores the events of every run on one event loop, batched across runs.
 
     A worker process carries hundreds of runs; one commit per event per run would make the
@@ -57,50 +57,15 @@ class EventWriter:
     """
 
     def __init__(self) -> None:
-        self._pending: list[tuple[Batch, asyncio.Future[None]]] = []
-        self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(WRITES_IN_FLIGHT)
-        self._rounds: set[asyncio.Task[None]] = set()
-        self._task = asyncio.create_task(self._write_loop(), name="event-writer")
-
-    @property
-    def running(self) -> bool:
-        return not self._task.done()
+        super().__init__(store_rounds, name="event-writer", in_flight=WRITES_IN_FLIGHT)
 
     async def write(self, run_id: Any, rows: Sequence[RunEvent], totals: Totals | None) -> None:
         """Store ``rows`` (and the run's new totals). Raises IntegrityError."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(((run_id, rows, totals), done))
-        self._wake.set()
-        await done
+        await self.submit((run_id, rows, totals))
 
-    async def _write_loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            await self._slots.acquire()
-            self._wake.clear()
-            batch, self._pending = self._pending, []
-            if not batch:
-                self._slots.release()
-                continue
-            round_ = asyncio.create_task(self._store(batch))
-            self._rounds.add(round_)  # a reference, so the task is not collected mid-way
-            round_.add_done_callback(self._rounds.discard)
 
-    async def _store(self, batch: list[tuple[Batch, asyncio.Future[None]]]) -> None:
-        try:
-            results = await in_db_thread(store_many, [b for b, _ in batch])
-        except Exception as error:
-            results = [error] * len(batch)
-        finally:
-            self._slots.release()
-        for (_, done), result in zip(batch, results, strict=True):
-            if done.done():
-                continue
-            if result is None:
-                done.set_result(None)
-            else:
-                done.set_exception(result)
+async def store_rounds(batches: list[Batch]) -> list[Exception | None]:
+    return await in_db_thread(store_many, batches)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -191,7 +156,7 @@ class RunSink:
     async def seal(self) -> Tail:
         """Stop, once the write in flight is done, and hand over what is still queued:
         numbered and chained, not stored. The executor stores it in the transaction that
-        records how the run ended (``execution.finish``), so the end of a run costs one
+        records how the run ended (``runs.shell.finishes.finish``), so the end of a run costs one
         round trip to the database, not one for its last events and one for its end."""
         await self._stop(sealed=True)
         batch, self._outbox = self._outbox, []
