@@ -189,7 +189,9 @@ async def _attempt(
     try:
         response = await model.provider.complete(request, on_delta)
     except ModelError as error:
-        if error.transient and model.circuit is not None:
+        if error.transient and error.status != 429 and model.circuit is not None:
+            # A 429 is the limiter's to handle (it pauses the credential): only outages
+            # (5xx, timeouts, no connection) open the circuit, which stops every run's calls.
             await model.circuit.record(False)
         if error.status == 429 and model.rate_limit is not None:
             # Everyone using the credential waits as long as the server asked.

@@ -98,3 +98,19 @@ async def test_failures_that_open_the_circuit_mid_retries_make_the_next_attempt_
     [waiting] = sink.of("circuit.waiting")
     assert waiting.payload["attempt"] == 2 and 0.5 < waiting.payload["wait_s"] <= 1.0
     assert [r.status for r in openai_server.log] == [503, 200]
+
+
+async def test_429s_are_the_rate_limiters_and_do_not_open_the_circuit(openai_server):
+    # Rate limiting is not an outage: a circuit opened by it would stop every run for the
+    # whole cool-down, where the limiter's pause lasts only as long as the server asked.
+    early = lambda r: len(openai_server.log) <= 2  # noqa: E731
+    openai_server.on(early, Reply.error(429, headers=(("Retry-After", "0"),)))
+    openai_server.on(lambda r: True, Reply.text("Answered"))
+    circuits = LocalCircuits(CircuitPolicy(failures=2, cooldown_s=30))
+    models = only_model(openai_server, circuits)
+    agent = make_agent("solo", model="only", limits={"max_retries": 2})
+
+    outcome, sink = await run(make_spec("supervisor", [agent]), "hi", models=models)
+
+    assert outcome.output == "Answered" and not sink.of("circuit.waiting")
+    assert circuits.allows("credential:only")
