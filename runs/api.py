@@ -302,14 +302,22 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
     """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
     otherwise): checked and created in one transaction."""
-    spec = quotas.budgeted(resolve_spec(version.spec, owner))  # a team that fails costs no start
+    return admitted_run(owner, version.team, version.spec, task_input, team_version=version,
+                        **fields)  # fmt: skip
+
+
+def admitted_run(
+    owner: Any, team: Team, document: dict[str, Any], task_input: Any, **fields: Any
+) -> Run:
+    """A queued run of the team ``document`` (a version's, or a draft's for a node test), with
+    the operator's budgets, if the owner's quotas allow one more."""
+    spec = quotas.budgeted(resolve_spec(document, owner))  # a team that fails costs no start
+    fields.setdefault("team_name", team.name)
     with transaction.atomic():
         quotas.admit_run(owner)
         return Run.objects.create(
             owner=owner,
-            team=version.team,
-            team_version=version,
-            team_name=version.team.name,
+            team=team,
             spec=spec,
             input=task_input,
             seed=random.getrandbits(62),
