@@ -105,7 +105,8 @@ class RunOut(Schema):
     created_at: datetime
     started_by: str = Field(
         "",
-        description="'schedule:<id>' or 'trigger:<id>' when one started it; empty when a person did.",
+        description="'schedule:<id>' or 'trigger:<id>' when one started it, 'node-test:<node id>' "
+        "for a test of one agent of a draft; empty when a person started a run of the team.",
     )
     started_at: datetime | None
     finished_at: datetime | None
