@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from teams.api import get_team
 from teams.services import SpecRejected, check, parse_document, unstorable
@@ -63,7 +63,7 @@ def test_node(request: HttpRequest, team_id: int, node_id: str, body: NodeTestIn
     try:
         single = node_test_spec(draft, node_id, offline=body.model == "offline")
     except NotTestable as exc:
-        return 422, {"detail": exc.problem.message, "problems": [exc.problem.model_dump()]}
+        return Status(422, {"detail": exc.problem.message, "problems": [exc.problem.model_dump()]})
     problems = [
         in_the_draft(p, draft, node_id)
         for p in check(single, request.auth, team.pk)
@@ -85,4 +85,4 @@ def test_node(request: HttpRequest, team_id: int, node_id: str, body: NodeTestIn
             team_name=single.name, started_by=STARTED_BY.format(node=node_id),
         )  # fmt: skip
         enqueue(run)
-    return 201, run_out(get_run(request, str(run.id)))
+    return Status(201, run_out(get_run(request, str(run.id))))
