@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from jsonschema.exceptions import best_match
 
-from teams.models import TeamVersion
+from teams.models import Team, TeamVersion
 from teams.validation import error
 
 from . import heads, metrics, quotas
@@ -59,15 +59,23 @@ def input_problems(spec: dict[str, Any], task_input: Any) -> list[dict[str, Any]
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
     """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
     otherwise): checked and created in one transaction. Not dispatched: see ``start_run``."""
-    spec = quotas.budgeted(resolve_spec(version.spec, owner))  # a team that fails costs no start
+    return admitted_run(owner, version.team, version.spec, task_input, team_version=version,
+                        **fields)  # fmt: skip
+
+
+def admitted_run(
+    owner: Any, team: Team, document: dict[str, Any], task_input: Any, **fields: Any
+) -> Run:
+    """A queued run of the team ``document`` (a version's, or a draft's for a node test) in
+    the team's workspace, with the operator's budgets, if the owner's quotas allow one more."""
+    spec = quotas.budgeted(resolve_spec(document, owner))  # a team that fails costs no start
+    fields.setdefault("team_name", team.name)
     with transaction.atomic():
         quotas.admit_run(owner)
         return Run.objects.create(
             owner=owner,
-            workspace_id=version.team.workspace_id,
-            team=version.team,
-            team_version=version,
-            team_name=version.team.name,
+            workspace_id=team.workspace_id,
+            team=team,
             spec=spec,
             input=task_input,
             seed=random.getrandbits(62),

@@ -50,6 +50,14 @@ class RedisCircuits:
             log.warning("Circuit breaker unavailable, letting the call through: %s", exc)
             return True
 
+    def open_for(self, name: str) -> float:
+        try:
+            ms = int(self._redis.pttl(self._keys(name)[1]))
+        except redis.RedisError as exc:
+            log.warning("Circuit breaker unavailable, not waiting for it: %s", exc)
+            return 0.0
+        return max(0, ms) / 1000  # -2: no such key (not open); -1 cannot happen (set with PX)
+
     def record(self, name: str, ok: bool) -> None:
         failures, opened, half, probe = self._keys(name)
         try:
@@ -85,6 +93,9 @@ class RedisCircuit:
 
     async def record(self, ok: bool) -> None:
         self.circuits.record(self.name, ok)
+
+    async def open_for(self) -> float:
+        return self.circuits.open_for(self.name)
 
 
 @functools.cache

@@ -50,7 +50,9 @@ class RunOut(Schema):
     created_at: datetime
     started_by: str = Field(
         "",
-        description="'schedule:<id>' or 'trigger:<id>' when one started it; empty when a person did.",
+        description="'schedule:<id>' or 'trigger:<id>' when one started it, 'token:<id>' for a "
+        "person's API token, 'node-test:<node id>' for a test of one agent of a draft; empty "
+        "when a person started a run of the team.",
     )
     started_at: datetime | None
     finished_at: datetime | None

@@ -20,8 +20,8 @@ from teams.services import inlined
 from teams.spec import dump, parse
 
 from .circuits import circuit_for
-from .engine.interfaces import ModelProvider, ResolvedModel
-from .engine.models import StaticModelRegistry, UnavailableProvider, make_provider
+from .engine.interfaces import ModelProvider, RateLimit, ResolvedModel
+from .engine.models import StaticModelRegistry, UnavailableProvider, catalogue, make_provider
 from .engine.ratelimits import Limit
 from .engine.tools import Registry, builtin_registry
 from .engine.tools.mcp_servers import as_setting
@@ -91,17 +91,26 @@ def resolved(config: ModelConfig) -> ResolvedModel:
         cache_write_usd_per_mtok=pricing.cache_write_usd_per_mtok,
         simulated=config.provider == ModelConfig.Provider.OFFLINE,
         circuit=None if offline else circuit_for(_circuit_name(config)),
-        rate_limit=None if offline else rate_limit_for(_circuit_name(config), _limit(config)),
+        rate_limit=None if offline else _rate_limit(config),
     )
 
 
-def _limit(config: ModelConfig) -> Limit:
-    """The operator's requests and tokens per minute for the credential; a secret or a keyless
-    server has none (its 429s still pause it for every run)."""
+def _rate_limit(config: ModelConfig) -> RateLimit:
+    """The limiter the model's calls go through. The operator's requests and tokens per
+    minute for the credential win; without them, a model the catalogue knows, called at its
+    provider's own API, is paced at the provider's published tier-1 limits (per model, as
+    the providers count them, so in a limiter of its own); else nothing paces it (its 429s
+    still pause it for every run)."""
+    name = _circuit_name(config)
     credential = config.operator_credential() if config.credential else None
-    if credential is None:
-        return Limit()
-    return Limit(rpm=credential.rpm, tpm=credential.tpm)
+    if credential is not None and (credential.rpm or credential.tpm):
+        return rate_limit_for(name, Limit(rpm=credential.rpm, tpm=credential.tpm))
+    published = catalogue.published_limit(
+        config.provider, config.model, config.effective_base_url()
+    )
+    if published is None:
+        return rate_limit_for(name, Limit())
+    return rate_limit_for(f"{name}:model:{config.model}", Limit(published.rpm, published.tpm))
 
 
 def _circuit_name(config: ModelConfig) -> str:

@@ -13,11 +13,12 @@ from typing import Any
 
 from teams.spec import Agent, HumanNode
 
-from .concurrency import extend_deadlines
+from .concurrency import extend_deadlines, run_time_left
 from .context import RunContext, Scope
 from .errors import AgentFailed, Suspended
 from .events import (
     ACTIVITY_FAILED,
+    CIRCUIT_WAITING,
     ERROR,
     FALLBACK,
     HUMAN_REQUESTED,
@@ -99,7 +100,7 @@ async def _answer(
     while response is None:
         ctx.check_cancelled()
         try:
-            response = await _attempt(ctx, turn, model, request, key, attempt)
+            response = await _attempt(ctx, turn, agent, model, request, key, attempt, more)
         except ModelError as error:
             if more and error.transient and await _opened(ctx, model, key, attempt):
                 raise _Exhausted(error) from None
@@ -156,10 +157,12 @@ async def _fall_back(
 async def _attempt(
     ctx: RunContext,
     turn: Scope,
+    agent: Agent,
     model: ResolvedModel,
     request: ModelRequest,
     key: str,
     attempt: int,
+    more: bool,
 ) -> ModelResponse:
     failed = ctx.recorded(f"{key}#failed{attempt}")
     if failed is not None:
@@ -180,11 +183,15 @@ async def _attempt(
         )
 
     request = dataclasses.replace(request, activity_key=key, attempt=attempt)
+    if not more:  # a model with a fallback skips an open circuit instead (``_skipped``)
+        await _wait_for_circuit(ctx, turn, agent, model, key, attempt)
     await _wait_for_capacity(ctx, turn, model, request, key, attempt)
     try:
         response = await model.provider.complete(request, on_delta)
     except ModelError as error:
-        if error.transient and model.circuit is not None:
+        if error.transient and error.status != 429 and model.circuit is not None:
+            # A 429 is the limiter's to handle (it pauses the credential): only outages
+            # (5xx, timeouts, no connection) open the circuit, which stops every run's calls.
             await model.circuit.record(False)
         if error.status == 429 and model.rate_limit is not None:
             # Everyone using the credential waits as long as the server asked.
@@ -251,6 +258,45 @@ async def _wait_for_capacity(
         ctx.check_cancelled()
         if await model.rate_limit.paused_for() <= 0:
             return
+
+
+#: How often a call waiting for a half-open circuit looks again while another call probes it.
+_PROBE_POLL_S = 0.5
+
+
+async def _wait_for_circuit(
+    ctx: RunContext, turn: Scope, agent: Agent, model: ResolvedModel, key: str, attempt: int
+) -> None:
+    """An agent's last model is not called while its credential's circuit is open: the call
+    waits for the half-open moment, on the timeline and not against the agent's deadline (the
+    run's still bounds it); when that moment comes after the run's deadline, the agent fails
+    at once, saying why, instead of waiting for nothing."""
+    if model.circuit is None:
+        return
+    waits = 0
+    while not await model.circuit.allows():
+        cooling = await model.circuit.open_for()
+        wait = cooling or _PROBE_POLL_S
+        left = run_time_left(ctx.clock)
+        if left is not None and wait >= left:
+            raise AgentFailed(
+                agent.id,
+                f"{agent.name} could not call the model {model.name}: its circuit is open after "
+                f"repeated failures and half-opens in {wait:.0f} s, after the run's deadline "
+                f"({max(left, 0):.0f} s left). Give the agent fallback models, or run it again "
+                "later.",
+                "circuit_open",
+            )
+        if cooling or waits == 0:  # not one event per look while another call probes
+            payload = {"activity_key": key, "model": model.name, "attempt": attempt,
+                       "wait_s": round(wait, 3), "probing": not cooling}  # fmt: skip
+            await ctx.emit(
+                CIRCUIT_WAITING, f"{key}#circuit{attempt}.{waits}", turn, payload, durable=False
+            )
+        waits += 1
+        extend_deadlines(wait, but_the_runs=True)
+        await ctx.clock.sleep(wait)
+        ctx.check_cancelled()
 
 
 def _estimated_tokens(request: ModelRequest) -> int:

@@ -4,7 +4,8 @@ Redis one, ``runs/circuits.py``, that every worker process shares).
 A circuit opens after ``failures`` retryable failures in a row, refuses calls for
 ``cooldown_s``, then half-opens: one probe goes through; its success closes the circuit, its
 failure opens it again. While a model's circuit is open, an agent with fallback models goes
-straight to the next one (``activities.call_model``).
+straight to the next one, and an agent's last model waits for the half-open moment rather
+than being called (``activities.call_model``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class LocalCircuits:
             state.probing = True
         return True
 
+    def open_for(self, name: str) -> float:
+        state = self._states.get(name)
+        return max(0.0, state.open_until - self.clock()) if state else 0.0
+
     def record(self, name: str, ok: bool) -> None:
         state = self._states.setdefault(name, _State())
         if ok:
@@ -74,3 +79,6 @@ class LocalCircuit:
 
     async def record(self, ok: bool) -> None:
         self.circuits.record(self.name, ok)
+
+    async def open_for(self) -> float:
+        return self.circuits.open_for(self.name)

@@ -16,8 +16,11 @@ T = TypeVar("T")
 class _Deadline:
     """One ``within``'s allowance; ``extend`` adds time the work spent not working."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float, started: float) -> None:
+        self.seconds, self.started = seconds, started
+
+    def left(self, clock: Clock) -> float:
+        return self.started + self.seconds - clock.monotonic()
 
     async def expire(self, clock: Clock) -> None:
         slept = 0.0
@@ -33,11 +36,18 @@ _deadlines: contextvars.ContextVar[tuple[_Deadline, ...]] = contextvars.ContextV
 )
 
 
-def extend_deadlines(seconds: float) -> None:
+def extend_deadlines(seconds: float, *, but_the_runs: bool = False) -> None:
     """Time the current work waits for something that is not its own doing (a model
-    credential's rate limit) does not count against its deadlines: each is pushed back."""
-    for deadline in _deadlines.get():
+    credential's rate limit) does not count against its deadlines: each is pushed back.
+    ``but_the_runs``: all but the outermost (the run's own, which still bounds the wait)."""
+    for deadline in _deadlines.get()[1 if but_the_runs else 0 :]:
         deadline.seconds += seconds
+
+
+def run_time_left(clock: Clock) -> float | None:
+    """Seconds before the outermost deadline (the run's) passes; None outside any."""
+    deadlines = _deadlines.get()
+    return deadlines[0].left(clock) if deadlines else None
 
 
 # When several branches stop at once, the one that matters most is reported.
@@ -81,7 +91,7 @@ async def within(clock: Clock, seconds: float, work: Awaitable[T]) -> T:
     """
     current = asyncio.current_task()
     assert current is not None
-    deadline = _Deadline(seconds)
+    deadline = _Deadline(seconds, clock.monotonic())
     timer = asyncio.ensure_future(deadline.expire(clock))
     fired = False
 

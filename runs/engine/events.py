@@ -41,6 +41,10 @@ sla.breached       {priority, deadline_s, elapsed_s}      the run passed the ser
 rate_limit.waiting {activity_key, model, attempt, wait_s, paused}   a model call waits for
                    capacity under its credential's rate limit (``paused``: after a 429); the
                    wait does not count against the agent's deadline
+circuit.waiting    {activity_key, model, attempt, wait_s, probing}   an agent's last model
+                   (its only one, or the end of its chain) waits for its credential's open
+                   circuit to half-open (``probing``: another call is probing it); the wait does
+                   not count against the agent's deadline, only against the run's
 
 Added by the engine (additive, optional for readers):
 - ``tool.result`` also has ``artifacts`` (the references a tool returned);
@@ -89,6 +93,7 @@ ERROR = "error"
 ACTIVITY_FAILED = "activity.failed"
 SLA_BREACHED = "sla.breached"
 RATE_LIMIT_WAITING = "rate_limit.waiting"
+CIRCUIT_WAITING = "circuit.waiting"
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {
@@ -118,6 +123,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         ACTIVITY_FAILED,
         SLA_BREACHED,
         RATE_LIMIT_WAITING,
+        CIRCUIT_WAITING,
     }
 )
 

@@ -258,6 +258,11 @@ class Circuit(Protocol):
         """A call's outcome: a success closes the circuit, repeated failures open it."""
         ...
 
+    async def open_for(self) -> float:
+        """Seconds until an open circuit's cool-down ends (it then half-opens); 0 when it is
+        not cooling down (closed, or half-open with a probe in flight)."""
+        ...
+
 
 class RateLimit(Protocol):
     """The rate limit of one credential, shared by every run (and, with Redis, every worker

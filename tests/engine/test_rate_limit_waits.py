@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
+
+import pytest
 
 from runs.engine.interfaces import ResolvedModel
 from runs.engine.models import StaticModelRegistry, make_provider
@@ -17,8 +20,10 @@ from tests.factories import make_agent, make_spec
 from tests.support.openai_server import Reply
 
 
-def limited(openai_server, limits: LocalRateLimits, limit: Limit) -> StaticModelRegistry:
-    provider = make_provider("openai", model="m", base_url=openai_server.base_url,
+def limited(
+    server, limits: LocalRateLimits, limit: Limit, kind: str = "openai"
+) -> StaticModelRegistry:
+    provider = make_provider(kind, model="m", base_url=server.base_url,
                              api_key="k", network=LOCAL)  # fmt: skip
     model = ResolvedModel("limited", provider, "m", rate_limit=limits.limiter("cred", limit))
     return StaticModelRegistry({"limited": model})
@@ -84,6 +89,73 @@ async def test_no_requests_left_in_the_headers_pauses_the_credential(openai_serv
     assert 2 < limits.paused_for("cred") <= 3
 
 
+def _in_s(seconds: float) -> str:
+    when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds)
+    return when.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("budget", ["requests", "tokens"])
+async def test_anthropic_headers_of_a_successful_answer_pause_the_credential(
+    anthropic_server, budget
+):
+    # Anthropic's own headers on a 200: the key has nothing left until the reset time.
+    headers = ((f"anthropic-ratelimit-{budget}-limit", "50"),
+               (f"anthropic-ratelimit-{budget}-remaining", "0"),
+               (f"anthropic-ratelimit-{budget}-reset", _in_s(30)))  # fmt: skip
+    anthropic_server.on(lambda r: True, Reply.text("The last one for now", headers=headers))
+    limits = LocalRateLimits()
+    models = limited(anthropic_server, limits, Limit(), "anthropic")
+
+    outcome, _ = await run(solo(), "hi", models=models)
+
+    assert outcome.status == "succeeded", outcome.reason
+    assert 20 < limits.paused_for("cred") <= 30
+
+
+async def test_anthropic_headers_with_requests_left_do_not_pause(anthropic_server):
+    headers = (("anthropic-ratelimit-requests-remaining", "49"),
+               ("anthropic-ratelimit-requests-reset", _in_s(30)))  # fmt: skip
+    anthropic_server.on(lambda r: True, Reply.text("Plenty left", headers=headers))
+    limits = LocalRateLimits()
+
+    outcome, _ = await run(
+        solo(), "hi", models=limited(anthropic_server, limits, Limit(), "anthropic")
+    )
+
+    assert outcome.status == "succeeded" and limits.paused_for("cred") == 0
+
+
+async def test_gemini_rate_limit_headers_of_a_successful_answer_pause_the_credential(
+    gemini_server,
+):
+    # Google documents none on a 200; a gateway in front of Gemini sends OpenAI's.
+    headers = (("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "3s"),
+               ("x-ratelimit-remaining-requests", "7"))  # fmt: skip
+    gemini_server.on(lambda r: True, Reply.text("The last one for now", headers=headers))
+    limits = LocalRateLimits()
+
+    outcome, _ = await run(solo(), "hi", models=limited(gemini_server, limits, Limit(), "gemini"))
+
+    assert outcome.status == "succeeded", outcome.reason
+    assert 2 < limits.paused_for("cred") <= 3
+
+
+async def test_the_pause_from_headers_makes_the_next_run_wait_on_its_timeline(anthropic_server):
+    headers = (("anthropic-ratelimit-requests-remaining", "0"),
+               ("anthropic-ratelimit-requests-reset", _in_s(6)))  # fmt: skip
+    first = lambda r: len(anthropic_server.log) == 1  # noqa: E731
+    anthropic_server.on(first, Reply.text("one", headers=headers))
+    anthropic_server.on(lambda r: True, Reply.text("two"))
+    models = limited(anthropic_server, LocalRateLimits(), Limit(), "anthropic")
+
+    await run(solo(), "first", models=models)
+    outcome, sink = await run(solo(), "second", models=models)
+
+    assert outcome.output == "two"
+    [waiting] = sink.of("rate_limit.waiting")
+    assert waiting.payload["paused"] is True and 0 < waiting.payload["wait_s"] <= 6
+
+
 def test_the_providers_rate_limit_headers_are_read() -> None:
     assert exhausted_for_s({"x-ratelimit-remaining-requests": "0",
                             "x-ratelimit-reset-requests": "1m30s"}) == 90  # fmt: skip
@@ -97,6 +169,11 @@ def test_the_providers_rate_limit_headers_are_read() -> None:
                             "x-ratelimit-reset-requests": "soon"}) is None  # fmt: skip
     assert exhausted_for_s({"x-ratelimit-remaining-requests": "0",
                             "x-ratelimit-reset-requests": "99h"}) == 120  # fmt: skip
+    # Both budgets dry: the later reset wins.
+    assert exhausted_for_s({"x-ratelimit-remaining-requests": "0",
+                            "x-ratelimit-reset-requests": "2s",
+                            "x-ratelimit-remaining-tokens": "0",
+                            "x-ratelimit-reset-tokens": "5s"}) == 5  # fmt: skip
 
 
 def test_tokens_per_minute_space_calls_by_their_size() -> None:

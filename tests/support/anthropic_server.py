@@ -4,7 +4,8 @@ It plays the same scripted ``Reply``s as ``openai_server`` (rules that look only
 request), streamed as the real API streams them: ``message_start`` with the input usage and
 cache figures, a ``content_block_*`` triple per text or ``tool_use`` block (tool input as
 ``input_json_delta`` fragments), ``message_delta`` with the stop reason and output tokens,
-``message_stop``. An error status answers with the API's error body and the reply's headers
+``message_stop``. Every answer carries the reply's headers (rate-limit headers on a success); an error
+status answers with the API's error body and the reply's headers
 (``Retry-After``); a reply's ``sse`` pieces are written as they are.
 
     server.on(lambda r: True, Reply.calls(("lookup", {"q": "one"}), ("lookup", {"q": "two"})))
@@ -54,7 +55,8 @@ class ScriptedAnthropicServer(ScriptedOpenAIServer):
             kind = _ERROR_TYPES.get(reply.status, "api_error")
             error = {"type": "error", "error": {"type": kind, "message": f"scripted {kind}"}}
             return web.json_response(error, status=reply.status, headers=dict(reply.headers))
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        headers = {"Content-Type": "text/event-stream", **dict(reply.headers)}
+        response = web.StreamResponse(headers=headers)
         await response.prepare(http)
         pieces = list(reply.sse) if reply.sse is not None else _events(body, reply)
         for piece in pieces:

@@ -3,7 +3,8 @@
 It plays the same scripted ``Reply``s as ``openai_server``: text in several chunks, each
 function call whole in a part (two calls in one turn come as two parts of one chunk), usage
 (``usageMetadata`` with ``cachedContentTokenCount``) and the finish reason in the last chunk.
-An error status answers with the API's error body and the reply's headers (``Retry-After``).
+Every answer carries the reply's headers (rate-limit headers on a success); an error
+status answers with the API's error body and the reply's headers (``Retry-After``).
 
     server.on(lambda r: True, Reply.calls(("lookup", {"q": "one"}), ("lookup", {"q": "two"})))
 """
@@ -53,7 +54,8 @@ class ScriptedGeminiServer(ScriptedOpenAIServer):
             error = {"error": {"code": reply.status, "message": f"scripted {status}",
                                "status": status}}  # fmt: skip
             return web.json_response(error, status=reply.status, headers=dict(reply.headers))
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        headers = {"Content-Type": "text/event-stream", **dict(reply.headers)}
+        response = web.StreamResponse(headers=headers)
         await response.prepare(http)
         pieces = list(reply.sse) if reply.sse is not None else _chunks(model, reply)
         for piece in pieces:

@@ -399,6 +399,8 @@ export function Builder({ team }: { team: TeamDetail }) {
             />
           ) : (
             <Inspector
+              teamId={team.id}
+              spec={spec}
               graph={graph}
               models={models}
               tools={tools}

@@ -4,11 +4,15 @@ import type { ModelInfo, TeamSummary, ToolInfo } from "./builderApi";
 import { EdgeForm } from "./EdgeForm";
 import { HumanForm } from "./HumanForm";
 import type { Graph } from "./mapping";
-import type { SpecEdge, SpecNode, TeamSettings } from "./spec";
+import { NodeTestPanel } from "./NodeTestPanel";
+import type { SpecEdge, SpecNode, TeamSettings, TeamSpec } from "./spec";
 import { TeamForm } from "./TeamForm";
 import { TeamNodeForm } from "./TeamNodeForm";
 
 interface Props {
+  teamId: number;
+  /** The draft on the canvas, as a test of one agent sends it. */
+  spec: TeamSpec;
   graph: Graph;
   models: ModelInfo[];
   tools: ToolInfo[];
@@ -19,7 +23,7 @@ interface Props {
   onDelete: () => void;
 }
 
-export function Inspector({ graph, models, tools, savedTeams, onNode, onEdge, onSettings, onDelete }: Props) {
+export function Inspector({ teamId, spec: draft, graph, models, tools, savedTeams, onNode, onEdge, onSettings, onDelete }: Props) {
   const nodes = graph.nodes.filter((n) => n.selected);
   const edges = graph.edges.filter((e) => e.selected);
   const specs = graph.nodes.map((n) => n.data.spec);
@@ -35,7 +39,10 @@ export function Inspector({ graph, models, tools, savedTeams, onNode, onEdge, on
     title = `${spec.kind === "agent" ? "Agent" : spec.kind === "human" ? "Human" : "Team node"} · ${node.id}`;
     body =
       spec.kind === "agent" ? (
-        <AgentForm agent={spec} models={models} tools={tools} others={specs.filter((s) => s.id !== node.id)} onChange={change} />
+        <>
+          <AgentForm agent={spec} models={models} tools={tools} others={specs.filter((s) => s.id !== node.id)} onChange={change} />
+          <NodeTestPanel teamId={teamId} spec={draft} agent={spec} />
+        </>
       ) : spec.kind === "human" ? (
         <HumanForm human={spec} onChange={change} />
       ) : (

@@ -1,5 +1,7 @@
 // The calls the builder makes, typed after /work/briefs/api-contract.md.
 import { api, ApiError } from "../lib/api";
+import type { RunSummary } from "../run/types";
+import type { NodeTestRequest } from "./nodeTest";
 import type { Problem, TeamSpec } from "./spec";
 
 export interface TeamSummary {
@@ -75,6 +77,8 @@ export const getVersion = (id: number, number: number) =>
 export const validateSpec = (spec: TeamSpec) => api<Validation>("POST", "/teams/validate", spec);
 export const startRun = (id: number, input: unknown) =>
   api<{ id: string }>("POST", `/teams/${id}/runs`, { input });
+export const testNode = (id: number, nodeId: string, request: NodeTestRequest) =>
+  api<RunSummary>("POST", `/teams/${id}/nodes/${encodeURIComponent(nodeId)}/test`, request);
 
 /** Tools come from the tools colleague's registry; a server without it offers none. */
 export async function listTools(): Promise<ToolInfo[]> {

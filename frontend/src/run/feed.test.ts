@@ -34,6 +34,13 @@ describe("feedItems", () => {
     expect(texts([waiting])).toEqual(["Waits 1.2 s for gpt's rate limit (paused after a 429)"]);
   });
 
+  it("says a call waits for its only model's open circuit", () => {
+    const waiting = ev("circuit.waiting", "lead", 1, { wait_s: 12.34, model: "claude", probing: false });
+    expect(texts([waiting])).toEqual([
+      "Waits 12.3 s for claude to be tried again: its circuit is open after repeated failures",
+    ]);
+  });
+
   it("leaves no dangling colon when an agent starts without a task", () => {
     expect(texts([ev("agent.started", "billing", 1, { task: null })])).toEqual(["billing started"]);
   });

@@ -88,6 +88,8 @@ function note(event: RunEvent, names: AgentNames): FeedItem | null {
       return make("warn", `Retry ${retryNumber(p)} in ${seconds(p.delay_s)} s${colon(p.error)}`);
     case "rate_limit.waiting":
       return make("warn", `Waits ${seconds(p.wait_s)} s for ${asText(p.model)}'s rate limit${p.paused ? " (paused after a 429)" : ""}`);
+    case "circuit.waiting":
+      return make("warn", `Waits ${seconds(p.wait_s)} s for ${asText(p.model)} to be tried again: its circuit is open after repeated failures${p.probing ? " (another run is probing it)" : ""}`);
     case "fallback":
       return make("warn", fallbackText(p, names));
     case "human.requested":

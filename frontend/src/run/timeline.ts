@@ -62,6 +62,7 @@ const MARKER_KINDS: Record<string, MarkerKind> = {
   handoff: "handoff",
   retry: "retry",
   "rate_limit.waiting": "retry",
+  "circuit.waiting": "retry",
   error: "error",
   "activity.failed": "error",
   "run.failed": "error",
@@ -88,6 +89,8 @@ function markerLabel(event: RunEvent, names: AgentNames): string {
       return `retry ${retryNumber(p)}`;
     case "rate_limit.waiting":
       return `waits ${text(p.wait_s)} s for the rate limit`;
+    case "circuit.waiting":
+      return `waits ${text(p.wait_s)} s for ${text(p.model)}'s circuit to half-open`;
     case "human.requested":
       return "waits for a person";
     case "gate.passed":

@@ -6,7 +6,9 @@ from their ``input_json_delta`` fragments (several per turn), asks for JSON-sche
 tools with ``cache_control`` so a long agent loop reads them from the prompt cache, and counts
 cache reads and writes apart in the usage. Errors map onto retryable (429, 408, 409, 5xx and
 529 "overloaded", connection errors, timeouts, an error event or a stream cut short), with the
-server's ``Retry-After``, and final ones (400, 401, 403, 404, ...).
+server's ``Retry-After``, and final ones (400, 401, 403, 404, ...). A successful answer's
+``anthropic-ratelimit-*`` headers saying no requests or tokens are left pause the credential's
+rate limiter until their reset time (``ModelResponse.exhausted_for_s``).
 
 The SDK sends through ``guard.guarded_client``: the network guard on every connection, the
 answer capped at ``max_answer_bytes`` and ``max_answer_s``, redirects never followed, and what
@@ -39,6 +41,7 @@ from .guard import (
     MAX_SHOWN_CHARS,
     KeyRedacting,
     check_destination,
+    exhausted_for_s,
     guarded_client,
     is_transient,
     retry_after_s,
@@ -138,7 +141,10 @@ class AnthropicProvider(KeyRedacting):
             for i, c in enumerate(turn.calls.values())
         )
         finish = _FINISH.get(turn.stop_reason, turn.stop_reason)
-        return ModelResponse("".join(turn.text) or None, calls, turn.usage(), finish)
+        # A successful answer's anthropic-ratelimit-* headers say when the key runs dry.
+        exhausted = exhausted_for_s(stream.response.headers)
+        text = "".join(turn.text) or None
+        return ModelResponse(text, calls, turn.usage(), finish, False, exhausted)
 
 
 class _Turn:

@@ -2,7 +2,8 @@
 can do, and the presets of the ``openai`` provider (where OpenAI, Azure OpenAI, OpenRouter,
 Ollama and vLLM listen, and what differs).
 
-The file is read and checked once per process. ``entry(provider, model)`` finds a model's entry,
+The file is read and checked once per process. ``entry(provider, model)`` finds a model's entry
+(prices, context window, capabilities, and the provider's published tier-1 ``rpm``/``tpm``),
 a dated version (``claude-sonnet-4-5-20250929``) taking its family's; ``preset(name)`` a preset.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +35,9 @@ class Entry(BaseModel):
     tools: bool
     structured_output: bool
     vision: bool
+    # The provider's published tier-1 limits; pace a credential that sets none of its own.
+    rpm: int | None = Field(None, ge=1)
+    tpm: int | None = Field(None, ge=1)
 
     def public(self) -> dict[str, Any]:
         return self.model_dump()
@@ -70,6 +75,8 @@ class Catalogue(BaseModel):
     about: str
     source: str
     as_of: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    rate_limits_source: str
+    rate_limits_as_of: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     notes: list[str]
     models: list[Entry]
     presets: list[Preset]
@@ -91,6 +98,19 @@ class Catalogue(BaseModel):
     def preset(self, name: str) -> Preset | None:
         return next((p for p in self.presets if p.name == name), None)
 
+    def published_limit(self, provider: str, model: str, base_url: str) -> Entry | None:
+        """The entry whose tier-1 ``rpm``/``tpm`` hold for ``model`` called at ``base_url``
+        (empty: the provider's default): only the provider's own API (its preset's host) has
+        the limits it publishes; a gateway or a local server in front of the same model name
+        has its own."""
+        found = self.entry(provider, model)
+        own = self.preset(provider)
+        if found is None or own is None or (found.rpm is None and found.tpm is None):
+            return None
+        if base_url and urlsplit(base_url).hostname != urlsplit(own.base_url).hostname:
+            return None
+        return found
+
     def public(self) -> dict[str, Any]:
         return self.model_dump()
 
@@ -106,6 +126,10 @@ def entry(provider: str, model: str) -> Entry | None:
 
 def preset(name: str) -> Preset | None:
     return catalogue().preset(name)
+
+
+def published_limit(provider: str, model: str, base_url: str) -> Entry | None:
+    return catalogue().published_limit(provider, model, base_url)
 
 
 def preset_names() -> list[str]:

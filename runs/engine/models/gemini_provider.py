@@ -5,7 +5,10 @@ calls of a turn (Gemini sends each whole, several per turn when it calls in para
 for JSON-schema output with ``response_json_schema`` when the agent has an output schema, and
 reads usage with the tokens served from the context cache. Errors map onto retryable (429,
 408, 409, 5xx, connection errors, timeouts, a stream cut short), with the server's
-``Retry-After``, and final ones (400, 401, 403, 404, ...).
+``Retry-After``, and final ones (400, 401, 403, 404, ...). Google does not document
+rate-limit headers on a successful answer; when one comes with the ``x-ratelimit-*`` headers
+OpenAI-style gateways in front of Gemini send, saying nothing is left, the credential's rate
+limiter pauses until their reset (``ModelResponse.exhausted_for_s``).
 
 The SDK sends through ``guard.guarded_client`` (the network guard, the answer capped at
 ``max_answer_bytes`` and ``max_answer_s``, no redirects), with its own retries off and never
@@ -39,6 +42,7 @@ from .guard import (
     KeyRedacting,
     cause,
     check_destination,
+    exhausted_for_s,
     guarded_client,
     is_transient,
     retry_after_s,
@@ -124,8 +128,11 @@ class GeminiProvider(KeyRedacting):
         calls: list[ToolCall] = []
         usage = Usage()
         finish: str | None = None
+        headers: Any = None
         ours = {wire: name for name, wire in names.items()}
         async for chunk in stream:
+            if headers is None and chunk.sdk_http_response is not None:
+                headers = chunk.sdk_http_response.headers
             if chunk.usage_metadata is not None:
                 usage = _usage(chunk.usage_metadata)
             for candidate in (chunk.candidates or [])[:1]:
@@ -150,7 +157,8 @@ class GeminiProvider(KeyRedacting):
                 "The model server's stream ended before the answer was finished.", transient=True
             )
         reason = "tool_calls" if calls else _FINISH.get(finish, finish.lower())
-        return ModelResponse("".join(text) or None, tuple(calls), usage, reason)
+        exhausted = exhausted_for_s(headers)
+        return ModelResponse("".join(text) or None, tuple(calls), usage, reason, False, exhausted)
 
 
 # The HTTP clients made on each loop, closed with it (the SDK's client does not own them).

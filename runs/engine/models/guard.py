@@ -200,19 +200,26 @@ _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def exhausted_for_s(headers: Mapping[str, str] | None) -> float | None:
-    """When a provider's rate-limit headers say the key has no requests left: the seconds
-    until they come back (capped at ``MAX_RETRY_AFTER_S``); else None. OpenAI-compatible
-    servers send ``x-ratelimit-remaining-requests`` and ``x-ratelimit-reset-requests`` (a
-    duration such as ``6m0s`` or ``20ms``); Anthropic ``anthropic-ratelimit-requests-remaining``
+    """When a provider's rate-limit headers say the key has no requests or no tokens left:
+    the seconds until they come back (the later of the two, capped at ``MAX_RETRY_AFTER_S``);
+    else None. OpenAI-compatible servers send ``x-ratelimit-remaining-requests`` /
+    ``-tokens`` and ``x-ratelimit-reset-requests`` / ``-tokens`` (a duration such as ``6m0s``
+    or ``20ms``); Anthropic ``anthropic-ratelimit-requests-remaining`` / ``tokens-remaining``
     and ``-reset`` (an RFC 3339 time)."""
     if not headers:
         return None
+    waits = [_exhausted_s(headers, budget) for budget in ("requests", "tokens")]
+    known = [s for s in waits if s is not None]
+    return min(max(known), MAX_RETRY_AFTER_S) if known else None
+
+
+def _exhausted_s(headers: Mapping[str, str], budget: str) -> float | None:
     try:
-        if headers.get("x-ratelimit-remaining-requests", "").strip() == "0":
-            parts = _DURATION_PART.findall(headers.get("x-ratelimit-reset-requests", ""))
+        if headers.get(f"x-ratelimit-remaining-{budget}", "").strip() == "0":
+            parts = _DURATION_PART.findall(headers.get(f"x-ratelimit-reset-{budget}", ""))
             seconds = sum(float(n) * _UNIT_S[unit] for n, unit in parts)
-        elif headers.get("anthropic-ratelimit-requests-remaining", "").strip() == "0":
-            raw = headers.get("anthropic-ratelimit-requests-reset", "")
+        elif headers.get(f"anthropic-ratelimit-{budget}-remaining", "").strip() == "0":
+            raw = headers.get(f"anthropic-ratelimit-{budget}-reset", "")
             when = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00"))
             seconds = when.timestamp() - time.time()
         else:
@@ -221,7 +228,7 @@ def exhausted_for_s(headers: Mapping[str, str] | None) -> float | None:
         return None
     if seconds != seconds or seconds <= 0:
         return None
-    return min(seconds, MAX_RETRY_AFTER_S)
+    return seconds
 
 
 def clean(message: str, api_key: str | None) -> str:
