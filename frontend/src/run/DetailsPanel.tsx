@@ -1,5 +1,6 @@
-import { agentName, asText } from "./feed";
+import { agentName } from "./feed";
 import { formatDuration } from "./format";
+import { ValueView } from "./MessageContent";
 import type { Selection } from "./TimelineView";
 import type { AgentNames } from "./types";
 
@@ -29,7 +30,7 @@ export function DetailsPanel({ item, names, onClose }: Props) {
           <h3>
             #{event.seq} <code>{event.type}</code>
           </h3>
-          <pre>{asText(event.payload)}</pre>
+          <ValueView value={event.payload} label={`Event ${event.seq}`} />
         </section>
       ))}
     </aside>

@@ -7,7 +7,7 @@ import { DetailsPanel } from "./DetailsPanel";
 import { currentStatus, pendingFromEvents, runInterval, terminalEvent } from "./derive";
 import { asText, feedItems, isSimulated } from "./feed";
 import { formatDeadline } from "./format";
-import { MessageContent } from "./MessageContent";
+import { MessageContent, ValueView } from "./MessageContent";
 import { MessageFeed } from "./MessageFeed";
 import { RunHeader } from "./RunHeader";
 import { RunSocket, runSocketUrl, type ConnectionState } from "./socket";
@@ -134,7 +134,7 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
         <aside className="run-side">
           <section aria-label="Input">
             <h2>Input</h2>
-            <pre>{asText(run.input)}</pre>
+            <ValueView value={run.input} label="Input" />
           </section>
           <AgentUsageTable events={state.events} names={names} />
           <Artifacts artifacts={run.artifacts ?? []} />
