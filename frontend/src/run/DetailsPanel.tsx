@@ -8,9 +8,11 @@ interface Props {
   item: Selection;
   names: AgentNames;
   onClose: () => void;
+  /** Fork the finished run from an event (absent while the run goes on). */
+  onFork?: (seq: number) => void;
 }
 
-export function DetailsPanel({ item, names, onClose }: Props) {
+export function DetailsPanel({ item, names, onClose, onFork }: Props) {
   const duration = "end" in item && item.end !== null ? formatDuration(item.end - item.start) : null;
   return (
     <aside className="details" aria-label="Details">
@@ -29,6 +31,11 @@ export function DetailsPanel({ item, names, onClose }: Props) {
         <section key={event.seq}>
           <h3>
             #{event.seq} <code>{event.type}</code>
+            {onFork && (
+              <button type="button" className="link-button" onClick={() => onFork(event.seq)}>
+                Fork from here
+              </button>
+            )}
           </h3>
           <ValueView value={event.payload} label={`Event ${event.seq}`} />
         </section>
