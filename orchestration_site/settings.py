@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.views.signup_setting",
+                "runs.context_processors.inbox",
             ],
         },
     },
@@ -371,6 +372,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
     },
 }
+
+# The inbox: how often an open page asks for questions waiting for a person (the top bar's
+# count and the browser notification of a new one).
+INBOX_POLL_SECONDS = env.int("INBOX_POLL_SECONDS", default=15)
+if INBOX_POLL_SECONDS < 1:
+    raise environ.ImproperlyConfigured(
+        f"INBOX_POLL_SECONDS is {INBOX_POLL_SECONDS}: give 1 or more seconds."
+    )
 
 LOGGING = {
     "version": 1,

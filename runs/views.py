@@ -23,6 +23,7 @@ from teams.models import Team
 from . import stats
 from .api import run_json
 from .audit import verify
+from .inbox import questions_for
 from .models import Run, RunEvent
 
 RUNS_PER_PAGE = 50
@@ -87,6 +88,11 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "query": _query_without_page(request),
         },
     )
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "runs/inbox.html", {"questions": questions_for(request.user)})
 
 
 @login_required
