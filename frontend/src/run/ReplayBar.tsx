@@ -30,16 +30,16 @@ export function ReplayBar({ step, total, current, names, onStep, onFork, onLeave
     <section className="replay-bar" aria-label="Replay">
       <div className="replay-controls">
         <button type="button" onClick={() => onStep(1)} disabled={step <= 1} aria-label="First event">
-          ⏮
+          First
         </button>
         <button type="button" onClick={() => onStep(step - 1)} disabled={step <= 1} aria-label="Previous event">
-          ◀
+          Back
         </button>
-        <button type="button" onClick={() => setPlaying(!playing)} aria-label={playing ? "Pause" : "Play"}>
-          {playing ? "⏸" : "▶"}
+        <button type="button" onClick={() => setPlaying(!playing)}>
+          {playing ? "Pause" : "Play"}
         </button>
         <button type="button" onClick={() => onStep(step + 1)} disabled={step >= total} aria-label="Next event">
-          ▶|
+          Next
         </button>
         <input type="range" min={1} max={total} value={step} aria-label="Event"
           onChange={(e) => onStep(Number(e.target.value))} />

@@ -16,7 +16,7 @@ import { RunSocket, runSocketUrl, type ConnectionState } from "./socket";
 import { applyDelta, applyEvents, applyRun, initialState, type RunState } from "./state";
 import { buildTimeline } from "./timeline";
 import { TimelineView, type Selection } from "./TimelineView";
-import { replayFrame } from "./timeTravel";
+import { replayFrame, replayTimeline } from "./timeTravel";
 import { WebhookDeliveries } from "./WebhookDeliveries";
 import { type AgentNames, isActive, type RunSummary, type ServerMessage } from "./types";
 
@@ -97,8 +97,7 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
   const timeline = useMemo(() => {
     const whole = buildTimeline(state.events, now, names);
     if (!frame) return whole;
-    // The replay draws on the whole run's axis, so what happened stays in place as it steps.
-    return { ...buildTimeline(frame.events, frame.now, names), start: whole.start, end: whole.end };
+    return replayTimeline(whole, buildTimeline(frame.events, frame.now, names), frame.now);
   }, [state.events, now, names, frame]);
   const items = useMemo(() => feedItems(shown, names), [shown, names]);
   const canTravel = terminalEvent(state.events) !== null && !isArchived(state.run);
@@ -150,7 +149,19 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
         <AnswerBox key={pending.activity_key} pending={pending} deadline={formatDeadline(run.wake_at, now)}
           onAnswer={answer} />
       )}
+      {frame && (
+        <ReplayBar step={replayStep ?? 1} total={state.events.length} current={frame.current} names={names}
+          onStep={(n) => setReplayStep(Math.max(1, Math.min(n, state.events.length)))}
+          onFork={() => frame.current && forkAt(frame.current.seq)} onLeave={() => setReplayStep(null)} />
+      )}
+      {fork && <ForkForm key={fork.fromSeq} run={run} fromSeq={fork.fromSeq} label={fork.label} onClose={() => setFork(null)} />}
       {/* What the run was for comes first, above how it got there. */}
+      {!replaying && run.output !== null && run.output !== undefined && (
+        <section className="run-output" aria-label="Output" data-testid="run-output">
+          <h2>Output</h2>
+          <MessageContent text={asText(run.output)} />
+        </section>
+      )}
       {canTravel && !replaying && (
         <div className="time-travel" role="toolbar" aria-label="Time travel">
           <button type="button" onClick={() => setReplayStep(1)}>
@@ -163,18 +174,6 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
             Run again with changes…
           </button>
         </div>
-      )}
-      {frame && (
-        <ReplayBar step={replayStep ?? 1} total={state.events.length} current={frame.current} names={names}
-          onStep={(n) => setReplayStep(Math.max(1, Math.min(n, state.events.length)))}
-          onFork={() => frame.current && forkAt(frame.current.seq)} onLeave={() => setReplayStep(null)} />
-      )}
-      {fork && <ForkForm key={fork.fromSeq} run={run} fromSeq={fork.fromSeq} label={fork.label} onClose={() => setFork(null)} />}
-      {!replaying && run.output !== null && run.output !== undefined && (
-        <section className="run-output" aria-label="Output" data-testid="run-output">
-          <h2>Output</h2>
-          <MessageContent text={asText(run.output)} />
-        </section>
       )}
       <section className="timeline-box" aria-label="Timeline of agents">
         <h2>Timeline</h2>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ev } from "./testEvents";
-import { forkRequest, parseForkInput, replayFrame } from "./timeTravel";
+import { buildTimeline } from "./timeline";
+import { forkRequest, parseForkInput, replayFrame, replayTimeline } from "./timeTravel";
 
 describe("replayFrame", () => {
   const events = [ev("run.started", null, 1, {}), ev("agent.started", "a", 2, {}), ev("run.finished", null, 3, {})];
@@ -38,5 +39,22 @@ describe("fork input", () => {
     expect(forkRequest(4, { ok: true, value: { q: 2 } }, { q: 1 }, 3, 2)).toEqual({
       from_seq: 4, input: { q: 2 }, version: 3,
     });
+  });
+});
+
+describe("replayTimeline", () => {
+  it("keeps the whole run's axis and ends what was still going on at the frame's moment", () => {
+    const events = [
+      ev("run.started", null, 100, {}),
+      ev("agent.started", "a", 101, {}, { span_id: "s" }),
+      ev("agent.finished", "a", 110, { status: "ok" }, { span_id: "s" }),
+      ev("run.finished", null, 111, {}),
+    ];
+    const whole = buildTimeline(events, 111_000);
+    const frame = replayFrame(events, 2);
+    const timeline = replayTimeline(whole, buildTimeline(frame.events, frame.now), frame.now);
+    expect([timeline.start, timeline.end]).toEqual([whole.start, whole.end]);
+    const bar = timeline.lanes.find((l) => l.agent === "a")!.bars[0];
+    expect(bar.end).toBe(101_000);
   });
 });

@@ -1,5 +1,6 @@
 // Time travel on a finished run: the replay view's frames, and the request a fork sends.
 import { asText } from "./feed";
+import type { Bar, Timeline } from "./timeline";
 import { eventTime, type RunEvent } from "./types";
 
 export interface ReplayFrame {
@@ -52,4 +53,16 @@ export function forkRequest(fromSeq: number, input: ForkInput & { ok: true }, or
   if (JSON.stringify(input.value) !== JSON.stringify(original)) body.input = input.value;
   if (version !== null && version !== originalVersion) body.version = version;
   return body;
+}
+
+/** The timeline of a replay frame, drawn on the whole run's axis so what happened stays in
+ * place as it steps, with what was still going on at that moment ending at the moment. */
+export function replayTimeline(whole: Timeline, frame: Timeline, now: number): Timeline {
+  const cut = (bar: Bar): Bar => (bar.end === null ? { ...bar, end: now } : bar);
+  return {
+    ...frame,
+    start: whole.start,
+    end: whole.end,
+    lanes: frame.lanes.map((lane) => ({ ...lane, bars: lane.bars.map(cut), turns: lane.turns.map(cut) })),
+  };
 }
