@@ -6,6 +6,7 @@ from typing import Any
 from ninja.errors import ValidationError
 
 from runs.api import router as runs_router
+from runs.api_evidence import router as evidence_router
 from runs.api_inbox import router as inbox_router
 from runs.api_webhooks import router as webhooks_router
 from teams.api import request_invalid, spec_rejected
@@ -32,6 +33,7 @@ api = DocumentedErrorsAPI(
 api.add_router("/", teams_router)
 api.add_router("/", runs_router)
 api.add_router("/", inbox_router)
+api.add_router("/", evidence_router)
 api.add_router("/", tools_router)
 api.add_router("/", models_router)
 api.add_router("/", templates_router)

@@ -22,7 +22,7 @@ from teams.schemas import ErrorOut
 from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
 
-from . import audit, evidence, heads, quotas
+from . import audit, heads, quotas
 from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
 from .engine.interfaces import answer_key, human_answered
 from .engine.json_schema import errors as schema_errors
@@ -534,23 +534,6 @@ def archive_download(request: HttpRequest, run_id: UUID) -> Any:
         as_attachment=True,
         filename=f"run-{run.id}.jsonl",
         content_type="application/x-ndjson",
-    )
-
-
-@router.get(
-    "/runs/{uuid:run_id}/evidence.zip",
-    url_name="run-evidence",
-    openapi_extra=file_responses("application/zip"),
-)
-def evidence_bundle(request: HttpRequest, run_id: UUID) -> Any:
-    """One zip to keep as evidence: the verified trail with its signed head, the public keys,
-    the artifacts, the webhook delivery log, the trace id and a README on checking them."""
-    run = get_run(request, run_id)
-    return FileResponse(
-        evidence.write_bundle(run),
-        as_attachment=True,
-        filename=f"run-{run.id}-evidence.zip",
-        content_type="application/zip",
     )
 
 

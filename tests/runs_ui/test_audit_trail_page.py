@@ -65,7 +65,7 @@ def test_a_run_without_events_says_so_instead_of_verifying_nothing(
 
 def test_every_time_is_a_full_date_with_its_time_zone(alice_client: Client, alice) -> None:
     html = rows(alice_client, make_trail(alice))
-    times = re.findall(r"<td><time [^>]*>([^<]*)</time></td>", html)
+    times = re.findall(r"<td data-label=\"Time\"><time [^>]*>([^<]*)</time></td>", html)
     assert len(times) == 4
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC", t) for t in times), times
 
@@ -85,7 +85,7 @@ def test_it_says_who_started_the_run_and_who_answered(alice_client: Client, alic
     html = rows(alice_client, run)
     assert re.search(r'data-testid="started-by">user alice<', html)
     assert re.search(r'data-testid="answered-by">carol \(event 5\)<', html)
-    assert '<td class="who">carol</td>' in html
+    assert '<td data-label="Who" class="who">carol</td>' in html
 
 
 def test_it_escapes_what_a_model_wrote(alice_client: Client, alice) -> None:
