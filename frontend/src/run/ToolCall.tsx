@@ -23,7 +23,9 @@ export function ToolCall({ item }: Props) {
       {result && (
         <>
           <h4>{failed ? "Error" : "Result"}</h4>
-          <ValueView value={failed ? result.error : result.result} label={failed ? "Error" : "Result"} />
+          <div className="tool-result" data-testid="tool-result">
+            <ValueView value={failed ? result.error : result.result} label={failed ? "Error" : "Result"} />
+          </div>
         </>
       )}
     </details>
