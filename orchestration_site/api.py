@@ -6,6 +6,8 @@ from typing import Any
 from ninja.errors import ValidationError
 
 from runs.api import router as runs_router
+from runs.api_evidence import router as evidence_router
+from runs.api_inbox import router as inbox_router
 from runs.api_node_tests import router as node_tests_router
 from runs.api_webhooks import router as webhooks_router
 from teams.api import request_invalid, spec_rejected
@@ -34,6 +36,9 @@ api = DocumentedErrorsAPI(
 api.add_router("/", teams_router)
 api.add_router("/", runs_router)
 api.add_router("/", node_tests_router)
+
+api.add_router("/", inbox_router)
+api.add_router("/", evidence_router)
 api.add_router("/", tools_router)
 api.add_router("/", models_router)
 api.add_router("/", templates_router)

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.views.signup_setting",
                 "workspaces.context.workspace",
+                "runs.context_processors.inbox",
             ],
         },
     },
@@ -453,6 +454,14 @@ AUTHENTICATION_BACKENDS = [
 if OIDC_ENABLED:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted(
         {_origin_of(url) for url in (OIDC_ISSUER, OIDC_END_SESSION_ENDPOINT) if url}
+    )
+
+# The inbox: how often an open page asks for questions waiting for a person (the top bar's
+# count and the browser notification of a new one).
+INBOX_POLL_SECONDS = env.int("INBOX_POLL_SECONDS", default=15)
+if INBOX_POLL_SECONDS < 1:
+    raise environ.ImproperlyConfigured(
+        f"INBOX_POLL_SECONDS is {INBOX_POLL_SECONDS}: give 1 or more seconds."
     )
 
 LOGGING = {

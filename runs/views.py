@@ -20,8 +20,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from teams.models import Team
 
-from . import stats
+from . import evidence, stats
 from .audit import verify
+from .inbox import questions_for
 from .models import Run, RunEvent
 from .serializers import run_json
 
@@ -90,6 +91,11 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "runs/inbox.html", {"questions": questions_for(request.user)})
+
+
+@login_required
 @ensure_csrf_cookie  # the page's script POSTs cancel and answers to the API
 def run_detail(request: HttpRequest, run_id: UUID) -> HttpResponse:
     run = get_object_or_404(Run.objects.for_user(request.user), pk=run_id)
@@ -121,11 +127,15 @@ class EventFilter(Filter):
     type = forms.ChoiceField(required=False)
     q = forms.CharField(required=False, max_length=200, label="Text")
 
-    def __init__(self, events: QuerySet[RunEvent], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, events: QuerySet[RunEvent], names: dict[str, str], *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        agents = events.exclude(agent="").values_list("agent", flat=True).distinct()
-        types = events.values_list("type", flat=True).distinct()
-        self.fields["agent"].choices = [("", "Any agent")] + [(a, a) for a in sorted(agents)]
+        # Without the model's ordering (run, seq), DISTINCT is over the value alone: each once.
+        agents = events.exclude(agent="").order_by().values_list("agent", flat=True).distinct()
+        types = events.order_by().values_list("type", flat=True).distinct()
+        named = sorted(((a, names.get(a, a)) for a in agents), key=lambda c: c[1].lower())
+        self.fields["agent"].choices = [("", "Any agent"), *named]
         self.fields["type"].choices = [("", "Any type")] + [(t, t) for t in sorted(types)]
 
     def apply(self, events: QuerySet[RunEvent]) -> QuerySet[RunEvent]:
@@ -146,11 +156,14 @@ class EventFilter(Filter):
 def run_audit(request: HttpRequest, run_id: UUID) -> HttpResponse:
     run = get_object_or_404(Run.objects.for_user(request.user), pk=run_id)
     events = run.events.order_by("seq")
-    form = EventFilter(events, request.GET or None)
+    names = agent_names(run.spec)
+    form = EventFilter(events, names, request.GET or None)
     page = _page(request, form.apply(events), EVENTS_PER_PAGE)
     for event in page:
         event.payload_json = json.dumps(event.payload, indent=2, ensure_ascii=False)
         event.payload_line = json.dumps(event.payload, ensure_ascii=False)
+        event.agent_name = names.get(event.agent, event.agent)
+        event.who = who_acted(run, event)
     verification = verify(run)
     return render(
         request,
@@ -165,9 +178,21 @@ def run_audit(request: HttpRequest, run_id: UUID) -> HttpResponse:
             "query": _query_without_page(request),
             "export_jsonl": f"/api/runs/{run.id}/audit.jsonl",
             "export_csv": f"/api/runs/{run.id}/audit.csv",
+            "evidence_zip": f"/api/runs/{run.id}/evidence.zip",
+            "started_by": evidence.started_by(run),
+            "answers": evidence.answered_by(run),
             "run_url": reverse("run-detail", args=[run.id]),
         },
     )
+
+
+def who_acted(run: Run, event: RunEvent) -> str:
+    """The person (or schedule, or trigger) behind an event, where there is one."""
+    if event.type == "run.started":
+        return evidence.started_by(run)
+    if event.type == "human.answered":
+        return str(event.payload.get("by") or "")
+    return ""
 
 
 def verification_text(result: dict[str, Any]) -> str:

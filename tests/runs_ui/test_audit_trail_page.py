@@ -1,5 +1,7 @@
 """The audit page lists every event and filters them by agent, type and text."""
 
+import re
+
 from django.test import Client
 
 from tests.factories import append_event, make_run
@@ -61,8 +63,29 @@ def test_a_run_without_events_says_so_instead_of_verifying_nothing(
     assert "No events match these filters." not in html
 
 
-def test_it_says_which_time_zone_its_times_are_in(alice_client: Client, alice) -> None:
-    assert "<th>Time (UTC)</th>" in rows(alice_client, make_trail(alice))
+def test_every_time_is_a_full_date_with_its_time_zone(alice_client: Client, alice) -> None:
+    html = rows(alice_client, make_trail(alice))
+    times = re.findall(r"<td data-label=\"Time\"><time [^>]*>([^<]*)</time></td>", html)
+    assert len(times) == 4
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC", t) for t in times), times
+
+
+def test_each_agent_and_type_is_offered_once(alice_client: Client, alice) -> None:
+    run = make_trail(alice)
+    append_event(run, "message", "researcher", payload={"content": "more"})
+    append_event(run, "message", "researcher", payload={"content": "again"})
+    html = rows(alice_client, run)
+    assert html.count('<option value="researcher"') == 1
+    assert html.count('<option value="message"') == 1
+
+
+def test_it_says_who_started_the_run_and_who_answered(alice_client: Client, alice) -> None:
+    run = make_trail(alice)
+    append_event(run, "human.answered", key="h#answered", payload={"answer": "ok", "by": "carol"})
+    html = rows(alice_client, run)
+    assert re.search(r'data-testid="started-by">user alice<', html)
+    assert re.search(r'data-testid="answered-by">carol \(event 5\)<', html)
+    assert '<td data-label="Who" class="who">carol</td>' in html
 
 
 def test_it_escapes_what_a_model_wrote(alice_client: Client, alice) -> None:

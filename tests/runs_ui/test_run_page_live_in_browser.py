@@ -57,9 +57,10 @@ def test_it_shows_live_events_without_a_reload(page: Page, asgi_server: LiveServ
 
     # The tool call is collapsed until opened; the timeline shows the agent and its tool call.
     tool = page.locator("details.feed-tool")
-    expect(tool.locator("pre").first).to_be_hidden()
-    tool.locator("summary").click()
-    expect(tool.locator("pre").first).to_contain_text("6*7")
+    arguments = tool.get_by_role("group", name="Arguments")
+    expect(arguments).to_be_hidden()
+    tool.locator(":scope > summary").click()
+    expect(arguments).to_contain_text("6*7")
     page.locator('.lane[data-agent="writer"] .marker-tool').click()
     expect(page.get_by_role("complementary", name="Details")).to_contain_text("calculator")
 

@@ -157,15 +157,26 @@ def supervisor_run(owner) -> Run:
 
 def fits_the_screen(page: Page, name: str) -> None:
     """Nothing on the page reaches past the window, on a desktop and on a phone (wide tables
-    scroll inside their box)."""
-    for window in (1280, 390):
-        page.set_viewport_size({"width": window, "height": 720})
+    scroll inside their box), and every button and link on it can be reached. With
+    DOCS_SCREENSHOTS=1, ``docs/screenshots/<name>.png`` (1280x720) and ``<name>-phone.png``
+    (390x844) are saved."""
+    for window, height, suffix in ((390, 844, "-phone"), (1280, 720, "")):
+        page.set_viewport_size({"width": window, "height": height})
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= window, f"the {name} page is {width}px wide at a {window}px window"
+        if os.environ.get("DOCS_SCREENSHOTS"):
+            DOCS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=DOCS / f"{name}{suffix}.png")
+
+
+def phone_cards(page: Page, table: str) -> None:
+    """On a phone a table's rows are cards: no sideways scrolling, each value labelled."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    box = page.locator(table).bounding_box()
+    assert box is not None and box["width"] <= 390
+    first = page.locator(f"{table} tbody tr").first
+    assert first.evaluate("row => getComputedStyle(row).display") == "block"
     page.set_viewport_size({"width": 1280, "height": 720})
-    if os.environ.get("DOCS_SCREENSHOTS"):
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=DOCS / f"{name}.png")
 
 
 def test_the_run_page_draws_a_finished_run(page: Page) -> None:
@@ -186,6 +197,7 @@ def test_the_runs_list_audit_trail_and_dashboard_fit(page: Page) -> None:
     run = supervisor_run(page.user)
     page.goto("/runs/")
     expect(page.get_by_role("link", name="Audit trail")).to_be_visible()
+    phone_cards(page, "table.runs")
     fits_the_screen(page, "runs")
 
     page.goto(f"/runs/{run.id}/audit/")
@@ -197,9 +209,26 @@ def test_the_runs_list_audit_trail_and_dashboard_fit(page: Page) -> None:
     page.get_by_label("Agent").select_option("researcher")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("table.audit tbody tr")).to_have_count(8)
+    phone_cards(page, "table.audit")
     fits_the_screen(page, "audit")
 
     page.goto("/dashboard/")
     expect(page.locator('[data-figure="success-rate"]')).to_have_text("100%")
     expect(page.locator("table.slowest")).to_contain_text("planner")
     fits_the_screen(page, "dashboard")
+
+
+def test_time_travel_and_the_inbox_fit(page: Page) -> None:
+    run = supervisor_run(page.user)
+    page.goto(f"/runs/{run.id}/")
+    page.get_by_role("button", name="Replay step by step").click()
+    page.get_by_label("Event", exact=True).fill("9")
+    expect(page.get_by_test_id("replay-where")).to_contain_text("Event 9 of 17")
+    fits_the_screen(page, "run-replay")
+
+    waiting = make_run(page.user, status=Run.Status.WAITING, team_name="Refunds", waiting_for="k")
+    append_event(waiting, "human.requested", "approver",
+                 payload={"activity_key": "k", "prompt": "Approve the refund of 40 EUR to Ada?"})  # fmt: skip
+    page.goto("/inbox/")
+    expect(page.get_by_role("link", name="Answer")).to_be_visible()
+    fits_the_screen(page, "inbox")

@@ -1,5 +1,6 @@
-import { agentName, asText } from "./feed";
+import { agentName } from "./feed";
 import { formatDuration } from "./format";
+import { ValueView } from "./MessageContent";
 import type { Selection } from "./TimelineView";
 import type { AgentNames } from "./types";
 
@@ -7,9 +8,11 @@ interface Props {
   item: Selection;
   names: AgentNames;
   onClose: () => void;
+  /** Fork the finished run from an event (absent while the run goes on). */
+  onFork?: (seq: number) => void;
 }
 
-export function DetailsPanel({ item, names, onClose }: Props) {
+export function DetailsPanel({ item, names, onClose, onFork }: Props) {
   const duration = "end" in item && item.end !== null ? formatDuration(item.end - item.start) : null;
   return (
     <aside className="details" aria-label="Details">
@@ -28,8 +31,13 @@ export function DetailsPanel({ item, names, onClose }: Props) {
         <section key={event.seq}>
           <h3>
             #{event.seq} <code>{event.type}</code>
+            {onFork && (
+              <button type="button" className="link-button" onClick={() => onFork(event.seq)}>
+                Fork from here
+              </button>
+            )}
           </h3>
-          <pre>{asText(event.payload)}</pre>
+          <ValueView value={event.payload} label={`Event ${event.seq}`} />
         </section>
       ))}
     </aside>

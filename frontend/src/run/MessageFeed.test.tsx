@@ -46,9 +46,16 @@ describe("MessageFeed", () => {
     expect([link.getAttribute("href"), link.getAttribute("rel")]).toEqual(["https://example.com", "noopener noreferrer nofollow"]);
   });
 
-  it("shows a message that is JSON as indented JSON", () => {
-    const container = render([ev("message", "w", 1, { role: "assistant", content: '{"total": 42, "ok": true}' })]);
-    expect(container.querySelector("pre.content-json")!.textContent).toBe('{\n  "total": 42,\n  "ok": true\n}');
+  it("shows a message that is JSON as a tree, values coloured by type, deep nodes folded", () => {
+    const content = '{"total": 42, "ok": true, "rows": [{"id": 1, "tags": {"a": null}}]}';
+    const container = render([ev("message", "w", 1, { role: "assistant", content })]);
+    const tree = container.querySelector(".json-tree")!;
+    expect(tree.querySelector(".json-number")!.textContent).toBe("42");
+    expect(tree.querySelector(".json-boolean")!.textContent).toBe("true");
+    const nodes = [...tree.querySelectorAll<HTMLDetailsElement>("details.json-node")];
+    // The message and its rows open by themselves; a row (two levels down) and its tags are folded.
+    expect(nodes.map((n) => n.open)).toEqual([true, true, false, false]);
+    expect(nodes[3].querySelector("summary")!.textContent).toBe("tags: { a } 1 key");
   });
 
   it("folds what an agent was given to one line, the whole text a click away", () => {
@@ -75,7 +82,8 @@ describe("MessageFeed", () => {
     const details = container.querySelector("details")!;
     expect(details.open).toBe(false);
     expect(details.querySelector("summary")!.textContent).toContain("calc");
-    expect(details.textContent).toContain('"x": "<b>1</b>"');
+    expect(details.querySelector(".json-key")!.textContent).toBe("x: ");
+    expect(details.querySelector(".json-string")!.textContent).toBe('"<b>1</b>"');
     expect(details.querySelector("b")).toBeNull();
     expect(details.textContent).toContain("42");
   });

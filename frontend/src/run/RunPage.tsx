@@ -4,16 +4,19 @@ import { AgentUsageTable } from "./AgentUsageTable";
 import { AnswerBox } from "./AnswerBox";
 import { Artifacts } from "./Artifacts";
 import { DetailsPanel } from "./DetailsPanel";
+import { ForkForm } from "./ForkForm";
 import { currentStatus, pendingFromEvents, runInterval, terminalEvent } from "./derive";
 import { asText, feedItems, isSimulated } from "./feed";
 import { formatDeadline } from "./format";
-import { MessageContent } from "./MessageContent";
+import { MessageContent, ValueView } from "./MessageContent";
 import { MessageFeed } from "./MessageFeed";
+import { ReplayBar } from "./ReplayBar";
 import { RunHeader } from "./RunHeader";
 import { RunSocket, runSocketUrl, type ConnectionState } from "./socket";
 import { applyDelta, applyEvents, applyRun, initialState, type RunState } from "./state";
 import { buildTimeline } from "./timeline";
 import { TimelineView, type Selection } from "./TimelineView";
+import { replayFrame, replayTimeline } from "./timeTravel";
 import { WebhookDeliveries } from "./WebhookDeliveries";
 import { type AgentNames, isActive, type RunSummary, type ServerMessage } from "./types";
 
@@ -29,6 +32,10 @@ function apiErrorText(err: unknown): string {
     return asText((err.body as { detail: unknown }).detail);
   }
   return "The server could not be reached. Check your connection and try again.";
+}
+
+function isArchived(run: RunSummary): boolean {
+  return Boolean(run.archived_at);
 }
 
 function useNow(active: boolean): number {
@@ -79,8 +86,22 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
     return () => socket.close();
   }, [initial.id]);
 
-  const timeline = useMemo(() => buildTimeline(state.events, now, names), [state.events, now, names]);
-  const items = useMemo(() => feedItems(state.events, names), [state.events, names]);
+  // Time travel (a finished run): a replay step, or the event a fork starts from.
+  const [replayStep, setReplayStep] = useState<number | null>(null);
+  const [fork, setFork] = useState<{ fromSeq: number; label: string } | null>(null);
+  const frame = useMemo(
+    () => (replayStep === null ? null : replayFrame(state.events, replayStep)),
+    [state.events, replayStep],
+  );
+  const shown = frame?.events ?? state.events;
+  const timeline = useMemo(() => {
+    const whole = buildTimeline(state.events, now, names);
+    if (!frame) return whole;
+    return replayTimeline(whole, buildTimeline(frame.events, frame.now, names), frame.now);
+  }, [state.events, now, names, frame]);
+  const items = useMemo(() => feedItems(shown, names), [shown, names]);
+  const canTravel = terminalEvent(state.events) !== null && !isArchived(state.run);
+  const forkAt = useCallback((seq: number) => setFork({ fromSeq: seq, label: `Fork from event #${seq}` }), []);
 
   const cancel = useCallback(async () => {
     setCancelling(true);
@@ -91,6 +112,16 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
     } catch (err) {
       setActionError(apiErrorText(err));
       setCancelling(false);
+    }
+  }, [initial.id]);
+
+  const rerun = useCallback(async () => {
+    setActionError(null);
+    try {
+      const created = await api<RunSummary>("POST", `/runs/${initial.id}/fork`, { from_seq: 0 });
+      window.location.assign(`/runs/${created.id}/`);
+    } catch (err) {
+      setActionError(apiErrorText(err));
     }
   }, [initial.id]);
 
@@ -107,7 +138,8 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
   );
 
   const run = state.run;
-  const pending = status === "waiting" ? (run.pending_human ?? pendingFromEvents(state.events)) : null;
+  const replaying = frame !== null;
+  const pending = !replaying && status === "waiting" ? (run.pending_human ?? pendingFromEvents(state.events)) : null;
   return (
     <div className="run-layout">
       <RunHeader run={run} status={status} interval={runInterval(run, state.events)} now={now} connection={connection} simulated={isSimulated(state.events)}
@@ -117,24 +149,47 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
         <AnswerBox key={pending.activity_key} pending={pending} deadline={formatDeadline(run.wake_at, now)}
           onAnswer={answer} />
       )}
+      {frame && (
+        <ReplayBar step={replayStep ?? 1} total={state.events.length} current={frame.current} names={names}
+          onStep={(n) => setReplayStep(Math.max(1, Math.min(n, state.events.length)))}
+          onFork={() => frame.current && forkAt(frame.current.seq)} onLeave={() => setReplayStep(null)} />
+      )}
+      {fork && <ForkForm key={fork.fromSeq} run={run} fromSeq={fork.fromSeq} label={fork.label} onClose={() => setFork(null)} />}
       {/* What the run was for comes first, above how it got there. */}
-      {run.output !== null && run.output !== undefined && (
+      {!replaying && run.output !== null && run.output !== undefined && (
         <section className="run-output" aria-label="Output" data-testid="run-output">
           <h2>Output</h2>
           <MessageContent text={asText(run.output)} />
         </section>
       )}
+      {canTravel && !replaying && (
+        <div className="time-travel" role="toolbar" aria-label="Time travel">
+          <button type="button" onClick={() => setReplayStep(1)}>
+            Replay step by step
+          </button>
+          <button type="button" onClick={rerun}>
+            Rerun with the same input
+          </button>
+          <button type="button" onClick={() => setFork({ fromSeq: 0, label: "Run again with changes" })}>
+            Run again with changes…
+          </button>
+        </div>
+      )}
       <section className="timeline-box" aria-label="Timeline of agents">
         <h2>Timeline</h2>
-        <TimelineView timeline={timeline} selected={selected?.id ?? null} onSelect={setSelected} />
-        {selected && <DetailsPanel item={selected} names={names} onClose={() => setSelected(null)} />}
+        <TimelineView timeline={timeline} selected={selected?.id ?? null} onSelect={setSelected}
+          cursor={frame ? frame.now : null} />
+        {selected && (
+          <DetailsPanel item={selected} names={names} onClose={() => setSelected(null)}
+            onFork={canTravel ? forkAt : undefined} />
+        )}
       </section>
       <div className="run-columns">
-        <MessageFeed items={items} live={state.live} ended={state.ended} />
+        <MessageFeed items={items} live={replaying ? [] : state.live} ended={state.ended} />
         <aside className="run-side">
           <section aria-label="Input">
             <h2>Input</h2>
-            <pre>{asText(run.input)}</pre>
+            <ValueView value={run.input} label="Input" />
           </section>
           <AgentUsageTable events={state.events} names={names} />
           <Artifacts artifacts={run.artifacts ?? []} />

@@ -15,6 +15,8 @@ interface Props {
   timeline: Timeline;
   selected: string | null;
   onSelect: (item: Selection) => void;
+  /** The replay's moment: a line across every lane. */
+  cursor?: number | null;
 }
 
 const MARKER_GLYPH: Record<Marker["kind"], string> = {
@@ -64,7 +66,7 @@ function MarkerButton({ group, timeline, selected, onSelect }: {
   );
 }
 
-export function TimelineView({ timeline, selected, onSelect }: Props) {
+export function TimelineView({ timeline, selected, onSelect, cursor = null }: Props) {
   const { ref, width } = useTrackWidth(timeline.lanes.length > 0);
   if (timeline.lanes.length === 0) {
     return <p className="muted timeline-empty">Nothing has happened yet.</p>;
@@ -92,6 +94,9 @@ export function TimelineView({ timeline, selected, onSelect }: Props) {
                 onClick={() => onSelect(bar)}
               />
             ))}
+            {cursor !== null && (
+              <span className="replay-cursor" aria-hidden="true" style={{ left: `${offsetPercent(timeline, cursor)}%` }} />
+            )}
             {groupMarkers(timeline, lane.markers, minGapPercent).map((group) => (
               <MarkerButton key={group.id} group={group} timeline={timeline} selected={selected}
                 onSelect={onSelect} />

@@ -1,5 +1,6 @@
-import { asText, type FeedItem } from "./feed";
+import type { FeedItem } from "./feed";
 import { formatLatency } from "./format";
+import { ValueView } from "./MessageContent";
 
 type Props = { item: Extract<FeedItem, { kind: "tool" }> };
 
@@ -18,11 +19,13 @@ export function ToolCall({ item }: Props) {
         </span>
       </summary>
       <h4>Arguments</h4>
-      <pre>{asText(item.call.payload.arguments)}</pre>
+      <ValueView value={item.call.payload.arguments} label="Arguments" />
       {result && (
         <>
           <h4>{failed ? "Error" : "Result"}</h4>
-          <pre>{asText(failed ? result.error : result.result)}</pre>
+          <div className="tool-result" data-testid="tool-result">
+            <ValueView value={failed ? result.error : result.result} label={failed ? "Error" : "Result"} />
+          </div>
         </>
       )}
     </details>

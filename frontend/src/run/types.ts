@@ -63,6 +63,8 @@ export interface RunSummary {
   last_seq: number;
   pending_human: PendingHuman | null;
   artifacts: Artifact[];
+  /** Set once retention moved the events to an archive: no replay or fork then. */
+  archived_at?: string | null;
 }
 
 /** Agent ids (as events name them) to the names people gave them, from the run's team. */
