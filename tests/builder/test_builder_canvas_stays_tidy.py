@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import Page, expect
 
+from tests.axe import axe_violations
 from tests.factories import make_team, minimal_spec
 
 from .canvas import MOD, node, open_builder, press, save, wait_until_still
@@ -172,6 +173,7 @@ def test_zoom_controls_search_and_a_connection_dropped_on_empty_canvas(page: Pag
     expect(page.get_by_role("heading", name="Agent · writer")).to_be_visible()
     page.get_by_test_id("node-search").fill("nobody")
     expect(page.get_by_text("No node matches.")).to_be_visible()
+    assert axe_violations(page) == []
     page.get_by_test_id("node-search").fill("")
 
     # A connection dragged from the lead and dropped on empty canvas offers a node picker.
@@ -185,6 +187,7 @@ def test_zoom_controls_search_and_a_connection_dropped_on_empty_canvas(page: Pag
     page.mouse.up()
     picker = page.get_by_test_id("connect-picker")
     expect(picker).to_be_visible()
+    assert axe_violations(page) == []
     picker.get_by_role("menuitem", name="Human").click()
     expect(picker).to_be_hidden()
     expect(page.locator(".react-flow__node")).to_have_count(4)

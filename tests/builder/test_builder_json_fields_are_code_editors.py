@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import Page, expect
 
+from tests.axe import axe_violations
 from tests.factories import make_team, minimal_spec
 
 from .canvas import node, open_builder, save
@@ -30,6 +31,7 @@ def test_a_schema_is_highlighted_and_a_mistake_is_marked_in_place(
     expect(page.locator(".cm-lint-marker-error")).to_have_count(1)
     expect(page.get_by_role("alert")).to_contain_text("Not valid JSON yet")
     expect(editor).to_have_attribute("aria-invalid", "true")
+    assert axe_violations(page) == []
 
     # Fixed: no mark, and the JSON is highlighted (property names and strings apart).
     editor.fill('{"type": "object", "properties": {"n": {"type": "number"}}}')

@@ -469,6 +469,7 @@ export function Builder({ team }: { team: TeamDetail }) {
               onEdge={(id, patch, field) => change((g) => updateEdgeSpec(g, id, patch), `edge:${id}:${field}`)}
               onSettings={(patch, field) => change((g) => ({ ...g, settings: { ...g.settings, ...patch } }), `team:${field}`)}
               onDelete={removeSelection}
+              onConnect={(source, target) => onConnect({ source, target, sourceHandle: null, targetHandle: null })}
             />
           )}
         </div>

@@ -33,7 +33,7 @@ export function NodeSearch({ nodes, onPick }: Props) {
           if (e.key === "Escape") setQuery("");
         }}
         data-testid="node-search"
-        aria-controls={`${id}-results`}
+        aria-controls={query.trim() ? `${id}-results` : undefined}
       />
       {query.trim() && (
         <ul id={`${id}-results`} className="node-search-results" aria-label="Matching nodes">
