@@ -20,6 +20,9 @@ def test_a_schema_is_highlighted_and_a_mistake_is_marked_in_place(
 ):
     team = make_team(alice, minimal_spec(name="Schemas"))
     open_builder(page, team.pk)
+    # An empty field (the team's input schema) means none: nothing is marked.
+    expect(page.get_by_role("textbox", name="Input schema")).to_be_visible()
+    expect(page.locator(".cm-lint-marker-error")).to_have_count(0)
     node(page, "lead").click()
     editor = page.get_by_test_id("field-output-schema")
     expect(editor).to_have_attribute("role", "textbox")

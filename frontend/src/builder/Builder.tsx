@@ -40,6 +40,7 @@ import { Inspector } from "./Inspector";
 import { KindEdge } from "./KindEdge";
 import { type Graph, graphIds, graphToSpec, specToGraph, toFlowEdge, toFlowNode, uniqueId } from "./mapping";
 import { NodeCard } from "./NodeCard";
+import { NarrowToolbar } from "./NarrowToolbar";
 import { NodeSearch } from "./NodeSearch";
 import {
   type Clipboard,
@@ -71,6 +72,7 @@ import { TEMPLATES } from "./templates";
 import { freePosition, guardEdges, twinEdges } from "./tidy";
 import { Toolbar } from "./Toolbar";
 import { useShortcuts } from "./useShortcuts";
+import { useNarrow } from "./useNarrow";
 import { useUndoableGraph } from "./useUndoableGraph";
 import { useValidation } from "./useValidation";
 import { ZoomControls } from "./ZoomControls";
@@ -120,6 +122,8 @@ export function Builder({ team }: { team: TeamDetail }) {
   const [versionsSeen, setVersionsSeen] = useState(0);
   const [pending, setPending] = useState<PendingConnection | null>(null);
   const clipboard = useRef<Clipboard | null>(null);
+  // On a phone the canvas is shown read-only, the toolbar folded into a menu.
+  const narrow = useNarrow();
 
   useEffect(() => {
     listModels().then(setModels).catch(() => setStatus("Could not load the models; only offline is listed."));
@@ -344,7 +348,8 @@ export function Builder({ team }: { team: TeamDetail }) {
     fit();
   };
 
-  useShortcuts({
+  const none = () => undefined;
+  useShortcuts(narrow ? { save: none, remove: none, undo: none, redo: none, copy: none, paste: none, selectAll: none } : {
     save: () => void save(),
     remove: removeSelection,
     undo,
@@ -363,6 +368,9 @@ export function Builder({ team }: { team: TeamDetail }) {
   return (
     <DecorationsContext.Provider value={decorations}>
       <div className="builder">
+        {narrow ? (
+          <NarrowToolbar name={graph.settings.name} status={status} onFit={fit} onRun={() => setDialog("run")} />
+        ) : (
         <Toolbar
           name={graph.settings.name}
           pattern={graph.settings.pattern}
@@ -394,11 +402,14 @@ export function Builder({ team }: { team: TeamDetail }) {
           onImportExport={() => setDialog("io")}
           onRun={() => setDialog("run")}
         />
-        <div className="builder-main">
+        )}
+        <div className={`builder-main${narrow ? " is-narrow" : ""}`}>
+          {!narrow && (
           <div className="builder-left">
             <Palette savedTeams={savedTeams} onAdd={addInView} />
             <ProblemsList problems={validation.problems} checking={validation.checking} valid={validation.valid} onPick={pick} />
           </div>
+          )}
           <div
             className="canvas"
             ref={canvas}
@@ -417,14 +428,18 @@ export function Builder({ team }: { team: TeamDetail }) {
               onEdgesChange={onEdgesChange}
               onConnect={onConnect}
               onConnectEnd={onConnectEnd}
+              nodesDraggable={!narrow}
+              nodesConnectable={!narrow}
+              elementsSelectable={!narrow}
               onNodeDragStart={startDrag}
               onNodeDragStop={stopDrag}
               onSelectionDragStart={startDrag}
               onSelectionDragStop={stopDrag}
-              onMoveEnd={(_event, viewport) => setLive((g) => ({ ...g, viewport }))}
+              onMoveEnd={(_event, viewport) => !narrow && setLive((g) => ({ ...g, viewport }))}
               defaultViewport={team.spec.layout?.viewport ?? { x: 0, y: 0, zoom: 1 }}
               // Fitting an empty canvas would zoom onto the first node dropped.
-              fitView={!team.spec.layout?.viewport && team.spec.nodes.length > 0}
+              // A phone shows the whole team, whatever view was saved on a wide screen.
+              fitView={(narrow || !team.spec.layout?.viewport) && team.spec.nodes.length > 0}
               fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
               deleteKeyCode={null}
               minZoom={0.1}
@@ -432,7 +447,7 @@ export function Builder({ team }: { team: TeamDetail }) {
             >
               <Background />
               <ZoomControls onFit={fit} />
-              <NodeSearch
+              {!narrow && <NodeSearch
                 nodes={graph.nodes}
                 onPick={(node) => {
                   selectOnly(node.id);
@@ -442,12 +457,12 @@ export function Builder({ team }: { team: TeamDetail }) {
                     duration: 300,
                   });
                 }}
-              />
-              <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Overview of the team" style={{ width: 150, height: 100 }} />
+              />}
+              {!narrow && <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Overview of the team" style={{ width: 150, height: 100 }} />}
             </ReactFlow>
             {pending && <ConnectPicker pending={pending} onPick={addConnected} onClose={() => setPending(null)} />}
           </div>
-          {drawer ? (
+          {narrow ? null : drawer ? (
             <HistoryDrawer
               teamId={team.id}
               refreshKey={versionsSeen}

@@ -44,6 +44,10 @@ const objectLinter = (view: EditorView): Diagnostic[] => {
   return [{ from: 0, to: text.length, severity: "error", message: problem.message }];
 };
 
+// An empty field means "none", not a syntax error.
+const parseLinter = jsonParseLinter();
+const syntaxLinter = (view: EditorView): Diagnostic[] => (view.state.doc.toString().trim() ? parseLinter(view) : []);
+
 export function JsonEditor({ label, value, onChange, placeholder, testId }: Props) {
   const id = useId();
   const host = useRef<HTMLDivElement>(null);
@@ -72,7 +76,7 @@ export function JsonEditor({ label, value, onChange, placeholder, testId }: Prop
           bracketMatching(),
           json(),
           syntaxHighlighting(jsonColours),
-          linter(jsonParseLinter(), { delay: 200 }),
+          linter(syntaxLinter, { delay: 200 }),
           linter(objectLinter, { delay: 200 }),
           keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
           placeholderText(placeholder ?? "empty: none"),
