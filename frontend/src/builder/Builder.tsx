@@ -117,7 +117,10 @@ export function Builder({ team }: { team: TeamDetail }) {
   const [status, setStatus] = useState(team.is_valid ? "" : "The saved version is a draft.");
   const [saving, setSaving] = useState(false);
   const [drawer, setDrawer] = useState(false);
-  const [dialog, setDialog] = useState<"run" | "io" | null>(null);
+  // "Run" on the team list opens the builder with ?run=1: the run form comes up at once.
+  const [dialog, setDialog] = useState<"run" | "io" | null>(() =>
+    new URLSearchParams(window.location.search).has("run") ? "run" : null,
+  );
   const [diff, setDiff] = useState<SpecDiff | null>(null);
   const [versionsSeen, setVersionsSeen] = useState(0);
   const [pending, setPending] = useState<PendingConnection | null>(null);
@@ -274,7 +277,8 @@ export function Builder({ team }: { team: TeamDetail }) {
       ),
     );
 
-  const fit = () => window.setTimeout(() => flow.fitView({ padding: 0.2, duration: 200 }), 50);
+  // Never past 100%: a small team fitted at 200% reads worse than at its own size.
+  const fit = () => window.setTimeout(() => flow.fitView({ padding: 0.2, duration: 200, maxZoom: 1 }), 50);
 
   const save = async (message = ""): Promise<TeamDetail | null> => {
     setSaving(true);
