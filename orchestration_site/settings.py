@@ -316,7 +316,8 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp.constants.SELF],
         "script-src": [csp.constants.SELF],
-        "style-src": [csp.constants.SELF],
+        # The nonce lets the builder's code editor (CodeMirror) add its own style element.
+        "style-src": [csp.constants.SELF, csp.constants.NONCE],
         "img-src": [csp.constants.SELF, "data:"],
         "connect-src": [csp.constants.SELF, _ws_origin],
         "object-src": [csp.constants.NONE],

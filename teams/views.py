@@ -39,7 +39,8 @@ def team_list(request: HttpRequest) -> HttpResponse:
         spec = starter_spec(form.cleaned_data["name"], form.cleaned_data["pattern"])
         team, _ = create_team(request.user, spec)
         messages.success(request, f"Team “{team.name}” created.")
-        return redirect("team-detail", team.pk)
+        # A new team is built next: open it on the canvas.
+        return redirect("team-builder", team.pk)
     teams = Team.objects.for_user(request.user)
     return render(request, "teams/team_list.html", {"teams": teams, "form": form})
 

@@ -74,7 +74,7 @@ def test_it_keeps_the_graph_and_fields_through_save_and_reload(
     expect(page.locator(".react-flow__edge")).to_have_count(3)
     node(page, "agent-3").click()
     expect(page.get_by_test_id("field-name")).to_have_value("Worker B")
-    assert json.loads(page.get_by_test_id("field-output-schema").input_value()) == OUTPUT_SCHEMA
+    assert json.loads(page.get_by_test_id("field-output-schema").inner_text()) == OUTPUT_SCHEMA
 
     # The saved spec read through the API matches what was drawn.
     spec = alice_client.get(f"/api/teams/{team.pk}").json()["spec"]

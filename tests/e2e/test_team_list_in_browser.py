@@ -1,6 +1,7 @@
 """A person in a real Chromium signs up, creates a team, renames and duplicates it, then
 deletes the copy, and sees the read-only view of its agents."""
 
+import re
 from typing import Any
 
 import pytest
@@ -22,7 +23,18 @@ def test_a_person_builds_up_their_team_list(page: Page, settings: Any) -> None:
     page.get_by_label("Team name").fill("Launch desk")
     page.get_by_label("Pattern").select_option("swarm")
     page.get_by_role("button", name="Create team").click()
+    # A new team opens on the builder's canvas, its starter agent there.
+    expect(page).to_have_url(re.compile(r"/teams/\d+/builder/$"))
     expect(page.get_by_role("heading", name="Launch desk")).to_be_visible()
+    expect(page.get_by_test_id("node-lead")).to_be_visible()
+    # The list offers to run it or open it in the builder.
+    page.goto("/teams/")
+    page.get_by_role("link", name="Open Launch desk in the builder").click()
+    expect(page).to_have_url(re.compile(r"/teams/\d+/builder/$"))
+    page.goto("/teams/")
+    page.get_by_role("link", name="Run Launch desk").click()
+    expect(page.get_by_test_id("run-dialog")).to_be_visible()
+    page.goto(page.url.split("builder/")[0])
     expect(page.get_by_role("cell", name="lead entry")).to_be_visible()
     expect(page.get_by_text("No problems found.")).to_be_visible()
 
@@ -36,5 +48,5 @@ def test_a_person_builds_up_their_team_list(page: Page, settings: Any) -> None:
     page.get_by_role("link", name="← Teams").click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete Copy of Launch room").click()
-    expect(page.get_by_role("link", name="Launch room")).to_be_visible()
-    expect(page.get_by_role("link", name="Copy of Launch room")).to_have_count(0)
+    expect(page.get_by_role("link", name="Launch room", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Copy of Launch room", exact=True)).to_have_count(0)

@@ -28,5 +28,8 @@ async def test_the_example_runs_to_the_end_offline(path):
         journal.append(human_answered(request, {"approved": True}, by="alice", ts=0.0))
 
     assert outcome.status == "succeeded", outcome.reason
-    assert "[simulated]" in json.dumps(outcome.output)
+    assert outcome.output and "[simulated]" not in json.dumps(outcome.output)
+    assert all(
+        e.payload["simulated"] for e in sink.of("message") if e.payload["role"] == "assistant"
+    )
     assert journal[-1].type == "run.finished"

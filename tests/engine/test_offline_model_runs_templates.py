@@ -78,7 +78,8 @@ async def test_code_review_workers_lint_and_scan_the_diff_from_the_input():
     assert calls(sink, "lint_diff") == [{"diff": DIFF}] and calls(sink, "security_scan_diff") == [
         {"diff": DIFF}
     ]
-    assert outcome.output.startswith("[simulated]") and '"secrets": ["password"]' in outcome.output
+    assert outcome.output.startswith("Report from 2 tool calls:")
+    assert '"secrets": ["password"]' in outcome.output
 
 
 async def test_monthly_close_takes_a_pinned_query_from_the_instructions():

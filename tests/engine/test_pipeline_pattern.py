@@ -99,5 +99,5 @@ async def test_it_runs_on_the_offline_model_through_a_reviewer_gate():
     outcome, sink = await run(diamond("offline", gate=gate), "topic")
 
     assert outcome.status == "succeeded"
-    assert outcome.output.startswith("[simulated]")
+    assert outcome.output and "[simulated]" not in outcome.output
     assert len(sink.of("gate.passed")) == 1

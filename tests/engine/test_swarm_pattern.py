@@ -77,7 +77,7 @@ async def test_the_offline_model_hands_off_by_matching_the_ticket_against_peers(
 
     assert outcome.status == "succeeded"
     assert [e.payload["to"] for e in sink.of("handoff")] == ["technical"]
-    assert outcome.output.startswith("[simulated]")
+    assert outcome.output and "[simulated]" not in outcome.output
 
 
 async def test_the_offline_model_answers_itself_when_no_peer_matches():

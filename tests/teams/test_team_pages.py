@@ -22,10 +22,10 @@ def test_it_lists_only_my_teams(alice: User, alice_client: Client) -> None:
     assert "Mine" in page and "Bobs" not in page
 
 
-def test_it_creates_a_team_from_the_form(alice_client: Client) -> None:
+def test_it_creates_a_team_from_the_form_and_opens_the_builder(alice_client: Client) -> None:
     response = alice_client.post("/teams/", {"name": "Pipeline one", "pattern": "pipeline"})
     team = Team.objects.get()
-    assert response.url == f"/teams/{team.pk}/"
+    assert response.url == f"/teams/{team.pk}/builder/"
     assert (team.name, team.pattern, team.version, team.is_valid) == (
         "Pipeline one",
         "pipeline",

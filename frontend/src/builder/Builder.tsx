@@ -2,7 +2,7 @@
 import {
   Background,
   type Connection,
-  Controls,
+  type FinalConnectionState,
   type EdgeChange,
   MiniMap,
   type NodeChange,
@@ -29,7 +29,9 @@ import {
   type ToolInfo,
 } from "./builderApi";
 import { type Decorations, DecorationsContext, type DiffMark, groupProblems } from "./decorations";
+import { ConnectPicker, type PendingConnection } from "./ConnectPicker";
 import { Dialog } from "./Dialog";
+import { GuardEdge } from "./GuardEdge";
 import type { SpecDiff } from "./diff";
 import { HistoryDrawer } from "./HistoryDrawer";
 import { ImportExport } from "./ImportExport";
@@ -38,6 +40,8 @@ import { Inspector } from "./Inspector";
 import { KindEdge } from "./KindEdge";
 import { type Graph, graphIds, graphToSpec, specToGraph, toFlowEdge, toFlowNode, uniqueId } from "./mapping";
 import { NodeCard } from "./NodeCard";
+import { NarrowToolbar } from "./NarrowToolbar";
+import { NodeSearch } from "./NodeSearch";
 import {
   type Clipboard,
   copySelection,
@@ -57,6 +61,7 @@ import {
   newEdge,
   newHuman,
   newTeamNode,
+  type NodeKind,
   type Pattern,
   type Problem,
   type SpecNode,
@@ -64,13 +69,16 @@ import {
   withDefaults,
 } from "./spec";
 import { TEMPLATES } from "./templates";
+import { freePosition, guardEdges, twinEdges } from "./tidy";
 import { Toolbar } from "./Toolbar";
 import { useShortcuts } from "./useShortcuts";
+import { useNarrow } from "./useNarrow";
 import { useUndoableGraph } from "./useUndoableGraph";
 import { useValidation } from "./useValidation";
+import { ZoomControls } from "./ZoomControls";
 
 const nodeTypes = { agent: NodeCard, human: NodeCard, team: NodeCard };
-const edgeTypes = { delegates: KindEdge, next: KindEdge, handoff: KindEdge };
+const edgeTypes = { delegates: KindEdge, next: KindEdge, handoff: KindEdge, guard: GuardEdge };
 const KIND_NAME = { agent: "Agent", human: "Human", team: "Team" } as const;
 const OFFLINE: ModelInfo = { name: "offline", provider: "offline", model: "simulator", simulated: true };
 
@@ -79,6 +87,15 @@ const minimapColor = (node: Graph["nodes"][number]) => MINIMAP_COLOR[node.data.s
 
 // What "unsaved" compares: the team and where its nodes are, not where the view is.
 const contentKey = (spec: TeamSpec) => JSON.stringify({ ...spec, layout: spec.layout.positions });
+// A team opened for the first time without positions (a starter, a file written by hand) is
+// laid out rather than put on a grid.
+function initialGraph(spec: TeamSpec): Graph {
+  const graph = specToGraph(spec);
+  const placed = spec.layout?.positions ?? {};
+  if (spec.nodes.every((n) => placed[n.id])) return graph;
+  return { ...graph, nodes: autoLayout(graph.nodes, graph.edges, graph.settings.pattern) };
+}
+
 const select = <T extends { id: string; selected?: boolean }>(items: T[], ids: Set<string>) =>
   items.map((item) => ({ ...item, selected: ids.has(item.id) }));
 
@@ -86,7 +103,7 @@ export function Builder({ team }: { team: TeamDetail }) {
   const flow = useReactFlow();
   const canvas = useRef<HTMLDivElement>(null);
   const { graph, change, setLive, record, undo, redo, canUndo, canRedo } = useUndoableGraph(
-    specToGraph(team.spec),
+    initialGraph(team.spec),
   );
   const spec = useMemo(() => graphToSpec(graph), [graph]);
   const [savedKey, setSavedKey] = useState(() => contentKey(graphToSpec(specToGraph(team.spec))));
@@ -100,10 +117,16 @@ export function Builder({ team }: { team: TeamDetail }) {
   const [status, setStatus] = useState(team.is_valid ? "" : "The saved version is a draft.");
   const [saving, setSaving] = useState(false);
   const [drawer, setDrawer] = useState(false);
-  const [dialog, setDialog] = useState<"run" | "io" | null>(null);
+  // "Run" on the team list opens the builder with ?run=1: the run form comes up at once.
+  const [dialog, setDialog] = useState<"run" | "io" | null>(() =>
+    new URLSearchParams(window.location.search).has("run") ? "run" : null,
+  );
   const [diff, setDiff] = useState<SpecDiff | null>(null);
   const [versionsSeen, setVersionsSeen] = useState(0);
+  const [pending, setPending] = useState<PendingConnection | null>(null);
   const clipboard = useRef<Clipboard | null>(null);
+  // On a phone the canvas is shown read-only, the toolbar folded into a menu.
+  const narrow = useNarrow();
 
   useEffect(() => {
     listModels().then(setModels).catch(() => setStatus("Could not load the models; only offline is listed."));
@@ -144,9 +167,11 @@ export function Builder({ team }: { team: TeamDetail }) {
       nodeProblems: groupProblems(validation.problems, "node"),
       edgeProblems: groupProblems(validation.problems, "edge"),
       diff: marks,
+      twins: twinEdges(graph.edges),
       select: selectOnly,
     };
-  }, [graph.settings.pattern, graph.settings.entry, validation.problems, diff, selectOnly]);
+  }, [graph.settings.pattern, graph.settings.entry, graph.edges, validation.problems, diff, selectOnly]);
+  const drawnEdges = useMemo(() => [...graph.edges, ...guardEdges(graph.nodes, graph.edges)], [graph.nodes, graph.edges]);
 
   // A drag is recorded once when it starts; moves outside a drag come from the arrow keys,
   // and a run of them is one undo step.
@@ -183,8 +208,10 @@ export function Builder({ team }: { team: TeamDetail }) {
   );
 
   const addNode = useCallback(
-    (item: PaletteItem, position: { x: number; y: number }) =>
+    (item: PaletteItem, wanted: { x: number; y: number }, connectFrom?: string) =>
       change((g) => {
+        // Never on top of another node: the nearest free place to where it was wanted.
+        const position = freePosition(g.nodes, wanted);
         const count = g.nodes.filter((n) => n.data.spec.kind === item.kind).length + 1;
         const name = item.teamId ? item.label : `${KIND_NAME[item.kind]} ${count}`;
         const id = uniqueId(item.teamId ? item.label : `${item.kind}-${count}`, graphIds(g));
@@ -193,15 +220,40 @@ export function Builder({ team }: { team: TeamDetail }) {
         else if (item.kind === "human") spec = newHuman(id, name);
         else spec = { ...newTeamNode(id, name, item.teamId ?? null), spec: item.teamId ? null : emptySpec("pipeline", name) };
         const node = { ...toFlowNode(spec, position), selected: true };
+        const edges: Graph["edges"] = select(g.edges, new Set());
+        if (connectFrom) {
+          const edgeId = uniqueId(`${connectFrom}-${id}`, [...graphIds(g), id]);
+          edges.push(toFlowEdge(newEdge(edgeId, connectFrom, id, EDGE_KIND_FOR_PATTERN[g.settings.pattern])));
+        }
         return {
           ...g,
           nodes: [...select(g.nodes, new Set()), node],
-          edges: select(g.edges, new Set()),
+          edges,
           settings: { ...g.settings, entry: g.settings.entry ?? id },
         };
       }),
     [change, models],
   );
+
+  // A connection dropped on empty canvas offers to add a node there, already connected.
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || !state.fromNode || state.fromHandle?.type !== "source") return;
+      const point = "changedTouches" in event ? event.changedTouches[0] : event;
+      const box = canvas.current!.getBoundingClientRect();
+      setPending({
+        from: state.fromNode.id,
+        screen: { x: point.clientX - box.left, y: point.clientY - box.top },
+        flow: flow.screenToFlowPosition({ x: point.clientX, y: point.clientY }),
+      });
+    },
+    [flow],
+  );
+  const addConnected = (kind: NodeKind) => {
+    if (!pending) return;
+    addNode({ kind, label: KIND_NAME[kind] }, { x: pending.flow.x - 100, y: pending.flow.y - 20 }, pending.from);
+    setPending(null);
+  };
 
   const onDrop = (event: DragEvent) => {
     const raw = event.dataTransfer.getData(DRAG_TYPE);
@@ -213,7 +265,7 @@ export function Builder({ team }: { team: TeamDetail }) {
   const addInView = (item: PaletteItem) => {
     const box = canvas.current!.getBoundingClientRect();
     const at = flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
-    addNode(item, { x: at.x - 100 + (graph.nodes.length % 5) * 20, y: at.y - 40 + (graph.nodes.length % 5) * 20 });
+    addNode(item, { x: at.x - 100, y: at.y - 40 });
   };
 
   const removeSelection = () =>
@@ -225,7 +277,8 @@ export function Builder({ team }: { team: TeamDetail }) {
       ),
     );
 
-  const fit = () => window.setTimeout(() => flow.fitView({ padding: 0.2, duration: 200 }), 50);
+  // Never past 100%: a small team fitted at 200% reads worse than at its own size.
+  const fit = () => window.setTimeout(() => flow.fitView({ padding: 0.2, duration: 200, maxZoom: 1 }), 50);
 
   const save = async (message = ""): Promise<TeamDetail | null> => {
     setSaving(true);
@@ -289,13 +342,18 @@ export function Builder({ team }: { team: TeamDetail }) {
     flow.setCenter(x, y, { zoom: flow.getZoom(), duration: 300 });
   };
 
-  const replaceWith = (next: TeamSpec, note: string) => {
-    change((g) => ({ ...specToGraph(next), viewport: g.viewport }));
+  const replaceWith = (next: TeamSpec, note: string, layout = false) => {
+    change((g) => {
+      const replaced = specToGraph(next);
+      if (layout) replaced.nodes = autoLayout(replaced.nodes, replaced.edges, replaced.settings.pattern);
+      return { ...replaced, viewport: g.viewport };
+    });
     setStatus(note);
     fit();
   };
 
-  useShortcuts({
+  const none = () => undefined;
+  useShortcuts(narrow ? { save: none, remove: none, undo: none, redo: none, copy: none, paste: none, selectAll: none } : {
     save: () => void save(),
     remove: removeSelection,
     undo,
@@ -314,6 +372,9 @@ export function Builder({ team }: { team: TeamDetail }) {
   return (
     <DecorationsContext.Provider value={decorations}>
       <div className="builder">
+        {narrow ? (
+          <NarrowToolbar name={graph.settings.name} status={status} onFit={fit} onRun={() => setDialog("run")} />
+        ) : (
         <Toolbar
           name={graph.settings.name}
           pattern={graph.settings.pattern}
@@ -331,7 +392,7 @@ export function Builder({ team }: { team: TeamDetail }) {
                 ? { spec: TEMPLATES[Number(key)].make(), label: TEMPLATES[Number(key)].label }
                 : gallery.filter((t) => t.slug === key).map((t) => ({ spec: withDefaults(t.spec), label: t.name }))[0];
             if (!found) return;
-            replaceWith({ ...found.spec, name: graph.settings.name }, `Started from "${found.label}": save to keep it.`);
+            replaceWith({ ...found.spec, name: graph.settings.name }, `Started from "${found.label}": save to keep it.`, true);
           }}
           onUndo={undo}
           onRedo={redo}
@@ -345,11 +406,14 @@ export function Builder({ team }: { team: TeamDetail }) {
           onImportExport={() => setDialog("io")}
           onRun={() => setDialog("run")}
         />
-        <div className="builder-main">
+        )}
+        <div className={`builder-main${narrow ? " is-narrow" : ""}`}>
+          {!narrow && (
           <div className="builder-left">
             <Palette savedTeams={savedTeams} onAdd={addInView} />
             <ProblemsList problems={validation.problems} checking={validation.checking} valid={validation.valid} onPick={pick} />
           </div>
+          )}
           <div
             className="canvas"
             ref={canvas}
@@ -361,31 +425,48 @@ export function Builder({ team }: { team: TeamDetail }) {
           >
             <ReactFlow
               nodes={graph.nodes}
-              edges={graph.edges}
+              edges={drawnEdges}
               nodeTypes={nodeTypes}
               edgeTypes={edgeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
               onConnect={onConnect}
+              onConnectEnd={onConnectEnd}
+              nodesDraggable={!narrow}
+              nodesConnectable={!narrow}
+              elementsSelectable={!narrow}
               onNodeDragStart={startDrag}
               onNodeDragStop={stopDrag}
               onSelectionDragStart={startDrag}
               onSelectionDragStop={stopDrag}
-              onMoveEnd={(_event, viewport) => setLive((g) => ({ ...g, viewport }))}
+              onMoveEnd={(_event, viewport) => !narrow && setLive((g) => ({ ...g, viewport }))}
               defaultViewport={team.spec.layout?.viewport ?? { x: 0, y: 0, zoom: 1 }}
               // Fitting an empty canvas would zoom onto the first node dropped.
-              fitView={!team.spec.layout?.viewport && team.spec.nodes.length > 0}
+              // A phone shows the whole team, whatever view was saved on a wide screen.
+              fitView={(narrow || !team.spec.layout?.viewport) && team.spec.nodes.length > 0}
               fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
               deleteKeyCode={null}
               minZoom={0.1}
               aria-label="Team canvas"
             >
               <Background />
-              <Controls />
-              <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Overview of the team" />
+              <ZoomControls onFit={fit} />
+              {!narrow && <NodeSearch
+                nodes={graph.nodes}
+                onPick={(node) => {
+                  selectOnly(node.id);
+                  const box = { width: node.measured?.width ?? 220, height: node.measured?.height ?? 120 };
+                  flow.setCenter(node.position.x + box.width / 2, node.position.y + box.height / 2, {
+                    zoom: Math.max(flow.getZoom(), 0.8),
+                    duration: 300,
+                  });
+                }}
+              />}
+              {!narrow && <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Overview of the team" style={{ width: 150, height: 100 }} />}
             </ReactFlow>
+            {pending && <ConnectPicker pending={pending} onPick={addConnected} onClose={() => setPending(null)} />}
           </div>
-          {drawer ? (
+          {narrow ? null : drawer ? (
             <HistoryDrawer
               teamId={team.id}
               refreshKey={versionsSeen}
@@ -409,6 +490,7 @@ export function Builder({ team }: { team: TeamDetail }) {
               onEdge={(id, patch, field) => change((g) => updateEdgeSpec(g, id, patch), `edge:${id}:${field}`)}
               onSettings={(patch, field) => change((g) => ({ ...g, settings: { ...g.settings, ...patch } }), `team:${field}`)}
               onDelete={removeSelection}
+              onConnect={(source, target) => onConnect({ source, target, sourceHandle: null, targetHandle: null })}
             />
           )}
         </div>

@@ -1,5 +1,6 @@
 // The side panel: edits the selected node or edge, or the team when nothing is selected.
 import { AgentForm } from "./AgentForm";
+import { ConnectField } from "./ConnectField";
 import type { ModelInfo, TeamSummary, ToolInfo } from "./builderApi";
 import { EdgeForm } from "./EdgeForm";
 import { HumanForm } from "./HumanForm";
@@ -21,9 +22,11 @@ interface Props {
   onEdge: (id: string, patch: Partial<SpecEdge>, field: string) => void;
   onSettings: (patch: Partial<TeamSettings>, field: string) => void;
   onDelete: () => void;
+  /** Draw an edge from one node to another (the keyboard's way to connect). */
+  onConnect: (source: string, target: string) => void;
 }
 
-export function Inspector({ teamId, spec: draft, graph, models, tools, savedTeams, onNode, onEdge, onSettings, onDelete }: Props) {
+export function Inspector({ teamId, spec: draft, graph, models, tools, savedTeams, onNode, onEdge, onSettings, onDelete, onConnect }: Props) {
   const nodes = graph.nodes.filter((n) => n.selected);
   const edges = graph.edges.filter((e) => e.selected);
   const specs = graph.nodes.map((n) => n.data.spec);
@@ -48,6 +51,12 @@ export function Inspector({ teamId, spec: draft, graph, models, tools, savedTeam
       ) : (
         <TeamNodeForm node={spec} savedTeams={savedTeams} onChange={change} />
       );
+    body = (
+      <>
+        <ConnectField from={node.id} nodes={specs} onConnect={(target) => onConnect(node.id, target)} />
+        {body}
+      </>
+    );
     if (graph.settings.entry !== node.id) {
       body = (
         <>

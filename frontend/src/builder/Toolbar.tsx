@@ -83,16 +83,16 @@ export function Toolbar(props: Props) {
       >
         Redo
       </button>
-      <button type="button" onClick={props.onLayout} aria-label="Arrange the nodes automatically">
+      <button type="button" onClick={props.onLayout} aria-label="Auto-layout: arrange the nodes automatically">
         Auto-layout
       </button>
       <button type="button" onClick={props.onFit} aria-label="Fit the team in view">
         Fit
       </button>
-      <button type="button" onClick={props.onImportExport} aria-label="Import or export the team as JSON">
+      <button type="button" onClick={props.onImportExport} aria-label="Import/Export: import or export the team as JSON">
         Import/Export
       </button>
-      <button type="button" onClick={props.onHistory} aria-label="Show saved versions">
+      <button type="button" onClick={props.onHistory} aria-label="History: show saved versions">
         History
       </button>
       <span className="status" role="status" data-testid="status" title={props.status}>

@@ -2,9 +2,7 @@
 import dagre from "@dagrejs/dagre";
 import type { BuilderEdge, BuilderNode } from "./mapping";
 import type { Pattern } from "./spec";
-
-const NODE_WIDTH = 220;
-const NODE_HEIGHT = 120;
+import { guardLinks, NODE_HEIGHT, NODE_WIDTH } from "./tidy";
 
 export function autoLayout(nodes: BuilderNode[], edges: BuilderEdge[], pattern: Pattern): BuilderNode[] {
   const g = new dagre.graphlib.Graph();
@@ -17,6 +15,8 @@ export function autoLayout(nodes: BuilderNode[], edges: BuilderEdge[], pattern: 
     });
   }
   for (const edge of edges) g.setEdge(edge.source, edge.target);
+  // A gate's reviewer and a fallback agent sit next to what they guard, not in a corner.
+  for (const [from, to] of guardLinks(nodes, edges)) if (!g.hasEdge(from, to)) g.setEdge(from, to, { weight: 2 });
   dagre.layout(g);
   return nodes.map((node) => {
     const placed = g.node(node.id);

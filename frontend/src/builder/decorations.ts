@@ -11,6 +11,8 @@ export interface Decorations {
   nodeProblems: Map<string, Problem[]>;
   edgeProblems: Map<string, Problem[]>;
   diff: Map<string, DiffMark>;
+  /** Edges sharing their two nodes with another edge (see tidy.twinEdges). */
+  twins: Set<string>;
   /** Select one node or edge (e.g. from an edge's label). */
   select: (id: string) => void;
 }
@@ -21,6 +23,7 @@ export const DecorationsContext = createContext<Decorations>({
   nodeProblems: new Map(),
   edgeProblems: new Map(),
   diff: new Map(),
+  twins: new Set(),
   select: () => undefined,
 });
 

@@ -3,6 +3,7 @@ import everything from "./fixtures/everything.json";
 import { graphToSpec, specToGraph } from "./mapping";
 import { copySelection, paste, removeElements, switchPattern } from "./operations";
 import type { TeamSpec } from "./spec";
+import { boxOf, overlaps } from "./tidy";
 
 const graph = () => specToGraph(structuredClone(everything) as unknown as TeamSpec);
 
@@ -26,7 +27,14 @@ describe("copy and paste", () => {
     expect(copies).toEqual(["intake-2", "approver-2"]);
     const edge = spec.edges.at(-1)!;
     expect([edge.id, edge.source, edge.target]).toEqual(["e1-2", "intake-2", "approver-2"]);
-    expect(spec.layout.positions["intake-2"]).toEqual({ x: 40, y: 40 });
+    // The copies keep their shape and land where they cover no node.
+    const at = (id: string) => spec.layout.positions[id];
+    expect(at("approver-2").x - at("intake-2").x).toBe(at("approver").x - at("intake").x);
+    expect(at("approver-2").y - at("intake-2").y).toBe(at("approver").y - at("intake").y);
+    const boxes = pasted.nodes.map(boxOf);
+    for (const copy of pasted.nodes.filter((n) => n.selected)) {
+      expect(boxes.filter((b) => overlaps(boxOf(copy), b, 0))).toHaveLength(1);
+    }
     // The copy's fallback was not copied, so it still names the original.
     expect(spec.nodes.find((n) => n.id === "intake-2")).toMatchObject({ fallback: "backup" });
   });

@@ -15,6 +15,7 @@ import {
   type SpecEdge,
   type SpecNode,
 } from "./spec";
+import { groupShift } from "./tidy";
 
 /** Switch the team's pattern: every edge takes the kind the new pattern allows. Gates only
  * exist on pipeline edges, so they are dropped when leaving pipeline. */
@@ -43,7 +44,8 @@ export function copySelection(graph: Graph): Clipboard {
 
 const PASTE_OFFSET = 40;
 
-/** Paste a copy with new ids, shifted so it does not hide the original; the copy is selected.
+/** Paste a copy with new ids, shifted (keeping its shape) to the nearest place where it covers
+ * no node, the original included; the copy is selected.
  * References inside the copy (edges, fallbacks, gate reviewers) follow to the new ids. */
 export function paste(graph: Graph, clip: Clipboard): Graph {
   const taken = graphIds(graph);
@@ -54,10 +56,11 @@ export function paste(graph: Graph, clip: Clipboard): Graph {
     renamed.set(node.id, id);
   }
   const follow = (id: string | null) => (id && renamed.has(id) ? renamed.get(id)! : id);
+  const shift = groupShift(graph.nodes, clip.nodes, { x: PASTE_OFFSET, y: PASTE_OFFSET });
   const nodes = clip.nodes.map((node) => {
     const spec = { ...structuredClone(node.data.spec), id: renamed.get(node.id)! } as SpecNode;
     if (spec.kind === "agent") spec.fallback = follow(spec.fallback);
-    const position = { x: node.position.x + PASTE_OFFSET, y: node.position.y + PASTE_OFFSET };
+    const position = { x: node.position.x + shift.x, y: node.position.y + shift.y };
     return { ...toFlowNode(spec, position), selected: true };
   });
   const edges = clip.edges.map((edge) => {

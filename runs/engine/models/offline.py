@@ -1,5 +1,6 @@
 """The ``offline`` provider: a deterministic stand-in for an LLM that needs no network, so every
-template runs end to end on a fresh machine. Every answer says it is simulated.
+template runs end to end on a fresh machine. Its responses are marked simulated (the UI says so);
+its answers are built from what the tools really returned, so they read as a useful report.
 
 It decides each turn from the request alone (same request, same answer):
 
@@ -26,12 +27,16 @@ It decides each turn from the request alone (same request, same answer):
      results (latest first), then of the input; ``pass``/``passed``/``approved`` stand for each
      other, and ``feedback`` is taken from ``issues``/``problems``/``findings``/``errors`` when a
      result has no ``feedback``; a field found nowhere gets a placeholder of its type (``pass``-like booleans: true,
-     or false when one of its tool calls failed; other booleans: false, strings: "[simulated]"); an array field gathers the same-named
+     or false when one of its tool calls failed; other booleans: false, strings: the plain report
+     below, or the input's opening sentences when no tool ran); an array field gathers the same-named
      lists of every tool result in call order (a supervisor merging its workers' findings);
      a table result (``columns`` and ``rows``) is also read as one object per row and one
      list per column (one row: its values); an object field found nowhere is filled field by
      field the same way;
-   - without: text that starts with "[simulated]" and lists what each tool returned.
+   - without: a report of what each tool returned, in words (a table's row count, columns and
+     numeric totals; a list's length and first items; a failure's reason), each followed by
+     the result itself when short; with no tool results, what the request asks, in its own
+     opening sentences and key terms.
    A repair request gets the schema-filled answer again. Work a gate sent back (the input holds
    ``previous_output`` and ``feedback``) is revised: each text field the feedback names (its
    name with spaces, e.g. "meta description") and the previous output left empty gets the
@@ -48,7 +53,6 @@ from typing import Any
 
 from ..interfaces import DeltaCallback, ModelRequest, ModelResponse, ToolCall, ToolSchema, Usage
 
-SIMULATED = "[simulated]"
 PASS_NAMES = ("pass", "passed", "approved")
 _ALIASES = {
     "diff": ("diff", "patch", "changes"),
@@ -101,7 +105,7 @@ class _Turn:
         transfers = [t for t in tools if t.name.startswith("transfer_to_")]
         peer = self._best_peer(transfers)
         if peer is not None:
-            reason = f"{SIMULATED} the request matches {peer.name.removeprefix('transfer_to_')}"
+            reason = f"the request matches {peer.name.removeprefix('transfer_to_')}"
             return [self._call(0, peer.name, {"reason": reason})]
         others = [t for t in tools if t not in transfers]
         return [self._call(i, t.name, self._arguments(t)) for i, t in enumerate(others)]
@@ -110,12 +114,20 @@ class _Turn:
         if self.request.output_schema is not None:
             filled = self._fill(self.request.output_schema)
             return json.dumps(self._revised(filled), ensure_ascii=False)
+        return self._report()
+
+    def _report(self) -> str:
+        """What the tools returned, in words; with none, what the request asks."""
         if not self.tool_results:
-            return f"{SIMULATED} Done. Input received: {self.input_text[:300]}"
-        lines = [f"{SIMULATED} Results:"]
+            return _request_report(self.input_text)
         names = [m.name or "tool" for m in self.own if m.role == "tool"]
+        calls = len(names)
+        failed = sum(1 for r in self.tool_results if _failure(r))
+        head = f"Report from {calls} tool call{'s' if calls != 1 else ''}"
+        head += f" ({failed} failed):" if failed else ":"
+        lines = [head]
         for name, result in zip(names, self.tool_results, strict=True):
-            lines.append(f"- {name}: {_short(result)}")
+            lines.append(f"- {_describe(name, result)}")
         return "\n".join(lines)
 
     def _revised(self, filled: Any) -> Any:
@@ -174,7 +186,7 @@ class _Turn:
 
     def _fill(self, schema: dict[str, Any]) -> Any:
         if schema.get("type") != "object":
-            return _placeholder("", schema, f"{SIMULATED} {self.input_text[:200]}")
+            return _placeholder("", schema, self._report())
         filled = {}
         for name, field_schema in schema.get("properties", {}).items():
             value = _as_type(self._lookup(name, field_schema), field_schema)
@@ -183,7 +195,7 @@ class _Turn:
             filled[name] = (
                 value
                 if value is not None
-                else _placeholder(name, field_schema, SIMULATED, passing=not self.tool_failed)
+                else _placeholder(name, field_schema, self._report(), passing=not self.tool_failed)
             )
         return filled
 
@@ -314,6 +326,111 @@ def _summary(text: str, limit: int = 160) -> str:
             break
         summary = f"{summary} {sentence}".strip()
     return summary or prose[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "."
+
+
+def _failure(result: Any) -> bool:
+    return isinstance(result, str) and result.startswith("Error: ")
+
+
+def _describe(name: str, result: Any) -> str:
+    """One tool result in words, followed by the result itself when it is short."""
+    if _failure(result):
+        return f"{name} failed: {result.removeprefix('Error: ')}"
+    if isinstance(result, str):
+        return f"{name} answered: {_short(result)}"
+    if isinstance(result, bool) or result is None:
+        return f"{name} returned {json.dumps(result)}"
+    if isinstance(result, int | float):
+        return f"{name} gave {result:g}"
+    if isinstance(result, list):
+        return f"{name} returned {_count(len(result), 'item')}{_first_items(result)}"
+    words = _table_words(result) if isinstance(result, dict) else None
+    if words is None:
+        words = _object_words(result)
+    raw = json.dumps(result, ensure_ascii=False)
+    return f"{name} {words}" + (f" Result: {raw}" if len(raw) <= 400 else "")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _first_items(items: list[Any], limit: int = 3) -> str:
+    if not items:
+        return ""
+    texts = [_item_text(item) for item in items[:limit]]
+    more = f", and {len(items) - limit} more" if len(items) > limit else ""
+    return ": " + "; ".join(texts) + more
+
+
+def _item_text(item: Any) -> str:
+    if isinstance(item, dict):
+        for key in ("message", "title", "name", "description", "text"):
+            if isinstance(item.get(key), str):
+                line = item.get("line")
+                return item[key] + (f" (line {line})" if isinstance(line, int) else "")
+    text = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _table_words(result: dict[str, Any]) -> str | None:
+    columns, rows = result.get("columns"), result.get("rows")
+    if not (isinstance(columns, list) and isinstance(rows, list)):
+        return None
+    words = f"returned {_count(len(rows), 'row')} with columns {', '.join(map(str, columns))}."
+    totals = []
+    for i, column in enumerate(columns):
+        values = [r[i] for r in rows if isinstance(r, list) and i < len(r)]
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if numbers and len(numbers) == len(values) and len(rows) > 1:
+            totals.append(f"{column} totals {round(sum(numbers), 2):g}")
+    if totals:
+        words += " " + "; ".join(totals) + "."
+    return words
+
+
+def _object_words(result: dict[str, Any]) -> str:
+    """Lists by their length and first items, numbers and short texts as they are."""
+    parts = []
+    for key, value in list(result.items())[:8]:
+        if isinstance(value, list):
+            parts.append(f"{key}: {_count(len(value), 'item')}{_first_items(value, 2)}")
+        elif isinstance(value, bool | int | float) or value is None:
+            parts.append(f"{key} = {json.dumps(value)}")
+        elif isinstance(value, str):
+            parts.append(f"{key}: {value if len(value) <= 80 else value[:77] + '...'}")
+    return ("reported " + "; ".join(parts) + ".") if parts else "returned an empty result."
+
+
+def _request_report(text: str) -> str:
+    """No tool to consult: what the request asks, in its own opening sentences and key terms."""
+    value = _json_value(text)
+    if isinstance(value, dict) and value:
+        fields = ", ".join(f"{k} ({_kind(v)})" for k, v in list(value.items())[:8])
+        longest = max(_strings(value), key=len, default="")
+        about = f" The longest text begins: {_summary(longest)}" if longest.strip() else ""
+        return f"Received a request with {_count(len(value), 'field')}: {fields}.{about}"
+    prose = text.strip()
+    if not prose:
+        return "Received an empty request: there is nothing to work on."
+    counts: dict[str, int] = {}
+    for word in re.findall(r"[A-Za-z][A-Za-z-]{4,}", prose):
+        if word.lower() not in _STOP:
+            counts[word.lower()] = counts.get(word.lower(), 0) + 1
+    terms = sorted(counts, key=lambda w: (-counts[w], prose.lower().index(w)))[:5]
+    key = f" Key terms: {', '.join(terms)}." if terms else ""
+    words = len(prose.split())
+    return f"The request ({_count(words, 'word')}) asks: {_summary(prose, 240)}{key}"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, int | float):
+        return "number"
+    return "list" if isinstance(value, list) else "object" if isinstance(value, dict) else "empty"
 
 
 def _short(value: Any) -> str:
