@@ -99,7 +99,7 @@ function initialGraph(spec: TeamSpec): Graph {
 const select = <T extends { id: string; selected?: boolean }>(items: T[], ids: Set<string>) =>
   items.map((item) => ({ ...item, selected: ids.has(item.id) }));
 
-export function Builder({ team }: { team: TeamDetail }) {
+export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: string }) {
   const flow = useReactFlow();
   const canvas = useRef<HTMLDivElement>(null);
   const { graph, change, setLive, record, undo, redo, canUndo, canRedo } = useUndoableGraph(
@@ -281,6 +281,10 @@ export function Builder({ team }: { team: TeamDetail }) {
   const fit = () => window.setTimeout(() => flow.fitView({ padding: 0.2, duration: 200, maxZoom: 1 }), 50);
 
   const save = async (message = ""): Promise<TeamDetail | null> => {
+    if (readOnly) {
+      setStatus(readOnly);
+      return null;
+    }
     setSaving(true);
     try {
       const result = await saveTeam(team.id, spec, validation.valid !== true, message);
@@ -376,6 +380,7 @@ export function Builder({ team }: { team: TeamDetail }) {
           <NarrowToolbar name={graph.settings.name} status={status} onFit={fit} onRun={() => setDialog("run")} />
         ) : (
         <Toolbar
+          readOnly={readOnly}
           name={graph.settings.name}
           pattern={graph.settings.pattern}
           dirty={dirty}

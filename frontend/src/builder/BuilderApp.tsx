@@ -4,7 +4,8 @@ import { useEffect, useState } from "react";
 import { Builder } from "./Builder";
 import { getTeam, problemsOf, type TeamDetail } from "./builderApi";
 
-export function BuilderApp({ teamId }: { teamId: number }) {
+/** ``readOnly``: why the viewer may not save (their role), empty when they may. */
+export function BuilderApp({ teamId, readOnly = "" }: { teamId: number; readOnly?: string }) {
   const [team, setTeam] = useState<TeamDetail | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
@@ -16,7 +17,7 @@ export function BuilderApp({ teamId }: { teamId: number }) {
   if (!team) return <p className="loading">Loading the team…</p>;
   return (
     <ReactFlowProvider>
-      <Builder team={team} />
+      <Builder team={team} readOnly={readOnly} />
     </ReactFlowProvider>
   );
 }

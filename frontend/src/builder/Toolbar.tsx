@@ -5,6 +5,8 @@ import { PATTERNS } from "./spec";
 import { TEMPLATES } from "./templates";
 
 interface Props {
+  /** Why the viewer may not save (their role in the team's workspace); empty when they may. */
+  readOnly?: string;
   name: string;
   pattern: Pattern;
   dirty: boolean;
@@ -98,16 +100,22 @@ export function Toolbar(props: Props) {
       <span className="status" role="status" data-testid="status" title={props.status}>
         {props.status}
       </span>
-      <button
-        type="button"
-        className="primary"
-        onClick={props.onSave}
-        disabled={props.saving}
-        aria-label="Save a new version (Ctrl+S)"
-        title="Save (Ctrl+S)"
-      >
-        {props.saving ? "Saving…" : "Save"}
-      </button>
+      {props.readOnly ? (
+        <span className="read-only" data-testid="read-only" title={props.readOnly}>
+          Read only: {props.readOnly}
+        </span>
+      ) : (
+        <button
+          type="button"
+          className="primary"
+          onClick={props.onSave}
+          disabled={props.saving}
+          aria-label="Save a new version (Ctrl+S)"
+          title="Save (Ctrl+S)"
+        >
+          {props.saving ? "Saving…" : "Save"}
+        </button>
+      )}
       <button type="button" className="primary run" onClick={props.onRun} aria-label="Run the team">
         Run
       </button>

@@ -9,7 +9,7 @@ const root = document.getElementById("builder-root");
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <BuilderApp teamId={Number(root.dataset.teamId)} />
+      <BuilderApp teamId={Number(root.dataset.teamId)} readOnly={root.dataset.readOnly ?? ""} />
     </StrictMode>,
   );
 }
