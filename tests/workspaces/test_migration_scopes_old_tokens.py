@@ -9,29 +9,19 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from teams.models import ApiToken
+from tests.support.migrating import migrate, schema_at
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 BEFORE = [("teams", "0009_workspace_required")]
 
 
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_schema() -> Iterator[Any]:
-    apps = migrate(BEFORE)
-    try:
+    with schema_at(BEFORE) as apps:
         yield apps
-    finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
 def test_old_tokens_go_to_their_users_personal_workspace_as_owner(old_schema: Any) -> None:
