@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from runs.engine.models import catalogue
 from workspaces.access import member_workspaces
+from workspaces.models import PERSONAL_FIRST
 from workspaces.roles import ORDER
 
 from .credentials import Refused, operator_credentials
@@ -52,7 +53,7 @@ class TokenCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         field = self.fields["workspace"]
-        field.queryset = member_workspaces(user).order_by("-personal_for", "name")  # type: ignore[attr-defined]
+        field.queryset = member_workspaces(user).order_by(PERSONAL_FIRST, "name")  # type: ignore[attr-defined]
         self.fields["role"].choices = [("", "my role")] + [(r.value, r.label) for r in ORDER]  # type: ignore[attr-defined]
 
     def issue(self) -> str | None:

@@ -24,7 +24,7 @@ from pydantic import field_validator
 from teams.schemas import ErrorOut
 
 from . import access, activity, services
-from .models import Invitation, Membership, Workspace
+from .models import PERSONAL_FIRST, Invitation, Membership, Workspace
 from .roles import Role
 
 router = Router(tags=["workspaces"])
@@ -156,7 +156,7 @@ def invitation_out(invitation: Invitation, url: str | None = None) -> dict[str, 
 
 @router.get("/workspaces", response=list[WorkspaceOut], url_name="workspaces")
 def list_workspaces(request: HttpRequest) -> Any:
-    found = access.member_workspaces(request.auth).order_by("-personal_for", "name")
+    found = access.member_workspaces(request.auth).order_by(PERSONAL_FIRST, "name")
     return [workspace_out(w, request.auth) for w in found]
 
 

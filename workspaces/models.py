@@ -42,6 +42,10 @@ class Workspace(models.Model):
         return self.personal_for_id is not None
 
 
+#: Ordering that lists a personal workspace before the shared ones.
+PERSONAL_FIRST = models.F("personal_for").asc(nulls_last=True)
+
+
 class Membership(models.Model):
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")

@@ -222,10 +222,15 @@ def accept(token: str, user: Any) -> Membership:
         existing = Membership.objects.filter(workspace=workspace, user=user).first()
         if existing is not None:
             raise Conflict(f"You are already a member of {workspace.name}, as {existing.role}.")
+        # Used up only if still usable: a second guard besides the row lock.
+        if (
+            not Invitation.objects.usable()
+            .filter(pk=invitation.pk)
+            .update(used_at=timezone.now(), used_by=user)
+        ):
+            raise InvitationRefused("This invitation link was used.")
         membership = Membership.objects.create(
             workspace=workspace, user=user, role=invitation.role, added_by=invitation.created_by
         )
-        invitation.used_at, invitation.used_by = timezone.now(), user
-        invitation.save(update_fields=["used_at", "used_by"])
         record(workspace, user, "invitation.accepted", user.get_username(), role=invitation.role)
     return membership

@@ -25,6 +25,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     except (services.InvitationRefused, services.Conflict) as exc:
         context["reason"] = str(exc)
         return render(request, "workspaces/invitation.html", context, status=409)
+    request.session["workspace"] = membership.workspace.slug  # the pages now work in it
     messages.success(
         request, f"You are now a member of {membership.workspace.name}, as {membership.role}."
     )

@@ -10,32 +10,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from teams.credentials import parse_operator_credentials
+from tests.support.migrating import migrate, schema_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("teams", "0003_teamtemplate")]
 
 
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_schema() -> Iterator[Any]:
-    """The apps as they were before credentials, on a database migrated back to then; the
-    database is migrated forward again afterwards, whatever happens."""
-    apps = migrate(BEFORE)
-    try:
+    """The apps as they were before credentials (``schema_at``)."""
+    with schema_at(BEFORE) as apps:
         yield apps
-    finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
 def test_old_model_configs_and_tools_move_to_credentials_and_secrets(
