@@ -9,7 +9,6 @@ from uuid import UUID
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from jsonschema.exceptions import best_match
 from ninja import Field, Query, Router, Schema
@@ -21,7 +20,8 @@ from teams.models import Team, TeamVersion
 from teams.schemas import ErrorOut
 from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
-from workspaces import access
+from workspaces import access, operations
+from workspaces.operations import WORKSPACE_QUERY, requires
 
 from . import audit, heads, quotas
 from .engine.events import HUMAN_REQUESTED, RUN_CANCELLED, TERMINAL_TYPES, Event
@@ -178,6 +178,7 @@ class ProblemsOut(Schema):
 
 
 class RunFilters(Schema):
+    workspace: str | None = Field(None, max_length=60, description=WORKSPACE_QUERY)
     team: int | None = None
     status: Run.Status | None = None
     since: datetime | None = None
@@ -264,22 +265,30 @@ def run_json(run: Run) -> dict[str, Any]:
     return RunOut.model_validate(run_out(run)).model_dump(mode="json")
 
 
-def runs_of(request: HttpRequest) -> QuerySet[Run]:
+def runs_with_details() -> QuerySet[Run]:
     return (
-        Run.objects.for_user(request.auth)
-        .select_related("team_version")
+        Run.objects.select_related("team_version")
         .prefetch_related("artifacts")
         .annotate(last_seq=Max("events__seq"))
     )
 
 
 def get_run(request: HttpRequest, run_id: UUID | str) -> Run:
-    return get_object_or_404(runs_of(request), id=run_id)
+    """The run, if the caller holds the operation's permission in its workspace (404 for a
+    workspace they are not in, 403 for a role without it)."""
+    return operations.get(
+        runs_with_details(), request, id=run_id, not_found=f"Run {run_id} was not found."
+    )
 
 
 def locked_run(request: HttpRequest, run_id: UUID | str) -> Run:
     """The run with its row locked until the transaction ends (call inside ``atomic``)."""
-    return get_object_or_404(Run.objects.for_user(request.auth).select_for_update(), id=run_id)
+    return operations.get(
+        Run.objects.select_for_update(of=("self",)),
+        request,
+        id=run_id,
+        not_found=f"Run {run_id} was not found.",
+    )
 
 
 # --- starting runs ----------------------------------------------------------------------
@@ -303,7 +312,8 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
     """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
     otherwise): checked and created in one transaction."""
-    spec = quotas.budgeted(resolve_spec(version.spec, owner))  # a team that fails costs no start
+    # Nested teams resolve in the team's own workspace; a team that fails costs no start.
+    spec = quotas.budgeted(resolve_spec(version.spec, version.team.workspace))
     with transaction.atomic():
         quotas.admit_run(owner)
         return Run.objects.create(
@@ -322,8 +332,11 @@ def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) ->
 @router.post(
     "/teams/{team_id}/runs", response={201: RunOut, 422: ProblemsOut}, url_name="team-runs"
 )
+@requires("run.start")
 def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
-    team = get_object_or_404(Team.objects.for_user(request.auth), id=team_id)
+    team = operations.get(
+        Team.objects.all(), request, pk=team_id, not_found=f"Team {team_id} was not found."
+    )
     version = team_version(team, body.version)
     if not version.is_valid:
         return invalid_version(version)
@@ -345,9 +358,10 @@ def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
 
 
 @router.get("/runs", response=list[RunOut], url_name="runs")
+@requires("run.view")
 @paginate(PageNumberPagination, page_size=50)
 def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
-    runs = runs_of(request)
+    runs = runs_with_details().filter(workspace=operations.workspace(request, filters.workspace))
     if filters.team is not None:
         runs = runs.filter(team_id=filters.team)
     if filters.status is not None:
@@ -360,11 +374,13 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
 
 
 @router.get("/runs/{uuid:run_id}", response=RunOut, url_name="run")
+@requires("run.view")
 def read_run(request: HttpRequest, run_id: UUID) -> Any:
     return run_out(get_run(request, run_id))
 
 
 @router.get("/runs/{uuid:run_id}/events", response=list[EventOut], url_name="run-events")
+@requires("run.view")
 def run_events(
     request: HttpRequest, run_id: UUID, after_seq: int = 0, limit: int = MAX_EVENTS_PER_PAGE
 ) -> Any:
@@ -385,6 +401,7 @@ def shell_event(type_: str, payload: dict[str, Any]) -> Event:
 @router.post(
     "/runs/{uuid:run_id}/cancel", response={200: RunOut, 409: ErrorOut}, url_name="run-cancel"
 )
+@requires("run.cancel")
 def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
     with transaction.atomic():
         run = locked_run(request, run_id)
@@ -411,6 +428,7 @@ def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
 @router.post(
     "/runs/{uuid:run_id}/answer", response={200: RunOut, 409: ErrorOut}, url_name="run-answer"
 )
+@requires("run.answer")
 def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
     with transaction.atomic():
         run = locked_run(request, run_id)
@@ -483,6 +501,7 @@ def not_archived(run: Run, what: str) -> Run:
 
 
 @router.get("/runs/{uuid:run_id}/audit.jsonl", url_name="run-audit-jsonl")
+@requires("audit.export")
 def audit_jsonl(request: HttpRequest, run_id: UUID) -> Any:
     run = get_run(request, run_id)
     if run.is_archived:
@@ -504,12 +523,14 @@ def file_responses(content_type: str, **errors: str) -> dict[str, Any]:
     url_name="run-audit-csv",
     openapi_extra=file_responses("text/csv", _409="The run is archived: download its archive."),
 )
+@requires("audit.export")
 def audit_csv(request: HttpRequest, run_id: UUID) -> StreamingHttpResponse:
     run = not_archived(get_run(request, run_id), "exported as CSV")
     return download(audit.csv_lines(run), run, "csv", "text/csv; charset=utf-8")
 
 
 @router.get("/runs/{uuid:run_id}/verify", response=VerifyOut, url_name="run-verify")
+@requires("audit.export")
 def verify_run(request: HttpRequest, run_id: UUID) -> Any:
     return audit.verify(get_run(request, run_id))
 
@@ -519,10 +540,13 @@ def verify_run(request: HttpRequest, run_id: UUID) -> Any:
     url_name="run-archive",
     openapi_extra=file_responses("application/x-ndjson"),
 )
+@requires("audit.export")
 def archive_download(request: HttpRequest, run_id: UUID) -> Any:
-    """An archived run's archive, for its owner only (like its artifacts): its audit export
+    """An archived run's archive, for whoever may export its audit trail: its audit export
     as written when its events left the database."""
-    run = get_object_or_404(Run.objects.archived().for_user(request.auth), id=run_id)
+    run = operations.get(
+        Run.objects.archived(), request, id=run_id, not_found=f"Run {run_id} was not found."
+    )
     try:
         file = run.archive_file().open("rb")
     except (ValueError, OSError):
@@ -540,6 +564,7 @@ def archive_download(request: HttpRequest, run_id: UUID) -> Any:
 
 
 @router.get("/audit/public-key", response=PublicKeysOut, auth=None, url_name="audit-public-key")
+@requires(None)
 def audit_public_key(request: HttpRequest) -> Any:
     """The public keys that verify runs' signed heads: anyone may fetch them, to check an
     exported trail outside the product."""
@@ -583,6 +608,7 @@ def derive(
 @router.post(
     "/runs/{uuid:run_id}/replay", response={201: RunOut, 409: ErrorOut}, url_name="run-replay"
 )
+@requires("run.start")
 def replay_run(request: HttpRequest, run_id: UUID) -> Any:
     source = not_archived(get_run(request, run_id), "replayed")
     if not source.is_finished:
@@ -597,6 +623,7 @@ def replay_run(request: HttpRequest, run_id: UUID) -> Any:
     response={201: RunOut, 409: ErrorOut, 422: ProblemsOut},
     url_name="run-fork",
 )
+@requires("run.start")
 def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
     source = not_archived(get_run(request, run_id), "forked")
     if body.from_seq > (source.last_seq or 0):
@@ -606,7 +633,7 @@ def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
         return 422, {"detail": detail, "problems": [problem]}
     version = None
     if body.version is not None:
-        if source.team is None or source.team.owner_id != request.auth.id:
+        if source.team is None:
             raise HttpError(409, "The run's team was deleted; fork it without a version.")
         version = team_version(source.team, body.version)
         if not version.is_valid:
@@ -630,9 +657,14 @@ ARTIFACT_POLICY = "default-src 'none'; sandbox"
 
 
 @router.get("/artifacts/{uuid:artifact_id}", url_name="artifact")
+@requires("run.view")
 def artifact_file(request: HttpRequest, artifact_id: UUID) -> FileResponse:
-    artifact = get_object_or_404(
-        access.visible(Artifact.objects.all(), request.auth, "run.view", path="run__workspace"),
+    artifact = access.get_object(
+        Artifact.objects.all(),
+        request.auth,
+        operations.needed(request),
+        path="run__workspace",
+        not_found=f"Artifact {artifact_id} was not found.",
         id=artifact_id,
     )
     response = FileResponse(

@@ -1,0 +1,96 @@
+"""The permission each API operation needs, declared once, next to the operation:
+
+    @router.put("/teams/{team_id}", ...)
+    @requires("team.edit")
+    def update(request, team_id, payload): team = operations.get(Team.objects, request, pk=team_id)
+
+``requires`` records the permission on the view (the generated permission test reads it, and
+fails for an operation without one) and hands it to the request, so the lookups below check
+exactly that permission through ``workspaces.access`` and nothing else. ``requires(None)``
+declares an operation that concerns no workspace (the built-in tool list, the audit public
+key, a trigger's token URL): any authenticated caller, or the operation's own ``auth``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from ninja.decorators import decorate_view
+from pydantic import BaseModel, Field
+
+from . import access, roles
+from .models import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=Model)
+
+#: The attribute ``requires`` sets on a view function; absent means undeclared.
+ATTRIBUTE = "workspace_permission"
+
+
+def requires(permission: str | None) -> Callable[[F], F]:
+    """Declare the permission the decorated ninja operation needs (None: no workspace)."""
+    if permission is not None:
+        roles.roles_with(permission)  # a name outside the matrix fails at import
+
+    def on_request(run: Callable[..., Any]) -> Callable[..., Any]:
+        def run_requiring(request: Any, *args: Any, **kwargs: Any) -> Any:
+            request.workspace_permission = permission
+            return run(request, *args, **kwargs)
+
+        return run_requiring
+
+    def declare(view: F) -> F:
+        setattr(view, ATTRIBUTE, permission)
+        return decorate_view(on_request)(view)
+
+    return declare
+
+
+def declared(view: Callable[..., Any]) -> tuple[bool, str | None]:
+    """Whether ``view`` declared its permission, and which."""
+    return hasattr(view, ATTRIBUTE), getattr(view, ATTRIBUTE, None)
+
+
+def needed(request: Any) -> str:
+    """The permission the current operation declared; an operation that looks a workspace
+    object up without declaring one is a bug, refused loudly rather than let through."""
+    permission = getattr(request, "workspace_permission", None)
+    if permission is None:
+        raise RuntimeError("this operation looks up workspace objects but declares no permission")
+    return permission
+
+
+def get(queryset: QuerySet[M], request: Any, **lookup: Any) -> M:
+    """``access.get_object`` with the operation's permission, for its caller."""
+    return access.get_object(queryset, request.auth, needed(request), **lookup)
+
+
+def visible(queryset: QuerySet[M], request: Any, path: str = "workspace") -> QuerySet[M]:
+    """The rows of ``queryset`` in workspaces where the caller holds the permission."""
+    return access.visible(queryset, request.auth, needed(request), path)
+
+
+def workspace(request: Any, slug: str | None) -> Workspace:
+    """The workspace a list or create operation is about (``?workspace=`` or the body's
+    ``workspace``; the caller's personal one, or their token's, by default)."""
+    return access.workspace_for(request.auth, slug, needed(request))
+
+
+class InWorkspaceBody(BaseModel):
+    """The ``workspace`` member of a create operation's body."""
+
+    workspace: str | None = Field(
+        None,
+        max_length=60,
+        description="The slug of the workspace to create it in; your personal workspace "
+        "(or your token's) when left out.",
+    )
+
+
+#: The ``?workspace=`` query parameter of a list operation (declare it as ``workspace: Slug``).
+WORKSPACE_QUERY = (
+    "The slug of the workspace to list; your personal one (or your token's) by default."
+)
