@@ -13,7 +13,8 @@ key, a trigger's token URL): any authenticated caller, or the operation's own ``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
@@ -49,6 +50,33 @@ def requires(permission: str | None) -> Callable[[F], F]:
     return declare
 
 
+def page(permission: str | Mapping[str, str] | None) -> Callable[[F], F]:
+    """Declare the permission a page needs: one for every method, or one per method
+    (``{"GET": "team.view", "POST": "team.edit"}``); the page also needs a login. A
+    ``Forbidden`` raised inside renders ``403.html`` with its sentence (Django's handler403)."""
+    from django.contrib.auth.decorators import login_required
+
+    per_method = dict(permission) if isinstance(permission, Mapping) else None
+    for name in per_method.values() if per_method else [permission]:
+        if name is not None:
+            roles.roles_with(name)
+
+    def declare(view: F) -> F:
+        @functools.wraps(view)
+        def page_requiring(request: Any, *args: Any, **kwargs: Any) -> Any:
+            if per_method is None:
+                request.workspace_permission = permission
+            else:
+                method = "GET" if request.method == "HEAD" else request.method
+                request.workspace_permission = per_method.get(method, per_method.get("GET"))
+            return view(request, *args, **kwargs)
+
+        setattr(page_requiring, ATTRIBUTE, permission)
+        return login_required(page_requiring)  # type: ignore[return-value]
+
+    return declare
+
+
 def declared(view: Callable[..., Any]) -> tuple[bool, str | None]:
     """Whether ``view`` declared its permission, and which."""
     return hasattr(view, ATTRIBUTE), getattr(view, ATTRIBUTE, None)
@@ -63,20 +91,30 @@ def needed(request: Any) -> str:
     return permission
 
 
+def caller(request: Any) -> Any:
+    """Who is asking: the API's authenticated user (``request.auth``), or a page's user."""
+    return getattr(request, "auth", None) or request.user
+
+
 def get(queryset: QuerySet[M], request: Any, **lookup: Any) -> M:
     """``access.get_object`` with the operation's permission, for its caller."""
-    return access.get_object(queryset, request.auth, needed(request), **lookup)
-
-
-def visible(queryset: QuerySet[M], request: Any, path: str = "workspace") -> QuerySet[M]:
-    """The rows of ``queryset`` in workspaces where the caller holds the permission."""
-    return access.visible(queryset, request.auth, needed(request), path)
+    return access.get_object(queryset, caller(request), needed(request), **lookup)
 
 
 def workspace(request: Any, slug: str | None) -> Workspace:
     """The workspace a list or create operation is about (``?workspace=`` or the body's
     ``workspace``; the caller's personal one, or their token's, by default)."""
-    return access.workspace_for(request.auth, slug, needed(request))
+    return access.workspace_for(caller(request), slug, needed(request))
+
+
+def current(request: Any) -> Workspace:
+    """The workspace a page works in (``workspaces.current``: the session's), checked for
+    the page's permission."""
+    from . import current as session_workspace
+
+    place = session_workspace(request)
+    access.check(caller(request), place, needed(request))
+    return place
 
 
 class InWorkspaceBody(BaseModel):
