@@ -310,8 +310,11 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 
 
 def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:
-    """A queued run of ``version``, if the owner's quotas allow one more (``QuotaExceeded``
-    otherwise): checked and created in one transaction."""
+    """A queued run of ``version`` started by ``owner``, who must hold ``run.start`` in the
+    team's workspace (``access.NotFound``/``Forbidden`` otherwise: a schedule or trigger of a
+    team whose maker has left stops starting runs), if their quotas allow one more
+    (``QuotaExceeded`` otherwise): checked and created in one transaction."""
+    access.check(owner, version.team.workspace, "run.start")
     # Nested teams resolve in the team's own workspace; a team that fails costs no start.
     spec = quotas.budgeted(resolve_spec(version.spec, version.team.workspace))
     with transaction.atomic():
