@@ -662,7 +662,7 @@ ARTIFACT_POLICY = "default-src 'none'; sandbox"
 @router.get("/artifacts/{uuid:artifact_id}", url_name="artifact")
 @requires("run.view")
 def artifact_file(request: HttpRequest, artifact_id: UUID) -> FileResponse:
-    artifact = access.get_object(
+    artifact: Artifact = access.get_object(
         Artifact.objects.all(),
         request.auth,
         operations.needed(request),

@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from ninja.decorators import decorate_view
 from pydantic import BaseModel, Field
 
@@ -25,7 +25,6 @@ from . import access, roles
 from .models import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
-M = TypeVar("M", bound=Model)
 
 #: The attribute ``requires`` sets on a view function; absent means undeclared.
 ATTRIBUTE = "workspace_permission"
@@ -57,8 +56,9 @@ def page(permission: str | Mapping[str, str] | None) -> Callable[[F], F]:
     from django.contrib.auth.decorators import login_required
 
     per_method = dict(permission) if isinstance(permission, Mapping) else None
-    for name in per_method.values() if per_method else [permission]:
-        if name is not None:
+    names = list(per_method.values()) if per_method is not None else [permission]
+    for name in names:
+        if isinstance(name, str):
             roles.roles_with(name)
 
     def declare(view: F) -> F:
@@ -96,7 +96,7 @@ def caller(request: Any) -> Any:
     return getattr(request, "auth", None) or request.user
 
 
-def get(queryset: QuerySet[M], request: Any, **lookup: Any) -> M:
+def get(queryset: QuerySet[Any], request: Any, **lookup: Any) -> Any:
     """``access.get_object`` with the operation's permission, for its caller."""
     return access.get_object(queryset, caller(request), needed(request), **lookup)
 
