@@ -19,6 +19,7 @@ from teams.auth import api_auth
 from teams.schemas import link_teamspec
 from teams.services import SpecRejected
 from triggers.api import router as triggers_router
+from workspaces import access
 from workspaces.api import install_error_answers
 from workspaces.api import router as workspaces_router
 
@@ -50,6 +51,16 @@ install_error_answers(api)
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))
 api.add_exception_handler(QuotaExceeded, lambda request, exc: exc.as_json_response())
+# Not a member (or no such object): 404; a member whose role lacks the permission: 403 with
+# the sentence naming the roles that have it (workspaces.access).
+api.add_exception_handler(
+    access.NotFound,
+    lambda request, exc: api.create_response(request, {"detail": str(exc)}, status=404),
+)
+api.add_exception_handler(
+    access.Forbidden,
+    lambda request, exc: api.create_response(request, {"detail": str(exc)}, status=403),
+)
 
 
 def _openapi_with_teamspec(*args: Any, **kwargs: Any) -> Any:

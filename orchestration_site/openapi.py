@@ -2,7 +2,7 @@
 
 Every operation of the API can answer with the contract's error body (``{"detail", "problems"}``)
 for reasons no single endpoint declares: a body that is not JSON (400), no credentials (401),
-an object that is not the caller's (404), a path or query parameter of the wrong type (422),
+a role that does not allow it (403), an object of a workspace the caller is not in (404), a path or query parameter of the wrong type (422),
 a quota reached (429).
 Declaring them once here keeps each endpoint's ``response=`` about its own outcomes, and lets
 clients generated from the document (and the schemathesis fuzz in CI) expect them.
@@ -20,7 +20,9 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 COMMON_ERRORS = {
     "400": "The request body could not be read: not JSON, or not an object.",
     "401": "No valid session or bearer token.",
-    "404": "No such object, or it belongs to someone else.",
+    "403": "You are a member of the workspace, but your role does not allow this; `detail` "
+    "names the roles that do (docs/permissions.md).",
+    "404": "No such object, or it lives in a workspace you are not a member of.",
     "422": "A parameter or the body is not valid; `problems` says which.",
     "429": "A quota is reached (docs/security.md); `Retry-After` says when to try again.",
 }
@@ -60,7 +62,7 @@ def _applicable(path: str, operation: dict[str, Any]) -> list[str]:
     if "requestBody" in operation:
         statuses.append("400")
     if operation.get("security"):
-        statuses.extend(["401", "429"])
+        statuses.extend(["401", "403", "429"])
     if "{" in path:
         statuses.append("404")
     return statuses

@@ -19,6 +19,7 @@ from jsonschema.exceptions import best_match
 
 from teams.models import Team, TeamVersion
 from teams.validation import error
+from workspaces import access
 
 from . import heads, metrics, quotas
 from .broadcast import broadcast_events, broadcast_run
@@ -67,8 +68,13 @@ def admitted_run(
     owner: Any, team: Team, document: dict[str, Any], task_input: Any, **fields: Any
 ) -> Run:
     """A queued run of the team ``document`` (a version's, or a draft's for a node test) in
-    the team's workspace, with the operator's budgets, if the owner's quotas allow one more."""
-    spec = quotas.budgeted(resolve_spec(document, owner))  # a team that fails costs no start
+    the team's workspace, with the operator's budgets. ``owner`` must hold ``run.start``
+    there (``access.NotFound``/``Forbidden`` otherwise: a schedule or trigger of a team whose
+    maker has left stops starting runs), and their quotas must allow one more
+    (``QuotaExceeded``): checked and created in one transaction."""
+    access.check(owner, team.workspace, "run.start")
+    # Nested teams resolve in the team's own workspace; a team that fails costs no start.
+    spec = quotas.budgeted(resolve_spec(document, team.workspace))
     fields.setdefault("team_name", team.name)
     with transaction.atomic():
         quotas.admit_run(owner)

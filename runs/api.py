@@ -10,7 +10,6 @@ from uuid import UUID
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
@@ -20,7 +19,8 @@ from teams.models import Team, TeamVersion
 from teams.schemas import ErrorOut
 from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam, error
-from workspaces import access
+from workspaces import access, operations
+from workspaces.operations import WORKSPACE_QUERY, requires
 
 from . import actions, audit, heads
 from .models import Artifact, Run, RunEvent
@@ -114,6 +114,7 @@ class ProblemsOut(Schema):
 
 
 class RunFilters(Schema):
+    workspace: str | None = Field(None, max_length=60, description=WORKSPACE_QUERY)
     team: int | None = None
     status: Run.Status | None = None
     since: datetime | None = None
@@ -135,22 +136,30 @@ class RunFilters(Schema):
 # --- finding runs --------------------------------------------------------------------
 
 
-def runs_of(request: HttpRequest) -> QuerySet[Run]:
+def runs_with_details() -> QuerySet[Run]:
     return (
-        Run.objects.for_user(request.auth)
-        .select_related("team_version")
+        Run.objects.select_related("team_version")
         .prefetch_related("artifacts")
         .annotate(last_seq=Max("events__seq"))
     )
 
 
 def get_run(request: HttpRequest, run_id: UUID | str) -> Run:
-    return get_object_or_404(runs_of(request), id=run_id)
+    """The run, if the caller holds the operation's permission in its workspace (404 for a
+    workspace they are not in, 403 for a role without it)."""
+    return operations.get(
+        runs_with_details(), request, id=run_id, not_found=f"Run {run_id} was not found."
+    )
 
 
 def locked_run(request: HttpRequest, run_id: UUID | str) -> Run:
     """The run with its row locked until the transaction ends (call inside ``atomic``)."""
-    return get_object_or_404(Run.objects.for_user(request.auth).select_for_update(), id=run_id)
+    return operations.get(
+        Run.objects.select_for_update(of=("self",)),
+        request,
+        id=run_id,
+        not_found=f"Run {run_id} was not found.",
+    )
 
 
 # --- starting runs ----------------------------------------------------------------------
@@ -174,8 +183,11 @@ def invalid_version(version: TeamVersion) -> tuple[int, dict[str, Any]]:
 @router.post(
     "/teams/{team_id}/runs", response={201: RunOut, 422: ProblemsOut}, url_name="team-runs"
 )
+@requires("run.start")
 def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
-    team = get_object_or_404(Team.objects.for_user(request.auth), id=team_id)
+    team = operations.get(
+        Team.objects.all(), request, pk=team_id, not_found=f"Team {team_id} was not found."
+    )
     version = team_version(team, body.version)
     if not version.is_valid:
         return invalid_version(version)
@@ -195,9 +207,10 @@ def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
 
 
 @router.get("/runs", response=list[RunOut], url_name="runs")
+@requires("run.view")
 @paginate(PageNumberPagination, page_size=50)
 def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
-    runs = runs_of(request)
+    runs = runs_with_details().filter(workspace=operations.workspace(request, filters.workspace))
     if filters.team is not None:
         runs = runs.filter(team_id=filters.team)
     if filters.status is not None:
@@ -210,11 +223,13 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
 
 
 @router.get("/runs/{uuid:run_id}", response=RunOut, url_name="run")
+@requires("run.view")
 def read_run(request: HttpRequest, run_id: UUID) -> Any:
     return run_out(get_run(request, run_id))
 
 
 @router.get("/runs/{uuid:run_id}/events", response=list[EventOut], url_name="run-events")
+@requires("run.view")
 def run_events(
     request: HttpRequest, run_id: UUID, after_seq: int = 0, limit: int = MAX_EVENTS_PER_PAGE
 ) -> Any:
@@ -230,6 +245,7 @@ def run_events(
 @router.post(
     "/runs/{uuid:run_id}/cancel", response={200: RunOut, 409: ErrorOut}, url_name="run-cancel"
 )
+@requires("run.cancel")
 def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
     with transaction.atomic():
         run = locked_run(request, run_id)
@@ -241,6 +257,7 @@ def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
 @router.post(
     "/runs/{uuid:run_id}/answer", response={200: RunOut, 409: ErrorOut}, url_name="run-answer"
 )
+@requires("run.answer")
 def answer_run(request: HttpRequest, run_id: UUID, body: AnswerIn) -> Any:
     with transaction.atomic():
         run = locked_run(request, run_id)
@@ -281,6 +298,7 @@ def not_archived(run: Run, what: str) -> Run:
 
 
 @router.get("/runs/{uuid:run_id}/audit.jsonl", url_name="run-audit-jsonl")
+@requires("audit.export")
 def audit_jsonl(request: HttpRequest, run_id: UUID) -> Any:
     run = get_run(request, run_id)
     if run.is_archived:
@@ -302,12 +320,14 @@ def file_responses(content_type: str, **errors: str) -> dict[str, Any]:
     url_name="run-audit-csv",
     openapi_extra=file_responses("text/csv", _409="The run is archived: download its archive."),
 )
+@requires("audit.export")
 def audit_csv(request: HttpRequest, run_id: UUID) -> StreamingHttpResponse:
     run = not_archived(get_run(request, run_id), "exported as CSV")
     return download(audit.csv_lines(run), run, "csv", "text/csv; charset=utf-8")
 
 
 @router.get("/runs/{uuid:run_id}/verify", response=VerifyOut, url_name="run-verify")
+@requires("audit.export")
 def verify_run(request: HttpRequest, run_id: UUID) -> Any:
     return audit.verify(get_run(request, run_id))
 
@@ -317,10 +337,13 @@ def verify_run(request: HttpRequest, run_id: UUID) -> Any:
     url_name="run-archive",
     openapi_extra=file_responses("application/x-ndjson"),
 )
+@requires("audit.export")
 def archive_download(request: HttpRequest, run_id: UUID) -> Any:
-    """An archived run's archive, for its owner only (like its artifacts): its audit export
+    """An archived run's archive, for whoever may export its audit trail: its audit export
     as written when its events left the database."""
-    run = get_object_or_404(Run.objects.archived().for_user(request.auth), id=run_id)
+    run = operations.get(
+        Run.objects.archived(), request, id=run_id, not_found=f"Run {run_id} was not found."
+    )
     try:
         file = run.archive_file().open("rb")
     except (ValueError, OSError):
@@ -338,6 +361,7 @@ def archive_download(request: HttpRequest, run_id: UUID) -> Any:
 
 
 @router.get("/audit/public-key", response=PublicKeysOut, auth=None, url_name="audit-public-key")
+@requires(None)
 def audit_public_key(request: HttpRequest) -> Any:
     """The public keys that verify runs' signed heads: anyone may fetch them, to check an
     exported trail outside the product."""
@@ -351,6 +375,7 @@ def audit_public_key(request: HttpRequest) -> Any:
 @router.post(
     "/runs/{uuid:run_id}/replay", response={201: RunOut, 409: ErrorOut}, url_name="run-replay"
 )
+@requires("run.start")
 def replay_run(request: HttpRequest, run_id: UUID) -> Any:
     source = not_archived(get_run(request, run_id), "replayed")
     with refusals():
@@ -363,6 +388,7 @@ def replay_run(request: HttpRequest, run_id: UUID) -> Any:
     response={201: RunOut, 409: ErrorOut, 422: ProblemsOut},
     url_name="run-fork",
 )
+@requires("run.start")
 def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
     source = not_archived(get_run(request, run_id), "forked")
     if body.from_seq > (source.last_seq or 0):
@@ -372,7 +398,7 @@ def fork_run(request: HttpRequest, run_id: UUID, body: ForkIn) -> Any:
         return 422, {"detail": detail, "problems": [problem]}
     version = None
     if body.version is not None:
-        if source.team is None or source.team.owner_id != request.auth.id:
+        if source.team is None:
             raise HttpError(409, "The run's team was deleted; fork it without a version.")
         version = team_version(source.team, body.version)
         if not version.is_valid:
@@ -395,9 +421,14 @@ ARTIFACT_POLICY = "default-src 'none'; sandbox"
 
 
 @router.get("/artifacts/{uuid:artifact_id}", url_name="artifact")
+@requires("run.view")
 def artifact_file(request: HttpRequest, artifact_id: UUID) -> FileResponse:
-    artifact = get_object_or_404(
-        access.visible(Artifact.objects.all(), request.auth, "run.view", path="run__workspace"),
+    artifact: Artifact = access.get_object(
+        Artifact.objects.all(),
+        request.auth,
+        operations.needed(request),
+        path="run__workspace",
+        not_found=f"Artifact {artifact_id} was not found.",
         id=artifact_id,
     )
     response = FileResponse(

@@ -8,6 +8,8 @@ from uuid import UUID
 from django.http import FileResponse, HttpRequest
 from ninja import Router
 
+from workspaces.operations import requires
+
 from . import evidence
 from .api import file_responses, get_run
 
@@ -19,6 +21,7 @@ router = Router(tags=["runs"])
     url_name="run-evidence",
     openapi_extra=file_responses("application/zip"),
 )
+@requires("audit.export")
 def evidence_bundle(request: HttpRequest, run_id: UUID) -> Any:
     """One zip to keep as evidence: the verified trail with its signed head, the public keys,
     the artifacts, the webhook delivery log, the trace id and a README on checking them."""

@@ -9,6 +9,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from workspaces.operations import requires
+
 from .inbox import questions_for
 
 router = Router(tags=["runs"])
@@ -37,6 +39,7 @@ class InboxOut(Schema):
 
 
 @router.get("/inbox", response=InboxOut, url_name="inbox")
+@requires(None)  # every workspace where the caller may answer (run.answer), filtered below
 def inbox(request: HttpRequest) -> Any:
     """Questions waiting for a person, oldest first."""
     questions = questions_for(request.auth)

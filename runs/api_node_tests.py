@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 from teams.api import get_team
 from teams.services import SpecRejected, check, parse_document, unstorable
 from teams.spec import dump
+from workspaces.operations import requires
 
 from .actions import admitted_run
 from .api import ProblemsOut, get_run
@@ -55,6 +56,7 @@ class NodeTestIn(Schema):
     url_name="team-node-test",
     summary="Test one agent of a draft team",
 )
+@requires("team.edit")  # testing a draft is building; starting its run also needs run.start
 def test_node(request: HttpRequest, team_id: int, node_id: str, body: NodeTestIn) -> Any:
     """Runs the agent ``node_id`` of the draft ``spec`` alone, as a run flagged
     ``started_by: node-test:<node_id>``; watch it at ``/ws/runs/<id>/`` or
@@ -68,7 +70,7 @@ def test_node(request: HttpRequest, team_id: int, node_id: str, body: NodeTestIn
         return Status(422, {"detail": exc.problem.message, "problems": [exc.problem.model_dump()]})
     problems = [
         in_the_draft(p, draft, node_id)
-        for p in check(single, request.auth, team.pk)
+        for p in check(single, team.workspace, team.pk)
         if p.severity == "error"
     ]
     if body.upstream is not None and not is_stage_after_another(draft, node_id):

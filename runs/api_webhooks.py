@@ -1,5 +1,5 @@
-"""Webhooks in the JSON API: a team's owner names URLs to be told when runs end or wait, and
-reads every delivery attempt of a run."""
+"""Webhooks in the JSON API: a workspace's managers name URLs to be told when a team's runs
+end or wait, and read every delivery attempt of a run (``webhook.*`` permissions)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from typing import Any, Literal
 import httpx
 from django.db import transaction
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, HttpUrl, field_validator
 
 from teams.models import Team
 from teams.schemas import ErrorOut
+from workspaces import operations
+from workspaces.operations import requires
 
 from . import quotas, webhooks
 from .models import Run, Webhook, WebhookDelivery
@@ -75,10 +76,13 @@ class DeliveryOut(Schema):
 
 
 def _team(request: HttpRequest, team_id: int) -> Team:
-    return get_object_or_404(Team.objects.for_user(request.auth), id=team_id)
+    return operations.get(
+        Team.objects.all(), request, pk=team_id, not_found=f"Team {team_id} was not found."
+    )
 
 
 @router.get("/teams/{team_id}/webhooks", response={200: list[WebhookOut], 404: ErrorOut})
+@requires("webhook.view")
 def list_webhooks(request: HttpRequest, team_id: int) -> Any:
     return _team(request, team_id).webhooks.all()
 
@@ -87,6 +91,7 @@ def list_webhooks(request: HttpRequest, team_id: int) -> Any:
     "/teams/{team_id}/webhooks",
     response={201: WebhookCreated, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
 )
+@requires("webhook.edit")
 def create_webhook(request: HttpRequest, team_id: int, body: WebhookIn) -> Any:
     team = _team(request, team_id)
     url = str(body.url)
@@ -105,16 +110,19 @@ def create_webhook(request: HttpRequest, team_id: int, body: WebhookIn) -> Any:
 
 
 @router.delete("/teams/{team_id}/webhooks/{webhook_id}", response={204: None, 404: ErrorOut})
+@requires("webhook.edit")
 def delete_webhook(request: HttpRequest, team_id: int, webhook_id: int) -> Any:
-    webhooks.recorded(
-        get_object_or_404(_team(request, team_id).webhooks, id=webhook_id),
-        request.auth,
-        "webhook.deleted",
-    ).delete()
+    webhook = _team(request, team_id).webhooks.filter(id=webhook_id).first()
+    if webhook is None:
+        raise HttpError(404, f"Webhook {webhook_id} was not found.")
+    webhooks.recorded(webhook, request.auth, "webhook.deleted").delete()
     return Status(204, None)
 
 
 @router.get("/runs/{run_id}/webhook-deliveries", response={200: list[DeliveryOut], 404: ErrorOut})
+@requires("webhook.view")
 def list_deliveries(request: HttpRequest, run_id: uuid.UUID) -> Any:
-    run = get_object_or_404(Run.objects.for_user(request.auth), id=run_id)
+    run = operations.get(
+        Run.objects.all(), request, id=run_id, not_found=f"Run {run_id} was not found."
+    )
     return WebhookDelivery.objects.filter(run=run).order_by("created_at", "attempt")

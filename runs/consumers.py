@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from orchestration_site import quotas
 from orchestration_site.quotas import QuotaExceeded
 from teams.models import ApiToken
+from workspaces import access
 
 from . import metrics
 from .broadcast import events_in
@@ -71,9 +72,18 @@ async def quota_refusal(rate: quotas.Rate, user: Any) -> QuotaExceeded | None:
     return None
 
 
+#: What watching a run needs (the generated permission test reads it).
+WATCH_PERMISSION = "run.view"
+
+
 @database_sync_to_async
 def watchable_run(user: Any, run_id: str) -> Run | None:
-    return Run.objects.for_user(user).filter(id=run_id).first()
+    """The run if ``user`` may watch it; None (refused alike) whether it does not exist, lives
+    in a workspace they are not in, or their role (or token) does not allow it."""
+    try:
+        return access.get_object(Run.objects.all(), user, WATCH_PERMISSION, id=run_id)
+    except (access.NotFound, access.Forbidden):
+        return None
 
 
 @database_sync_to_async

@@ -34,11 +34,12 @@ class Question:
 
 
 def waiting_runs(user: Any) -> Any:
-    return Run.objects.for_user(user).filter(status=Run.Status.WAITING)
+    return Run.objects.for_user(user, "run.answer").filter(status=Run.Status.WAITING)
 
 
 def questions_for(user: Any) -> list[Question]:
-    """The unanswered ``human.requested`` of every waiting run ``user`` may see, oldest first."""
+    """The unanswered ``human.requested`` of every waiting run ``user`` may answer (in every
+    workspace where their role holds ``run.answer``), oldest first."""
     waiting = waiting_runs(user).select_related("owner").order_by("created_at")[:INBOX_LIMIT]
     runs = {run.id: run for run in waiting}
     if not runs:

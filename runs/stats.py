@@ -206,10 +206,15 @@ def slowest_agents(runs: QuerySet[Run], limit: int = 10) -> list[AgentTiming]:
     return timings[:limit]
 
 
-def dashboard(user: Any, days: int = 30, now: datetime | None = None) -> Dashboard:
-    """Everything the dashboard shows for ``user``'s runs created in the last ``days`` days."""
+def dashboard(
+    user: Any, days: int = 30, now: datetime | None = None, workspace: Any = None
+) -> Dashboard:
+    """Everything the dashboard shows for the runs created in the last ``days`` days that
+    ``user`` may read, in ``workspace`` only when one is given (the page's)."""
     since = (now or timezone.now()) - timedelta(days=days)
     runs = Run.objects.for_user(user).filter(created_at__gte=since)
+    if workspace is not None:
+        runs = runs.filter(workspace=workspace)
     counts = runs.aggregate(
         total=Count("id"),
         finished=Count("id", filter=Q(status__in=Run.FINISHED_STATUSES)),

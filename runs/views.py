@@ -1,6 +1,8 @@
 """The run pages: the runs list, the live run page, the audit trail and the dashboard.
 
-All are owner-only: another user's run answers 404, so run ids leak nothing.
+Each declares its permission (``workspaces.operations.page``): a run of a workspace you are not
+in answers 404, so run ids leak nothing; lists and the dashboard show the session's workspace
+(``workspaces.current``).
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from teams.models import Team
+from workspaces import operations
+from workspaces.operations import page
 
 from . import evidence, stats
 from .audit import verify
@@ -45,11 +48,11 @@ class RunFilter(Filter):
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, workspace: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["team"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Team.objects.for_user(user).order_by("name")
+        field.queryset = Team.objects.in_workspace(workspace).order_by("name")
         field.empty_label = "Any team"
 
     def apply(self, runs: QuerySet[Run]) -> QuerySet[Run]:
@@ -75,10 +78,11 @@ def _query_without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-@login_required
+@page("run.view")
 def run_list(request: HttpRequest) -> HttpResponse:
-    form = RunFilter(request.user, request.GET or None)
-    runs = form.apply(Run.objects.for_user(request.user)).select_related("team_version")
+    workspace = operations.current(request)
+    form = RunFilter(workspace, request.GET or None)
+    runs = form.apply(Run.objects.in_workspace(workspace)).select_related("team_version")
     return render(
         request,
         "runs/run_list.html",
@@ -90,15 +94,15 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@page(None)  # questions across every workspace the person may answer in
 def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "runs/inbox.html", {"questions": questions_for(request.user)})
 
 
-@login_required
+@page("run.view")
 @ensure_csrf_cookie  # the page's script POSTs cancel and answers to the API
 def run_detail(request: HttpRequest, run_id: UUID) -> HttpResponse:
-    run = get_object_or_404(Run.objects.for_user(request.user), pk=run_id)
+    run = operations.get(Run.objects.all(), request, pk=run_id)
     return render(
         request,
         "runs/run_detail.html",
@@ -152,9 +156,9 @@ class EventFilter(Filter):
         return events
 
 
-@login_required
+@page("audit.view")
 def run_audit(request: HttpRequest, run_id: UUID) -> HttpResponse:
-    run = get_object_or_404(Run.objects.for_user(request.user), pk=run_id)
+    run = operations.get(Run.objects.all(), request, pk=run_id)
     events = run.events.order_by("seq")
     names = agent_names(run.spec)
     form = EventFilter(events, names, request.GET or None)
@@ -215,15 +219,16 @@ def verification_text(result: dict[str, Any]) -> str:
 DASHBOARD_WINDOWS = (7, 30, 90, 365)
 
 
-@login_required
+@page("run.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
+    workspace = operations.current(request)
     try:
         days = int(request.GET.get("days", 30))
     except ValueError:
         days = 30
     if days not in DASHBOARD_WINDOWS:
         days = 30
-    figures = stats.dashboard(request.user, days=days)
+    figures = stats.dashboard(request.user, days=days, workspace=workspace)
     busiest = max((d.runs for d in figures.runs_per_day), default=0)
     return render(
         request,

@@ -32,11 +32,12 @@ from .shell import store
 from .shell.loop import in_db_thread
 
 
-def resolve_spec(document: dict[str, Any], owner: Any) -> dict[str, Any]:
-    """The spec to pin on a new run: nested team references inlined, so the run is
-    reproducible whatever happens to those teams later. Raises ``UnresolvedTeam`` (or its
-    ``TeamTooLarge``: past the deployment's cap on inlined nodes)."""
-    return dump(inlined(parse(document), owner))
+def resolve_spec(document: dict[str, Any], workspace: Any) -> dict[str, Any]:
+    """The spec to pin on a new run: nested team references inlined (teams of ``workspace``,
+    the run's, only), so the run is reproducible whatever happens to those teams later.
+    Raises ``UnresolvedTeam`` (or its ``TeamTooLarge``: past the deployment's cap on inlined
+    nodes)."""
+    return dump(inlined(parse(document), workspace))
 
 
 def model_registries(workspace_ids: Iterable[int]) -> dict[int, StaticModelRegistry]:

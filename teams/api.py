@@ -1,7 +1,8 @@
 """The teams part of the JSON API: CRUD with versions, validation, export and import.
 
 Views stay thin: parsing and saving live in teams/services.py, shared with the pages.
-Another user's team answers 404, exactly like a team that does not exist.
+Each operation declares its permission (``workspaces.operations.requires``); a team of a
+workspace the caller is not in answers 404, exactly like a team that does not exist.
 """
 
 import json
@@ -9,9 +10,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.text import slugify
-from ninja import Router, Status
+from ninja import Query, Router, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+
+from workspaces import operations
+from workspaces.operations import WORKSPACE_QUERY, requires
 
 from .models import Team, TeamVersion
 from .schemas import (
@@ -55,13 +59,14 @@ _TEAMSPEC_BODY = {
 
 
 def get_team(request: HttpRequest, team_id: int) -> Team:
-    """The caller's team, or 404 whether it does not exist or belongs to someone else."""
-    team = None
-    if 0 < team_id <= _MAX_ID:
-        team = Team.objects.for_user(request.auth).filter(pk=team_id).first()  # type: ignore[attr-defined]
-    if team is None:
-        raise HttpError(404, f"Team {team_id} was not found.")
-    return team
+    """The team, if the caller holds the operation's permission in its workspace: 404 whether
+    it does not exist or lives in a workspace they are not in, 403 for a role without it."""
+    return operations.get(
+        Team.objects.all(),
+        request,
+        pk=team_id,
+        not_found=f"Team {team_id} was not found.",
+    )
 
 
 def read_json(request: HttpRequest) -> Any:
@@ -91,53 +96,74 @@ def version_summary(version: TeamVersion) -> dict[str, Any]:
 
 
 @router.get("/teams", response=list[TeamSummary])
-def list_teams(request: HttpRequest) -> Any:
-    return Team.objects.for_user(request.auth)  # type: ignore[attr-defined]
+@requires("team.view")
+def list_teams(
+    request: HttpRequest, workspace: str | None = Query(None, description=WORKSPACE_QUERY)
+) -> Any:
+    return Team.objects.in_workspace(operations.workspace(request, workspace))
 
 
 @router.post("/teams", response={201: TeamDetail, 422: ErrorOut})
+@requires("team.edit")
 def create(request: HttpRequest, payload: TeamCreate) -> Any:
+    workspace = operations.workspace(request, payload.workspace)
     if payload.spec is None:
         spec = starter_spec(payload.name, payload.pattern, payload.description)
     else:
         spec = parse_document(payload.spec)
         spec = spec.model_copy(update={"name": payload.name, "description": payload.description})
-    team, problems = create_team(request.auth, spec, draft=payload.draft)
+    team, problems = create_team(request.auth, spec, workspace=workspace, draft=payload.draft)
     return Status(201, team_detail(team, problems))
 
 
 # Fixed paths come before /teams/{team_id} so 'validate' is not taken for an id.
 @router.post("/teams/validate", response=ValidationResult, openapi_extra=_TEAMSPEC_BODY)
-def validate_document(request: HttpRequest, team_id: int | None = None) -> Any:
+@requires("team.view")
+def validate_document(
+    request: HttpRequest,
+    team_id: int | None = None,
+    workspace: str | None = Query(None, description=WORKSPACE_QUERY),
+) -> Any:
     """Check a TeamSpec without saving it; a document that does not parse is a problem too.
 
-    ``team_id`` names the saved team the document is an edit of, so a nested team node that
-    includes that team is reported as a circle.
+    ``team_id`` names the saved team the document is an edit of (it is checked against that
+    team's workspace, and a nested team node that includes that team is reported as a
+    circle); otherwise against ``workspace``.
     """
+    if team_id is None:
+        place = operations.workspace(request, workspace)
+    else:
+        place = get_team(request, team_id).workspace
     try:
         spec = parse_document(read_json(request))
     except SpecRejected as rejected:
         return {"valid": False, "problems": rejected.problems}
-    problems = check(spec, request.auth, team_id)
+    problems = check(spec, place, team_id)
     return {"valid": not has_errors(problems), "problems": problems}
 
 
 @router.post(
     "/teams/import", response={201: TeamDetail, 422: ErrorOut}, openapi_extra=_TEAMSPEC_BODY
 )
-def import_team(request: HttpRequest) -> Any:
+@requires("team.edit")
+def import_team(
+    request: HttpRequest, workspace: str | None = Query(None, description=WORKSPACE_QUERY)
+) -> Any:
+    place = operations.workspace(request, workspace)
     spec = parse_document(read_json(request))
-    team, problems = create_team(request.auth, spec, message="Imported")
+    team, problems = create_team(request.auth, spec, workspace=place, message="Imported")
     return Status(201, team_detail(team, problems))
 
 
 @router.get("/teams/{team_id}", response=TeamDetail)
+@requires("team.view")
 def read(request: HttpRequest, team_id: int) -> Any:
     team = get_team(request, team_id)
-    return team_detail(team, current_problems(team, request.auth))
+    return team_detail(team, current_problems(team))
 
 
 @router.put("/teams/{team_id}", response={200: TeamDetail, 422: ErrorOut})
+@requires("team.edit")
 def update(request: HttpRequest, team_id: int, payload: TeamUpdate) -> Any:
     team = get_team(request, team_id)
     spec = parse_document(payload.spec)
@@ -148,18 +174,21 @@ def update(request: HttpRequest, team_id: int, payload: TeamUpdate) -> Any:
 
 
 @router.delete("/teams/{team_id}", response={204: None})
+@requires("team.delete")
 def delete(request: HttpRequest, team_id: int) -> Any:
     delete_team(get_team(request, team_id), request.auth)
     return Status(204, None)
 
 
 @router.get("/teams/{team_id}/versions", response=list[VersionSummary])
+@requires("team.view")
 def list_versions(request: HttpRequest, team_id: int) -> Any:
     team = get_team(request, team_id)
     return [version_summary(v) for v in team.versions.select_related("created_by")]
 
 
 @router.get("/teams/{team_id}/versions/{number}", response=VersionDetail)
+@requires("team.view")
 def read_version(request: HttpRequest, team_id: int, number: int) -> Any:
     team = get_team(request, team_id)
     version = team.versions.filter(number=number).first() if 0 < number <= _MAX_ID else None
@@ -169,6 +198,7 @@ def read_version(request: HttpRequest, team_id: int, number: int) -> Any:
 
 
 @router.get("/teams/{team_id}/export", response={200: dict[str, Any], 422: ErrorOut})
+@requires("team.view")
 def export(request: HttpRequest, team_id: int) -> Any:
     """The TeamSpec as a self-contained file: nested team references are inlined."""
     team = get_team(request, team_id)
@@ -176,7 +206,7 @@ def export(request: HttpRequest, team_id: int) -> Any:
     if spec is None:
         raise SpecRejected(problems, "The stored team no longer parses; save it again.")
     try:
-        spec = inlined(spec, request.auth)
+        spec = inlined(spec, team.workspace)
     except UnresolvedTeam as exc:
         raise SpecRejected([unresolved_problem(exc)], str(exc)) from exc
     filename = f"{slugify(team.name) or 'team'}.team.json"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from runs.engine.models import catalogue
 from workspaces.access import member_workspaces
-from workspaces.models import PERSONAL_FIRST
+from workspaces.models import PERSONAL_FIRST, Workspace
 from workspaces.roles import ORDER
 
 from .credentials import Refused, operator_credentials
@@ -128,14 +128,14 @@ class ModelConfigForm(RefusedInto):
         label="USD per 1M output tokens", help_text="Only with a secret of yours.",
     )  # fmt: skip
 
-    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, owner: User, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.owner = owner
+        self.owner, self.workspace = owner, workspace
         names = sorted(operator_credentials())
         self.fields["credential"].choices = [("", "None")] + [(n, n) for n in names]
         presets = [(p.name, p.label) for p in catalogue.catalogue().presets]
         self.fields["preset"].choices = [("", "None"), *presets]
-        secrets = Secret.objects.for_user(owner).values_list("name", flat=True)
+        secrets = Secret.objects.in_workspace(workspace).values_list("name", flat=True)
         self.fields["secret"].choices = [("", "None")] + [(n, n) for n in secrets]
 
     def save(self) -> ModelConfig | None:
@@ -145,7 +145,7 @@ class ModelConfigForm(RefusedInto):
         data = {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
         if data.get("preset"):
             data.pop("provider", None)  # the preset's
-        config = ModelConfig(owner=self.owner)
+        config = ModelConfig(owner=self.owner, workspace=self.workspace)
         return self.save_or_refuse(
             lambda: save_model_config(config, ModelConfigIn.model_validate(data), self.owner)
         )
@@ -165,9 +165,9 @@ class SecretForm(RefusedInto):
         help_text="The host names it may be sent to, separated by commas: api.example.com",
     )
 
-    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, owner: User, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.owner = owner
+        self.owner, self.workspace = owner, workspace
 
     def save(self) -> Secret | None:
         if not self.is_valid():
@@ -175,6 +175,6 @@ class SecretForm(RefusedInto):
         hosts = [h for h in self.cleaned_data["hosts"].split(",") if h.strip()]
         data = {**self.cleaned_data, "hosts": hosts}
         stored = self.save_or_refuse(
-            lambda: store_secret(self.owner, SecretIn.model_validate(data))
+            lambda: store_secret(self.owner, SecretIn.model_validate(data), self.workspace)
         )
         return stored[0] if stored else None

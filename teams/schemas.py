@@ -6,6 +6,8 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import AfterValidator, Field, WithJsonSchema
 
+from workspaces.operations import InWorkspaceBody
+
 from .spec import Pattern, TeamSpec
 from .validation import Problem
 
@@ -78,7 +80,7 @@ class TeamDetail(TeamSummary):
     problems: list[Problem]
 
 
-class TeamCreate(Schema):
+class TeamCreate(Schema, InWorkspaceBody):
     name: Text = Field(min_length=1, max_length=200)
     description: Text = Field("", max_length=5_000)
     spec: TeamSpecDocument | None = Field(

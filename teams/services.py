@@ -13,6 +13,7 @@ from django.conf import settings
 from runs.engine.models import catalogue
 from runs.engine.tools import builtin_registry
 from workspaces.activity import record
+from workspaces.models import Workspace
 
 from .models import CustomTool, ModelConfig, Team, TeamTemplate, TeamVersion
 from .spec import Agent, Pattern, TeamSpec, parse
@@ -33,31 +34,32 @@ from .validation import (
 _MAX_ID = 2**63 - 1
 
 
-def known_tool_names(user: Any) -> frozenset[str]:
-    """The tools ``user``'s agents may use: the built-in ones and their custom HTTP tools."""
-    custom = CustomTool.objects.for_user(user).values_list("name", flat=True)
+def known_tool_names(workspace: Workspace) -> frozenset[str]:
+    """The tools a team in ``workspace`` may use: the built-in ones and its custom tools."""
+    custom = CustomTool.objects.in_workspace(workspace).values_list("name", flat=True)
     return frozenset(builtin_registry().names()) | frozenset(custom)
 
 
-def known_model_names(user: Any) -> frozenset[str]:
-    names = ModelConfig.objects.for_user(user).values_list("name", flat=True)
+def known_model_names(workspace: Workspace) -> frozenset[str]:
+    names = ModelConfig.objects.in_workspace(workspace).values_list("name", flat=True)
     return frozenset({"offline", *names})
 
 
-def model_capabilities(owner: Any) -> dict[str, catalogue.Entry]:
-    """The catalogue entry of each of ``owner``'s models (and of ``offline``), by name."""
+def model_capabilities(workspace: Workspace) -> dict[str, catalogue.Entry]:
+    """The catalogue entry of each of ``workspace``'s models (and of ``offline``), by name."""
     entries = {"offline": catalogue.entry("offline", "offline")}
-    for config in ModelConfig.objects.for_user(owner):
+    for config in ModelConfig.objects.in_workspace(workspace):
         entries[config.name] = config.catalogue_entry()
     return {name: entry for name, entry in entries.items() if entry is not None}
 
 
 class SavedTeams:
-    """``user``'s saved teams by id as TeamSpecs, None for anyone else's or a bad one; each
-    read once. ``many`` reads a whole level of nested references in one query."""
+    """``workspace``'s saved teams by id as TeamSpecs, None for a team of any other workspace
+    (even one the same person can read: a team nests only teams of its own workspace) or a
+    bad one; each read once. ``many`` reads a whole level of nested references in one query."""
 
-    def __init__(self, user: Any) -> None:
-        self.user = user
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
         self.cache: dict[int, TeamSpec | None] = {}
 
     def __call__(self, team_id: int) -> TeamSpec | None:
@@ -71,15 +73,19 @@ class SavedTeams:
             self.cache[team_id] = None
         ids = [t for t in wanted if 0 < t <= _MAX_ID]
         if ids:
-            rows = Team.objects.for_user(self.user).filter(pk__in=ids).values_list("pk", "spec")
+            rows = (
+                Team.objects.in_workspace(self.workspace)
+                .filter(pk__in=ids)
+                .values_list("pk", "spec")
+            )
             for team_id, document in rows:
                 self.cache[team_id] = _parsed(document)
         return {t: self.cache[t] for t in team_ids}
 
 
-def team_lookup(user: Any) -> TeamLookup:
-    """Find ``user``'s saved teams by id as TeamSpecs; None for anyone else's or a bad one."""
-    return SavedTeams(user)
+def team_lookup(workspace: Workspace) -> TeamLookup:
+    """Find ``workspace``'s saved teams by id as TeamSpecs; None for any other or a bad one."""
+    return SavedTeams(workspace)
 
 
 def _parsed(document: Any) -> TeamSpec | None:
@@ -89,13 +95,14 @@ def _parsed(document: Any) -> TeamSpec | None:
         return None
 
 
-def validation_context(user: Any, team_id: int | None = None) -> ValidationContext:
+def validation_context(workspace: Workspace, team_id: int | None = None) -> ValidationContext:
+    """What a team of ``workspace`` may use: its models, custom tools and saved teams."""
     return ValidationContext(
-        known_tools=known_tool_names(user),
-        known_models=known_model_names(user),
-        model_capabilities=model_capabilities(user),
+        known_tools=known_tool_names(workspace),
+        known_models=known_model_names(workspace),
+        model_capabilities=model_capabilities(workspace),
         mcp_servers=frozenset(settings.MCP_SERVERS),
-        lookup=team_lookup(user),
+        lookup=team_lookup(workspace),
         team_id=team_id,
         max_inlined_nodes=settings.MAX_INLINED_NODES,
     )
@@ -165,14 +172,15 @@ def parse_document(document: Any) -> TeamSpec:
     return spec
 
 
-def check(spec: TeamSpec, user: Any, team_id: int | None = None) -> list[Problem]:
-    return validate(spec, validation_context(user, team_id))
+def check(spec: TeamSpec, workspace: Workspace, team_id: int | None = None) -> list[Problem]:
+    return validate(spec, validation_context(workspace, team_id))
 
 
-def inlined(spec: TeamSpec, user: Any) -> TeamSpec:
-    """``spec`` with ``user``'s saved teams it refers to inlined, within the deployment's cap
-    (export and run start). Raises ``UnresolvedTeam`` or its ``TeamTooLarge``."""
-    return inline_team_refs(spec, team_lookup(user), settings.MAX_INLINED_NODES)
+def inlined(spec: TeamSpec, workspace: Workspace) -> TeamSpec:
+    """``spec`` with the saved teams of ``workspace`` it refers to inlined, within the
+    deployment's cap (export and run start). Raises ``UnresolvedTeam`` or its
+    ``TeamTooLarge``: a reference to a team of another workspace is unresolved."""
+    return inline_team_refs(spec, team_lookup(workspace), settings.MAX_INLINED_NODES)
 
 
 def unresolved_problem(exc: UnresolvedTeam) -> Problem:
@@ -180,10 +188,10 @@ def unresolved_problem(exc: UnresolvedTeam) -> Problem:
     return error(code, str(exc))
 
 
-def current_problems(team: Team, user: Any) -> list[Problem]:
+def current_problems(team: Team) -> list[Problem]:
     """The team's problems against today's context (a model added since may fix one)."""
     spec, problems = parse_with_problems(team.spec)
-    return problems if spec is None else check(spec, user, team.pk)
+    return problems if spec is None else check(spec, team.workspace, team.pk)
 
 
 def save_spec(
@@ -191,7 +199,7 @@ def save_spec(
 ) -> tuple[TeamVersion, list[Problem]]:
     """Save ``spec`` as the team's new version; errors refuse it unless it is a draft."""
     spec = without_stale_layout(spec)
-    problems = check(spec, by, team.pk)
+    problems = check(spec, team.place(), team.pk)
     valid = not has_errors(problems)
     if not valid and not draft:
         raise SpecRejected(problems)
@@ -216,9 +224,21 @@ def without_stale_layout(spec: TeamSpec) -> TeamSpec:
 
 
 def create_team(
-    owner: Any, spec: TeamSpec, *, draft: bool = False, message: str = "Created"
+    owner: Any,
+    spec: TeamSpec,
+    *,
+    workspace: Workspace | None = None,
+    draft: bool = False,
+    message: str = "Created",
 ) -> tuple[Team, list[Problem]]:
-    team = Team(owner=owner, name=spec.name, description=spec.description, pattern=spec.pattern)
+    """A new team in ``workspace`` (``owner``'s personal one by default) made by ``owner``."""
+    team = Team(
+        owner=owner,
+        workspace=workspace,
+        name=spec.name,
+        description=spec.description,
+        pattern=spec.pattern,
+    )
     _, problems = save_spec(team, spec, by=owner, draft=draft, message=message)
     return team, problems
 
@@ -237,9 +257,12 @@ def starter_spec(name: str, pattern: Pattern = "supervisor", description: str = 
 
 
 def team_from_template(
-    template: TeamTemplate, user: Any, name: str | None = None
+    template: TeamTemplate,
+    user: Any,
+    name: str | None = None,
+    workspace: Workspace | None = None,
 ) -> tuple[Team, list[Problem]]:
-    """A new team owned by ``user``, starting from ``template``'s spec, with the validator's
+    """A new team made by ``user`` in ``workspace`` (their personal one by default), starting from ``template``'s spec, with the validator's
     problems (warnings only: a template with errors is refused).
 
     Raises ``SpecRejected`` if the spec no longer validates (loadtemplates refuses such a
@@ -248,7 +271,9 @@ def team_from_template(
     spec = TeamSpec.model_validate(template.spec)
     if name:
         spec = spec.model_copy(update={"name": name})
-    return create_team(user, spec, message=f"Made from the template “{template.name}”.")
+    return create_team(
+        user, spec, workspace=workspace, message=f"Made from the template “{template.name}”."
+    )
 
 
 def delete_team(team: Team, actor: Any) -> None:

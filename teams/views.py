@@ -1,17 +1,21 @@
 """Pages for people: the team list and read-only team view, tokens and models (sign-up and
 log-in are in ``accounts.views``).
 
-Every team page looks the team up through ``Team.objects.for_user``: someone else's team is
-a 404, exactly like one that does not exist.
+Every page declares its permission (``workspaces.operations.page``) and looks objects up
+through ``workspaces.access``: a team of a workspace you are not in is a 404, exactly like one
+that does not exist; a role without the permission gets the 403 page saying which roles have
+it. Lists and new things are in the session's workspace (``workspaces.current``).
 """
 
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+
+from workspaces import operations
+from workspaces.operations import page
 
 from .credentials import operator_credentials
 from .forms import (
@@ -29,37 +33,39 @@ from .validation import parse_with_problems
 
 
 def owned_team(request: HttpRequest, team_id: int) -> Team:
-    return get_object_or_404(Team.objects.for_user(request.user), pk=team_id)
+    """The team, if the page's permission allows it in the team's workspace."""
+    return operations.get(Team.objects.all(), request, pk=team_id)
 
 
-@login_required
+@page({"GET": "team.view", "POST": "team.edit"})
 def team_list(request: HttpRequest) -> HttpResponse:
+    workspace = operations.current(request)
     form = TeamCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         spec = starter_spec(form.cleaned_data["name"], form.cleaned_data["pattern"])
-        team, _ = create_team(request.user, spec)
+        team, _ = create_team(request.user, spec, workspace=workspace)
         messages.success(request, f"Team “{team.name}” created.")
         # A new team is built next: open it on the canvas.
         return redirect("team-builder", team.pk)
-    teams = Team.objects.for_user(request.user)
+    teams = Team.objects.in_workspace(workspace)
     return render(request, "teams/team_list.html", {"teams": teams, "form": form})
 
 
-@login_required
+@page("team.view")
 def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
     team = owned_team(request, team_id)
     spec, _ = parse_with_problems(team.spec)
     context = {
         "team": team,
         "spec": spec,
-        "problems": current_problems(team, request.user),
+        "problems": current_problems(team),
         "versions": team.versions.select_related("created_by")[:20],
         "rename_form": TeamRenameForm(initial={"name": team.name}),
     }
     return render(request, "teams/team_detail.html", context)
 
 
-@login_required
+@page("team.edit")
 @require_POST
 def team_rename(request: HttpRequest, team_id: int) -> HttpResponse:
     team = owned_team(request, team_id)
@@ -75,18 +81,24 @@ def team_rename(request: HttpRequest, team_id: int) -> HttpResponse:
     return redirect("team-detail", team.pk)
 
 
-@login_required
+@page("team.edit")
 @require_POST
 def team_duplicate(request: HttpRequest, team_id: int) -> HttpResponse:
     team = owned_team(request, team_id)
     spec = parse(team.spec)
     spec = spec.model_copy(update={"name": f"Copy of {spec.name}"[:200]})
-    copy, _ = create_team(request.user, spec, draft=True, message=f"Duplicated from “{team.name}”")
+    copy, _ = create_team(
+        request.user,
+        spec,
+        workspace=team.workspace,
+        draft=True,
+        message=f"Duplicated from “{team.name}”",
+    )
     messages.success(request, f"Duplicated as “{copy.name}”.")
     return redirect("team-detail", copy.pk)
 
 
-@login_required
+@page("team.delete")
 @require_POST
 def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
     team = owned_team(request, team_id)
@@ -95,7 +107,7 @@ def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
     return redirect("team-list")
 
 
-@login_required
+@page(None)  # a person's own tokens; the API for them is workspaces.api's
 def token_list(request: HttpRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST or None, user=request.user)
     new_token = None
@@ -106,7 +118,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/token_list.html", context)
 
 
-@login_required
+@page(None)
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
@@ -115,45 +127,47 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("token-list")
 
 
-@login_required
+@page({"GET": "model.view", "POST": "model.edit"})
 def model_list(request: HttpRequest) -> HttpResponse:
-    form = ModelConfigForm(request.POST or None, owner=request.user)
+    workspace = operations.current(request)
+    form = ModelConfigForm(request.POST or None, owner=request.user, workspace=workspace)
     if request.method == "POST":
         config = form.save()
         if config is not None:
             messages.success(request, f"Model “{config.name}” added.")
             return redirect("model-list")
-    configs = ModelConfig.objects.for_user(request.user).select_related("secret")
+    configs = ModelConfig.objects.in_workspace(workspace).select_related("secret")
     context = {"configs": configs, "form": form, "credentials": operator_credentials()}
     return render(request, "teams/model_list.html", context)
 
 
-@login_required
+@page("model.edit")
 @require_POST
 def model_delete(request: HttpRequest, config_id: int) -> HttpResponse:
-    config = get_object_or_404(ModelConfig.objects.for_user(request.user), pk=config_id)
+    config = operations.get(ModelConfig.objects.all(), request, pk=config_id)
     delete_model_config(config, request.user)
     messages.success(request, f"Model “{config.name}” removed.")
     return redirect("model-list")
 
 
-@login_required
+@page({"GET": "secret.view", "POST": "secret.edit"})
 def secret_list(request: HttpRequest) -> HttpResponse:
-    form = SecretForm(request.POST or None, owner=request.user)
+    workspace = operations.current(request)
+    form = SecretForm(request.POST or None, owner=request.user, workspace=workspace)
     if request.method == "POST":
         secret = form.save()
         if secret is not None:
             messages.success(request, f"Secret “{secret.name}” saved.")
             return redirect("secret-list")
-    secrets = Secret.objects.for_user(request.user).prefetch_related("model_configs")
+    secrets = Secret.objects.in_workspace(workspace).prefetch_related("model_configs")
     # A refused form is shown again without the value: it is never sent back to the browser.
     return render(request, "teams/secret_list.html", {"secrets": secrets, "form": form})
 
 
-@login_required
+@page("secret.edit")
 @require_POST
 def secret_delete(request: HttpRequest, secret_id: int) -> HttpResponse:
-    secret = get_object_or_404(Secret.objects.for_user(request.user), pk=secret_id)
+    secret = operations.get(Secret.objects.all(), request, pk=secret_id)
     try:
         delete_secret(secret, request.user)
     except ValueError as exc:

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from workspaces import operations
+from workspaces.operations import page
+
 from .models import Team, TeamTemplate
 from .services import SpecRejected, team_from_template
 
 
-@login_required
+@page(None)  # the gallery is the deployment's, shared by every workspace
 def gallery(request: HttpRequest) -> HttpResponse:
     templates = TeamTemplate.objects.all()
     return render(request, "teams/template_gallery.html", {"templates": templates})
 
 
-@login_required
+@page("team.edit")
 @require_POST
 def use_template(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = operations.current(request)
     template = get_object_or_404(TeamTemplate, slug=slug)
     try:
-        team, _ = team_from_template(template, request.user)
+        team, _ = team_from_template(template, request.user, workspace=workspace)
     except SpecRejected as rejected:
         # Only a hand-edited gallery row gets here: loadtemplates refuses invalid templates.
         messages.error(request, f"“{template.name}” cannot be used as it is: {rejected.detail}")

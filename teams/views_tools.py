@@ -7,14 +7,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
 from runs.engine.tools import builtin_registry
 from runs.engine.tools.http_tool import HttpToolDefinition
+from workspaces import operations
+from workspaces.operations import page
 
 from .credentials import Refused
 from .models import CustomTool
@@ -71,11 +72,12 @@ def _json(text: str, field: str) -> Any:
         raise forms.ValidationError({field: message}) from None
 
 
-@login_required
+@page({"GET": "tool.view", "POST": "tool.edit"})
 def custom_tool_list(request: HttpRequest) -> HttpResponse:
+    workspace = operations.current(request)
     form = CustomToolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        tool = CustomTool(owner=request.user)
+        tool = CustomTool(owner=request.user, workspace=workspace)
         try:
             tool.store(form.definition)
         except Refused as exc:
@@ -86,17 +88,17 @@ def custom_tool_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Tool “{tool.name}” added.")
             return redirect("custom-tool-list")
     context = {
-        "tools": CustomTool.objects.for_user(request.user),
+        "tools": CustomTool.objects.in_workspace(workspace),
         "builtins": builtin_registry().all(),
         "form": form,
     }
     return render(request, "teams/custom_tool_list.html", context)
 
 
-@login_required
+@page("tool.edit")
 @require_POST
 def custom_tool_delete(request: HttpRequest, tool_id: int) -> HttpResponse:
-    tool = get_object_or_404(CustomTool.objects.for_user(request.user), pk=tool_id)
+    tool = operations.get(CustomTool.objects.all(), request, pk=tool_id)
     tool.delete()
     messages.success(request, f"Tool “{tool.name}” removed.")
     return redirect("custom-tool-list")

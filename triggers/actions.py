@@ -19,6 +19,7 @@ from runs.models import Run
 from teams.models import Team
 from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam
+from workspaces import access
 
 from . import cron
 from .models import Schedule, ScheduleFiring, Trigger, TriggerCall
@@ -57,6 +58,11 @@ def do_start_run(team: Team, version_number: int | None, task_input: Any, starte
         return start_run(team.owner, version, task_input, started_by=started_by)
     except UnresolvedTeam as exc:
         raise RunRefused(str(exc), [unresolved_problem(exc).model_dump()]) from None
+    except (access.NotFound, access.Forbidden):
+        raise RunRefused(
+            f"{team.owner}, who made this team, may no longer start its runs in workspace "
+            f"{team.workspace}; ask an admin to recreate the schedule or trigger."
+        ) from None
 
 
 # Schedules -----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Router, Schema, Status
@@ -21,6 +20,8 @@ from teams import credentials
 from teams.models import Team
 from teams.schemas import ErrorOut
 from teams.validation import error
+from workspaces import access, operations
+from workspaces.operations import requires
 
 from . import actions, cron, signing
 from .models import Schedule, ScheduleFiring, Trigger
@@ -123,10 +124,25 @@ def refused(field: str, message: str) -> Status:
 
 
 def _team(request: HttpRequest, team_id: int) -> Team:
-    return get_object_or_404(Team.objects.for_user(request.auth), id=team_id)
+    return operations.get(
+        Team.objects.all(), request, pk=team_id, not_found=f"Team {team_id} was not found."
+    )
+
+
+def _on_team(queryset: Any, request: HttpRequest, what: str, pk: int) -> Any:
+    """A schedule or trigger, checked through its team's workspace."""
+    return access.get_object(
+        queryset,
+        request.auth,
+        operations.needed(request),
+        path="team__workspace",
+        not_found=f"{what} {pk} was not found.",
+        pk=pk,
+    )
 
 
 @router.get("/teams/{team_id}/schedules", response={200: list[ScheduleOut], 404: ErrorOut})
+@requires("schedule.view")
 def list_schedules(request: HttpRequest, team_id: int) -> Any:
     return [schedule_out(s) for s in _team(request, team_id).schedules.all()]
 
@@ -134,6 +150,7 @@ def list_schedules(request: HttpRequest, team_id: int) -> Any:
 @router.post(
     "/teams/{team_id}/schedules", response={201: ScheduleOut, 404: ErrorOut, 422: ProblemsOut}
 )
+@requires("schedule.edit")
 def create_schedule(request: HttpRequest, team_id: int, payload: ScheduleIn) -> Any:
     team = _team(request, team_id)
     if team.schedules.count() >= MAX_PER_TEAM:
@@ -145,8 +162,9 @@ def create_schedule(request: HttpRequest, team_id: int, payload: ScheduleIn) -> 
 @router.patch(
     "/schedules/{schedule_id}", response={200: ScheduleOut, 404: ErrorOut, 422: ProblemsOut}
 )
+@requires("schedule.edit")
 def update_schedule(request: HttpRequest, schedule_id: int, payload: SchedulePatch) -> Any:
-    schedule = get_object_or_404(Schedule.objects.for_user(request.auth), id=schedule_id)
+    schedule = _on_team(Schedule.objects.all(), request, "Schedule", schedule_id)
     changes = payload.model_dump(exclude_unset=True)
     for name in ("cron", "timezone", "enabled", "name"):
         if changes.get(name, ...) is None:
@@ -161,10 +179,9 @@ def update_schedule(request: HttpRequest, schedule_id: int, payload: SchedulePat
 
 
 @router.delete("/schedules/{schedule_id}", response={204: None, 404: ErrorOut})
+@requires("schedule.edit")
 def delete_schedule(request: HttpRequest, schedule_id: int) -> Any:
-    actions.do_delete_schedule(
-        get_object_or_404(Schedule.objects.for_user(request.auth), id=schedule_id)
-    )
+    actions.do_delete_schedule(_on_team(Schedule.objects.all(), request, "Schedule", schedule_id))
     return Status(204, None)
 
 
@@ -232,6 +249,7 @@ def trigger_out(trigger: Trigger) -> dict[str, Any]:
 
 
 @router.get("/teams/{team_id}/triggers", response={200: list[TriggerOut], 404: ErrorOut})
+@requires("schedule.view")
 def list_triggers(request: HttpRequest, team_id: int) -> Any:
     return [trigger_out(t) for t in _team(request, team_id).triggers.all()]
 
@@ -239,6 +257,7 @@ def list_triggers(request: HttpRequest, team_id: int) -> Any:
 @router.post(
     "/teams/{team_id}/triggers", response={201: TriggerCreated, 404: ErrorOut, 422: ProblemsOut}
 )
+@requires("schedule.edit")
 def create_trigger(request: HttpRequest, team_id: int, payload: TriggerIn) -> Any:
     team = _team(request, team_id)
     if team.triggers.count() >= MAX_PER_TEAM:
@@ -253,8 +272,9 @@ def create_trigger(request: HttpRequest, team_id: int, payload: TriggerIn) -> An
 
 
 @router.delete("/triggers/{trigger_id}", response={204: None, 404: ErrorOut})
+@requires("schedule.edit")
 def delete_trigger(request: HttpRequest, trigger_id: int) -> Any:
-    get_object_or_404(Trigger.objects.for_user(request.auth), id=trigger_id).delete()
+    _on_team(Trigger.objects.all(), request, "Trigger", trigger_id).delete()
     return Status(204, None)
 
 
@@ -265,6 +285,7 @@ def delete_trigger(request: HttpRequest, trigger_id: int) -> Any:
     response={200: TriggerRunOut, 201: TriggerRunOut, 401: ErrorOut, 404: ErrorOut,
               413: ErrorOut, 422: ProblemsOut},
 )  # fmt: skip
+@requires(None)  # the trigger's signature is its own authentication
 def call_trigger(request: HttpRequest, token: str) -> Any:
     """Start a run of the trigger's team. Signed with the trigger's secret (see
     docs/putting-a-team-to-work.md); `Idempotency-Key` makes a retry return the same run."""

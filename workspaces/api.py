@@ -25,6 +25,7 @@ from teams.schemas import ErrorOut
 
 from . import access, activity, services
 from .models import PERSONAL_FIRST, Invitation, Membership, Workspace
+from .operations import requires
 from .roles import Role
 
 router = Router(tags=["workspaces"])
@@ -155,12 +156,14 @@ def invitation_out(invitation: Invitation, url: str | None = None) -> dict[str, 
 
 
 @router.get("/workspaces", response=list[WorkspaceOut], url_name="workspaces")
+@requires(None)
 def list_workspaces(request: HttpRequest) -> Any:
     found = access.member_workspaces(request.auth).order_by(PERSONAL_FIRST, "name")
     return [workspace_out(w, request.auth) for w in found]
 
 
 @router.post("/workspaces", response={201: WorkspaceOut, 403: ErrorOut})
+@requires(None)
 def create_workspace(request: HttpRequest, body: WorkspaceIn) -> Any:
     if getattr(request.auth, "token_scope", None) is not None:
         raise access.Forbidden("An API token is limited to its workspace; it cannot make one.")
@@ -168,23 +171,27 @@ def create_workspace(request: HttpRequest, body: WorkspaceIn) -> Any:
 
 
 @router.get("/workspaces/{slug}", response={200: WorkspaceOut, **REFUSED}, url_name="workspace")
+@requires("workspace.view")
 def read_workspace(request: HttpRequest, slug: str) -> Any:
     return workspace_out(_workspace(request, slug, "workspace.view"), request.auth)
 
 
 @router.patch("/workspaces/{slug}", response={200: WorkspaceOut, **REFUSED})
+@requires("workspace.view")
 def rename_workspace(request: HttpRequest, slug: str, body: WorkspaceIn) -> Any:
     workspace = _workspace(request, slug, "workspace.view")
     return workspace_out(services.rename(workspace, request.auth, body.name), request.auth)
 
 
 @router.delete("/workspaces/{slug}", response={204: None, **REFUSED, 409: ErrorOut})
+@requires("workspace.view")
 def delete_workspace(request: HttpRequest, slug: str) -> Any:
     services.delete_workspace(_workspace(request, slug, "workspace.view"), request.auth)
     return Status(204, None)
 
 
 @router.get("/workspaces/{slug}/members", response={200: list[MemberOut], **REFUSED})
+@requires("members.view")
 def list_members(request: HttpRequest, slug: str) -> Any:
     workspace = _workspace(request, slug, "members.view")
     found = workspace.memberships.select_related("user", "added_by").order_by("user__username")
@@ -192,6 +199,7 @@ def list_members(request: HttpRequest, slug: str) -> Any:
 
 
 @router.post("/workspaces/{slug}/members", response={201: MemberOut, **REFUSED, 409: ErrorOut})
+@requires("members.manage")
 def add_member(request: HttpRequest, slug: str, body: MemberIn) -> Any:
     workspace = _workspace(request, slug, "members.manage")
     membership = services.add_member(workspace, request.auth, body.username, body.role)
@@ -201,6 +209,7 @@ def add_member(request: HttpRequest, slug: str, body: MemberIn) -> Any:
 @router.patch(
     "/workspaces/{slug}/members/{username}", response={200: MemberOut, **REFUSED, 409: ErrorOut}
 )
+@requires("members.manage")
 def change_member(request: HttpRequest, slug: str, username: str, body: RoleIn) -> Any:
     workspace = _workspace(request, slug, "members.manage")
     return member_out(services.change_role(workspace, request.auth, username, body.role))
@@ -209,6 +218,7 @@ def change_member(request: HttpRequest, slug: str, username: str, body: RoleIn) 
 @router.delete(
     "/workspaces/{slug}/members/{username}", response={204: None, **REFUSED, 409: ErrorOut}
 )
+@requires("workspace.view")
 def remove_member(request: HttpRequest, slug: str, username: str) -> Any:
     """Removes a member; any member may remove themselves (leave the workspace)."""
     services.remove_member(_workspace(request, slug, "workspace.view"), request.auth, username)
@@ -216,6 +226,7 @@ def remove_member(request: HttpRequest, slug: str, username: str) -> Any:
 
 
 @router.get("/workspaces/{slug}/invitations", response={200: list[InvitationOut], **REFUSED})
+@requires("members.manage")
 def list_invitations(request: HttpRequest, slug: str) -> Any:
     workspace = _workspace(request, slug, "members.manage")
     found = workspace.invitations.select_related("created_by", "used_by")
@@ -223,6 +234,7 @@ def list_invitations(request: HttpRequest, slug: str) -> Any:
 
 
 @router.post("/workspaces/{slug}/invitations", response={201: InvitationOut, **REFUSED})
+@requires("members.manage")
 def create_invitation(request: HttpRequest, slug: str, body: InvitationIn) -> Any:
     """A one-time link that makes whoever opens it while logged in a member with ``role``
     (the email, when given, must be their account's). The URL is in this answer only."""
@@ -234,6 +246,7 @@ def create_invitation(request: HttpRequest, slug: str, body: InvitationIn) -> An
 @router.delete(
     "/workspaces/{slug}/invitations/{int:invitation_id}", response={204: None, **REFUSED}
 )
+@requires("members.manage")
 def revoke_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Any:
     workspace = _workspace(request, slug, "members.manage")
     services.revoke_invitation(workspace, request.auth, invitation_id)
@@ -245,6 +258,7 @@ def invitation_url(token: str) -> str:
 
 
 @router.get("/workspaces/{slug}/activity", response={200: list[ActivityOut], **REFUSED})
+@requires("activity.view")
 def list_activity(request: HttpRequest, slug: str, filters: Query[ActivityFilters]) -> Any:
     """The workspace's administrative changes, newest first, ``PAGE_SIZE`` a page;
     ``?format=csv`` or ``jsonl`` streams every matching entry as a download instead."""

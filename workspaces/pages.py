@@ -9,7 +9,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from . import SESSION_KEY, choose, current, services
 from .access import can, check, member_workspaces, role_in
+from .operations import needed, page
 from .activity import entries
 from .api import invitation_url
 from .models import Invitation, Membership, Workspace
@@ -42,11 +42,11 @@ class InvitationForm(forms.Form):
     )
 
 
-def _workspace(request: HttpRequest, slug: str, permission: str) -> Workspace:
-    """The workspace ``slug``: 404 unless the caller is a member, 403 without
-    ``permission`` (both raised by ``access.check``)."""
+def _workspace(request: HttpRequest, slug: str) -> Workspace:
+    """The workspace ``slug``: 404 unless the caller is a member, 403 without the page's
+    declared permission (both raised by ``access.check``)."""
     workspace = Workspace.objects.filter(slug=slug).first() or Workspace(slug=slug, pk=0)
-    check(request.user, workspace, permission)
+    check(request.user, workspace, needed(request))
     return workspace
 
 
@@ -58,7 +58,7 @@ def landing(request: HttpRequest, workspace: Workspace) -> str:
     return "/runs/"
 
 
-@login_required
+@page(None)  # one's own workspaces; making one needs no role anywhere
 def workspace_list(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -75,11 +75,11 @@ def workspace_list(request: HttpRequest) -> HttpResponse:
     return render(request, "workspaces/workspace_list.html", {"rows": rows, "form": form})
 
 
-@login_required
+@page("workspace.view")
 @require_POST
 def switch(request: HttpRequest) -> HttpResponse:
     slug = str(request.POST.get(SESSION_KEY, ""))
-    workspace = _workspace(request, slug, "workspace.view")
+    workspace = _workspace(request, slug)
     choose(request, workspace)
     wanted = str(request.POST.get("next", ""))
     # Back to the page it was switched from only when that page lists things: an object's
@@ -92,9 +92,9 @@ def switch(request: HttpRequest) -> HttpResponse:
     return redirect(landing(request, workspace))
 
 
-@login_required
+@page("members.view")
 def members(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = _workspace(request, slug, "members.view")
+    workspace = _workspace(request, slug)
     manages = can(request.user, workspace, "members.manage")
     context: dict[str, Any] = {
         "ws": workspace,
@@ -121,10 +121,10 @@ def _done(request: HttpRequest, slug: str, action: Any, success: str) -> HttpRes
     return redirect("workspace-members", slug=slug)
 
 
-@login_required
+@page("members.manage")
 @require_POST
 def member_add(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = _workspace(request, slug, "members.manage")
+    workspace = _workspace(request, slug)
     form = MemberForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a username and a role.")
@@ -138,22 +138,17 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@login_required
+@page("members.manage")
 @require_POST
 def member_change(request: HttpRequest, slug: str, username: str) -> HttpResponse:
-    workspace = _workspace(request, slug, "members.view")
+    workspace = _workspace(request, slug)
     if request.POST.get("remove"):
-        leaving = username == request.user.get_username()
-        response = _done(
+        return _done(
             request,
             slug,
             lambda: services.remove_member(workspace, request.user, username),
-            "You left the workspace." if leaving else f"{username} is no longer a member.",
+            f"{username} is no longer a member.",
         )
-        if leaving and not Membership.objects.filter(workspace=workspace, user=request.user):
-            request.session.pop(SESSION_KEY, None)
-            return redirect("workspace-list")
-        return response
     role = str(request.POST.get("role", ""))
     if role not in Role.values:
         messages.error(request, f"{role or 'Nothing'} is not a role.")
@@ -166,10 +161,24 @@ def member_change(request: HttpRequest, slug: str, username: str) -> HttpRespons
     )
 
 
-@login_required
+@page("workspace.view")  # any member may leave, except the last owner
+@require_POST
+def leave(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = _workspace(request, slug)
+    try:
+        services.remove_member(workspace, request.user, request.user.get_username())
+    except services.Conflict as exc:
+        messages.error(request, str(exc))
+        return redirect("workspace-members", slug=slug)
+    request.session.pop(SESSION_KEY, None)
+    messages.success(request, f"You left {workspace.name}.")
+    return redirect("workspace-list")
+
+
+@page("members.manage")
 @require_POST
 def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = _workspace(request, slug, "members.manage")
+    workspace = _workspace(request, slug)
     form = InvitationForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Pick a role (and a valid e-mail address, if any).")
@@ -184,10 +193,10 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
     return _done(request, slug, make, "Invitation link made: it works once.")
 
 
-@login_required
+@page("members.manage")
 @require_POST
 def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
-    workspace = _workspace(request, slug, "members.manage")
+    workspace = _workspace(request, slug)
     return _done(
         request,
         slug,
@@ -196,14 +205,14 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> Ht
     )
 
 
-@login_required
+@page("activity.view")
 def activity(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = _workspace(request, slug, "activity.view")
+    workspace = _workspace(request, slug)
     found = entries(workspace)[:200]
     return render(request, "workspaces/activity.html", {"ws": workspace, "entries": found})
 
 
-@login_required
+@page(None)  # the matrix itself: the same for everyone
 def role_matrix(request: HttpRequest) -> HttpResponse:
     """What each role may do: the matrix itself, so the page cannot drift from the checks."""
     rows = [(p, [role in p.roles for role in ORDER]) for p in PERMISSIONS.values()]

@@ -15,6 +15,7 @@ urlpatterns = [
         pages.member_change,
         name="workspace-member",
     ),
+    path("workspaces/<slug:slug>/leave/", pages.leave, name="workspace-leave"),
     path("workspaces/<slug:slug>/invitations/", pages.invitation_create, name="workspace-invite"),
     path(
         "workspaces/<slug:slug>/invitations/<int:invitation_id>/revoke/",

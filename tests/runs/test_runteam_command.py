@@ -115,3 +115,23 @@ def test_a_run_cancelled_on_the_way_says_so_and_exits_non_zero(
     with pytest.raises(CommandError, match="The run was cancelled: ") as raised:
         runteam(str(team.id), "--input", "go")
     assert raised.value.returncode == 1
+
+
+def test_it_starts_the_run_as_a_member_who_may_and_refuses_one_who_may_not() -> None:
+    from workspaces.models import Membership
+
+    alice = make_user("alice")
+    team = make_team(alice, supervisor_spec())
+    Membership.objects.create(workspace=team.workspace, user=make_user("rita"), role="runner")
+    Membership.objects.create(workspace=team.workspace, user=make_user("vic"), role="viewer")
+    make_user("nora")  # in no workspace of alice's
+
+    runteam(str(team.id), "--as", "rita", "--input", "go")
+    assert Run.objects.get().owner.username == "rita"
+    with pytest.raises(CommandError, match="needs the owner, admin, editor or runner role"):
+        runteam(str(team.id), "--as", "vic")
+    with pytest.raises(CommandError, match="nora is not a member"):
+        runteam(str(team.id), "--as", "nora")
+    with pytest.raises(CommandError, match="No team is called"):
+        runteam(team.name, "--workspace", "someone-else")
+    assert Run.objects.count() == 1

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
@@ -17,6 +18,7 @@ from runs.models import Run, RunEvent
 from runs.summaries import event_summary
 from teams.models import Team
 from teams.validation import UnresolvedTeam
+from workspaces import access
 
 POLL_S = 0.2
 
@@ -34,6 +36,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("team", help="The team's id, or its name if no other team has it.")
+        parser.add_argument(
+            "--workspace", help="The slug of the team's workspace (to tell same-named teams apart)."
+        )
+        parser.add_argument(
+            "--as",
+            dest="starter",
+            help="Start the run as this member of the team's workspace (default: the team's "
+            "maker); they need the run.start permission.",
+        )
         parser.add_argument("--input", default="", help="The run's input: JSON, or plain text.")
         parser.add_argument(
             "--team-version",
@@ -43,9 +54,17 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, team: str, input: str, team_version: int | None, **options: Any
+        self,
+        *args: Any,
+        team: str,
+        input: str,
+        team_version: int | None,
+        workspace: str | None = None,
+        starter: str | None = None,
+        **options: Any,
     ) -> None:
-        found = find_team(team)
+        found = find_team(team, workspace)
+        by = found.owner if starter is None else find_user(starter)
         chosen = found.versions.filter(number=team_version or found.version).first()
         if chosen is None:
             raise CommandError(f"Team {found.name!r} has no version {team_version}.")
@@ -56,9 +75,13 @@ class Command(BaseCommand):
             )
         try:
             with transaction.atomic():
-                run = new_run(found.owner, chosen, parse_input(input))
-        except (UnresolvedTeam, QuotaExceeded) as error:  # the owner's quotas hold here too
+                run = new_run(by, chosen, parse_input(input))
+        except (UnresolvedTeam, QuotaExceeded) as error:  # the starter's quotas hold here too
             raise CommandError(str(error)) from None
+        except access.NotFound:
+            raise CommandError(f"{by} is not a member of workspace {found.workspace}.") from None
+        except access.Forbidden as refusal:
+            raise CommandError(str(refusal)) from None
         page = settings.SITE_URL.rstrip("/") + reverse("run-detail", args=[run.id])
         self.stderr.write(f"Run {run.id} of {found.name!r} v{chosen.number}: {page}", plain)
         finished = self.follow(run)
@@ -118,13 +141,23 @@ class Command(BaseCommand):
             self.stderr.write("\r\033[K", plain, ending="")
 
 
-def find_team(reference: str) -> Team:
+def find_user(username: str) -> Any:
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"No active user called {username!r}.")
+    return user
+
+
+def find_team(reference: str, workspace: str | None = None) -> Team:
+    candidates = Team.objects.all()
+    if workspace:
+        candidates = candidates.filter(workspace__slug=workspace)
     if reference.isdigit():
-        team = Team.objects.filter(id=int(reference)).first()
+        team = candidates.filter(id=int(reference)).first()
         if team is None:
             raise CommandError(f"No team has id {reference}.")
         return team
-    teams = list(Team.objects.filter(name=reference))
+    teams = list(candidates.filter(name=reference))
     if not teams:
         raise CommandError(f"No team is called {reference!r}.")
     if len(teams) > 1:
