@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 
 from . import SESSION_KEY, choose, current, services
 from .access import can, check, member_workspaces, role_in
-from .operations import needed, page
 from .activity import entries
 from .api import invitation_url
 from .models import Invitation, Membership, Workspace
+from .operations import needed, page
 from .roles import ORDER, PERMISSIONS, Role
 
 ROLE_CHOICES = [(r.value, r.label) for r in ORDER]
