@@ -177,16 +177,16 @@ def read_workspace(request: HttpRequest, slug: str) -> Any:
 
 
 @router.patch("/workspaces/{slug}", response={200: WorkspaceOut, **REFUSED})
-@requires("workspace.view")
+@requires("workspace.edit")
 def rename_workspace(request: HttpRequest, slug: str, body: WorkspaceIn) -> Any:
-    workspace = _workspace(request, slug, "workspace.view")
+    workspace = _workspace(request, slug, "workspace.edit")
     return workspace_out(services.rename(workspace, request.auth, body.name), request.auth)
 
 
 @router.delete("/workspaces/{slug}", response={204: None, **REFUSED, 409: ErrorOut})
-@requires("workspace.view")
+@requires("workspace.delete")
 def delete_workspace(request: HttpRequest, slug: str) -> Any:
-    services.delete_workspace(_workspace(request, slug, "workspace.view"), request.auth)
+    services.delete_workspace(_workspace(request, slug, "workspace.delete"), request.auth)
     return Status(204, None)
 
 
@@ -218,10 +218,20 @@ def change_member(request: HttpRequest, slug: str, username: str, body: RoleIn) 
 @router.delete(
     "/workspaces/{slug}/members/{username}", response={204: None, **REFUSED, 409: ErrorOut}
 )
-@requires("workspace.view")
+@requires("members.manage")
 def remove_member(request: HttpRequest, slug: str, username: str) -> Any:
-    """Removes a member; any member may remove themselves (leave the workspace)."""
-    services.remove_member(_workspace(request, slug, "workspace.view"), request.auth, username)
+    """Removes a member (leaving is ``POST /workspaces/{slug}/leave``)."""
+    services.remove_member(_workspace(request, slug, "members.manage"), request.auth, username)
+    return Status(204, None)
+
+
+@router.post("/workspaces/{slug}/leave", response={204: None, **REFUSED, 409: ErrorOut})
+@requires("workspace.view")
+def leave_workspace(request: HttpRequest, slug: str) -> Any:
+    """Leaves the workspace: any member may, except its last owner (409) and the person of a
+    personal workspace."""
+    workspace = _workspace(request, slug, "workspace.view")
+    services.remove_member(workspace, request.auth, request.auth.get_username())
     return Status(204, None)
 
 

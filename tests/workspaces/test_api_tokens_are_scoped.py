@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-import runs.api
+import runs.actions
 from runs.models import Run
 from teams.models import ApiToken, TokenRefused
 from tests.factories import make_team, make_user
@@ -50,10 +50,6 @@ def test_a_viewer_token_sees_only_its_workspace_and_acts_as_a_viewer() -> None:
     )
 
 
-@pytest.mark.skipif(
-    not hasattr(runs.api.start_run, "workspace_permission"),
-    reason="starting a run is checked for run.start once engineer G's conversion is merged",
-)
 def test_a_viewer_token_cannot_start_a_run_in_its_workspace() -> None:
     workspace, users = shared_workspace()
     team = make_team(users["olivia"])
@@ -135,8 +131,10 @@ def test_a_run_started_with_a_token_says_which() -> None:
     team = make_team(alice)
     row, token = ApiToken.issue(alice, "ci")
     scoped = ApiToken.user_for(token)
-    run = runs.api.new_run(scoped, team.current_version(), "go")
+    run = runs.actions.new_run(scoped, team.current_version(), "go")
     assert (run.owner, run.started_by) == (alice, f"token:{row.pk}")
-    assert runs.api.new_run(alice, team.current_version(), "go").started_by == ""
-    by_schedule = runs.api.new_run(scoped, team.current_version(), "go", started_by="schedule:4")
+    assert runs.actions.new_run(alice, team.current_version(), "go").started_by == ""
+    by_schedule = runs.actions.new_run(
+        scoped, team.current_version(), "go", started_by="schedule:4"
+    )
     assert by_schedule.started_by == "schedule:4"

@@ -96,8 +96,10 @@ class World:
         return user.username
 
     def new_workspace(self) -> str:
-        """Another workspace with the same members in the same roles, to delete."""
+        """Another workspace with the same members in the same roles (and a second owner, so
+        the first may leave), to delete or leave."""
         other = create_workspace(unique("Spare "), owner=self.owner)
+        Membership.objects.create(workspace=other, user=make_user(unique("co-owner")), role="owner")
         for role in ROLES[1:]:
             Membership.objects.create(workspace=other, user=self.users[role], role=role)
         return other.slug
@@ -287,6 +289,7 @@ API_CALLS: dict[tuple[str, str], Callable[[World, Any], Call]] = {
     ("DELETE", "/workspaces/{slug}/members/{username}"): lambda w, u: Call(
         {"slug": w.slug, "username": w.new_member()}
     ),
+    ("POST", "/workspaces/{slug}/leave"): lambda w, u: Call({"slug": w.new_workspace()}),
     ("GET", "/workspaces/{slug}/invitations"): lambda w, u: Call({"slug": w.slug}),
     ("POST", "/workspaces/{slug}/invitations"): lambda w, u: Call(
         {"slug": w.slug}, {"role": "viewer"}

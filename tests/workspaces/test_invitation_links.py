@@ -46,8 +46,8 @@ def test_an_invitation_link_makes_a_member_once() -> None:
     assert page.status_code == 200
     assert b"as <strong>editor</strong>" in page.content
     joined = bob.post(path_of(made["url"]))
-    assert joined.status_code == 302
-    assert joined["Location"].endswith(f"?workspace={workspace.slug}")
+    assert joined.status_code == 302 and joined["Location"] == "/teams/"
+    assert bob.session["workspace"] == workspace.slug  # the pages now work in it
     assert role_of(workspace, "bob") == "editor"
 
     carol = client_of(make_user("carol"))
@@ -168,9 +168,10 @@ def test_with_invite_only_sign_up_a_workspace_link_admits_one_account() -> None:
         "password2": PASSWORD,
         "invite": token,
     }
-    signed_up = Client().post("/signup/", form)
+    newcomer = Client()
+    signed_up = newcomer.post("/signup/", form)
     assert signed_up.status_code == 302
-    assert signed_up["Location"].endswith(f"?workspace={workspace.slug}")
+    assert newcomer.session["workspace"] == workspace.slug  # lands in the workspace joined
     assert role_of(workspace, "newbie") == "runner"
     second = Client().post("/signup/", {**form, "username": "another"})
     assert second.status_code == 403
