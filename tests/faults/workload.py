@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,8 +95,24 @@ def answer(request: ChatRequest, delay_s: float) -> Reply:
     return Reply.text(f"Case {case}: the {role} is done.", delay_s=delay_s)
 
 
-def script(server: ScriptedOpenAIServer, delay_s: float) -> None:
-    server.on(lambda r: True, lambda r: answer(r, delay_s))
+Fault = Callable[[ChatRequest], Reply | None]
+
+
+def script(
+    server: ScriptedOpenAIServer, delay_s: float, fault: Fault | None = None
+) -> list[ChatRequest]:
+    """Answer the workload's calls; ``fault`` may answer some otherwise. Returns the list of
+    the requests it did answer, which are not answers the run can use."""
+    faulted: list[ChatRequest] = []
+
+    def reply(request: ChatRequest) -> Reply:
+        if fault is not None and (bad := fault(request)) is not None:
+            faulted.append(request)
+            return bad
+        return answer(request, delay_s)
+
+    server.on(lambda r: True, reply)
+    return faulted
 
 
 @dataclass
@@ -150,11 +167,15 @@ def wait_for(run_id: str, *statuses: str, within_s: float = 90.0) -> Run:
         time.sleep(0.2)
     close_old_connections()
     types = list(RunEvent.objects.filter(run_id=run_id).values_list("type", flat=True))
-    status = run.status if run else "unknown"
-    raise AssertionError(f"run is {status}, not {statuses}, after {within_s} s; events: {types}")
+    status, reason = (run.status, run.failure_reason) if run else ("unknown", "")
+    raise AssertionError(
+        f"run is {status} ({reason}), not {statuses}, after {within_s} s; events: {types}"
+    )
 
 
-def assert_every_run_finished_whole(server: ScriptedOpenAIServer, workload: Workload) -> None:
+def assert_every_run_finished_whole(
+    server: ScriptedOpenAIServer, workload: Workload, faulted: Sequence[ChatRequest] = ()
+) -> None:
     """Every run succeeded with a sound trail; each model and tool call completed once."""
     for run_id in workload.run_ids:
         run = wait_for(run_id, "succeeded", "failed", "cancelled")
@@ -167,11 +188,14 @@ def assert_every_run_finished_whole(server: ScriptedOpenAIServer, workload: Work
             assert (types["tool.call"], types["tool.result"], types["delegation"]) == (5, 5, 3)
         else:
             assert types["human.answered"] == 1, types
-    assert_no_call_made_twice(server, workload)
+    assert_no_call_made_twice(server, workload, faulted)
 
 
-def assert_no_call_made_twice(server: ScriptedOpenAIServer, workload: Workload) -> None:
-    completed = Counter((case_of(r), r.activity_key) for r in server.completed())
+def assert_no_call_made_twice(
+    server: ScriptedOpenAIServer, workload: Workload, faulted: Sequence[ChatRequest] = ()
+) -> None:
+    answers = [r for r in server.completed() if not any(r is f for f in faulted)]
+    completed = Counter((case_of(r), r.activity_key) for r in answers)
     again = {k: n for k, n in completed.items() if n > 1}
     assert again == {}, f"model calls made again: {again}"
     per_case = Counter(case for case, _ in completed)
