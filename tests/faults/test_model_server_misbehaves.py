@@ -1,26 +1,30 @@
 """The model server misbehaving under a workload in flight on a real worker: a stream cut off
-mid-answer, a call that hangs, an answer that is not the protocol. Each such call is retried
-(a broken stream, a timeout and a malformed event are transient), the runs finish, and no call
-that completed properly is made again. A server that keeps answering garbage fails the run
+mid-answer, a call that hangs, an answer that is not the protocol. A broken stream and a
+malformed event are retried; a hung call is cut off and its agent fails, which its supervisor
+routes around; the runs finish, and no call that completed properly is made again. A server that keeps answering garbage fails the run
 with a reason a person can act on."""
 
 import asyncio
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 
+from runs.models import RunEvent
 from tests.faults.workload import (
     WORKER_ENV,
     Fault,
     answer_the_editors,
     assert_every_run_finished_whole,
+    case_of,
     role_of,
     script,
     start_workload,
     wait_for,
 )
+from tests.runs.helpers import assert_sound_trail
 from tests.runs.live import PrivateRedis, start_worker
 from tests.support.openai_server import ChatRequest, Reply
 
@@ -36,6 +40,7 @@ HALF_AN_ANSWER = "data: " + json.dumps(
      "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Half an ans"},
                   "finish_reason": None}]}
 ) + "\n\n"  # fmt: skip
+HANG = Reply.text("Too late.", delay_s=60)
 GARBAGE = ("data: <html>502 Bad Gateway</html>\n\n", "data: [DONE]\n\n")
 
 
@@ -66,11 +71,40 @@ async def test_a_stream_cut_mid_answer_is_asked_again(
     await run_workload_through(openai_server, stack, first_attempt_of("writer", reply=cut))
 
 
-async def test_a_call_that_hangs_is_given_up_after_model_answer_max_s_and_asked_again(
+async def test_a_call_that_hangs_is_cut_off_and_the_supervisor_goes_on_without_it(
     openai_server: Any, stack: PrivateRedis
 ) -> None:
-    hang = Reply.text("Too late.", delay_s=60)
-    await run_workload_through(openai_server, stack, first_attempt_of("analyst", reply=hang))
+    # A call cut off at MODEL_ANSWER_MAX_S is final, not retried (runs/engine/models/guard.py:
+    # a server that never ends would otherwise hold the run max_retries times as long): the
+    # analyst fails, its supervisor is told, and the run finishes without it.
+    faulted = script(
+        openai_server, delay_s=0.3, fault=lambda r: HANG if role_of(r) == "analyst" else None
+    )
+    env = {**WORKER_ENV, "MODEL_ANSWER_MAX_S": "3"}
+    worker = await asyncio.to_thread(start_worker, stack, "first", 8, **env)
+    try:
+        workload = await sync_to_async(start_workload)(openai_server)
+        await sync_to_async(answer_the_editors)(workload)
+        for run_id in workload.run_ids:
+            run = await sync_to_async(wait_for)(run_id, "succeeded", "failed")
+            assert run.status == "succeeded", run.failure_reason
+            await sync_to_async(assert_sound_trail)(run)
+        errors = await sync_to_async(
+            lambda: [e.payload["message"] for e in RunEvent.objects.filter(type="error")]
+        )()
+    finally:
+        worker.stop()
+    told = [e for e in errors if "The supervisor was told" in e]
+    assert len(told) == len(workload.desk), errors
+    assert all("took longer than 3 s" in e for e in told), told
+    assert [r.attempt for r in faulted] == [1] * len(workload.desk)  # not asked again
+    assert_no_call_made_twice_at_all(openai_server, faulted)
+
+
+def assert_no_call_made_twice_at_all(server: Any, faulted: list[ChatRequest]) -> None:
+    answers = [r for r in server.completed() if not any(r is f for f in faulted)]
+    completed = Counter((case_of(r), r.activity_key) for r in answers)
+    assert {k: n for k, n in completed.items() if n > 1} == {}
 
 
 async def test_an_answer_that_is_not_the_protocol_is_asked_again(

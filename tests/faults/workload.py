@@ -185,7 +185,9 @@ def assert_every_run_finished_whole(
         assert types["run.started"] == 1 and types["run.finished"] == 1, types
         if run_id in workload.desk:
             # The lead's tool and three delegations, and the analyst's calculator.
-            assert (types["tool.call"], types["tool.result"], types["delegation"]) == (5, 5, 3)
+            assert (types["tool.call"], types["tool.result"], types["delegation"]) == (5, 5, 3), (
+                types
+            )
         else:
             assert types["human.answered"] == 1, types
     assert_no_call_made_twice(server, workload, faulted)
