@@ -29,6 +29,7 @@ from typing import Any
 from kombu.transport import redis, virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,13 @@ class Channel(redis.Channel):  # type: ignore[misc]
         if client:
             yield client
             return
+        if self._pool is None and getattr(self.connection, "client", None) is None:
+            # Closing after the broker went away, kombu restores unacknowledged messages
+            # through a pool it can no longer build: the AttributeError that raised stopped
+            # the worker for good (tests/faults/test_redis_restarted.py). A connection error
+            # is what Celery ignores there before connecting again; the messages come back
+            # with the visibility timeout.
+            raise RedisConnectionError("The connection to the broker is closed.")
         shared = self._shared_client
         if shared is None or shared.connection_pool is not self.pool:  # a new pool after an error
             shared = self._shared_client = self._create_client()

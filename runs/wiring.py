@@ -3,6 +3,8 @@ owner's models, the tools and an artifact store that writes ``Artifact`` rows.""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import hashlib
 import os
@@ -26,6 +28,7 @@ from .engine.ratelimits import Limit
 from .engine.tools import Registry, builtin_registry
 from .engine.tools.mcp_servers import as_setting
 from .engine.tools.netguard import NetworkPolicy
+from .engine.tools.registry import ToolFailure
 from .models import Artifact, Run
 from .ratelimits import rate_limit_for
 from .shell import store
@@ -236,7 +239,19 @@ class RunArtifacts:
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
         )
-        artifact.file.save(name, ContentFile(data), save=False)
+        storage, field = artifact.file.storage, artifact.file.field
+        stored = storage.get_available_name(
+            field.generate_filename(artifact, name), max_length=field.max_length
+        )
+        try:
+            artifact.file.name = storage.save(stored, ContentFile(data), field.max_length)
+        except OSError as error:
+            # A full or read-only disk: the agent is told in words, without the server's
+            # path, and no half-written file is left behind (FileSystemStorage leaves one).
+            with contextlib.suppress(OSError):
+                storage.delete(stored)
+            why = "is full" if error.errno == errno.ENOSPC else "cannot be written"
+            raise ToolFailure(f"The artifact storage {why}: {name} was not saved.") from None
         artifact.save()
         # What the run's summaries list was read at the claim: read it again when it ends.
         getattr(self.run, "_prefetched_objects_cache", {}).pop("artifacts", None)

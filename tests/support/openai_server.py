@@ -9,6 +9,9 @@ schema-invalid JSON, a stream written piece by piece as given (an error event mi
 line that is not JSON, no ``[DONE]``), a response held open after ``[DONE]``. Every request is
 logged with the API key it carried and whether its response was completed.
 
+It also answers ``GET /tools/<anything>`` as an HTTP tool would (a custom tool's URL), logging
+each call and whether its answer was sent, so a test counts tool calls as it counts model calls.
+
     server.on(lambda r: "You are Writer" in r.system, Reply.text("A draft"))
     server.on(lambda r: r.attempt == 1, Reply.error(429))   # first attempt of every call
 """
@@ -98,6 +101,12 @@ class ChatRequest:
         return [t["function"]["name"] for t in self.body.get("tools", [])]
 
 
+@dataclass
+class ToolCallMade:
+    path: str
+    completed: bool = False
+
+
 Match = Callable[[ChatRequest], bool]
 Script = Reply | Callable[[ChatRequest], Reply]
 
@@ -121,6 +130,7 @@ class ScriptedOpenAIServer:
     limit_burst: int | None = None
     rejected: int = 0
     accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each
+    tool_log: list[ToolCallMade] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _bucket: tuple[float, float] | None = None  # (requests left, when it was counted)
 
@@ -131,9 +141,15 @@ class ScriptedOpenAIServer:
     def completed(self) -> list[ChatRequest]:
         return [r for r in self.log if r.completed]
 
+    @property
+    def tool_url(self) -> str:
+        """Where an HTTP tool of a test points: ``{tool_url}/orders/{order_id}``."""
+        return self.base_url.removesuffix("/v1") + "/tools"
+
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/tools/{path:.*}", self._tool)
         self._runner = web.AppRunner(app, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -178,6 +194,13 @@ class ScriptedOpenAIServer:
         else:
             response = web.json_response(_completion(body, reply))
         request.completed = reply.status == 200
+        return response
+
+    async def _tool(self, http: web.Request) -> web.Response:
+        call = ToolCallMade(http.match_info["path"])
+        self.tool_log.append(call)
+        response = web.json_response({"path": call.path, "status": "shipped"})
+        call.completed = True
         return response
 
     def _over_limit(self) -> Reply | None:
