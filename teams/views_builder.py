@@ -15,7 +15,7 @@ from workspaces.operations import page
 from .models import Team
 
 
-@page("team.edit")
+@page("team.view")  # read-only, with the reason, for a role that may not change it
 @ensure_csrf_cookie  # the canvas sends it back as X-CSRFToken on every save
 def team_builder(request: HttpRequest, team_id: int) -> HttpResponse:
     team = operations.get(Team.objects.all(), request, pk=team_id)

@@ -102,8 +102,8 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
         "my_role": role_in(request.user, workspace),
         "members": workspace.memberships.select_related("user").order_by("user__username"),
         "roles": ROLE_CHOICES,
-        "member_form": MemberForm(),
-        "invitation_form": InvitationForm(),
+        "member_form": MemberForm(auto_id="member_%s"),
+        "invitation_form": InvitationForm(auto_id="invite_%s"),
         "invitations": workspace.invitations.usable() if manages else Invitation.objects.none(),
         "new_link": request.session.pop("new_invitation_link", None),
     }

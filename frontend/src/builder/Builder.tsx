@@ -306,7 +306,11 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
   };
 
   const run = async (input: unknown) => {
-    if (dirty || !savedValid) {
+    // A role that may not save runs the saved version as it is; changes on the canvas stay here.
+    if (readOnly && !savedValid) {
+      throw new Error("The saved version has problems; someone who may change the team has to fix them.");
+    }
+    if (!readOnly && (dirty || !savedValid)) {
       const saved = await save(dirty ? "Saved to run" : "");
       if (!saved) throw new Error("The team could not be saved, so it cannot run; see the message above the canvas.");
       if (!saved.is_valid) throw new Error("The team has problems (listed under Problems): fix them, then run it.");
