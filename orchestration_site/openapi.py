@@ -22,7 +22,7 @@ COMMON_ERRORS = {
     "401": "No valid session or bearer token.",
     "403": "You are a member of the workspace, but your role does not allow this; `detail` "
     "names the roles that do (docs/permissions.md).",
-    "404": "No such object, or it lives in a workspace you are not a member of.",
+    "404": "No such object or workspace, or it lives in a workspace you are not a member of.",
     "422": "A parameter or the body is not valid; `problems` says which.",
     "429": "A quota is reached (docs/security.md); `Retry-After` says when to try again.",
 }
@@ -62,7 +62,9 @@ def _applicable(path: str, operation: dict[str, Any]) -> list[str]:
     if "requestBody" in operation:
         statuses.append("400")
     if operation.get("security"):
-        statuses.extend(["401", "403", "429"])
-    if "{" in path:
+        # Any authenticated operation may name a workspace (?workspace=, a body's
+        # "workspace", or an object's): not a member, or no such one, is a 404.
+        statuses.extend(["401", "403", "404", "429"])
+    elif "{" in path:
         statuses.append("404")
     return statuses

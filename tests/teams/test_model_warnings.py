@@ -20,7 +20,9 @@ SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
 
 def warnings_for(owner: Any, **agent: Any) -> list[tuple[str, str]]:
     spec = parse(make_spec("supervisor", [make_agent("writer", **agent)]))
-    return [(p.code, p.path) for p in model_warnings(spec, model_capabilities(owner))]
+    return [
+        (p.code, p.path) for p in model_warnings(spec, model_capabilities(owner.personal_workspace))
+    ]
 
 
 def test_tools_on_a_model_that_cannot_call_them_are_a_warning() -> None:
