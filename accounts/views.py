@@ -69,7 +69,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     token = str(request.POST.get("invite") or request.GET.get("invite") or "")
     if request.user.is_authenticated:
         joins = token.startswith(WorkspaceInvitation.PREFIX)
-        return redirect("workspace-invitation", token) if joins else redirect("team-list")
+        return redirect("workspace-invitation", token) if joins else redirect("home")
     invitation = Invitation.find_usable(token) if settings.SIGNUP == "invite" else None
     # A workspace's invitation link admits its sign-up too, and is accepted with it.
     joining = WorkspaceInvitation.find_usable(token) if settings.SIGNUP != "closed" else None

@@ -321,7 +321,7 @@ def test_a_next_address_off_this_site_is_not_followed(sso: ProviderProcess) -> N
 
     response = sign_in(client, sso, "ann", next_url="https://evil.example/phish")
 
-    assert response.status_code == 302 and response["Location"] == "/teams/"
+    assert response.status_code == 302 and response["Location"] == "/"
     assert logged_in_as(client) == "ann"
 
 
