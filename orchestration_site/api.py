@@ -5,6 +5,7 @@ from typing import Any
 
 from ninja.errors import ValidationError
 
+from evaluations.api import router as evaluations_router
 from runs.api import router as runs_router
 from runs.api_webhooks import router as webhooks_router
 from teams.api import request_invalid, spec_rejected
@@ -36,6 +37,7 @@ api.add_router("/", models_router)
 api.add_router("/", templates_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", triggers_router)
+api.add_router("/", evaluations_router)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))

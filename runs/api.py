@@ -410,22 +410,26 @@ def cancel_run(request: HttpRequest, run_id: UUID) -> Any:
         run = locked_run(request, run_id)
         if run.is_finished:
             raise HttpError(409, f"The run has already ended ({run.get_status_display()}).")
-        if run.status == Run.Status.RUNNING:
-            # The executor sees the flag within a second and cancels the calls in flight.
-            run.cancel_requested = True
-            run.save(update_fields=["cancel_requested"])
-        else:
-            reason = f"Cancelled by {request.auth.get_username()}."
-            append(run, [shell_event(RUN_CANCELLED, {"reason": reason})])
-            run.status = Run.Status.CANCELLED
-            run.cancel_requested = True
-            run.failure_reason = reason
-            run.waiting_for = ""
-            run.wake_at = None
-            run.finished_at = timezone.now()
-            run.save()
-        transaction.on_commit(lambda: broadcast_run(get_run(request, run_id)))
+        cancel(run, f"Cancelled by {request.auth.get_username()}.")
     return run_out(get_run(request, run_id))
+
+
+def cancel(run: Run, reason: str) -> None:
+    """Cancel ``run`` (locked, not ended): a running one through its executor, which sees the
+    flag within a second and cancels the calls in flight; any other at once, here."""
+    if run.status == Run.Status.RUNNING:
+        run.cancel_requested = True
+        run.save(update_fields=["cancel_requested"])
+    else:
+        append(run, [shell_event(RUN_CANCELLED, {"reason": reason})])
+        run.status = Run.Status.CANCELLED
+        run.cancel_requested = True
+        run.failure_reason = reason
+        run.waiting_for = ""
+        run.wake_at = None
+        run.finished_at = timezone.now()
+        run.save()
+    transaction.on_commit(lambda: broadcast_run(runs_with_details().get(id=run.id)))
 
 
 @router.post(
