@@ -35,7 +35,9 @@ def step(experiment_id: int, token: str) -> bool:
     return bool(moved) and actions.do_advance(experiment_id)
 
 
-@shared_task(ignore_result=True)
+# Acknowledged after it ran: a worker killed meanwhile leaves it to be delivered again (a
+# step is idempotent under the experiment's lock).
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def advance(experiment_id: int, token: str) -> None:
     if step(int(experiment_id), token):
         advance.apply_async((experiment_id, token), countdown=poll_s())
