@@ -150,7 +150,7 @@ def _item_out(item: Any) -> dict[str, Any]:
     }
 
 
-def _bad_rows(exc: BadRows) -> tuple[int, dict[str, Any]]:
+def _bad_rows(exc: BadRows) -> Status:
     lines = [str(p["line"]) for p in exc.problems if p.get("line") is not None]
     where = f" (lines {', '.join(lines[:10])})" if lines else ""
     detail = (
@@ -158,7 +158,7 @@ def _bad_rows(exc: BadRows) -> tuple[int, dict[str, Any]]:
         if not lines
         else (f"Nothing was stored: {len(exc.problems)} rows are not items{where}.")
     )
-    return 422, {"detail": detail, "problems": exc.problems}
+    return Status(422, {"detail": detail, "problems": exc.problems})
 
 
 @router.get("/datasets", response=list[DatasetOut])
@@ -193,10 +193,13 @@ def read_dataset(request: HttpRequest, dataset_id: int) -> Any:
 def delete_dataset(request: HttpRequest, dataset_id: int) -> Any:
     dataset = _dataset(request, dataset_id)
     if dataset.experiments.exists():
-        return 409, {
-            "detail": "Experiments ran on this dataset; delete them first to keep their cases.",
-            "problems": [],
-        }
+        return Status(
+            409,
+            {
+                "detail": "Experiments ran on this dataset; delete them first to keep their cases.",
+                "problems": [],
+            },
+        )
     dataset.delete()
     return Status(204, None)
 
@@ -216,7 +219,7 @@ def add_items(request: HttpRequest, dataset_id: int, body: ItemsIn) -> Any:
         made = actions.do_add_items(_dataset(request, dataset_id), body.items)
     except BadRows as exc:
         return _bad_rows(exc)
-    return 201, [_item_out(i) for i in made]
+    return Status(201, [_item_out(i) for i in made])
 
 
 @router.put(
@@ -228,7 +231,7 @@ def replace_item(request: HttpRequest, dataset_id: int, item_id: int, body: Item
     (experiments on earlier versions keep the old one)."""
     made = actions.do_replace_item(_dataset(request, dataset_id), item_id, body)
     if made is None:
-        return 404, {"detail": f"Item {item_id} is not in the dataset.", "problems": []}
+        return Status(404, {"detail": f"Item {item_id} is not in the dataset.", "problems": []})
     return _item_out(made)
 
 
@@ -239,7 +242,7 @@ def replace_item(request: HttpRequest, dataset_id: int, item_id: int, body: Item
 def remove_item(request: HttpRequest, dataset_id: int, item_id: int) -> Any:
     """Remove an item from the next version of the dataset."""
     if actions.do_replace_item(_dataset(request, dataset_id), item_id, None) is None:
-        return 404, {"detail": f"Item {item_id} is not in the dataset.", "problems": []}
+        return Status(404, {"detail": f"Item {item_id} is not in the dataset.", "problems": []})
     return Status(204, None)
 
 
@@ -265,7 +268,7 @@ def upload_items(
         made = actions.do_add_items(dataset, actions.parse_upload(file.read(), fmt))
     except BadRows as exc:
         return _bad_rows(exc)
-    return 201, [_item_out(i) for i in made]
+    return Status(201, [_item_out(i) for i in made])
 
 
 @router.post(
@@ -281,7 +284,7 @@ def items_from_runs(request: HttpRequest, dataset_id: int, body: FromRunsIn) -> 
         made = actions.do_add_items(dataset, items, runs)
     except BadRows as exc:
         return _bad_rows(exc)
-    return 201, [_item_out(i) for i in made]
+    return Status(201, [_item_out(i) for i in made])
 
 
 # --- experiments -------------------------------------------------------------------------
@@ -346,26 +349,32 @@ def start_experiment(request: HttpRequest, body: ExperimentIn) -> Any:
     )
     dataset = _dataset(request, body.dataset_id)
     if dataset.workspace_id != team.workspace_id:
-        return 422, {
-            "detail": "The dataset and the team are in different workspaces.",
-            "problems": [],
-        }
+        return Status(
+            422,
+            {
+                "detail": "The dataset and the team are in different workspaces.",
+                "problems": [],
+            },
+        )
     version = team_version(team, body.version)
     if not version.is_valid:
-        return 422, {
-            "detail": f"Version {version.number} of this team has problems.",
-            "problems": version.problems,
-        }
+        return Status(
+            422,
+            {
+                "detail": f"Version {version.number} of this team has problems.",
+                "problems": version.problems,
+            },
+        )
     try:
         experiment = actions.do_start_experiment(
             request.auth, version, dataset, body.scorers, body.concurrency
         )
     except Problems as exc:
-        return 422, {"detail": exc.detail, "problems": exc.problems}
+        return Status(422, {"detail": exc.detail, "problems": exc.problems})
     except judging.UnknownModel as exc:
-        return 422, {"detail": str(exc), "problems": []}
+        return Status(422, {"detail": str(exc), "problems": []})
     transaction.on_commit(lambda: tasks.advance_soon(experiment.pk))
-    return 201, _experiment_out(experiment)
+    return Status(201, _experiment_out(experiment))
 
 
 @router.get("/experiments/compare", response=comparison.ComparisonOut)

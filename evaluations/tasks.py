@@ -73,3 +73,18 @@ def sweep() -> None:
     ).values_list("id", flat=True):
         log.info("Experiment %s had stopped moving: taking it up again", experiment_id)
         advance_soon(experiment_id)
+
+
+async def _sweep_forever() -> None:
+    # At once when the process starts: experiments left running by the last one move again.
+    while True:
+        try:
+            await in_db_thread(sweep)
+        except Exception:
+            log.warning("Could not sweep the experiments", exc_info=True)
+        await asyncio.sleep(float(getattr(settings, "EXPERIMENTS_SWEEP_S", 30.0)))
+
+
+def start_embedded() -> None:
+    """Sweep experiments from this process (the embedded default's web process: no beat)."""
+    run_loop.submit(_sweep_forever())
