@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("teams.urls_templates")),
     path("", include("teams.urls_builder")),
+    path("", include("evaluations.urls")),
 ]
 
 

@@ -368,6 +368,8 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("run-list", "GET"): lambda w, u: PageCall(in_current_workspace=True),
     ("run-detail", "GET"): lambda w, u: PageCall([w.run.id]),
     ("run-audit", "GET"): lambda w, u: PageCall([w.run.id]),
+    ("experiment-detail", "GET"): lambda w, u: PageCall([w.experiment.id]),
+    ("experiment-compare", "GET"): lambda w, u: PageCall([w.experiment.id, w.experiment.id]),
     ("dashboard", "GET"): lambda w, u: PageCall(in_current_workspace=True),
 }
 #: URL names that are no workspace's: accounts, health and metrics, the home redirect.
