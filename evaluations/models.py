@@ -75,8 +75,8 @@ class Experiment(InWorkspace):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     team = models.ForeignKey("teams.Team", models.CASCADE, related_name="experiments")
-    team_version = models.ForeignKey("teams.TeamVersion", models.PROTECT, related_name="+")
-    dataset = models.ForeignKey(Dataset, models.PROTECT, related_name="experiments")
+    team_version = models.ForeignKey("teams.TeamVersion", models.RESTRICT, related_name="+")
+    dataset = models.ForeignKey(Dataset, models.RESTRICT, related_name="experiments")
     dataset_version = models.PositiveIntegerField()
     #: The scorers as given (``evaluations.scorers.ScorerSpec`` each).
     scorers = models.JSONField(default=list)
@@ -108,7 +108,7 @@ class ExperimentItem(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     experiment = models.ForeignKey(Experiment, models.CASCADE, related_name="items")
-    item = models.ForeignKey(DatasetItem, models.PROTECT, related_name="+")
+    item = models.ForeignKey(DatasetItem, models.RESTRICT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     run = models.OneToOneField(
         "runs.Run", models.SET_NULL, null=True, blank=True, related_name="experiment_item"

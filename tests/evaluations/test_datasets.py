@@ -147,3 +147,36 @@ def test_a_viewer_reads_but_cannot_change_a_dataset(alice: Any, alice_client: Cl
     assert (
         post(client, "/api/datasets", {"name": "Mine", "workspace": shared.slug}).status_code == 403
     )
+
+
+def test_deleting_a_team_or_workspace_takes_its_experiments_along(
+    alice: Any, alice_client: Client
+) -> None:
+    from evaluations import actions
+    from evaluations.models import Experiment
+    from evaluations.scorers import SPECS
+
+    shared = create_workspace("Lab", owner=alice)
+    dataset = actions.do_create_dataset(alice, shared, "Cases", "")
+    actions.do_add_items(dataset, [actions.ItemIn(input={})])
+    from teams.services import create_team
+    from teams.spec import parse
+    from tests.factories import minimal_spec
+
+    def experiment() -> Any:
+        team = create_team(
+            alice, parse(minimal_spec(name=f"T{Experiment.objects.count()}")), workspace=shared
+        )[0]
+        return actions.do_start_experiment(
+            alice, team.current_version(), dataset, SPECS.validate_python([{"kind": "exact"}]), 1
+        )
+
+    first, second = experiment(), experiment()
+    # A dataset experiments ran on is kept: deleting it is refused, saying why.
+    refused = alice_client.delete(f"/api/datasets/{dataset.pk}")
+    assert refused.status_code == 409 and "Experiments ran" in refused.json()["detail"]
+    assert alice_client.delete(f"/api/teams/{first.team_id}").status_code == 204
+    assert not Experiment.objects.filter(pk=first.pk).exists()
+    shared.delete()
+    assert not Experiment.objects.filter(pk=second.pk).exists()
+    assert not Dataset.objects.filter(pk=dataset.pk).exists()
