@@ -121,3 +121,31 @@ def test_the_bootstrap_interval_is_seeded_and_brackets_the_mean() -> None:
     assert mean == 0.75 and low < 0.75 < high and (low, high) == interval(values)[1:]
     assert interval([1.0, 1.0]) == (1.0, 1.0, 1.0)
     assert interval([]) == (0.0, 0.0, 0.0)
+
+
+def recorded_then_replayed() -> dict[str, Any]:
+    """Two real runs of alice's offline team, made a dataset, run again by the same version."""
+    from tests.runs.helpers import start, wait_for_status
+
+    alice = make_user()
+    team = make_team(alice, minimal_spec())
+    client = logged_in(alice)
+    run_ids = [start(client, team.id, {"task": task}) for task in ("refunds", "returns")]
+    for run_id in run_ids:
+        assert wait_for_status(run_id, "succeeded", "failed").status == "succeeded"
+    dataset = post(client, "/api/datasets", {"name": "Recorded"}).json()
+    made = post(client, f"/api/datasets/{dataset['id']}/items/from-runs", {"run_ids": run_ids})
+    assert made.status_code == 201, made.content
+    body = {"team_id": team.id, "dataset_id": dataset["id"], "scorers": [{"kind": "json_equal"}]}
+    experiment_id = run_experiment(client, body)
+    return client.get(f"/api/experiments/{experiment_id}").json()
+
+
+async def test_an_experiment_recorded_from_runs_scores_one_against_the_same_version(
+    settings: Any,
+) -> None:
+    settings.EXPERIMENT_POLL_S = 0.2
+    settings.RUN_EXECUTOR = "thread"
+    read = await sync_to_async(recorded_then_replayed, thread_sensitive=False)()
+    assert read["progress"]["done"] == 2
+    assert read["summary"]["json_equal"] == {"mean": 1.0, "low": 1.0, "high": 1.0}
