@@ -17,15 +17,15 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from runs.api import cancel as cancel_run
-from runs.api import input_problems, new_run
+from runs.api import input_problems, new_run, not_null
 from runs.execution import enqueue
 from runs.models import Run
 from teams.models import TeamVersion
@@ -36,12 +36,16 @@ from . import judging, scorers
 from .models import Dataset, DatasetItem, Experiment, ExperimentItem
 
 MAX_ITEMS = 10_000
+#: Items one JSON request may add (more: upload a file).
+MAX_ITEMS_PER_REQUEST = 500
 
 
 class ItemIn(BaseModel):
     input: Any = Field(..., description="The task, as a run of the team would get it.")
     expected: Any = Field(None, description="The output a right answer gives; none if omitted.")
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=20)
+
+    _input_not_null = field_validator("input")(not_null)
 
 
 class BadRows(ValueError):

@@ -14,7 +14,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from pydantic import Field
 
-from runs.api import ProblemsOut, team_version
+from runs.api import team_version
 from teams.models import Team
 from workspaces import operations
 from workspaces.operations import WORKSPACE_QUERY, InWorkspaceBody, requires
@@ -32,10 +32,15 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # --- shapes ------------------------------------------------------------------------------
 
 
+class ProblemsOut(Schema):
+    detail: str
+    problems: list[dict[str, Any]] = []
+
+
 class DatasetIn(InWorkspaceBody):
     name: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
-    items: list[ItemIn] = Field(default_factory=list, max_length=actions.MAX_ITEMS)
+    items: list[ItemIn] = Field(default_factory=list, max_length=actions.MAX_ITEMS_PER_REQUEST)
 
 
 class DatasetOut(Schema):
@@ -58,7 +63,7 @@ class ItemOut(Schema):
 
 
 class ItemsIn(Schema):
-    items: list[ItemIn] = Field(..., min_length=1, max_length=actions.MAX_ITEMS)
+    items: list[ItemIn] = Field(..., min_length=1, max_length=actions.MAX_ITEMS_PER_REQUEST)
 
 
 class FromRunsIn(Schema):
@@ -161,7 +166,7 @@ def _bad_rows(exc: BadRows) -> Status:
     return Status(422, {"detail": detail, "problems": exc.problems})
 
 
-@router.get("/datasets", response=list[DatasetOut])
+@router.get("/datasets", response={200: list[DatasetOut], 404: ProblemsOut})
 @requires("dataset.view")
 def list_datasets(
     request: HttpRequest, workspace: str | None = Query(None, description=WORKSPACE_QUERY)
@@ -172,7 +177,7 @@ def list_datasets(
     ]
 
 
-@router.post("/datasets", response={201: DatasetOut, 422: ProblemsOut})
+@router.post("/datasets", response={201: DatasetOut, 404: ProblemsOut, 422: ProblemsOut})
 @requires("dataset.edit")
 def create_dataset(request: HttpRequest, body: DatasetIn) -> Any:
     place = operations.workspace(request, body.workspace)
@@ -321,7 +326,7 @@ def _experiment_out(experiment: Experiment) -> dict[str, Any]:
     }
 
 
-@router.get("/experiments", response=list[ExperimentOut])
+@router.get("/experiments", response={200: list[ExperimentOut], 404: ProblemsOut})
 @requires("experiment.view")
 def list_experiments(
     request: HttpRequest,
@@ -335,7 +340,7 @@ def list_experiments(
     return [_experiment_out(e) for e in found[:200]]
 
 
-@router.post("/experiments", response={201: ExperimentOut, 422: ProblemsOut})
+@router.post("/experiments", response={201: ExperimentOut, 404: ProblemsOut, 422: ProblemsOut})
 @requires("experiment.start")
 def start_experiment(request: HttpRequest, body: ExperimentIn) -> Any:
     """Run a team version over every item of a dataset's current version: each item is a run
@@ -377,7 +382,7 @@ def start_experiment(request: HttpRequest, body: ExperimentIn) -> Any:
     return Status(201, _experiment_out(experiment))
 
 
-@router.get("/experiments/compare", response=comparison.ComparisonOut)
+@router.get("/experiments/compare", response={200: comparison.ComparisonOut, 404: ProblemsOut})
 @requires("experiment.view")
 def compare(request: HttpRequest, a: int, b: int) -> Any:
     """Experiment ``b`` against ``a`` (the baseline) on the items they share: per item both
