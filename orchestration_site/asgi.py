@@ -15,11 +15,13 @@ from runs.routing import BrowserOriginValidator, websocket_urlpatterns  # noqa: 
 
 if settings.RUN_EXECUTOR == "thread":
     # The embedded default: this process executes runs, so it wakes them too.
+    from evaluations import tasks as experiments
     from runs import wakes
     from triggers import tasks as schedules
 
     wakes.start()
     schedules.start_embedded()  # no beat without Redis: this process fires the schedules
+    experiments.start_embedded()  # and takes up the experiments a restart left running
 
 application = ProtocolTypeRouter(
     {

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "django_celery_beat",
     "triggers",
+    "evaluations",
 ]
 
 MIDDLEWARE = [
@@ -374,6 +375,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "runs.archive.retention_pass",
         "schedule": crontab(hour=3, minute=17),
     },
+}
+# Experiments (evaluations/, docs/evaluations.md): each running experiment is advanced this
+# often (scores ended items, starts pending ones); the sweep takes up one whose chain of
+# advances died with its worker.
+EXPERIMENT_POLL_S = env.float("EXPERIMENT_POLL_S", default=1.0)
+EXPERIMENTS_SWEEP_S = env.float("EXPERIMENTS_SWEEP_S", default=30.0)
+CELERY_BEAT_SCHEDULE["experiments-sweep"] = {
+    "task": "evaluations.tasks.sweep",
+    "schedule": EXPERIMENTS_SWEEP_S,
 }
 
 # --- Metrics per process (prometheus_client; issue 17) ---------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("teams.urls_templates")),
     path("", include("teams.urls_builder")),
     path("", include("workspaces.urls")),
+    path("", include("evaluations.urls")),
 ]
 
 

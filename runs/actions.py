@@ -132,17 +132,17 @@ def shell_event(type_: str, payload: dict[str, Any]) -> Event:
     return Event(type=type_, key=f"shell:{type_}", ts=timezone.now().timestamp(), payload=payload)
 
 
-def cancel_run(run: Run, by: Any) -> None:
+def cancel_run(run: Run, by: Any = None, reason: str = "") -> None:
     """Cancel ``run`` (locked by the caller, inside its transaction). A running run is asked
     to stop (its executor sees the flag within a second and cancels the calls in flight);
-    any other unfinished run ends cancelled here."""
+    any other unfinished run ends cancelled here, with ``reason`` (by default, who did)."""
     if run.is_finished:
         raise Conflict(f"The run has already ended ({run.get_status_display()}).")
     if run.status == Run.Status.RUNNING:
         run.cancel_requested = True
         run.save(update_fields=["cancel_requested"])
     else:
-        reason = f"Cancelled by {by.get_username()}."
+        reason = reason or f"Cancelled by {by.get_username()}."
         append(run, [shell_event(RUN_CANCELLED, {"reason": reason})])
         run.status = Run.Status.CANCELLED
         run.cancel_requested = True

@@ -84,6 +84,11 @@ PERMISSIONS: dict[str, Permission] = _matrix(
     ("secret.edit", "Adding and deleting secrets", MANAGERS),
     ("webhook.view", "Reading webhooks", MANAGERS),
     ("webhook.edit", "Changing webhooks", MANAGERS),
+    # Evaluations: datasets of cases and experiments of a team version over them
+    ("dataset.view", "Reading datasets", READERS),
+    ("dataset.edit", "Creating and changing datasets", BUILDERS),
+    ("experiment.view", "Reading experiments and comparing them", READERS),
+    ("experiment.start", "Starting and cancelling experiments", OPERATORS),
 )
 
 

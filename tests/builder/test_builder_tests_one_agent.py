@@ -37,7 +37,9 @@ def test_an_agent_of_the_unsaved_draft_is_tested_in_the_side_panel(page: Page, a
     expect(panel.get_by_test_id("node-test-status")).to_contain_text("Finished", timeout=60_000)
     feed = panel.get_by_test_id("feed")
     expect(feed).to_contain_text("calculator")
-    expect(feed).to_contain_text("Report from 1 tool call")  # the offline model reports what tools returned
+    expect(feed).to_contain_text(
+        "Report from 1 tool call"
+    )  # the offline model reports what tools returned
     page.set_viewport_size({"width": 1280, "height": 720})
     feed.scroll_into_view_if_needed()
     page.screenshot(path=f"{SHOTS}/builder-test-agent-1280.png")

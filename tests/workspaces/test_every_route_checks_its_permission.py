@@ -54,6 +54,8 @@ class Call:
     query: dict[str, Any] = field(default_factory=dict)
     #: What every caller gets from a route that concerns no workspace (its own auth).
     public_status: int | None = None
+    #: A multipart form (file uploads) instead of a JSON body.
+    form: dict[str, Any] | None = None
 
 
 class World:
@@ -175,6 +177,39 @@ class World:
         return Webhook.objects.create(
             team=self.team, url="https://93.184.216.34/hook", events=["finished"], secret="s"
         )
+
+    def new_dataset(self) -> Any:
+        from evaluations import actions
+
+        dataset = actions.do_create_dataset(self.owner, self.workspace, unique("d"), "")
+        actions.do_add_items(dataset, [actions.ItemIn(input={}, expected="x")])
+        return dataset
+
+    @property
+    def dataset(self) -> Any:
+        if not hasattr(self, "_dataset"):
+            self._dataset = self.new_dataset()
+        return self._dataset
+
+    def new_experiment(self) -> Any:
+        from evaluations import actions
+        from evaluations.scorers import SPECS
+
+        return actions.do_start_experiment(
+            self.owner, self.team.current_version(), self.dataset,
+            SPECS.validate_python([{"kind": "exact"}]), 1,
+        )  # fmt: skip
+
+    @property
+    def experiment(self) -> Any:
+        if not hasattr(self, "_experiment"):
+            self._experiment = self.new_experiment()
+        return self._experiment
+
+    def upload(self) -> dict[str, Any]:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return {"file": SimpleUploadedFile("cases.jsonl", b'{"input": {}}\n')}
 
     def tool_body(self, name: str) -> dict[str, Any]:
         return {"name": name, "description": "Look up.", "url": "https://shop.example.com/x"}
@@ -298,6 +333,40 @@ API_CALLS: dict[tuple[str, str], Callable[[World, Any], Call]] = {
         {"slug": w.slug, "invitation_id": w.new_invitation()}
     ),
     ("GET", "/workspaces/{slug}/activity"): lambda w, u: Call({"slug": w.slug}),
+    ("GET", "/datasets"): lambda w, u: Call(query={"workspace": w.slug}),
+    ("POST", "/datasets"): lambda w, u: Call(body={"name": unique("d"), "workspace": w.slug}),
+    ("GET", "/datasets/{dataset_id}"): lambda w, u: Call({"dataset_id": w.dataset.id}),
+    ("DELETE", "/datasets/{dataset_id}"): lambda w, u: Call({"dataset_id": w.new_dataset().id}),
+    ("GET", "/datasets/{dataset_id}/items"): lambda w, u: Call({"dataset_id": w.dataset.id}),
+    ("POST", "/datasets/{dataset_id}/items"): lambda w, u: Call(
+        {"dataset_id": w.dataset.id}, {"items": [{"input": {}}]}
+    ),
+    ("PUT", "/datasets/{dataset_id}/items/{item_id}"): lambda w, u: Call(
+        {"dataset_id": (d := w.new_dataset()).id, "item_id": d.items.get().id}, {"input": {}}
+    ),
+    ("DELETE", "/datasets/{dataset_id}/items/{item_id}"): lambda w, u: Call(
+        {"dataset_id": (d := w.new_dataset()).id, "item_id": d.items.get().id}
+    ),
+    ("POST", "/datasets/{dataset_id}/items/upload"): lambda w, u: Call(
+        {"dataset_id": w.dataset.id}, form=w.upload()
+    ),
+    ("POST", "/datasets/{dataset_id}/items/from-runs"): lambda w, u: Call(
+        {"dataset_id": w.dataset.id}, {"run_ids": [str(w.run.id)]}
+    ),
+    ("GET", "/experiments"): lambda w, u: Call(query={"workspace": w.slug}),
+    ("POST", "/experiments"): lambda w, u: Call(
+        body={"team_id": w.team.id, "dataset_id": w.dataset.id, "scorers": [{"kind": "exact"}]}
+    ),
+    ("GET", "/experiments/compare"): lambda w, u: Call(
+        query={"a": w.experiment.id, "b": w.experiment.id}
+    ),
+    ("GET", "/experiments/{experiment_id}"): lambda w, u: Call({"experiment_id": w.experiment.id}),
+    ("GET", "/experiments/{experiment_id}/items"): lambda w, u: Call(
+        {"experiment_id": w.experiment.id}
+    ),
+    ("POST", "/experiments/{experiment_id}/cancel"): lambda w, u: Call(
+        {"experiment_id": w.new_experiment().id}
+    ),
     # Unsigned: refused by the trigger's own signature check, the same for everyone.
     ("POST", "/hooks/{token}"): lambda w, u: Call(
         {"token": w.new_trigger().token}, {}, public_status=401
@@ -357,6 +426,8 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("run-list", "GET"): lambda w, u: PageCall(in_current_workspace=True),
     ("run-detail", "GET"): lambda w, u: PageCall([w.run.id]),
     ("run-audit", "GET"): lambda w, u: PageCall([w.run.id]),
+    ("experiment-detail", "GET"): lambda w, u: PageCall([w.experiment.id]),
+    ("experiment-compare", "GET"): lambda w, u: PageCall([w.experiment.id, w.experiment.id]),
     ("dashboard", "GET"): lambda w, u: PageCall(in_current_workspace=True),
     ("inbox", "GET"): lambda w, u: PageCall(),
     ("workspace-list", "GET"): lambda w, u: PageCall(),
@@ -466,6 +537,16 @@ def test_every_api_operation_answers_as_its_declared_permission_says(world, clie
                 content_type="application/json",
             )
             world.keep_members()
+            url += "?" + "&".join(f"{k}={v}" for k, v in call.query.items()) if call.query else ""
+            if call.form is not None:
+                response = clients[caller].post(url, call.form)
+            else:
+                response = clients[caller].generic(
+                    method,
+                    url,
+                    json.dumps(call.body) if call.body is not None else "",
+                    content_type="application/json",
+                )
             want = expected(permission, caller)
             if permission is None and call.public_status is not None:
                 want = str(call.public_status)

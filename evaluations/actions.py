@@ -1,0 +1,369 @@
+"""Every state change of datasets and experiments: the API, the tasks and the management
+commands call these and change nothing themselves.
+
+An experiment moves forward by ``do_advance``: under its row lock it scores the items whose
+runs ended, starts pending items until ``concurrency`` runs are in flight, and finishes it
+when nothing is left. It is idempotent (a second call at the same moment waits for the lock
+and finds nothing to do), so it may be called as often as anyone likes: after every creation,
+by the chain of ``evaluations.tasks.advance`` calls while it is running, and by the periodic
+sweep that takes up experiments whose chain died with a worker.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from runs.actions import cancel_run, input_problems, new_run
+from runs.api import not_null
+from runs.execution import enqueue
+from runs.models import Run
+from teams.models import TeamVersion
+from workspaces import access
+from workspaces.models import Workspace
+
+from . import judging, scorers
+from .models import Dataset, DatasetItem, Experiment, ExperimentItem
+
+MAX_ITEMS = 10_000
+#: Items one JSON request may add (more: upload a file).
+MAX_ITEMS_PER_REQUEST = 500
+
+
+class ItemIn(BaseModel):
+    input: Any = Field(..., description="The task, as a run of the team would get it.")
+    expected: Any = Field(None, description="The output a right answer gives; none if omitted.")
+    tags: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=20)
+
+    _input_not_null = field_validator("input")(not_null)
+
+
+class BadRows(ValueError):
+    """An upload with rows that are not items: ``problems`` names each line."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(problems)} rows of the upload are not items.")
+        self.problems = problems
+
+
+# --- datasets ----------------------------------------------------------------------------
+
+
+def do_create_dataset(owner: Any, workspace: Workspace, name: str, description: str) -> Dataset:
+    return Dataset.objects.create(
+        owner=owner, workspace=workspace, name=name, description=description
+    )
+
+
+def do_add_items(
+    dataset: Dataset, items: Sequence[ItemIn], source_runs: Sequence[Run | None] = ()
+) -> list[DatasetItem]:
+    """Add ``items`` as one new version of ``dataset``."""
+    with transaction.atomic():
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if locked.items_at().count() + len(items) > MAX_ITEMS:
+            raise BadRows(
+                [{"line": None, "message": f"A dataset holds at most {MAX_ITEMS} items."}]
+            )
+        locked.version += 1
+        locked.save(update_fields=["version"])
+        runs = list(source_runs) or [None] * len(items)
+        made = DatasetItem.objects.bulk_create(
+            DatasetItem(
+                dataset=locked,
+                input=i.input,
+                expected=i.expected,
+                tags=i.tags,
+                source_run=run,
+                added_in=locked.version,
+            )
+            for i, run in zip(items, runs, strict=True)
+        )
+    dataset.version = locked.version
+    return made
+
+
+def do_replace_item(dataset: Dataset, item_id: int, new: ItemIn | None) -> DatasetItem | None:
+    """Retire the item (in a new version), and add ``new`` in its place unless None."""
+    with transaction.atomic():
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        old = locked.items_at().filter(pk=item_id).first()
+        if old is None:
+            return None
+        locked.version += 1
+        locked.save(update_fields=["version"])
+        DatasetItem.objects.filter(pk=old.pk).update(retired_in=locked.version)
+        made = None
+        if new is not None:
+            made = DatasetItem.objects.create(
+                dataset=locked, input=new.input, expected=new.expected, tags=new.tags,
+                added_in=locked.version,
+            )  # fmt: skip
+    dataset.version = locked.version
+    return made or old
+
+
+def _item(document: Any, line: int) -> ItemIn:
+    try:
+        return ItemIn.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the row"
+        raise BadRows([{"line": line, "message": f"{where}: {first['msg']}"}]) from None
+
+
+def _cell(text: str) -> Any:
+    """A CSV cell: JSON when it parses as JSON, else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_upload(content: bytes, fmt: str) -> list[ItemIn]:
+    """The items of a JSONL or CSV upload; ``BadRows`` naming every line that is not one."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRows([{"line": None, "message": "The file is not UTF-8 text."}]) from None
+    items: list[ItemIn] = []
+    problems: list[dict[str, Any]] = []
+    rows: Iterable[tuple[int, Any]]
+    rows = _jsonl_rows(text, problems) if fmt == "jsonl" else _csv_rows(text, problems)
+    for line, document in rows:
+        try:
+            items.append(_item(document, line))
+        except BadRows as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise BadRows(problems)
+    if not items:
+        raise BadRows([{"line": None, "message": "The file holds no items."}])
+    return items
+
+
+def _jsonl_rows(text: str, problems: list[dict[str, Any]]) -> Iterable[tuple[int, Any]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError as exc:
+            problems.append({"line": number, "message": f"Not JSON: {exc.msg}."})
+
+
+def _csv_rows(text: str, problems: list[dict[str, Any]]) -> Iterable[tuple[int, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "input" not in reader.fieldnames:
+        problems.append({"line": 1, "message": "The header needs an input column."})
+        return
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            problems.append({"line": line, "message": "The row has more cells than the header."})
+            continue
+        expected = row.get("expected") or ""
+        tags = [t.strip() for t in (row.get("tags") or "").replace(";", ",").split(",")]
+        yield (
+            line,
+            {
+                "input": _cell(row["input"]),
+                "expected": _cell(expected) if expected.strip() else None,
+                "tags": [t for t in tags if t],
+            },
+        )
+
+
+def items_from_runs(user: Any, run_ids: Sequence[str]) -> tuple[list[ItemIn], list[Run]]:
+    """Each run's input as an item's input and its output as the expected one; the caller
+    must be able to read each run (404 otherwise), and each must have succeeded."""
+    runs = [
+        access.get_object(Run.objects.all(), user, "run.view", id=rid, not_found=f"Run {rid} was not found.")
+        for rid in run_ids
+    ]  # fmt: skip
+    unfinished = [str(r.id) for r in runs if r.status != Run.Status.SUCCEEDED]
+    if unfinished:
+        raise BadRows(
+            [{"line": None, "message": f"Run {rid} has not succeeded, so it has no output to expect."}
+             for rid in unfinished]
+        )  # fmt: skip
+    return [ItemIn(input=r.input, expected=r.output, tags=[f"run:{r.id}"]) for r in runs], runs
+
+
+# --- experiments -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problems(Exception):
+    detail: str
+    problems: list[dict[str, Any]]
+
+
+def do_start_experiment(
+    owner: Any,
+    version: TeamVersion,
+    dataset: Dataset,
+    specs: list[Any],
+    concurrency: int,
+) -> Experiment:
+    """An experiment of ``version`` over ``dataset``'s current items. Every item's input must
+    fit the team's input schema (``Problems`` naming the items otherwise), and the owner
+    must hold ``run.start`` in the team's workspace (each item is a run they start). Nothing
+    runs until something advances it (``evaluations.tasks.advance_soon``)."""
+    access.check(owner, version.team.workspace, "run.start")
+    judging.check_models(specs, version.team.workspace)
+    with transaction.atomic():
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        items = list(locked.items_at())
+        if not items:
+            raise Problems("The dataset has no items to run.", [])
+        misfits = [
+            {"item_id": item.id, "problems": found}
+            for item in items
+            if (found := input_problems(version.spec, item.input))
+        ]
+        if misfits:
+            raise Problems(
+                f"{len(misfits)} items do not fit the team's input schema.", misfits[:50]
+            )
+        experiment = Experiment.objects.create(
+            owner=owner, workspace=version.team.workspace, team=version.team,
+            team_version=version, dataset=locked, dataset_version=locked.version,
+            scorers=[s.model_dump(by_alias=True, exclude_none=True) for s in specs],
+            concurrency=concurrency,
+        )  # fmt: skip
+        ExperimentItem.objects.bulk_create(
+            ExperimentItem(experiment=experiment, item=item) for item in items
+        )
+    return experiment
+
+
+def _ended(item: ExperimentItem, run: Run) -> None:
+    """Record ``run``'s end on its item and score it."""
+    specs = scorers.SPECS.validate_python(item.experiment.scorers)
+    output, expected = run.output, item.item.expected
+    results: dict[str, Any] = {}
+    for spec in specs:
+        if run.status != Run.Status.SUCCEEDED:
+            result = scorers.Score(0.0, f"The run {run.get_status_display().lower()}: "
+                                   f"{run.failure_reason or 'no output'}.")  # fmt: skip
+        elif spec.kind == "judge":
+            result = judging.judge(
+                spec, item.experiment.workspace, item.item.input, output, expected
+            )
+        else:
+            result = scorers.score(spec, output, expected)
+        results[spec.label] = result.to_dict()
+    item.status = ExperimentItem.Status.DONE
+    item.run_status = run.status
+    item.output = output
+    item.scores = results
+    item.cost_usd = run.cost_usd
+    item.input_tokens = run.input_tokens
+    item.output_tokens = run.output_tokens
+    if run.started_at and run.finished_at:
+        item.latency_s = (run.finished_at - run.started_at).total_seconds()
+    item.save()
+
+
+def do_advance(experiment_id: int) -> bool:
+    """Score what ended, start what fits, finish when done; whether it is still running."""
+    with transaction.atomic():
+        experiment = (
+            Experiment.objects.select_for_update(of=("self",))
+            .select_related("team_version__team__workspace", "owner", "workspace")
+            .filter(pk=experiment_id)
+            .first()
+        )
+        if experiment is None or experiment.status != Experiment.Status.RUNNING:
+            return False
+        started = list(
+            experiment.items.filter(status=ExperimentItem.Status.STARTED).select_related(
+                "run", "item"
+            )
+        )
+        in_flight = 0
+        for item in started:
+            item.experiment = experiment
+            if item.run is None:  # the run was deleted: run the case again
+                item.status = ExperimentItem.Status.PENDING
+                item.save(update_fields=["status"])
+            elif item.run.is_finished:
+                _ended(item, item.run)
+            else:
+                in_flight += 1
+        room = max(experiment.concurrency - in_flight, 0)
+        pending = list(
+            experiment.items.filter(status=ExperimentItem.Status.PENDING).select_related("item")[
+                :room
+            ]
+        )
+        for item in pending:
+            run = new_run(
+                experiment.owner, experiment.team_version, item.item.input,
+                started_by=f"experiment:{experiment.id}",
+            )  # fmt: skip
+            item.run = run
+            item.status = ExperimentItem.Status.STARTED
+            item.save(update_fields=["run", "status"])
+            enqueue(run)
+        if not pending and not in_flight:
+            experiment.status = Experiment.Status.FINISHED
+            experiment.finished_at = timezone.now()
+            experiment.save(update_fields=["status", "finished_at"])
+            return False
+    return True
+
+
+def do_cancel(experiment: Experiment, who: str) -> Experiment:
+    """Stop starting items, cancel the runs in flight; scored items keep their scores."""
+    with transaction.atomic():
+        locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
+        if locked.status != Experiment.Status.RUNNING:
+            return locked
+        reason = f"The experiment was cancelled by {who}."
+        for run in Run.objects.select_for_update().filter(
+            experiment_item__experiment=locked, status__in=Run.ACTIVE_STATUSES
+        ):
+            cancel_run(run, reason=reason)
+        locked.items.filter(
+            status__in=[ExperimentItem.Status.PENDING, ExperimentItem.Status.STARTED]
+        ).update(status=ExperimentItem.Status.CANCELLED)
+        locked.status = Experiment.Status.CANCELLED
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "finished_at"])
+    return locked
+
+
+def running_ids() -> list[int]:
+    return list(
+        Experiment.objects.filter(status=Experiment.Status.RUNNING).values_list("id", flat=True)
+    )
+
+
+def progress(experiment: Experiment) -> dict[str, int]:
+    counts = experiment.items.aggregate(
+        total=Count("id"),
+        done=Count("id", filter=Q(status=ExperimentItem.Status.DONE)),
+        running=Count("id", filter=Q(status=ExperimentItem.Status.STARTED)),
+        pending=Count("id", filter=Q(status=ExperimentItem.Status.PENDING)),
+        cancelled=Count("id", filter=Q(status=ExperimentItem.Status.CANCELLED)),
+        failed=Count(
+            "id", filter=Q(status=ExperimentItem.Status.DONE) & ~Q(run_status="succeeded")
+        ),
+    )
+    return counts
+
+
+def cost(experiment: Experiment) -> Decimal:
+    return sum((i.cost_usd for i in experiment.items.all()), Decimal(0))

@@ -1,0 +1,148 @@
+"""Evaluations: datasets of cases (an input, perhaps the output expected) and experiments,
+which run one team version over every case of one dataset version and score each output.
+
+A dataset is versioned without copies: an item is never changed in place; it is added in one
+version (``added_in``) and, when removed or replaced, retired in a later one (``retired_in``).
+The items of version v are those added at or before v and not retired at or before v, so an
+experiment that recorded v reads exactly the cases it ran on, whatever changed since.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from workspaces.access import WorkspaceQuerySet
+from workspaces.models import InWorkspace
+
+
+class Dataset(InWorkspace):
+    VIEW_PERMISSION = "dataset.view"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    #: Bumped by every change to its items; 0 for a dataset with none yet.
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def items_at(self, version: int | None = None) -> models.QuerySet[DatasetItem]:
+        """The items of ``version`` (the current one by default), in the order they were added."""
+        at = self.version if version is None else version
+        return self.items.filter(added_in__lte=at).filter(
+            Q(retired_in__isnull=True) | Q(retired_in__gt=at)
+        )
+
+
+class DatasetItem(models.Model):
+    dataset = models.ForeignKey(Dataset, models.CASCADE, related_name="items")
+    input = models.JSONField()
+    expected = models.JSONField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    #: The run it was recorded from, if any (``items/from-runs``).
+    source_run = models.ForeignKey(
+        "runs.Run", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_in = models.PositiveIntegerField()
+    retired_in = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"item {self.pk} of {self.dataset_id}"
+
+
+class Experiment(InWorkspace):
+    VIEW_PERMISSION = "experiment.view"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        CANCELLED = "cancelled", "Cancelled"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    team = models.ForeignKey("teams.Team", models.CASCADE, related_name="experiments")
+    team_version = models.ForeignKey("teams.TeamVersion", models.RESTRICT, related_name="+")
+    dataset = models.ForeignKey(Dataset, models.RESTRICT, related_name="experiments")
+    dataset_version = models.PositiveIntegerField()
+    #: The scorers as given (``evaluations.scorers.ScorerSpec`` each).
+    scorers = models.JSONField(default=list)
+    concurrency = models.PositiveIntegerField(default=4)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    #: The chain of ``evaluations.tasks.advance`` calls that moves it (one at a time: a task
+    #: whose token is not this one stops), and when that chain last moved it.
+    chain = models.CharField(max_length=32, blank=True)
+    advanced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} v{self.team_version_id} on {self.dataset_id}"
+
+
+class ExperimentItem(models.Model):
+    """One case of an experiment: pending, then a run (started), then scored (done)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        STARTED = "started", "Started"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    experiment = models.ForeignKey(Experiment, models.CASCADE, related_name="items")
+    item = models.ForeignKey(DatasetItem, models.RESTRICT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    run = models.OneToOneField(
+        "runs.Run", models.SET_NULL, null=True, blank=True, related_name="experiment_item"
+    )
+    run_status = models.CharField(max_length=10, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    #: {scorer name: {"score": 0..1, "reason": "..."}}
+    scores = models.JSONField(default=dict, blank=True)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    latency_s = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "item"], name="one_case_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} in {self.experiment_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "status": self.status,
+            "run_id": str(self.run_id) if self.run_id else None,
+            "run_status": self.run_status,
+            "input": self.item.input,
+            "expected": self.item.expected,
+            "output": self.output,
+            "scores": self.scores,
+            "cost_usd": float(self.cost_usd),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "latency_s": self.latency_s,
+        }

@@ -1,0 +1,90 @@
+"""What moves experiments: one chain of ``advance`` calls per running experiment (a Celery
+task re-sent every ``EXPERIMENT_POLL_S``, or a loop on the embedded default's run loop), and
+a periodic sweep that starts a new chain for an experiment whose chain stopped (its worker
+died) — the new chain's token makes the old one, should it come back, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from runs.execution import run_loop
+from runs.shell.loop import in_db_thread
+
+from . import actions
+from .models import Experiment
+
+log = logging.getLogger(__name__)
+
+
+def poll_s() -> float:
+    return float(getattr(settings, "EXPERIMENT_POLL_S", 1.0))
+
+
+def step(experiment_id: int, token: str) -> bool:
+    """One advance, if ``token`` is still the experiment's chain; whether to go on."""
+    moved = Experiment.objects.filter(
+        pk=experiment_id, chain=token, status=Experiment.Status.RUNNING
+    ).update(advanced_at=timezone.now())
+    return bool(moved) and actions.do_advance(experiment_id)
+
+
+# Acknowledged after it ran: a worker killed meanwhile leaves it to be delivered again (a
+# step is idempotent under the experiment's lock).
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def advance(experiment_id: int, token: str) -> None:
+    if step(int(experiment_id), token):
+        advance.apply_async((experiment_id, token), countdown=poll_s())
+
+
+async def _advance_forever(experiment_id: int, token: str, delay_s: float) -> None:
+    await asyncio.sleep(delay_s)
+    while True:
+        try:
+            if not await in_db_thread(step, experiment_id, token):
+                return
+        except Exception:
+            log.warning("Could not advance experiment %s", experiment_id, exc_info=True)
+        await asyncio.sleep(poll_s())
+
+
+def advance_soon(experiment_id: int, delay_s: float = 0) -> None:
+    """Start a new chain for the experiment (any other one stops at its next step)."""
+    token = uuid.uuid4().hex
+    Experiment.objects.filter(pk=experiment_id).update(chain=token, advanced_at=timezone.now())
+    if settings.RUN_EXECUTOR == "celery":
+        advance.apply_async((experiment_id, token), countdown=delay_s)
+    else:
+        run_loop.submit(_advance_forever(experiment_id, token, delay_s))
+
+
+@shared_task(ignore_result=True)
+def sweep() -> None:
+    """Take up every running experiment whose chain has not moved it for a while."""
+    stale = timezone.now() - timedelta(seconds=max(10 * poll_s(), 10.0))
+    for experiment_id in Experiment.objects.filter(
+        status=Experiment.Status.RUNNING, advanced_at__lt=stale
+    ).values_list("id", flat=True):
+        log.info("Experiment %s had stopped moving: taking it up again", experiment_id)
+        advance_soon(experiment_id)
+
+
+async def _sweep_forever() -> None:
+    # At once when the process starts: experiments left running by the last one move again.
+    while True:
+        try:
+            await in_db_thread(sweep)
+        except Exception:
+            log.warning("Could not sweep the experiments", exc_info=True)
+        await asyncio.sleep(float(getattr(settings, "EXPERIMENTS_SWEEP_S", 30.0)))
+
+
+def start_embedded() -> None:
+    """Sweep experiments from this process (the embedded default's web process: no beat)."""
+    run_loop.submit(_sweep_forever())
