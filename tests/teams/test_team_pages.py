@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_home_sends_people_to_the_team_list_or_the_login(alice_client: Client) -> None:
-    assert Client().get("/").url == "/teams/"
+    assert alice_client.get("/").url == "/teams/"
+    assert Client().get("/").url.startswith("/login/")
     assert Client().get("/teams/").url.startswith("/login/")
 
 

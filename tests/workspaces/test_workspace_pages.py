@@ -112,3 +112,25 @@ def test_the_roles_page_shows_every_permission_of_the_matrix():
     page = text(client_of(make_user("alice")).get("/workspaces/roles/"))
     for name in PERMISSIONS:
         assert f"<code>{name}</code>" in page
+
+
+def test_pages_hide_what_a_runner_may_not_do_and_say_why():
+    from teams.services import create_team
+    from teams.spec import parse
+    from tests.factories import minimal_spec
+
+    workspace, users = shared_workspace(runner="rita", editor="ed")
+    team, _ = create_team(users["olivia"], parse(minimal_spec(name="Desk")), workspace=workspace)
+    runner, editor = client_of(users["rita"]), client_of(users["ed"])
+    for client in (runner, editor):
+        client.post("/workspaces/switch/", {"workspace": workspace.slug})
+    listed = text(runner.get("/teams/"))
+    assert "Desk" in listed and "Run Desk" in listed
+    assert "Create team" not in listed and "Delete Desk" not in listed
+    assert "needs the owner, admin or editor role; you are runner" in listed
+    detail = text(runner.get(f"/teams/{team.pk}/"))
+    assert "Rename" not in detail and "Delete team" not in detail and "you are runner" in detail
+    assert "Use this template" not in text(runner.get("/templates/"))
+    # An editor sees all of it.
+    assert "Create team" in text(editor.get("/teams/"))
+    assert "Delete team" in text(editor.get(f"/teams/{team.pk}/"))
