@@ -84,4 +84,7 @@ def test_a_colleague_joins_runs_and_answers_while_an_auditor_only_reads(
         response = auditor.goto(url)
         assert response is not None and response.status == 403
         expect(auditor.locator("body")).to_contain_text("needs the")
+    # The run page: replay yes; rerun and fork (starting runs) no.
     assert auditor.goto(run_url.replace(asgi_server.url, "")).status == 200
+    expect(auditor.get_by_role("button", name="Replay step by step")).to_be_visible()
+    expect(auditor.get_by_role("button", name="Rerun with the same input")).to_have_count(0)

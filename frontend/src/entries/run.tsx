@@ -12,7 +12,11 @@ if (root && data?.textContent) {
   const names = JSON.parse(agents?.textContent || "{}") as AgentNames;
   createRoot(root).render(
     <StrictMode>
-      <RunPage initial={run} names={names} />
+      <RunPage initial={run} names={names} limits={{
+        answer: root.dataset.cannotAnswer ?? "",
+        cancel: root.dataset.cannotCancel ?? "",
+        start: root.dataset.cannotStart ?? "",
+      }} />
     </StrictMode>,
   );
 }

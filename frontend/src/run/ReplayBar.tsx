@@ -9,7 +9,7 @@ interface Props {
   current: RunEvent | null;
   names: AgentNames;
   onStep: (step: number) => void;
-  onFork: () => void;
+  onFork?: () => void;
   onLeave: () => void;
 }
 
@@ -60,7 +60,7 @@ export function ReplayBar({ step, total, current, names, onStep, onFork, onLeave
         </details>
       )}
       <div className="actions">
-        {current && (
+        {current && onFork && (
           <button type="button" onClick={onFork}>
             Fork from here
           </button>

@@ -9,7 +9,7 @@ interface Props {
   connection: string;
   simulated: boolean;
   cancelling: boolean;
-  onCancel: () => void;
+  onCancel?: () => void;
 }
 
 function elapsedMs(interval: Props["interval"], now: number): number {
@@ -57,7 +57,7 @@ export function RunHeader(props: Props) {
           </span>
         )}
         <span className={`connection connection-${connection}`}>{connection === "open" ? "Live" : connection}</span>
-        {active && (
+        {active && onCancel && (
           <button type="button" className="danger" onClick={onCancel} disabled={cancelling}>
             {cancelling ? "Cancelling…" : "Cancel run"}
           </button>

@@ -48,7 +48,14 @@ function useNow(active: boolean): number {
   return now;
 }
 
-export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: AgentNames }) {
+/** Why the viewer's role may not answer, cancel or start (fork, rerun) runs: empty when it may. */
+export interface RoleLimits {
+  answer?: string;
+  cancel?: string;
+  start?: string;
+}
+
+export function RunPage({ initial, names = {}, limits = {} }: { initial: RunSummary; names?: AgentNames; limits?: RoleLimits }) {
   const [state, dispatch] = useReducer(reduce, initial, initialState);
   const [connection, setConnection] = useState<ConnectionState>("connecting");
   const [selected, setSelected] = useState<Selection | null>(null);
@@ -143,16 +150,21 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
   return (
     <div className="run-layout">
       <RunHeader run={run} status={status} interval={runInterval(run, state.events)} now={now} connection={connection} simulated={isSimulated(state.events)}
-        cancelling={cancelling && active} onCancel={cancel} />
+        cancelling={cancelling && active} onCancel={limits.cancel ? undefined : cancel} />
       {actionError && <p className="error" role="alert">{actionError}</p>}
-      {pending && (
+      {pending && !limits.answer && (
         <AnswerBox key={pending.activity_key} pending={pending} deadline={formatDeadline(run.wake_at, now)}
           onAnswer={answer} />
+      )}
+      {pending && limits.answer && (
+        <p className="waiting-note" data-testid="why-not">
+          Waiting for a person: {pending.prompt ?? "a question"}. {limits.answer}
+        </p>
       )}
       {frame && (
         <ReplayBar step={replayStep ?? 1} total={state.events.length} current={frame.current} names={names}
           onStep={(n) => setReplayStep(Math.max(1, Math.min(n, state.events.length)))}
-          onFork={() => frame.current && forkAt(frame.current.seq)} onLeave={() => setReplayStep(null)} />
+          onFork={limits.start ? undefined : () => frame.current && forkAt(frame.current.seq)} onLeave={() => setReplayStep(null)} />
       )}
       {fork && <ForkForm key={fork.fromSeq} run={run} fromSeq={fork.fromSeq} label={fork.label} onClose={() => setFork(null)} />}
       {/* What the run was for comes first, above how it got there. */}
@@ -167,12 +179,16 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
           <button type="button" onClick={() => setReplayStep(1)}>
             Replay step by step
           </button>
-          <button type="button" onClick={rerun}>
-            Rerun with the same input
-          </button>
-          <button type="button" onClick={() => setFork({ fromSeq: 0, label: "Run again with changes" })}>
-            Run again with changes…
-          </button>
+          {!limits.start && (
+            <>
+              <button type="button" onClick={rerun}>
+                Rerun with the same input
+              </button>
+              <button type="button" onClick={() => setFork({ fromSeq: 0, label: "Run again with changes" })}>
+                Run again with changes…
+              </button>
+            </>
+          )}
         </div>
       )}
       <section className="timeline-box" aria-label="Timeline of agents">
@@ -181,7 +197,7 @@ export function RunPage({ initial, names = {} }: { initial: RunSummary; names?: 
           cursor={frame ? frame.now : null} />
         {selected && (
           <DetailsPanel item={selected} names={names} onClose={() => setSelected(null)}
-            onFork={canTravel ? forkAt : undefined} />
+            onFork={canTravel && !limits.start ? forkAt : undefined} />
         )}
       </section>
       <div className="run-columns">
