@@ -60,7 +60,9 @@ def test_invite_only_needs_a_link_that_works_once(
     # the link opens the form, and carol signs up with it
     page = Client().get(f"/signup/?invite={token}")
     assert page.status_code == 200 and token in page.content.decode()
-    assert sign_up(Client(), "carol", invite=token).url == "/teams/"
+    assert (
+        sign_up(Client(), "carol", invite=token).url == "/"
+    )  # the start page, which leads on by role
     assert Invitation.objects.get().used_by == User.objects.get(username="carol")
     # a second person with the same link is refused
     assert sign_up(Client(), "mallory", invite=token).status_code == 403
