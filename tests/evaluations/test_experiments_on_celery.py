@@ -74,7 +74,7 @@ def finished(client: Client, experiment_id: int, within_s: float = 180) -> dict[
 
 SCORERS = [
     {"kind": "contains", "name": "mentions"},
-    {"kind": "regex", "pattern": r"^\[simulated\]"},
+    {"kind": "regex", "pattern": r"case \d+"},
     {"kind": "exact"},
 ]
 
@@ -83,7 +83,7 @@ def independent_scores(output: Any, expected: str) -> dict[str, float]:
     text = output if isinstance(output, str) else json.dumps(output)
     return {
         "mentions": float(expected.lower() in text.lower()),
-        "regex": float(re.search(r"^\[simulated\]", text) is not None),
+        "regex": float(re.search(r"case \d+", text) is not None),
         "exact": float(text.strip() == expected),
     }
 
