@@ -12,8 +12,6 @@ from .canvas import node, open_builder
 
 pytestmark = pytest.mark.browser
 
-SHOTS = "/work/shots/B"
-
 
 def calculator_team(alice) -> int:
     calc = {"kind": "agent", "id": "calc", "name": "Calculator", "model": "offline",
@@ -40,16 +38,9 @@ def test_an_agent_of_the_unsaved_draft_is_tested_in_the_side_panel(page: Page, a
     expect(feed).to_contain_text(
         "Report from 1 tool call"
     )  # the offline model reports what tools returned
-    page.set_viewport_size({"width": 1280, "height": 720})
-    feed.scroll_into_view_if_needed()
-    page.screenshot(path=f"{SHOTS}/builder-test-agent-1280.png")
     run = Run.objects.get(started_by="node-test:calc")
     assert run.spec["nodes"][0]["instructions"] == "Compute it, carefully."
     assert run.input == "6*7" and run.team_version is None
-
-    page.set_viewport_size({"width": 390, "height": 844})
-    panel.scroll_into_view_if_needed()
-    page.screenshot(path=f"{SHOTS}/builder-test-agent-390.png", full_page=True)
 
 
 def test_a_refused_test_says_why_in_the_panel(page: Page, alice):
