@@ -161,7 +161,10 @@ def workspace_for(user: Any, slug: str | None, permission: str) -> Workspace:
     one (a token's own workspace for a token) when none is given; checked for
     ``permission``."""
     if slug:
-        workspace = Workspace.objects.filter(slug=slug).first()
+        # Only a slug can name a workspace; anything else (a NUL byte, say, which PostgreSQL
+        # refuses to compare) names none.
+        valid = len(slug) <= 60 and all(c.isascii() and (c.isalnum() or c in "-_") for c in slug)
+        workspace = Workspace.objects.filter(slug=slug).first() if valid else None
         if workspace is None:
             raise NotFound(f"Workspace {slug} was not found.")
     else:

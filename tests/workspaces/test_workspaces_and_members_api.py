@@ -163,3 +163,12 @@ def test_deleting_waits_for_active_runs_and_is_for_owners() -> None:
     Run.objects.filter(pk=run.pk).update(status=Run.Status.SUCCEEDED)
     assert send(olivia, "delete", url).status_code == 204
     assert not Workspace.objects.filter(pk=workspace.pk).exists()
+
+
+def test_a_workspace_parameter_that_is_no_slug_is_a_404_not_a_crash() -> None:
+    _, users = shared_workspace()
+    olivia = client_of(users["olivia"])
+    for bad in ["8%F1%9B%A0%AD%00", "a%00b", "x" * 80, "%C3%9C"]:
+        answer = olivia.get(f"/api/teams?workspace={bad}")
+        assert answer.status_code == 404, (bad, answer.content)
+        assert "was not found" in answer.json()["detail"]
