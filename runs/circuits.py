@@ -18,6 +18,7 @@ from django.conf import settings
 
 from .engine.circuits import CircuitPolicy, LocalCircuits
 from .engine.interfaces import Circuit
+from .ratelimits import delete_under
 
 log = logging.getLogger(__name__)
 _DAY_MS = 86_400_000
@@ -79,6 +80,9 @@ class RedisCircuits:
         except redis.RedisError as exc:
             log.warning("Circuit breaker unavailable, outcome not recorded: %s", exc)
 
+    def reset(self) -> None:
+        delete_under(self._redis, self._prefix)
+
 
 @dataclass(frozen=True)
 class RedisCircuit:
@@ -109,3 +113,8 @@ def circuits() -> RedisCircuits | LocalCircuits:
 
 def circuit_for(name: str) -> Circuit:
     return circuits().circuit(name)
+
+
+def reset() -> None:
+    """Close every circuit (tests, and an operator who fixed what opened them)."""
+    circuits().reset()

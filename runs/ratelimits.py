@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import redis
@@ -90,6 +91,26 @@ class RedisRateLimits:
     def paused_for(self, name: str) -> float:
         return self.pause(name, 0)
 
+    def reset(self) -> None:
+        delete_under(self._redis, self._prefix)
+
+
+def delete_under(client: redis.Redis, prefix: str) -> None:
+    """Delete every key under ``prefix:`` (what a reset of limiters or breakers forgets)."""
+    for keys in _chunks(client.scan_iter(match=f"{prefix}:*", count=500), 500):
+        client.delete(*keys)
+
+
+def _chunks(items: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
 
 @dataclass(frozen=True)
 class RedisRateLimit:
@@ -120,3 +141,8 @@ def rate_limits() -> RedisRateLimits | LocalRateLimits:
 
 def rate_limit_for(name: str, limit: Limit) -> RateLimit:
     return rate_limits().limiter(name, limit)
+
+
+def reset() -> None:
+    """Forget every pace and pause (tests, and an operator clearing a mistaken pause)."""
+    rate_limits().reset()

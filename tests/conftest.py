@@ -102,8 +102,14 @@ def alice_client(alice: User) -> Client:
 
 @pytest.fixture(autouse=True)
 def fresh_quotas() -> None:
-    """Every test starts with no rate-limit counts (they live in memory or Redis, outside the
-    test's transaction)."""
+    """Every test starts with no rate-limit counts, open circuits or model paces (they live in
+    memory or Redis, outside the test's transaction)."""
     from orchestration_site import quotas
+    from runs import circuits, ratelimits
 
     quotas.reset()
+    # Model breakers and limiters are keyed by credential (``secret:<id>``): in Redis they
+    # outlive the test, and a later test whose secret gets the same id would find the circuit
+    # an earlier one opened and wait out its cool-down.
+    circuits.reset()
+    ratelimits.reset()

@@ -66,6 +66,9 @@ class LocalCircuits:
             state.open_until = self.clock() + self.policy.cooldown_s
             state.half_open, state.probing, state.failures = True, False, 0
 
+    def reset(self) -> None:
+        self._states.clear()
+
 
 @dataclass(frozen=True)
 class LocalCircuit:

@@ -64,6 +64,9 @@ class LocalRateLimits:
         bucket = self._buckets.get(name)
         return max(0.0, bucket.paused_until - self.clock()) if bucket else 0.0
 
+    def reset(self) -> None:
+        self._buckets.clear()
+
 
 @dataclass(frozen=True)
 class LocalRateLimit:

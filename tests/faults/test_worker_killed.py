@@ -15,6 +15,7 @@ from tests.faults.workload import (
     answer_the_editors,
     assert_every_run_finished_whole,
     in_flight,
+    in_flight_with_editors_waited_for,
     script,
     start_workload,
 )
@@ -69,7 +70,10 @@ async def test_runs_of_a_killed_worker_wait_for_the_next_worker_to_start(
     replacement = None
     try:
         workload = await sync_to_async(start_workload)(openai_server)
-        await until(lambda: in_flight(openai_server, workload), within_s=60)
+        # The approval runs' wait is recorded with their status at the end of an execution:
+        # killed before that commit, they would stay "running" until a worker starts, and
+        # could not be answered while none is.
+        await sync_to_async(in_flight_with_editors_waited_for)(openai_server, workload)
         worker.kill_hard()
 
         # No worker at all for a while: the runs stay running (nothing can fail them), and

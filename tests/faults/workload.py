@@ -141,6 +141,19 @@ def start_workload(server: ScriptedOpenAIServer, cases: int = 2) -> Workload:
     return Workload(desk, approval, token, client)
 
 
+def in_flight_with_editors_waited_for(
+    server: ScriptedOpenAIServer, workload: Workload, within_s: float = 60.0
+) -> None:
+    """Until the desk runs are ``in_flight`` while every approval run waits for its editor."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        waiting = Run.objects.filter(id__in=list(workload.approval), status="waiting").count()
+        if waiting == len(workload.approval) and in_flight(server, workload):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the workload was not in flight with its editors asked in {within_s} s")
+
+
 def answer_the_editors(workload: Workload) -> None:
     """Approve every approval run once it waits (the database may be coming back)."""
     for run_id in workload.approval:
