@@ -1,5 +1,6 @@
 """Every change to a run's state from outside its executor (``do_*``-style functions, as in
-Zulip's ``actions``): start a run, append events, cancel, answer, replay and fork.
+Zulip's ``actions``): start a run, append events, cancel, answer, replay and fork, and queue
+again a run a sweep found orphaned or due (``runs.wakes``).
 
 The API, the pages, the management commands, triggers and tasks call these and change no run
 themselves. Callers find the objects (and check who may touch them); these take the objects,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -173,6 +175,21 @@ def answer_run(run: Run, answer: Any, by: Any) -> None:
     run.save(update_fields=["status", "waiting_for", "wake_at"])
     enqueue(run)
     broadcast_on_commit(run)
+
+
+def queue_again(run_id: Any, seen: dict[str, Any], redispatch_at: datetime) -> bool:
+    """Queue the run, held by nobody, if its row still holds what a sweep ``seen`` (a stale
+    heartbeat, a question's deadline): one conditional update, so of two sweeps, or a sweep
+    and a person answering, only one moves it. ``wake_at`` becomes ``redispatch_at``: when to
+    dispatch it again if no executor has claimed it by then. The caller dispatches it."""
+    queued = Run.objects.filter(id=run_id, **seen).update(
+        status=Run.Status.QUEUED,
+        waiting_for="",
+        claimed_by="",
+        heartbeat_at=None,
+        wake_at=redispatch_at,
+    )
+    return bool(queued)
 
 
 def time_now() -> float:

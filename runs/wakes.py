@@ -34,11 +34,11 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.utils import timezone
 
 from . import execution
+from .actions import queue_again
 from .models import Run
 from .shell import sweeps
 from .shell.config import SWEEP_BATCH, stale_after_s
@@ -81,7 +81,7 @@ def requeue(run_id: uuid.UUID, executor: str, beat: datetime, now: datetime) -> 
     """Queue the orphaned run if it is still as the sweep read it: of two sweeps only one
     moves it, and none once its executor beat again or another executor took it."""
     seen = {"status": Run.Status.RUNNING, "claimed_by": executor, "heartbeat_at": beat}
-    return queue_again(run_id, seen, now)
+    return queue_again(run_id, seen, now + timedelta(seconds=stale_after_s()))
 
 
 def wake_due() -> datetime | None:
@@ -104,18 +104,8 @@ def wake_due() -> datetime | None:
 def wake(run_id: uuid.UUID, status: str, waiting_for: str, at: datetime, now: datetime) -> bool:
     """Queue the run if it is still as the sweep read it: of two sweeps, or a sweep and a
     person answering, only one moves it."""
-    return queue_again(run_id, {"status": status, "waiting_for": waiting_for, "wake_at": at}, now)
-
-
-def queue_again(run_id: uuid.UUID, seen: dict[str, Any], now: datetime) -> bool:
-    """Queue the run, held by nobody, if its row still holds what the sweep ``seen``: one
-    conditional update. Its ``wake_at`` becomes when to dispatch it again if no executor
-    has claimed it by then."""
-    again_at = now + timedelta(seconds=stale_after_s())
-    queued = Run.objects.filter(id=run_id, **seen).update(
-        status=Run.Status.QUEUED, waiting_for="", claimed_by="", heartbeat_at=None, wake_at=again_at
-    )
-    return bool(queued)
+    seen = {"status": status, "waiting_for": waiting_for, "wake_at": at}
+    return queue_again(run_id, seen, now + timedelta(seconds=stale_after_s()))
 
 
 def start() -> None:
