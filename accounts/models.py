@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from orchestration_site import tokens
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):
@@ -40,13 +40,11 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return self.note or f"Invitation {self.pk}"
 
-    @staticmethod
-    def digest_of(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
+    digest_of = staticmethod(tokens.digest)
 
     @classmethod
     def issue(cls, by: Any | None, note: str = "") -> tuple[Invitation, str]:
-        token = cls.PREFIX + secrets.token_urlsafe(32)
+        token = tokens.new_token(cls.PREFIX)
         expires = timezone.now() + timedelta(days=settings.INVITE_VALID_DAYS)
         row = cls.objects.create(
             digest=cls.digest_of(token), note=note, created_by=by, expires_at=expires

@@ -3,8 +3,6 @@ tokens."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from orchestration_site import tokens
 from runs.engine.models import catalogue
 from runs.engine.tools import builtin_registry
 from runs.engine.tools.http_tool import (
@@ -326,9 +325,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"
 
-    @staticmethod
-    def digest_of(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
+    digest_of = staticmethod(tokens.digest)
 
     @classmethod
     def issue(
@@ -354,7 +351,7 @@ class ApiToken(models.Model):
                 f"A token cannot have a role higher than its user's: {user} is {mine} in "
                 f"{workspace.name}, and {role} allows more."
             )
-        token = cls.PREFIX + secrets.token_urlsafe(32)
+        token = tokens.new_token(cls.PREFIX)
         row = cls.objects.create(
             user=user,
             workspace=workspace,

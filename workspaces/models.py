@@ -3,13 +3,14 @@ secrets, tools, webhooks), and who is in it with which role (``workspaces.roles`
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+
+from orchestration_site import tokens
 
 from .roles import Role
 
@@ -172,9 +173,7 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation to {self.workspace} as {self.role}"
 
-    @staticmethod
-    def digest_of(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
+    digest_of = staticmethod(tokens.digest)
 
     @classmethod
     def find_usable(cls, token: str) -> Invitation | None:

@@ -7,7 +7,6 @@ make an owner (nor an owner invitation), and cannot change or remove an owner.""
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +14,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+
+from orchestration_site import tokens
 
 from . import access, roles
 from .activity import record
@@ -150,7 +151,7 @@ def remove_member(workspace: Workspace, actor: Any, username: str) -> None:
 def invite(workspace: Workspace, actor: Any, role: str, email: str = "") -> tuple[Invitation, str]:
     """A one-time invitation link's token (shown once; only its digest is kept)."""
     _check_grant(actor, workspace, role, "members.manage")
-    token = Invitation.PREFIX + secrets.token_urlsafe(32)
+    token = tokens.new_token(Invitation.PREFIX)
     invitation = Invitation.objects.create(
         workspace=workspace,
         role=role,
