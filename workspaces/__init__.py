@@ -7,13 +7,19 @@ from typing import Any
 SESSION_KEY = "workspace"
 
 
-def current(request: Any) -> Any:
+def current(request: Any, among: list[Any] | None = None) -> Any:
     """The workspace chosen in ``request``'s session if its user is still a member of it,
-    else their personal workspace (where pages create things by default)."""
+    else their personal workspace (where pages create things by default). ``among``: every
+    workspace the user belongs to, when the caller has read them already (no query then)."""
     from .access import member_workspaces
     from .models import personal_workspace
 
     slug = request.session.get(SESSION_KEY)
+    if among is not None:
+        chosen = [w for w in among if w.slug == slug] if slug else []
+        personal = [w for w in among if w.personal_for_id == request.user.pk]
+        if chosen or personal:
+            return (chosen or personal)[0]
     if slug:
         found = member_workspaces(request.user).filter(slug=slug).first()
         if found is not None:

@@ -63,6 +63,13 @@ def role_in(user: Any, workspace: Workspace) -> str | None:
     return cache[workspace.pk]
 
 
+def remember_roles(user: Any, found: dict[int, str]) -> None:
+    """Seed ``role_in``'s memo with roles the caller has read (workspace id: role)."""
+    cache: dict[int, str | None] = user.__dict__.setdefault("_workspace_roles", {})
+    for workspace_id, role in found.items():
+        cache.setdefault(workspace_id, role)
+
+
 def permissions(user: Any, workspace: Workspace) -> frozenset[str] | None:
     """What ``user`` may do in ``workspace``: None when they may not even know it exists."""
     role = role_in(user, workspace)

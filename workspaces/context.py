@@ -13,14 +13,22 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated or not hasattr(request, "session"):
         return {}
     from . import current
-    from .access import permissions, role_in
+    from .access import member_workspaces, permissions, remember_roles, role_in
     from .models import Membership
 
-    here = current(request)
-    mine = Membership.objects.filter(user=user).select_related("workspace")
+    # One query for every page: the memberships give the workspaces to switch to, the
+    # session's workspace among them and the caller's role there.
+    reachable = member_workspaces(user).values("pk")
+    mine = list(
+        Membership.objects.filter(user=user, workspace__in=reachable)
+        .select_related("workspace")
+        .order_by("workspace__name")
+    )
+    remember_roles(user, {m.workspace_id: m.role for m in mine})
+    here = current(request, among=[m.workspace for m in mine])
     return {
         "workspace": here,
         "workspace_role": role_in(user, here),
         "workspace_can": permissions(user, here) or frozenset(),
-        "my_workspaces": [(m.workspace, m.role) for m in mine.order_by("workspace__name")],
+        "my_workspaces": [(m.workspace, m.role) for m in mine],
     }
