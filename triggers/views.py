@@ -6,6 +6,7 @@ forms. A new trigger's secret is shown once, in the answer to the form that made
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,8 @@ from .api import absolute
 from .forms import ScheduleForm, TriggerForm
 from .models import Schedule, Trigger
 
+# Both forms have a "name": their fields' ids must differ, their names need not.
+SCHEDULE_IDS, TRIGGER_IDS = "schedule_%s", "trigger_%s"
 #: Firings listed ahead for each schedule and in the form's preview.
 NEXT_FIRINGS = 3
 
@@ -52,8 +55,9 @@ def _page(request: HttpRequest, team: Team, **context: Any) -> HttpResponse:
     schedules = list(team.schedules.all())
     for schedule in schedules:
         schedule.upcoming = next_firings(schedule.cron, schedule.timezone)  # type: ignore[attr-defined]
-    context.setdefault("schedule_form", ScheduleForm())
-    context.setdefault("trigger_form", TriggerForm())
+        schedule.input_json = json.dumps(schedule.input, ensure_ascii=False)  # type: ignore[attr-defined]
+    context.setdefault("schedule_form", ScheduleForm(auto_id=SCHEDULE_IDS))
+    context.setdefault("trigger_form", TriggerForm(auto_id=TRIGGER_IDS))
     triggers = list(team.triggers.all())
     for trigger in triggers:
         trigger.url = hook_url(trigger)  # type: ignore[attr-defined]
@@ -73,7 +77,7 @@ def team_automation(request: HttpRequest, team_id: int) -> HttpResponse:
     team = _team(request, team_id)
     if request.method != "POST":
         return _page(request, team)
-    form = ScheduleForm(request.POST)
+    form = ScheduleForm(request.POST, auto_id=SCHEDULE_IDS)
     if team.schedules.count() >= actions.MAX_PER_TEAM:
         form.add_error(
             None, f"A team has at most {actions.MAX_PER_TEAM} schedules; delete one first."
@@ -128,7 +132,7 @@ def schedule_delete(request: HttpRequest, schedule_id: int) -> HttpResponse:
 def trigger_create(request: HttpRequest, team_id: int) -> HttpResponse:
     """Makes a trigger and answers with the page showing its URL and secret, once."""
     team = _team(request, team_id)
-    form = TriggerForm(request.POST)
+    form = TriggerForm(request.POST, auto_id=TRIGGER_IDS)
     if team.triggers.count() >= actions.MAX_PER_TEAM:
         form.add_error(
             None, f"A team has at most {actions.MAX_PER_TEAM} triggers; delete one first."

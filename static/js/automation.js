@@ -71,7 +71,7 @@ if (form) {
       time.dateTime = iso;
       time.textContent = new Date(iso).toLocaleString(undefined, {
         timeZone: zone.value, weekday: "short", day: "numeric", month: "short", year: "numeric",
-        hour: "2-digit", minute: "2-digit",
+        hour: "2-digit", minute: "2-digit", hour12: false,
       });
       item.append(time);
       list.append(item);

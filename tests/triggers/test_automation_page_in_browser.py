@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from teams import credentials
+from tests.axe import axe_violations
 from tests.browser import log_in
 from tests.factories import make_supervisor_team
 from tests.workspaces.helpers import shared_workspace
@@ -63,9 +64,10 @@ def test_an_editor_creates_a_schedule_and_a_trigger(anonymous_page: Page, asgi_s
     expect(preview).to_contain_text("give five")
 
     # A trigger: URL and secret once, copied with a click, with the curl example.
-    page.get_by_label("Name").last.fill("From the CRM")
+    page.locator("#trigger_name").fill("From the CRM")
     page.get_by_role("button", name="Create trigger").click()
     once = page.get_by_test_id("new-trigger")
+    expect(once).to_contain_text("Trigger “From the CRM” is ready")
     expect(once).to_contain_text("shown only this once")
     trigger = Trigger.objects.get(team=team)
     secret = credentials.decrypt(trigger.secret_encrypted)
@@ -83,6 +85,7 @@ def test_an_editor_creates_a_schedule_and_a_trigger(anonymous_page: Page, asgi_s
     expect(listed).to_contain_text(f"/api/hooks/{trigger.token}")
     expect(page.get_by_text(secret)).to_have_count(0)
     assert Schedule.objects.filter(team=team).count() == 1
+    assert axe_violations(page) == []
     shoot(page, "automation-listed")
 
     # Switched off: no firings ahead.
@@ -99,5 +102,6 @@ def test_an_editor_creates_a_schedule_and_a_trigger(anonymous_page: Page, asgi_s
     expect(viewer.get_by_test_id("why-not")).to_contain_text("needs the")
     for name in ("Create schedule", "Create trigger", "Delete", "Switch on Weekday mornings"):
         expect(viewer.get_by_role("button", name=name)).to_have_count(0)
+    assert axe_violations(viewer) == []
     shoot(viewer, "automation-viewer")
     viewer.context.close()
