@@ -189,6 +189,15 @@ export function buildTimeline(events: RunEvent[], now: number, names: AgentNames
       turnsBySpan.set(event.parent_span_id ?? "", siblings);
       turnsById.set(event.span_id, turn);
       lane.turns.push(turn);
+    } else if (event.type === "sla.escalated" && event.payload.hand_to) {
+      // The work in progress was stopped and handed over: its agents end here.
+      for (const bar of agentSpans.values()) {
+        if (bar.end === null) {
+          bar.end = at;
+          bar.status = "cancelled";
+        }
+      }
+      if (kind) lane.markers.push({ id: `${event.seq}`, kind, agent: lane.agent, label: markerLabel(event, names), at, events: [event] });
     } else if (event.type === "tool.result") {
       const marker = toolMarkers.get(toolCallKey(event));
       if (marker) {
