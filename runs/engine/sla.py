@@ -8,9 +8,10 @@ What a breach does is the team's to say (``TeamSpec.sla.escalations``, the first
 priorities include the run's). Without an escalation the run goes on. With one, the engine
 records ``sla.escalated`` and:
 
-- ``hand_to``: stops the work in progress and gives the task to that agent or human node;
-  its answer is the run's output. A run executed again after the escalation goes straight to
-  that node, so the interrupted work is never resumed half-way.
+- ``hand_to``: stops the work in progress and gives the task to that agent or human node,
+  which works at ``run/@escalation``; its answer is the run's output. A run executed again
+  after the escalation goes straight to that node, so the interrupted work is never resumed
+  half-way.
 - ``raise_priority_to``: the run carries that priority from then on (in the event, and in the
   task handed over).
 - ``notify_webhooks``: the shell delivers the event to the team's webhooks that want it.
@@ -36,6 +37,9 @@ from .scope import ROOT
 
 BREACH_KEY = ROOT.key("sla-breached")
 ESCALATED_KEY = ROOT.key("sla-escalated")
+#: Where the node that takes the work over works (``run/@escalation``): no node id starts
+#: with "@", so no path of the team's own nodes is ever this one.
+ESCALATION_SEGMENT = "@escalation"
 
 
 def sla_deadline(task_input: Any) -> tuple[str, float] | None:
@@ -159,7 +163,7 @@ async def _hand_over(
         "priority": escalation.raise_priority_to or priority,
         "input": task_input,
     }
-    scope = ROOT.child("escalation", node.id)
+    scope = ROOT.child(ESCALATION_SEGMENT, node.id)
     result = await run_node(ctx, spec, node, scope, task)
     return result.output
 

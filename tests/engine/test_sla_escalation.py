@@ -58,7 +58,7 @@ async def test_a_breach_hands_the_work_to_the_named_agent():
     assert sink.index(breach.key) < sink.index(escalated.key)
     # The closer took the ticket with the reason, and its answer is the run's.
     (took_over,) = [e for e in sink.of("agent.started") if e.agent == "closer"]
-    assert took_over.payload["path"] == "run/escalation"
+    assert took_over.payload["path"] == "run/@escalation"
     assert "urgent service level (60 s) passed" in took_over.payload["task"]["escalated"]
     assert took_over.payload["task"]["input"] == URGENT
     (done,) = [e for e in sink.of("agent.finished") if e.agent == "closer"]
@@ -76,7 +76,7 @@ async def test_a_breach_hands_the_work_to_a_person_and_the_answer_ends_the_run()
     assert outcome.status == "waiting"
     (asked,) = sink.of("human.requested")
     assert asked.payload["node"] == "manager"
-    assert asked.payload["activity_key"] == outcome.waiting_for == "run/escalation/human"
+    assert asked.payload["activity_key"] == outcome.waiting_for == "run/@escalation/human"
     assert asked.payload["task"]["priority"] == "critical"
     assert sink.of("sla.escalated")[0].payload["raised_priority"] == "critical"
 

@@ -26,7 +26,7 @@ TICKET = {"subject": "Charged twice", "priority": "urgent", "sla": {"urgent": 90
 
 def escalated_run(owner) -> Run:
     run = make_run(owner, status=Run.Status.WAITING, spec=SPEC, input=TICKET,
-                   team_name="Support triage", waiting_for="run/escalation/human")  # fmt: skip
+                   team_name="Support triage", waiting_for="run/@escalation/human")  # fmt: skip
     append_event(run, "run.started", payload={"input": TICKET, "team": "Support triage"})
     append_event(
         run,
@@ -47,10 +47,10 @@ def escalated_run(owner) -> Run:
         "agent.started",
         "support_lead",
         span_id="s1",
-        payload={"task": task, "path": "run/escalation"},
+        payload={"task": task, "path": "run/@escalation"},
     )
     append_event(run, "human.requested", "support_lead", span_id="s1", payload={
-        "activity_key": "run/escalation/human", "node": "support_lead", "kind": "human",
+        "activity_key": "run/@escalation/human", "node": "support_lead", "kind": "human",
         "prompt": "A customer needs a person.", "answer_schema": None, "task": task,
     })  # fmt: skip
     return run
