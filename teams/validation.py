@@ -674,6 +674,15 @@ def _escalations(spec: TeamSpec, _: ValidationContext) -> Iterator[Problem]:
             )
         covered |= set(rule.priorities)
         covers_all = covers_all or not rule.priorities
+    for i, node in enumerate(spec.nodes):
+        if isinstance(node, TeamNode) and node.spec is not None and node.spec.sla is not None:
+            yield warning(
+                "nested_escalation_unused",
+                f"The nested team '{node.id}' declares escalations, which are not used: only "
+                "the team that is run escalates. Declare them on this team.",
+                node=node.id,
+                path=f"nodes.{i}.spec.sla",
+            )
 
 
 def _mcp_servers(spec: TeamSpec, context: ValidationContext) -> Iterator[Problem]:

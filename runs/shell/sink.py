@@ -231,7 +231,10 @@ class RunSink:
         (a run executed again finds it in its journal and does not emit it twice)."""
         for row in rows:
             if row.type == SLA_ESCALATED and row.payload.get("notify_webhooks"):
-                await in_db_thread(webhooks.notify_escalated, self.run, row.payload)
+                try:
+                    await in_db_thread(webhooks.notify_escalated, self.run, row.payload)
+                except Exception:  # the run goes on; the event is on its timeline regardless
+                    log.exception("Could not queue the escalation webhooks of run %s", self.run.id)
 
     def _count(self, rows: Sequence[RunEvent]) -> None:
         """Count ``rows`` for /metrics (in this process's memory: no round trip)."""

@@ -105,3 +105,15 @@ def test_a_person_only_reached_by_escalation_is_not_unreachable():
     problems = problems_of(with_escalations({"hand_to": "manager"}))
 
     assert [p for p in problems if p.code == "unreachable"] == []
+
+
+def test_escalations_of_a_nested_team_are_said_to_be_unused():
+    nested = with_escalations({"hand_to": "manager"})
+    document = supervisor_spec()
+    document["nodes"].append({"kind": "team", "id": "desk", "name": "Desk", "spec": nested})
+    document["edges"].append({"id": "e2", "source": "lead", "target": "desk", "kind": "delegates"})
+
+    problem = only(problems_of(document), "nested_escalation_unused")
+
+    assert problem.severity == "warning" and problem.node == "desk"
+    assert problem.path == "nodes.2.spec.sla"
