@@ -25,7 +25,7 @@ from .models import Run, Webhook, WebhookDelivery
 router = Router(tags=["webhooks"])
 
 MAX_URL_LENGTH = Webhook._meta.get_field("url").max_length or 2000
-Kind = Literal["finished", "failed", "waiting"]
+Kind = Literal["finished", "failed", "waiting", "escalated"]
 
 
 class WebhookIn(Schema):

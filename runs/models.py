@@ -329,10 +329,13 @@ class Webhook(models.Model):
         FINISHED = "finished", "Run finished"
         FAILED = "failed", "Run failed"
         WAITING = "waiting", "Run waits for a person"
+        ESCALATED = "escalated", "Service level passed, escalated"
 
     team = models.ForeignKey("teams.Team", models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=2000)
-    events = models.JSONField(default=list, help_text="Which of finished, failed, waiting.")
+    events = models.JSONField(
+        default=list, help_text="Which of finished, failed, waiting, escalated."
+    )
     secret = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

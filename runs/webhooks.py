@@ -108,9 +108,25 @@ def schedule_for_runs(runs: Sequence[Run], kind: str | None = None) -> None:
                 transaction.on_commit(lambda args=args: enqueue_attempt(*args, countdown=0))
 
 
-def delivery_body(run: Run, kind: str, delivery_id: str) -> str:
+def notify_escalated(run: Run, escalation: dict[str, Any]) -> None:
+    """Queue an ``escalated`` delivery to every webhook of ``run``'s team that wants it;
+    ``escalation`` is the ``sla.escalated`` event's payload, sent along as it is."""
+    if run.team_id is None:
+        return
+    kind = "escalated"  # Webhook.Kind.ESCALATED
+    for webhook in Webhook.objects.filter(team_id=run.team_id, is_active=True):
+        if webhook.wants(kind):
+            delivery_id = str(uuid.uuid4())
+            body = delivery_body(run, kind, delivery_id, escalation=escalation)
+            args = (webhook.id, str(run.id), kind, delivery_id, body, 1)
+            transaction.on_commit(lambda args=args: enqueue_attempt(*args, countdown=0))
+
+
+def delivery_body(
+    run: Run, kind: str, delivery_id: str, *, escalation: dict[str, Any] | None = None
+) -> str:
     """The JSON every attempt of one delivery sends, byte for byte."""
-    document = {
+    document: dict[str, Any] = {
         "id": delivery_id,
         "type": f"run.{kind}",
         "created_at": timezone.now().isoformat(),
@@ -128,6 +144,8 @@ def delivery_body(run: Run, kind: str, delivery_id: str) -> str:
             "url": f"{settings.SITE_URL.rstrip('/')}/runs/{run.id}/",
         },
     }
+    if escalation is not None:
+        document["escalation"] = escalation
     return json.dumps(document, separators=(",", ":"), default=str)
 
 

@@ -199,6 +199,44 @@ class McpServer(_Model):
     )
 
 
+class Escalation(_Model):
+    """What a breached service level does, for the ticket priorities it names. The service
+    level itself comes with the run input (``priority`` + ``sla``, see ``runs/engine/sla.py``);
+    the team says what a breach sets going. Several actions may be combined."""
+
+    priorities: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Ticket priorities this escalation is for; empty means every priority.",
+    )
+    hand_to: str | None = Field(
+        None,
+        description="Id of an agent or human node that takes the work over when the service "
+        "level passes; the work in progress stops.",
+    )
+    raise_priority_to: str | None = Field(
+        None,
+        min_length=1,
+        max_length=50,
+        description="The priority the run carries from the breach on (what the node that "
+        "takes over, the timeline and webhooks see).",
+    )
+    notify_webhooks: bool = Field(
+        False,
+        description="POST a signed 'escalated' delivery to the team's webhooks that want it.",
+    )
+
+
+class ServiceLevel(_Model):
+    """What the team does when a run passes its service level."""
+
+    escalations: list[Escalation] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Tried in order; the first whose priorities include the run's applies.",
+    )
+
+
 class Position(_Model):
     x: float
     y: float
@@ -229,13 +267,29 @@ class TeamSpec(_Model):
         None, description="JSON Schema of the run input; the run form is generated from it."
     )
     mcp_servers: list[McpServer] = Field(default_factory=list)
+    sla: ServiceLevel | None = Field(
+        None, description="What a breached service level does (escalation)."
+    )
     layout: Layout = Field(default_factory=Layout)
+
+    @model_serializer(mode="wrap")
+    def _no_empty_sla(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A team without escalation keeps the form it had before service levels existed.
+        data: dict[str, Any] = handler(self)
+        if data.get("sla") is None:
+            data.pop("sla", None)
+        return data
 
     def node(self, node_id: str) -> Agent | HumanNode | TeamNode | None:
         return next((n for n in self.nodes if n.id == node_id), None)
 
     def agents(self) -> list[Agent]:
         return [n for n in self.nodes if isinstance(n, Agent)]
+
+    def escalation_for(self, priority: str) -> Escalation | None:
+        """The escalation a breach of a run of ``priority`` sets going, if the team has one."""
+        rules = self.sla.escalations if self.sla else []
+        return next((r for r in rules if not r.priorities or priority in r.priorities), None)
 
     def edges_from(self, node_id: str, kind: str | None = None) -> list[Edge]:
         return [e for e in self.edges if e.source == node_id and (kind is None or e.kind == kind)]

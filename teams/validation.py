@@ -147,6 +147,7 @@ def validate(spec: TeamSpec, context: ValidationContext | None = None) -> list[P
         _schemas,
         _limits,
         _mcp_servers,
+        _escalations,
         _team_nodes,
         _swarm_loops,
         _workers_report_back,
@@ -329,6 +330,9 @@ def _reachability(spec: TeamSpec, _: ValidationContext) -> Iterator[Problem]:
     if spec.entry is None or spec.node(spec.entry) is None:
         return  # reported by _entry; every node would look unreachable
     graph = _successors(spec)
+    # A node an escalation hands work to runs when a service level passes, whatever ran.
+    escalated_to = {r.hand_to for r in (spec.sla.escalations if spec.sla else []) if r.hand_to}
+    graph[spec.entry] |= escalated_to & graph.keys()
     reached, frontier = {spec.entry}, [spec.entry]
     while frontier:
         for nxt in graph[frontier.pop()] - reached:
@@ -609,6 +613,75 @@ def _limits(spec: TeamSpec, _: ValidationContext) -> Iterator[Problem]:
                 ),
                 edge=edge.id,
                 path=f"edges.{i}.gate.max_attempts",
+            )
+
+
+def _input_priorities(spec: TeamSpec) -> set[str] | None:
+    """The priorities the run input may name, when its schema lists them."""
+    schema = spec.input_schema or {}
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    priority = properties.get("priority") if isinstance(properties, dict) else None
+    enum = priority.get("enum") if isinstance(priority, dict) else None
+    return {v for v in enum if isinstance(v, str)} if isinstance(enum, list) else None
+
+
+def _escalations(spec: TeamSpec, _: ValidationContext) -> Iterator[Problem]:
+    rules = spec.sla.escalations if spec.sla else []
+    known = _input_priorities(spec)
+    covered: set[str] = set()
+    covers_all = False
+    for i, rule in enumerate(rules):
+        path = f"sla.escalations.{i}"
+        which = f"Escalation {i + 1}"
+        target = spec.node(rule.hand_to) if rule.hand_to else None
+        if rule.hand_to and target is None:
+            yield error(
+                "unknown_escalation_target",
+                f"{which} hands the work to '{rule.hand_to}', which is not a node of this "
+                "team. Choose one of its agents or people.",
+                path=f"{path}.hand_to",
+            )
+        elif isinstance(target, TeamNode):
+            yield error(
+                "escalation_to_team",
+                f"{which} hands the work to '{rule.hand_to}', a nested team. Hand it to an "
+                "agent or a person: they take over one task.",
+                node=target.id,
+                path=f"{path}.hand_to",
+            )
+        if not (rule.hand_to or rule.raise_priority_to or rule.notify_webhooks):
+            yield error(
+                "escalation_does_nothing",
+                f"{which} does nothing. Hand the work to someone, raise the priority or "
+                "notify the webhooks, or remove it.",
+                path=path,
+            )
+        for priority in rule.priorities:
+            if known is not None and priority not in known:
+                yield warning(
+                    "unknown_priority",
+                    f"{which} is for priority '{priority}', which the run input never has "
+                    f"(its priorities: {', '.join(sorted(known))}).",
+                    path=f"{path}.priorities",
+                )
+        if covers_all or (rule.priorities and set(rule.priorities) <= covered):
+            yield warning(
+                "escalation_never_applies",
+                f"{which} never applies: an earlier escalation already covers "
+                f"{'every priority' if covers_all else 'its priorities'}. The first that "
+                "matches is the one carried out.",
+                path=path,
+            )
+        covered |= set(rule.priorities)
+        covers_all = covers_all or not rule.priorities
+    for i, node in enumerate(spec.nodes):
+        if isinstance(node, TeamNode) and node.spec is not None and node.spec.sla is not None:
+            yield warning(
+                "nested_escalation_unused",
+                f"The nested team '{node.id}' declares escalations, which are not used: only "
+                "the team that is run escalates. Declare them on this team.",
+                node=node.id,
+                path=f"nodes.{i}.spec.sla",
             )
 
 

@@ -16,17 +16,20 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from runs.actions import input_problems, start_run
 from runs.models import Run
+from teams import credentials
 from teams.models import Team
 from teams.services import unresolved_problem
 from teams.validation import UnresolvedTeam
 from workspaces import access
 
-from . import cron
+from . import cron, signing
 from .models import Schedule, ScheduleFiring, Trigger, TriggerCall
 
 log = logging.getLogger(__name__)
 
 FIRE_TASK = "triggers.tasks.fire_schedule"
+#: Schedules, and triggers, one team may have: each schedule is read at every sweep.
+MAX_PER_TEAM = 50
 
 
 @dataclass
@@ -168,6 +171,20 @@ def fire_due(now: datetime | None = None) -> int:
 
 
 # Triggers ------------------------------------------------------------------------------------
+
+
+def do_create_trigger(team: Team, **fields: Any) -> tuple[Trigger, str]:
+    """A new trigger of ``team`` (``name``, ``scheme``, ``input_pointer``, ``version``) and its
+    signing secret, which is stored encrypted and returned only here."""
+    secret = signing.new_secret()
+    trigger = Trigger.objects.create(
+        team=team, secret_encrypted=credentials.encrypt(secret), **fields
+    )
+    return trigger, secret
+
+
+def do_delete_trigger(trigger: Trigger) -> None:
+    trigger.delete()
 
 
 def do_call_trigger(

@@ -16,7 +16,6 @@ from ninja.errors import HttpError
 from pydantic import Field, field_validator
 
 from runs.api import ProblemsOut, not_null
-from teams import credentials
 from teams.models import Team
 from teams.schemas import ErrorOut
 from teams.validation import error
@@ -29,8 +28,7 @@ from .models import Schedule, ScheduleFiring, Trigger
 router = Router(tags=["schedules and triggers"])
 
 MAX_VERSION = 2**31 - 1  # a PostgreSQL integer
-#: Schedules, and triggers, one team may have: each schedule is read at every sweep.
-MAX_PER_TEAM = 50
+MAX_PER_TEAM = actions.MAX_PER_TEAM
 Cron = Field(description="Five cron fields: minute hour day-of-month month day-of-week.")
 Zone = Field(description="An IANA time zone the cron expression is read in.")
 
@@ -262,19 +260,14 @@ def create_trigger(request: HttpRequest, team_id: int, payload: TriggerIn) -> An
     team = _team(request, team_id)
     if team.triggers.count() >= MAX_PER_TEAM:
         return refused("name", f"A team has at most {MAX_PER_TEAM} triggers; delete one first.")
-    secret = signing.new_secret()
-    trigger = Trigger.objects.create(
-        team=team,
-        secret_encrypted=credentials.encrypt(secret),
-        **payload.model_dump(),
-    )
+    trigger, secret = actions.do_create_trigger(team, **payload.model_dump())
     return Status(201, {**trigger_out(trigger), "secret": secret})
 
 
 @router.delete("/triggers/{trigger_id}", response={204: None, 404: ErrorOut})
 @requires("schedule.edit")
 def delete_trigger(request: HttpRequest, trigger_id: int) -> Any:
-    _on_team(Trigger.objects.all(), request, "Trigger", trigger_id).delete()
+    actions.do_delete_trigger(_on_team(Trigger.objects.all(), request, "Trigger", trigger_id))
     return Status(204, None)
 
 

@@ -38,6 +38,12 @@ error              {message, error_type, activity_key, recoverable}
 activity.failed    {activity_key, error, error_type, transient}   a recorded failed attempt
 sla.breached       {priority, deadline_s, elapsed_s}      the run passed the service level its
                    input asked for (``priority`` + ``sla``, see ``sla.py``); it goes on
+                   unless the team escalates
+sla.escalated      {priority, deadline_s, elapsed_s, hand_to, hand_to_name, raised_priority,
+                   notify_webhooks}   right after ``sla.breached`` when the team declares an
+                   escalation for the priority (``TeamSpec.sla``): ``hand_to`` (a node id, or
+                   null) took the work over, ``raised_priority`` (or null) is the run's
+                   priority from then on, ``notify_webhooks``: the team's webhooks are told
 rate_limit.waiting {activity_key, model, attempt, wait_s, paused}   a model call waits for
                    capacity under its credential's rate limit (``paused``: after a 429); the
                    wait does not count against the agent's deadline
@@ -92,6 +98,7 @@ BUDGET_WARNING = "budget.warning"
 ERROR = "error"
 ACTIVITY_FAILED = "activity.failed"
 SLA_BREACHED = "sla.breached"
+SLA_ESCALATED = "sla.escalated"
 RATE_LIMIT_WAITING = "rate_limit.waiting"
 CIRCUIT_WAITING = "circuit.waiting"
 
@@ -122,6 +129,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         ERROR,
         ACTIVITY_FAILED,
         SLA_BREACHED,
+        SLA_ESCALATED,
         RATE_LIMIT_WAITING,
         CIRCUIT_WAITING,
     }

@@ -30,7 +30,7 @@ from .interfaces import (
 )
 from .patterns import run_pattern
 from .scope import ROOT
-from .sla import watch_sla
+from .sla import within_sla
 
 
 async def run_team(
@@ -88,13 +88,7 @@ async def run_team(
 
 async def _body(ctx: RunContext, spec: TeamSpec, task_input: Any) -> Any:
     ctx.check_cancelled()
-    sla_watch = asyncio.ensure_future(watch_sla(ctx, task_input))
-    try:
-        return await run_pattern(ctx, spec, ROOT, task_input)
-    finally:
-        sla_watch.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sla_watch
+    return await within_sla(ctx, spec, task_input, lambda: run_pattern(ctx, spec, ROOT, task_input))
 
 
 async def _until_cancelled(ctx: RunContext, work: Any) -> Any:

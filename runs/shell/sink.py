@@ -25,10 +25,10 @@ from typing import Any
 
 from django.db import IntegrityError
 
-from .. import metrics
+from .. import metrics, webhooks
 from ..broadcast import delta_message, events_message, publish_soon
 from ..chain import ChainHead, chain
-from ..engine.events import AGENT_FINISHED, AGENT_STARTED, EPHEMERAL_TYPES, Event
+from ..engine.events import AGENT_FINISHED, AGENT_STARTED, EPHEMERAL_TYPES, SLA_ESCALATED, Event
 from ..models import Run, RunEvent
 from .config import COALESCE_WINDOW_S, WRITES_IN_FLIGHT
 from .loop import Batcher, in_db_thread, one_per_loop
@@ -224,6 +224,17 @@ class RunSink:
         await publish_soon(self.run.group_name, messages)
         if rows:
             self._count(rows)
+            await self._notify_escalations(rows)
+
+    async def _notify_escalations(self, rows: Sequence[RunEvent]) -> None:
+        """Tell the team's webhooks of an escalation that asks for it, once it is stored
+        (a run executed again finds it in its journal and does not emit it twice)."""
+        for row in rows:
+            if row.type == SLA_ESCALATED and row.payload.get("notify_webhooks"):
+                try:
+                    await in_db_thread(webhooks.notify_escalated, self.run, row.payload)
+                except Exception:  # the run goes on; the event is on its timeline regardless
+                    log.exception("Could not queue the escalation webhooks of run %s", self.run.id)
 
     def _count(self, rows: Sequence[RunEvent]) -> None:
         """Count ``rows`` for /metrics (in this process's memory: no round trip)."""

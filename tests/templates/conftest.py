@@ -61,17 +61,19 @@ async def run_template(
     spec: TeamSpec | None = None,
     tool_settings: dict[str, Any] | None = None,
     models: dict[str, ResolvedModel] | None = None,
+    clock: Any = None,
+    journal: list[Event] | None = None,
 ) -> TemplateRun:
     shipped = template(slug)
     sink, artifacts = MemorySink(), MemoryArtifacts()
     outcome = await run_team(
         spec or shipped.spec,
         shipped.sample_input if task_input is None else task_input,
-        journal=Journal(),
+        journal=Journal(journal or []),
         sink=sink,
         models=StaticModelRegistry(models),
         tools=registry,
-        clock=SystemClock(),
+        clock=clock or SystemClock(),
         cancel=CancelToken(),
         run_id=f"test-{slug}",
         artifacts=artifacts,

@@ -1,12 +1,14 @@
 """The support triage template, run end to end on the offline model: a billing ticket goes to
 billing, an angry escalation to the person on the support team, a technical one to technical
-support; a slow specialist breaches the ticket's SLA and is re-routed to the duty manager."""
+support; a slow specialist breaches the ticket's SLA and is re-routed to the duty manager; an
+urgent ticket past its SLA is escalated to the support lead."""
 
 import asyncio
 from dataclasses import replace
 
-from runs.engine.interfaces import ModelRequest, ModelResponse
+from runs.engine.interfaces import ModelRequest, ModelResponse, human_answered
 from runs.engine.models import OFFLINE
+from tests.engine.helpers import SlowModel, VirtualClock
 
 from .conftest import run_template, template
 
@@ -96,3 +98,47 @@ async def test_a_slow_specialist_breaches_the_sla_and_is_rerouted() -> None:
     assert (rerouted.payload["from"], rerouted.payload["to"]) == ("billing", "duty_manager")
     assert "1 s" in rerouted.payload["reason"] or "deadline" in rerouted.payload["reason"].lower()
     assert [e.agent for e in run.of_type("agent.finished")][-1] == "duty_manager"
+
+
+async def test_an_urgent_ticket_past_its_sla_is_escalated_to_the_support_lead() -> None:
+    # An urgent double charge; billing's model provider is down (it would answer in a day),
+    # and this customer's contract gives urgent tickets 60 s. Time is the engine's clock.
+    clock = VirtualClock()
+    down = replace(OFFLINE, name="down", provider=SlowModel(clock))
+    spec = template("support-triage").spec
+    spec = spec.model_copy(update={"nodes": [
+        n.model_copy(update={"model": "down"}) if n.id == "billing" else n for n in spec.nodes
+    ]})  # fmt: skip
+    urgent = dict(
+        template("support-triage").sample_input, priority="urgent", sla={**SLA, "urgent": 60}
+    )
+
+    execution = asyncio.ensure_future(
+        run_template("support-triage", urgent, spec=spec, models={"down": down}, clock=clock)
+    )
+    await clock.advance(59)
+    assert not execution.done()  # billing is still trying
+    await clock.advance(2)
+    run = await execution
+
+    # The breach, then the escalation to the support lead, who is asked to take the ticket.
+    assert handoffs(run) == [("intake", "billing")]
+    (breach,) = run.of_type("sla.breached")
+    assert (breach.payload["priority"], breach.payload["deadline_s"]) == ("urgent", 60)
+    (escalated,) = run.of_type("sla.escalated")
+    assert escalated.payload["hand_to"] == "support_lead"
+    assert escalated.payload["hand_to_name"] == "Support lead"
+    assert escalated.payload["notify_webhooks"] is True
+    assert run.outcome.status == "waiting"
+    (asked,) = run.of_type("human.requested")
+    assert asked.payload["node"] == "support_lead"
+    assert "passed its service level" in asked.payload["prompt"]
+    assert asked.payload["task"]["input"]["subject"] == "Charged twice for October"
+
+    # The lead answers: that is the reply the run ends with.
+    reply = {"reply": "Refunded the duplicate charge; sorry, Rosa.", "action": "refund"}
+    answer = human_answered(asked, reply, by="lead@example.com", ts=clock.now())
+    done = await run_template("support-triage", urgent, spec=spec, models={"down": down},
+                              clock=clock, journal=[*run.sink.events, answer])  # fmt: skip
+    assert done.outcome.status == "succeeded", done.outcome.reason
+    assert done.outcome.output == reply

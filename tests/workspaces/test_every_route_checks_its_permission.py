@@ -423,6 +423,17 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
         [w.template.slug], {}, in_current_workspace=True
     ),
     ("team-builder", "GET"): lambda w, u: PageCall([w.team.id]),
+    ("team-automation", "GET"): lambda w, u: PageCall([w.team.id]),
+    ("team-automation", "POST"): lambda w, u: PageCall(
+        [w.team.id], {"cron": "0 9 * * 1-5", "timezone": "UTC", "input": "{}", "enabled": "on"}
+    ),
+    ("schedule-preview", "GET"): lambda w, u: PageCall([w.team.id]),
+    ("schedule-switch", "POST"): lambda w, u: PageCall([w.schedule.id], {"enabled": "on"}),
+    ("schedule-delete", "POST"): lambda w, u: PageCall([w.new_schedule().id], {}),
+    ("trigger-create", "POST"): lambda w, u: PageCall(
+        [w.team.id], {"name": unique("t"), "scheme": "orchestrator", "input_pointer": ""}
+    ),
+    ("trigger-delete", "POST"): lambda w, u: PageCall([w.new_trigger().id], {}),
     ("run-list", "GET"): lambda w, u: PageCall(in_current_workspace=True),
     ("run-detail", "GET"): lambda w, u: PageCall([w.run.id]),
     ("run-audit", "GET"): lambda w, u: PageCall([w.run.id]),

@@ -3,7 +3,10 @@ import { NumberField } from "./NumberField";
 import { SelectField } from "./SelectField";
 import { TextField } from "./TextField";
 import { JsonEditor } from "./JsonEditor";
-import type { SpecNode, TeamLimits, TeamSettings } from "./spec";
+import type { ServiceLevel, SpecNode, TeamLimits, TeamSettings } from "./spec";
+
+const ESCALATION_EXAMPLE =
+  '{"escalations": [{"priorities": ["urgent"], "hand_to": "<agent or person id>", "notify_webhooks": true}]}';
 
 interface Props {
   settings: TeamSettings;
@@ -36,6 +39,13 @@ export function TeamForm({ settings, nodes, onChange }: Props) {
         label="Input schema (the run form is made from it)"
         value={settings.input_schema}
         onChange={(input_schema) => onChange({ input_schema }, "input_schema")}
+      />
+      <JsonEditor
+        label="Service level escalation (what a breached SLA does)"
+        value={(settings.sla as Record<string, unknown> | null | undefined) ?? null}
+        onChange={(sla) => onChange({ sla: sla as ServiceLevel | null }, "sla")}
+        placeholder={ESCALATION_EXAMPLE}
+        testId="field-sla"
       />
       <fieldset className="limits">
         <legend>Run limits</legend>

@@ -113,6 +113,17 @@ export interface McpServer {
 }
 
 /** Everything about the team that is not drawn as a node, an edge or the layout. */
+export interface Escalation {
+  priorities?: string[];
+  hand_to?: string | null;
+  raise_priority_to?: string | null;
+  notify_webhooks?: boolean;
+}
+
+export interface ServiceLevel {
+  escalations: Escalation[];
+}
+
 export interface TeamSettings {
   spec_version: number;
   name: string;
@@ -122,6 +133,8 @@ export interface TeamSettings {
   limits: TeamLimits;
   input_schema: JsonSchema | null;
   mcp_servers: McpServer[];
+  /** What a breached service level does (absent: the run only records the breach). */
+  sla?: ServiceLevel | null;
   // Fields a newer server adds survive a round trip through the builder.
   [extra: string]: unknown;
 }

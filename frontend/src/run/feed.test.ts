@@ -41,6 +41,18 @@ describe("feedItems", () => {
     ]);
   });
 
+  it("says when a service level passed and what the team's escalation did", () => {
+    const breached = ev("sla.breached", null, 1, { priority: "urgent", deadline_s: 60, elapsed_s: 60.004 });
+    const escalated = ev("sla.escalated", null, 2, {
+      priority: "urgent", deadline_s: 60, elapsed_s: 60.004, hand_to: "support_lead",
+      hand_to_name: "Support lead", raised_priority: null, notify_webhooks: true,
+    }); // prettier-ignore
+    expect(texts([breached, escalated])).toEqual([
+      "Service level passed: urgent work is due within 60.0 s, 60.0 s have gone by",
+      "Escalated (urgent service level): handed to Support lead, webhooks notified",
+    ]);
+  });
+
   it("leaves no dangling colon when an agent starts without a task", () => {
     expect(texts([ev("agent.started", "billing", 1, { task: null })])).toEqual(["billing started"]);
   });

@@ -53,6 +53,15 @@ export function fallbackText(p: Record<string, unknown>, names: AgentNames): str
   return `Model fallback: ${asText(p.from)} → ${asText(p.to)}${circuit}${colon(p.reason)}`;
 }
 
+/** What a team's escalation did when a service level passed, in one sentence. */
+export function escalationText(p: Record<string, unknown>, names: AgentNames): string {
+  const did: string[] = [];
+  if (p.hand_to) did.push(`handed to ${asText(p.hand_to_name) || agentName(names, p.hand_to)}`);
+  if (p.raised_priority) did.push(`priority raised to ${asText(p.raised_priority)}`);
+  if (p.notify_webhooks === true) did.push("webhooks notified");
+  return `Escalated (${asText(p.priority)} service level): ${did.join(", ") || "recorded"}`;
+}
+
 function note(event: RunEvent, names: AgentNames): FeedItem | null {
   const p = event.payload;
   const agent = agentName(names, event.agent);
@@ -92,6 +101,10 @@ function note(event: RunEvent, names: AgentNames): FeedItem | null {
       return make("warn", `Waits ${seconds(p.wait_s)} s for ${asText(p.model)} to be tried again: its circuit is open after repeated failures${p.probing ? " (another run is probing it)" : ""}`);
     case "fallback":
       return make("warn", fallbackText(p, names));
+    case "sla.breached":
+      return make("bad", `Service level passed: ${asText(p.priority)} work is due within ${seconds(p.deadline_s)} s, ${seconds(p.elapsed_s)} s have gone by`);
+    case "sla.escalated":
+      return make("warn", escalationText(p, names));
     case "human.requested":
       return make("warn", `Waiting for a person: ${asText(p.prompt)}`);
     case "human.answered":

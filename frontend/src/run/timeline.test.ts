@@ -22,6 +22,29 @@ function supervisorRun() {
 }
 
 describe("buildTimeline", () => {
+  it("ends the work an escalation took over and marks the escalation on the run's lane", () => {
+    const timeline = buildTimeline(
+      [
+        ev("run.started", null, 100, { input: "x" }),
+        ev("agent.started", "billing", 100, { task: null }, { span_id: "b1" }),
+        ev("sla.breached", null, 160, { priority: "urgent", deadline_s: 60, elapsed_s: 60 }),
+        ev("sla.escalated", null, 160, {
+          priority: "urgent", hand_to: "lead", hand_to_name: "Support lead", notify_webhooks: false,
+        }), // prettier-ignore
+        ev("agent.started", "lead", 160, { task: "take it" }, { span_id: "l1" }),
+      ],
+      200,
+    );
+    const [billing] = timeline.lanes.find((l) => l.agent === "billing")!.bars;
+    expect([billing.end, billing.status]).toEqual([160_000, "cancelled"]);
+    expect(timeline.lanes.find((l) => l.agent === "lead")!.bars[0].end).toBeNull();
+    const run = timeline.lanes.find((l) => l.agent === RUN_LANE)!;
+    expect(run.markers.map((m) => m.label)).toEqual([
+      "service level passed (urgent, 60 s)",
+      "Escalated (urgent service level): handed to Support lead",
+    ]);
+  });
+
   it("makes one lane per agent in order of first appearance", () => {
     const timeline = buildTimeline(supervisorRun(), 0);
     expect(timeline.lanes.map((l) => l.agent)).toEqual(["boss", "writer"]);

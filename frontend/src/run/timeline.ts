@@ -2,7 +2,7 @@
 // swimlane bars, turn spans inside them are nested bars, and the moments that matter (tool
 // calls, delegations, handoffs, retries, errors, human waits, gates, fallbacks) are markers.
 import { endStatus, terminalEvent } from "./derive";
-import { agentName, retryNumber } from "./feed";
+import { agentName, escalationText, retryNumber } from "./feed";
 import { toolCallKey } from "./toolCalls";
 import { type AgentNames, eventTime, type RunEvent, type RunStatus } from "./types";
 
@@ -70,6 +70,8 @@ const MARKER_KINDS: Record<string, MarkerKind> = {
   "gate.passed": "gate",
   "gate.failed": "gate",
   fallback: "fallback",
+  "sla.breached": "error",
+  "sla.escalated": "fallback",
 };
 
 function text(value: unknown): string {
@@ -101,6 +103,10 @@ function markerLabel(event: RunEvent, names: AgentNames): string {
       return p.kind === "model"
         ? `model ${text(p.from)} → ${text(p.to)}${p.circuit_open === true ? " (circuit open)" : ""}: ${text(p.reason)}`
         : `falls back to ${agentName(names, p.to)}`;
+    case "sla.breached":
+      return `service level passed (${text(p.priority)}, ${text(p.deadline_s)} s)`;
+    case "sla.escalated":
+      return escalationText(p, names);
     default:
       return `${event.type}: ${text(p.message ?? p.reason ?? p.error)}`;
   }
@@ -183,6 +189,15 @@ export function buildTimeline(events: RunEvent[], now: number, names: AgentNames
       turnsBySpan.set(event.parent_span_id ?? "", siblings);
       turnsById.set(event.span_id, turn);
       lane.turns.push(turn);
+    } else if (event.type === "sla.escalated" && event.payload.hand_to) {
+      // The work in progress was stopped and handed over: its agents end here.
+      for (const bar of agentSpans.values()) {
+        if (bar.end === null) {
+          bar.end = at;
+          bar.status = "cancelled";
+        }
+      }
+      if (kind) lane.markers.push({ id: `${event.seq}`, kind, agent: lane.agent, label: markerLabel(event, names), at, events: [event] });
     } else if (event.type === "tool.result") {
       const marker = toolMarkers.get(toolCallKey(event));
       if (marker) {

@@ -1,0 +1,82 @@
+"""The schedule and trigger forms of the team's "Schedules and triggers" page. They check what
+the API's schemas check (``triggers.api``), with the same sentences."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from teams.services import unstorable
+
+from . import cron, signing
+from .models import Trigger
+
+MAX_INPUT_CHARS = 100_000
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(cron.zone_names())]
+
+
+class ScheduleForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False, label="Name")
+    cron = forms.CharField(
+        max_length=200,
+        label="Cron",
+        help_text="Five fields: minute hour day-of-month month day-of-week, e.g. 0 9 * * 1-5.",
+    )
+    timezone = forms.ChoiceField(choices=zone_choices, initial="UTC", label="Time zone")
+    input = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        max_length=MAX_INPUT_CHARS,
+        required=False,
+        initial="{}",
+        label="Input (JSON)",
+        help_text="What every run it starts is given.",
+    )
+    enabled = forms.BooleanField(required=False, initial=True, label="On")
+
+    def clean_cron(self) -> str:
+        value: str = self.cleaned_data["cron"].strip()
+        try:
+            cron.fields(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
+
+    def clean_input(self) -> Any:
+        text = self.cleaned_data["input"].strip() or "{}"
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"This is not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})."
+            ) from None
+        if value is None:
+            raise forms.ValidationError("Give an input, not null: {} for none.")
+        if problem := unstorable(value):
+            raise forms.ValidationError(problem.message)
+        return value
+
+
+class TriggerForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False, label="Name")
+    scheme = forms.ChoiceField(
+        choices=Trigger.Scheme.choices, initial=Trigger.Scheme.ORCHESTRATOR, label="Signed as"
+    )
+    input_pointer = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Input at",
+        help_text="A JSON pointer into the body, e.g. /pull_request; empty: the whole body.",
+    )
+
+    def clean_input_pointer(self) -> str:
+        value: str = self.cleaned_data["input_pointer"].strip()
+        try:
+            signing.parse_pointer(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
