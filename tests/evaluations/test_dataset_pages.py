@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evaluations import actions
 from evaluations.models import Dataset, Experiment
-from tests.factories import make_team, make_user, minimal_spec
+from tests.factories import make_ended_run, make_team, make_user, minimal_spec
 from tests.workspaces.helpers import client_of, shared_workspace
 from workspaces.models import personal_workspace
 
@@ -155,3 +155,16 @@ def test_a_viewer_reads_a_dataset_but_is_told_why_they_cannot_change_it() -> Non
     response = upload(client, dataset, "c.jsonl", b'{"input": "x"}\n')
     assert response.status_code == 403 and dataset.items.count() == 1
     assert client.get(f"/datasets/{dataset.pk}/experiment/").status_code == 403
+
+
+def test_the_run_page_offers_add_to_dataset_only_to_roles_that_may_change_datasets() -> None:
+    workspace, users = shared_workspace(viewer="victor", editor="edith")
+    run = make_ended_run(users["olivia"], events=1, days_ago=0, workspace=workspace)
+
+    def limit(username: str) -> str:
+        page = client_of(users[username]).get(f"/runs/{run.id}/").content.decode()
+        assert f'data-workspace="{workspace.slug}"' in page
+        return page.split('data-cannot-add-to-dataset="', 1)[1].split('"', 1)[0]
+
+    assert limit("edith") == ""
+    assert "needs the" in limit("victor") and "viewer" in limit("victor")

@@ -92,7 +92,7 @@ def test_runs_become_a_dataset_an_experiment_and_a_comparison(page: Page) -> Non
     expect(page.locator("#summary")).to_contain_text("contains")
     second = start_experiment(page, dataset)
     expect(page.get_by_text("2 of 2 items scored")).to_be_visible(timeout=90_000)
-    shots(page, "experiment")
+    shots(page, "datasets-experiment")
 
     # The comparison, reached from the second experiment's page, draws its charts.
     page.get_by_role("link", name=f"experiment {first} (v1)").click()
@@ -108,4 +108,4 @@ def test_runs_become_a_dataset_an_experiment_and_a_comparison(page: Page) -> Non
     # Every output contains the text (case aside): both sides' bars stand in the last bin.
     last = page.get_by_test_id("histogram-contains").locator("rect.bar-b").nth(9)
     expect(last.locator("title")).to_have_text(f"Experiment {second}, 0.9\u20131.0: 2")
-    shots(page, "compare")
+    shots(page, "datasets-compare")

@@ -9,8 +9,9 @@ export function CostScatter({ data, labels }: { data: ChartData; labels: { a: st
   const points = costScorePoints(data);
   const { top, ticks } = niceTicks(Math.max(0, ...points.map((p) => p.cost)), 4);
   const step = ticks.length > 1 ? ticks[1] : top;
-  const x = linearScale([0, top], [PAD.left, W - PAD.right]);
-  const y = linearScale([0, 1], [H - PAD.bottom, PAD.top]);
+  // Inset from the axes, so a point at zero cost or score does not sit on an axis label.
+  const x = linearScale([0, top], [PAD.left + 8, W - PAD.right]);
+  const y = linearScale([0, 1], [H - PAD.bottom - 6, PAD.top]);
   return (
     <figure className="chart" data-testid="cost-scatter">
       <figcaption>Cost against score, per item</figcaption>
@@ -28,15 +29,15 @@ export function CostScatter({ data, labels }: { data: ChartData; labels: { a: st
             {formatUsd(t, step)}
           </text>
         ))}
-        <line className="axis" x1={PAD.left} x2={W - PAD.right} y1={y(0)} y2={y(0)} />
-        <line className="axis" x1={PAD.left} x2={PAD.left} y1={y(0)} y2={y(1)} />
+        <line className="axis" x1={PAD.left} x2={W - PAD.right} y1={H - PAD.bottom} y2={H - PAD.bottom} />
+        <line className="axis" x1={PAD.left} x2={PAD.left} y1={H - PAD.bottom} y2={y(1)} />
         {points.map((p) =>
           p.side === "a" ? (
-            <circle key={`a${p.item_id}`} className="point-a" cx={x(p.cost)} cy={y(p.score)} r={5}>
+            <circle key={`a${p.item_id}`} className="point-a" cx={x(p.cost)} cy={y(p.score)} r={6}>
               <title>{`${labels.a}, item ${p.item_id}: ${formatUsd(p.cost, step / 100)}, score ${p.score.toFixed(2)}`}</title>
             </circle>
           ) : (
-            <rect key={`b${p.item_id}`} className="point-b" x={x(p.cost) - 4} y={y(p.score) - 4} width={8} height={8}>
+            <rect key={`b${p.item_id}`} className="point-b" x={x(p.cost) - 3.5} y={y(p.score) - 3.5} width={7} height={7}>
               <title>{`${labels.b}, item ${p.item_id}: ${formatUsd(p.cost, step / 100)}, score ${p.score.toFixed(2)}`}</title>
             </rect>
           ),

@@ -14,7 +14,7 @@ const PAD = { left: 32, right: 8, top: 10, bottom: 34 };
 /** One scorer's score distribution: per bin of 0..1, a bar for A beside a bar for B. */
 export function ScoreHistogram({ scorer, a, b, labels }: Props) {
   const bins = a.length;
-  const { top, ticks } = niceTicks(Math.max(1, ...a, ...b), 4);
+  const { top, ticks } = niceTicks(Math.max(1, ...a, ...b), 4, true);
   const y = linearScale([0, top], [H - PAD.bottom, PAD.top]);
   const x = linearScale([0, bins], [PAD.left, W - PAD.right]);
   const slot = (W - PAD.left - PAD.right) / bins;

@@ -53,6 +53,9 @@ describe("scales and ticks", () => {
     expect(niceTicks(0.0013, 4)).toEqual({ top: 0.0015, ticks: [0, 0.0005, 0.001, 0.0015] });
     expect(niceTicks(10, 4)).toEqual({ top: 10, ticks: [0, 2.5, 5, 7.5, 10] });
     expect(niceTicks(0)).toEqual({ top: 1, ticks: [0, 1] });
+    // Counts step by whole numbers.
+    expect(niceTicks(2, 4, true)).toEqual({ top: 2, ticks: [0, 1, 2] });
+    expect(niceTicks(9, 4, true)).toEqual({ top: 9, ticks: [0, 3, 6, 9] });
     expect(niceTicks(Number.NaN)).toEqual({ top: 1, ticks: [0, 1] });
   });
 

@@ -46,12 +46,14 @@ export function linearScale([d0, d1]: [number, number], [r0, r1]: [number, numbe
   return (value) => (span === 0 ? r0 : r0 + ((value - d0) / span) * (r1 - r0));
 }
 
-/** A round upper bound for an axis from 0 to ``max`` with about ``count`` ticks, and the ticks. */
-export function niceTicks(max: number, count = 4): { top: number; ticks: number[] } {
+/** A round upper bound for an axis from 0 to ``max`` with about ``count`` ticks, and the ticks;
+ * ``integer`` axes (counts) step by whole numbers. */
+export function niceTicks(max: number, count = 4, integer = false): { top: number; ticks: number[] } {
   if (!(max > 0) || !Number.isFinite(max)) return { top: 1, ticks: [0, 1] };
   const raw = max / count;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
+  const nice = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
+  const step = integer ? Math.max(1, Math.ceil(nice)) : nice;
   const top = Math.ceil(max / step - 1e-9) * step;
   const ticks: number[] = [];
   for (let n = 0; n * step <= top + step * 1e-9; n += 1) ticks.push(Number((n * step).toPrecision(12)));
