@@ -168,3 +168,16 @@ def test_the_run_page_offers_add_to_dataset_only_to_roles_that_may_change_datase
 
     assert limit("edith") == ""
     assert "needs the" in limit("victor") and "viewer" in limit("victor")
+
+
+def test_a_file_over_the_size_limit_is_refused_whole(monkeypatch) -> None:
+    from evaluations import views_datasets
+
+    monkeypatch.setattr(views_datasets, "MAX_UPLOAD_BYTES", 64)
+    alice = make_user()
+    client = client_of(alice)
+    dataset = actions.do_create_dataset(alice, personal_workspace(alice), "Cases", "")
+    response = upload(client, dataset, "big.jsonl", b'{"input": "x"}\n' * 10)
+    assert response.status_code == 422
+    assert "The file is larger than" in response.content.decode()
+    assert dataset.items.count() == 0

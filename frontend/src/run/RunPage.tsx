@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { api, ApiError } from "../lib/api";
 import { AddToDataset } from "./AddToDataset";
+import { canAddToDataset } from "./addToDataset";
 import { AgentUsageTable } from "./AgentUsageTable";
 import { AnswerBox } from "./AnswerBox";
 import { Artifacts } from "./Artifacts";
@@ -121,7 +122,7 @@ export function RunPage({ initial, names = {}, limits = {}, workspace = "" }: Pr
   const items = useMemo(() => feedItems(shown, names), [shown, names]);
   const canTravel = terminalEvent(state.events) !== null && !isArchived(state.run);
   // A succeeded run is a test case: its input, and its output as the answer expected.
-  const canAdd = status === "succeeded" && !limits.dataset && workspace !== "";
+  const canAdd = canAddToDataset(status, limits.dataset, workspace);
   const forkAt = useCallback((seq: number) => setFork({ fromSeq: seq, label: `Fork from event #${seq}` }), []);
 
   const cancel = useCallback(async () => {

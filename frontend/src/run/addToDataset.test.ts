@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../lib/api";
-import { datasetError, initialChoice, NEW_DATASET, parseTarget, suggestedName } from "./addToDataset";
+import { canAddToDataset, datasetError, initialChoice, NEW_DATASET, parseTarget, suggestedName } from "./addToDataset";
 
 const datasets = [
   { id: 7, name: "Refunds", version: 3, items: 12 },
@@ -37,5 +37,17 @@ describe("datasetError", () => {
     expect(datasetError(new ApiError(403, { detail: "Creating and changing datasets needs the editor role." }))).toMatch(/editor role/);
     expect(datasetError(new ApiError(500, null))).toBe("The server refused (500).");
     expect(datasetError(new TypeError("fetch failed"))).toMatch(/could not be reached/);
+  });
+});
+
+describe("canAddToDataset", () => {
+  it("is offered for a succeeded run to a role that may change datasets", () => {
+    expect(canAddToDataset("succeeded", "", "acme")).toBe(true);
+  });
+
+  it("is not offered for a run without an output, to a role without the permission, or outside a workspace", () => {
+    for (const status of ["running", "waiting", "failed", "cancelled"]) expect(canAddToDataset(status, "", "acme")).toBe(false);
+    expect(canAddToDataset("succeeded", "Creating and changing datasets in Acme needs the editor role.", "acme")).toBe(false);
+    expect(canAddToDataset("succeeded", "", "")).toBe(false);
   });
 });

@@ -14,6 +14,12 @@ export type Target = { kind: "existing"; id: number } | { kind: "new"; name: str
 
 export const NEW_DATASET = "new";
 
+/** Whether the run page offers "Add to dataset": a succeeded run (it has an output to
+ * expect), a role that may change datasets (``cannot`` empty), and a known workspace. */
+export function canAddToDataset(status: string, cannot: string | undefined, workspace: string): boolean {
+  return status === "succeeded" && !cannot && workspace !== "";
+}
+
 /** What the select starts on: the newest dataset when there is one, else a new one. */
 export function initialChoice(datasets: DatasetSummary[]): string {
   return datasets.length > 0 ? String(datasets[0].id) : NEW_DATASET;
