@@ -253,7 +253,11 @@ def _ended(item: ExperimentItem, run: Run) -> None:
     specs = scorers.SPECS.validate_python(item.experiment.scorers)
     output, expected = run.output, item.item.expected
     results: dict[str, Any] = {}
+    item.cost_usd = run.cost_usd
+    item.input_tokens = run.input_tokens
+    item.output_tokens = run.output_tokens
     for spec in specs:
+        result: scorers.Score | judging.Judged
         if run.status != Run.Status.SUCCEEDED:
             result = scorers.Score(0.0, f"The run {run.get_status_display().lower()}: "
                                    f"{run.failure_reason or 'no output'}.")  # fmt: skip
@@ -261,6 +265,10 @@ def _ended(item: ExperimentItem, run: Run) -> None:
             result = judging.judge(
                 spec, item.experiment.workspace, item.item.input, output, expected
             )
+            # The judge's calls are part of what the case cost.
+            item.cost_usd += result.cost_usd
+            item.input_tokens += result.input_tokens
+            item.output_tokens += result.output_tokens
         else:
             result = scorers.score(spec, output, expected)
         results[spec.label] = result.to_dict()
@@ -268,9 +276,6 @@ def _ended(item: ExperimentItem, run: Run) -> None:
     item.run_status = run.status
     item.output = output
     item.scores = results
-    item.cost_usd = run.cost_usd
-    item.input_tokens = run.input_tokens
-    item.output_tokens = run.output_tokens
     if run.started_at and run.finished_at:
         item.latency_s = (run.finished_at - run.started_at).total_seconds()
     item.save()

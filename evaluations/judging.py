@@ -1,16 +1,20 @@
 """The ``judge`` scorer: a model of the workspace reads the rubric, the input, the expected
 output and the output, and answers ``{score, reason}`` through structured output. The
 offline model answers deterministically (a score of 0 and a reason that says it is
-simulated), so an experiment with a judge runs, and is tested, without a network."""
+simulated), so an experiment with a judge runs, and is tested, without a network. The
+judge's model call costs like any other: its tokens and cost come back with the verdict, and
+the experiment counts them in the item's."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from runs.engine.interfaces import ChatMessage, ModelRequest
+from runs.engine.interfaces import ChatMessage, ModelRequest, Usage
 from runs.execution import run_loop
 from runs.wiring import model_registries
 
@@ -42,6 +46,27 @@ class UnknownModel(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class Judged:
+    """A verdict and what asking for it cost."""
+
+    score: Score
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+
+    @classmethod
+    def costing(cls, score: Score, usage: Usage, usd: float) -> Judged:
+        return cls(score, usage.input_tokens, usage.output_tokens, Decimal(str(round(usd, 6))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.score.to_dict() | {
+            "cost_usd": float(self.cost_usd),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+        }
+
+
 def check_models(specs: list[Any], workspace: Any) -> None:
     """Every judge names a model the workspace has (``UnknownModel`` otherwise)."""
     registry = model_registries([workspace.pk])[workspace.pk]
@@ -53,8 +78,9 @@ def check_models(specs: list[Any], workspace: Any) -> None:
                 raise UnknownModel(f"Judge {spec.label}: {exc.args[0]}") from None
 
 
-def judge(spec: Judge, workspace: Any, task_input: Any, output: Any, expected: Any) -> Score:
-    """The judge's verdict; a model that fails or answers out of shape scores 0, saying so."""
+def judge(spec: Judge, workspace: Any, task_input: Any, output: Any, expected: Any) -> Judged:
+    """The judge's verdict and its cost; a model that fails or answers out of shape scores 0,
+    saying so (an answer out of shape still cost what it cost)."""
     model = model_registries([workspace.pk])[workspace.pk].get(spec.model)
     case = {"rubric": spec.rubric, "input": task_input, "expected": expected, "output": output}
     request = ModelRequest(
@@ -70,9 +96,13 @@ def judge(spec: Judge, workspace: Any, task_input: Any, output: Any, expected: A
     try:
         response = run_loop.submit(model.provider.complete(request)).result(JUDGE_TIMEOUT_S + 5)
     except Exception as exc:  # a judge that cannot answer is a result, not a crash
-        return Score(0.0, f"The judge {spec.model} could not answer: {exc}")
+        return Judged(Score(0.0, f"The judge {spec.model} could not answer: {exc}"))
+    usd = model.cost_usd(response.usage)
     try:
         verdict = Verdict.model_validate_json(response.content or "")
     except ValidationError:
-        return Score(0.0, f"The judge answered out of shape: {(response.content or '')[:200]}")
-    return Score(verdict.score, verdict.reason)
+        text = (response.content or "")[:200]
+        return Judged.costing(
+            Score(0.0, f"The judge answered out of shape: {text}"), response.usage, usd
+        )
+    return Judged.costing(Score(verdict.score, verdict.reason), response.usage, usd)

@@ -48,16 +48,43 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         _with_text(i.to_dict(), "input", "expected", "output")
         for i in experiment.items.select_related("item")
     ]
-    return render(
-        request,
-        "evaluations/experiment.html",
-        {"experiment": experiment, "out": out, "percent": percent, "items": items},
+    # The other experiments on the dataset, to compare this one with (as the baseline).
+    others = (
+        Experiment.objects.filter(dataset=experiment.dataset_id)
+        .exclude(pk=experiment.pk)
+        .select_related("team_version")[:10]
     )
+    context = {
+        "experiment": experiment, "out": out, "percent": percent, "items": items,
+        "others": others,
+    }  # fmt: skip
+    return render(request, "evaluations/experiment.html", context)
+
+
+def chart_data(found: dict[str, Any]) -> dict[str, Any]:
+    """What the comparison's charts draw (``frontend/src/evaluations/charts.ts``): per shared
+    item, each side's scores and cost."""
+
+    def side(s: dict[str, Any]) -> dict[str, Any]:
+        scores = {name: float(r["score"]) for name, r in s["scores"].items()}
+        return {"scores": scores, "cost_usd": s["cost_usd"]}
+
+    return {
+        "a": found["a"],
+        "b": found["b"],
+        "scorers": sorted(found["scorers"]),
+        "items": [
+            {"item_id": r["item_id"], "a": side(r["a"]), "b": side(r["b"])}
+            for r in found["results"]
+        ],
+    }
 
 
 @page("experiment.view")
 def experiment_compare(request: HttpRequest, a: int, b: int) -> HttpResponse:
     left, right = _get(request, a), _get(request, b)
     found = comparison.compare(left, right)
+    charts = chart_data(found)
     found["results"] = [_with_text(r, "input") for r in found["results"]]
-    return render(request, "evaluations/compare.html", {"a": left, "b": right, "found": found})
+    context = {"a": left, "b": right, "found": found, "charts": charts}
+    return render(request, "evaluations/compare.html", context)

@@ -11,14 +11,35 @@ from tests.factories import install_templates, make_run, make_team
 pytestmark = pytest.mark.browser
 
 
+def scored_experiment(alice, team) -> tuple[int, int]:
+    """A dataset of two items and an experiment over it whose items are scored (so its
+    comparison has charts)."""
+    from evaluations import actions
+    from evaluations.scorers import SPECS
+
+    dataset = actions.do_create_dataset(alice, team.workspace, "Cases", "")
+    actions.do_add_items(dataset, [actions.ItemIn(input={"task": t}, expected=t) for t in "ab"])
+    specs = SPECS.validate_python([{"kind": "exact"}])
+    experiment = actions.do_start_experiment(alice, team.current_version(), dataset, specs, 1)
+    experiment.items.update(
+        status="done", output="a", scores={"exact": {"score": 1.0, "reason": "Same."}}
+    )
+    # Finished, so its page does not reload itself under the check.
+    type(experiment).objects.filter(pk=experiment.pk).update(status="finished")
+    return dataset.pk, experiment.pk
+
+
 def pages(alice) -> list[str]:
     team = make_team(alice)
     run = make_run(alice, team=team, status=Run.Status.SUCCEEDED)
+    dataset, experiment = scored_experiment(alice, team)
     return [
         "/teams/", f"/teams/{team.pk}/", f"/teams/{team.pk}/builder/",
         f"/teams/{team.pk}/automation/", "/runs/",
         f"/runs/{run.id}/", f"/runs/{run.id}/audit/", "/dashboard/", "/templates/",
         "/settings/tokens/", "/settings/models/", "/settings/secrets/", "/settings/tools/",
+        "/datasets/", f"/datasets/{dataset}/", f"/datasets/{dataset}/experiment/",
+        f"/experiments/{experiment}/", f"/experiments/compare/{experiment}/{experiment}/",
     ]  # fmt: skip
 
 

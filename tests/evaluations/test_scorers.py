@@ -91,7 +91,8 @@ def test_the_offline_judge_gives_a_deterministic_verdict() -> None:
     first = judging.judge(spec, workspace, {"q": "hi"}, "Hello!", None)
     again = judging.judge(spec, workspace, {"q": "hi"}, "Hello!", None)
     assert first == again
-    assert 0.0 <= first.score <= 1.0 and first.reason
+    assert 0.0 <= first.score.score <= 1.0 and first.score.reason
+    assert first.cost_usd == 0  # the simulator is free
 
 
 @pytest.mark.django_db
@@ -120,7 +121,7 @@ async def test_a_model_judges_with_structured_output(openai_server: Any, monkeyp
     verdict = await sync_to_async(judging.judge, thread_sensitive=False)(
         spec, workspace, "hi", "Hello there", None
     )
-    assert (verdict.score, verdict.reason) == (0.75, "Polite but vague.")
+    assert (verdict.score.score, verdict.score.reason) == (0.75, "Polite but vague.")
     sent = openai_server.log[0]
     assert "Polite and precise?" in str(sent) and "Hello there" in str(sent)
     # Out of shape: a score above 1 is a 0 that says why.
@@ -128,4 +129,4 @@ async def test_a_model_judges_with_structured_output(openai_server: Any, monkeyp
     bad = await sync_to_async(judging.judge, thread_sensitive=False)(
         spec, workspace, "hi", "x", None
     )
-    assert bad.score == 0.0 and "out of shape" in bad.reason
+    assert bad.score.score == 0.0 and "out of shape" in bad.score.reason

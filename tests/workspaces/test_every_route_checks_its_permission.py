@@ -437,6 +437,16 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("run-list", "GET"): lambda w, u: PageCall(in_current_workspace=True),
     ("run-detail", "GET"): lambda w, u: PageCall([w.run.id]),
     ("run-audit", "GET"): lambda w, u: PageCall([w.run.id]),
+    ("dataset-list", "GET"): lambda w, u: PageCall(in_current_workspace=True),
+    ("dataset-list", "POST"): lambda w, u: PageCall(
+        data={"name": unique("pd")}, in_current_workspace=True
+    ),
+    ("dataset-detail", "GET"): lambda w, u: PageCall([w.dataset.id]),
+    ("dataset-upload", "POST"): lambda w, u: PageCall([w.dataset.id], w.upload()),
+    ("dataset-experiment", "GET"): lambda w, u: PageCall([w.dataset.id]),
+    ("dataset-experiment", "POST"): lambda w, u: PageCall(
+        [w.dataset.id], {"team": w.team.id, "concurrency": 1, "exact": "on"}
+    ),
     ("experiment-detail", "GET"): lambda w, u: PageCall([w.experiment.id]),
     ("experiment-compare", "GET"): lambda w, u: PageCall([w.experiment.id, w.experiment.id]),
     ("dashboard", "GET"): lambda w, u: PageCall(in_current_workspace=True),
@@ -582,6 +592,12 @@ def test_every_page_answers_as_its_declared_permission_says(world, clients):
                 call = PAGE_CALLS[(pattern.name, method)](world, world.users[caller])
                 url = _reverse(pattern.name, call.args)
                 client = clients[caller]
+                if call.in_current_workspace:
+                    # Back in the shared workspace: an earlier page (a new workspace, the
+                    # switcher) may have moved the session elsewhere.
+                    session = client.session
+                    session["workspace"] = world.slug
+                    session.save()
                 response = client.post(url, call.data) if method == "POST" else client.get(url)
                 world.keep_members()
                 want = expected(permission, caller)

@@ -16,7 +16,8 @@ if (root && data?.textContent) {
         answer: root.dataset.cannotAnswer ?? "",
         cancel: root.dataset.cannotCancel ?? "",
         start: root.dataset.cannotStart ?? "",
-      }} />
+        dataset: root.dataset.cannotAddToDataset ?? "",
+      }} workspace={root.dataset.workspace ?? ""} />
     </StrictMode>,
   );
 }

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { api, ApiError } from "../lib/api";
+import { AddToDataset } from "./AddToDataset";
+import { canAddToDataset } from "./addToDataset";
 import { AgentUsageTable } from "./AgentUsageTable";
 import { AnswerBox } from "./AnswerBox";
 import { Artifacts } from "./Artifacts";
@@ -48,14 +50,24 @@ function useNow(active: boolean): number {
   return now;
 }
 
-/** Why the viewer's role may not answer, cancel or start (fork, rerun) runs: empty when it may. */
+/** Why the viewer's role may not answer, cancel or start (fork, rerun) runs, or add them to a
+ * dataset: empty when it may. */
 export interface RoleLimits {
   answer?: string;
   cancel?: string;
   start?: string;
+  dataset?: string;
 }
 
-export function RunPage({ initial, names = {}, limits = {} }: { initial: RunSummary; names?: AgentNames; limits?: RoleLimits }) {
+interface Props {
+  initial: RunSummary;
+  names?: AgentNames;
+  limits?: RoleLimits;
+  /** The run's workspace (its slug): where "Add to dataset" looks for datasets. */
+  workspace?: string;
+}
+
+export function RunPage({ initial, names = {}, limits = {}, workspace = "" }: Props) {
   const [state, dispatch] = useReducer(reduce, initial, initialState);
   const [connection, setConnection] = useState<ConnectionState>("connecting");
   const [selected, setSelected] = useState<Selection | null>(null);
@@ -96,6 +108,7 @@ export function RunPage({ initial, names = {}, limits = {} }: { initial: RunSumm
   // Time travel (a finished run): a replay step, or the event a fork starts from.
   const [replayStep, setReplayStep] = useState<number | null>(null);
   const [fork, setFork] = useState<{ fromSeq: number; label: string } | null>(null);
+  const [adding, setAdding] = useState(false);
   const frame = useMemo(
     () => (replayStep === null ? null : replayFrame(state.events, replayStep)),
     [state.events, replayStep],
@@ -108,6 +121,8 @@ export function RunPage({ initial, names = {}, limits = {} }: { initial: RunSumm
   }, [state.events, now, names, frame]);
   const items = useMemo(() => feedItems(shown, names), [shown, names]);
   const canTravel = terminalEvent(state.events) !== null && !isArchived(state.run);
+  // A succeeded run is a test case: its input, and its output as the answer expected.
+  const canAdd = canAddToDataset(status, limits.dataset, workspace);
   const forkAt = useCallback((seq: number) => setFork({ fromSeq: seq, label: `Fork from event #${seq}` }), []);
 
   const cancel = useCallback(async () => {
@@ -174,12 +189,14 @@ export function RunPage({ initial, names = {}, limits = {} }: { initial: RunSumm
           <MessageContent text={asText(run.output)} />
         </section>
       )}
-      {canTravel && !replaying && (
+      {(canTravel || canAdd) && !replaying && (
         <div className="time-travel" role="toolbar" aria-label="Time travel">
-          <button type="button" onClick={() => setReplayStep(1)}>
-            Replay step by step
-          </button>
-          {!limits.start && (
+          {canTravel && (
+            <button type="button" onClick={() => setReplayStep(1)}>
+              Replay step by step
+            </button>
+          )}
+          {canTravel && !limits.start && (
             <>
               <button type="button" onClick={rerun}>
                 Rerun with the same input
@@ -189,7 +206,15 @@ export function RunPage({ initial, names = {}, limits = {} }: { initial: RunSumm
               </button>
             </>
           )}
+          {canAdd && (
+            <button type="button" onClick={() => setAdding(true)} aria-expanded={adding}>
+              Add to dataset…
+            </button>
+          )}
         </div>
+      )}
+      {adding && canAdd && (
+        <AddToDataset runId={initial.id} teamName={run.team_name} workspace={workspace} onClose={() => setAdding(false)} />
       )}
       <section className="timeline-box" aria-label="Timeline of agents">
         <h2>Timeline</h2>
