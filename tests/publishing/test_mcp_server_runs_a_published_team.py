@@ -19,7 +19,6 @@ from mcp.shared.exceptions import MCPError
 from publishing.actions import do_publish
 from publishing.models import PublicationKey
 from runs.models import Run
-from tests.e2e.conftest import model_server  # noqa: F401 - the scripted model, on a thread
 from tests.factories import make_model_config, make_team, make_user, minimal_spec
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
@@ -64,7 +63,7 @@ async def with_session(url: str, key: str, work: Any) -> Any:
 
 def test_an_mcp_client_lists_the_team_and_calls_it_for_its_output(
     asgi_server: Any,
-    model_server: ScriptedOpenAIServer,  # noqa: F811
+    model_server: ScriptedOpenAIServer,
 ) -> None:
     model_server.on(lambda r: "6 * 7" in r.user, Reply.text("42, says the help desk."))
     key = published_desk(model_server)
@@ -96,7 +95,7 @@ def test_an_mcp_client_lists_the_team_and_calls_it_for_its_output(
 
 def test_the_mcp_endpoint_refuses_a_missing_or_bad_key(
     asgi_server: Any,
-    model_server: ScriptedOpenAIServer,  # noqa: F811
+    model_server: ScriptedOpenAIServer,
 ) -> None:
     key = published_desk(model_server)
     url = f"{asgi_server.url}/mcp/"
@@ -119,7 +118,7 @@ def test_the_mcp_endpoint_refuses_a_missing_or_bad_key(
 
 def test_the_mcp_endpoint_counts_against_the_keys_rate(
     asgi_server: Any,
-    model_server: ScriptedOpenAIServer,  # noqa: F811
+    model_server: ScriptedOpenAIServer,
 ) -> None:
     key = published_desk(model_server, rate_limit="1/minute")
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {key}"}
@@ -132,7 +131,7 @@ def test_the_mcp_endpoint_counts_against_the_keys_rate(
 
 def test_wait_true_answers_with_the_output(
     asgi_server: Any,
-    model_server: ScriptedOpenAIServer,  # noqa: F811
+    model_server: ScriptedOpenAIServer,
 ) -> None:
     model_server.on(lambda r: "capital" in r.user, Reply.text("Paris."))
     key = published_desk(model_server)
