@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from orchestration_site.quotas import QuotaExceeded
 from runs.actions import input_problems
 from runs.models import Run
+from teams.services import unstorable
 
 from . import actions, views
 from .models import PublicationKey
@@ -86,6 +87,8 @@ def _start(ctx: Any, name: str, arguments: dict[str, Any]) -> tuple[PublicationK
     if wrapped and WRAPPED not in arguments:
         return key, f"The arguments need an {WRAPPED!r} member: the team's input."
     task_input = arguments[WRAPPED] if wrapped else arguments
+    if problem := unstorable(task_input):
+        return key, f"The arguments cannot be stored: {problem.message}"
     if problems := input_problems(spec, task_input):
         return key, " ".join(p["message"] for p in problems)
     try:
