@@ -419,6 +419,15 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("team-rename", "POST"): lambda w, u: PageCall([w.team.id], {"name": w.team.name}),
     ("team-duplicate", "POST"): lambda w, u: PageCall([w.team.id], {}),
     ("team-delete", "POST"): lambda w, u: PageCall([w.new_team().id], {}),
+    ("team-publishing", "GET"): lambda w, u: PageCall([w.team.id]),
+    ("team-publishing", "POST"): lambda w, u: PageCall(
+        [w.team.id], {"version": w.team.version, "slug": unique("page-desk-")}
+    ),
+    ("publication-unpublish", "POST"): lambda w, u: PageCall([w.new_publication().id], {}),
+    ("publication-key-issue", "POST"): lambda w, u: PageCall([w.publication.id], {"name": "k"}),
+    ("publication-key-revoke", "POST"): lambda w, u: PageCall(
+        [w.publication.id, w.new_publication_key().id], {}
+    ),
     ("token-list", "GET"): lambda w, u: PageCall(),
     ("token-revoke", "POST"): lambda w, u: PageCall([ApiToken.issue(u, "t")[0].id], {}),
     ("model-list", "GET"): lambda w, u: PageCall(in_current_workspace=True),
