@@ -6,6 +6,7 @@ from typing import Any
 from ninja.errors import ValidationError
 
 from evaluations.api import router as evaluations_router
+from publishing.api import router as publishing_router
 from runs.api import router as runs_router
 from runs.api_evidence import router as evidence_router
 from runs.api_inbox import router as inbox_router
@@ -46,6 +47,7 @@ api.add_router("/", models_router)
 api.add_router("/", templates_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", triggers_router)
+api.add_router("/", publishing_router)
 api.add_router("/", workspaces_router)
 install_error_answers(api)
 api.add_router("/", evaluations_router)

@@ -1,6 +1,8 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django (and the MCP server at /mcp/), websockets through
+Channels."""
 
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
@@ -11,6 +13,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from publishing import mcp  # noqa: E402
 from runs.routing import BrowserOriginValidator, websocket_urlpatterns  # noqa: E402
 
 if settings.RUN_EXECUTOR == "thread":
@@ -23,9 +26,16 @@ if settings.RUN_EXECUTOR == "thread":
     schedules.start_embedded()  # no beat without Redis: this process fires the schedules
     experiments.start_embedded()  # and takes up the experiments a restart left running
 
+
+async def http(scope: Any, receive: Any, send: Any) -> None:
+    """Django, except for the MCP server of published teams at /mcp/ (publishing.mcp)."""
+    app = mcp.endpoint if mcp.is_mcp(scope) else django_asgi_app
+    await app(scope, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http,
         "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "triggers",
     "evaluations",
+    "publishing",
 ]
 
 MIDDLEWARE = [
@@ -474,6 +475,16 @@ if INBOX_POLL_SECONDS < 1:
     raise environ.ImproperlyConfigured(
         f"INBOX_POLL_SECONDS is {INBOX_POLL_SECONDS}: give 1 or more seconds."
     )
+
+# Published teams (publishing/, docs/putting-a-team-to-work.md) -----------------------------
+# A publication's calls per key (POST/GET /p/<slug>/runs and every /mcp/ request), unless the
+# publisher gives it another rate; written as the `limits` library parses it.
+PUBLICATION_RATE_LIMIT = env.str("PUBLICATION_RATE_LIMIT", default="60/minute")
+# How long `?wait=true` and an MCP tool call wait for a run's output before answering with
+# the run still going (its id and URL, to read it later).
+PUBLICATION_WAIT_S = env.float("PUBLICATION_WAIT_S", default=60.0)
+# The largest body POST /p/<slug>/runs and /mcp/ accept.
+PUBLICATION_MAX_BODY_BYTES = env.int("PUBLICATION_MAX_BODY_BYTES", default=256 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("workspaces.urls")),
     path("", include("evaluations.urls")),
     path("", include("triggers.urls")),
+    path("", include("publishing.urls")),
 ]
 
 

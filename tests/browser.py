@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Coroutine, Iterator
@@ -238,6 +239,15 @@ def log_in(page: Page, user: User, site: LiveServer) -> None:
     cookie = client.cookies["sessionid"].value
     page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": site.url}])
     page.user = user  # type: ignore[attr-defined]
+
+
+def shoot(page: Page, name: str) -> None:
+    """With SHOTS_DIR set, save the page there at 1280x720 and 390x844 (never elsewhere)."""
+    if folder := os.environ.get("SHOTS_DIR"):
+        for width, height, tag in [(1280, 720, "desktop"), (390, 844, "phone")]:
+            page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=f"{folder}/{name}-{tag}.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 720})
 
 
 @pytest.fixture

@@ -43,10 +43,13 @@ class RunRefused(Exception):
 # Starting runs -------------------------------------------------------------------------------
 
 
-def do_start_run(team: Team, version_number: int | None, task_input: Any, started_by: str) -> Run:
-    """Start a run of ``team`` for its owner as ``POST /api/teams/{id}/runs`` does (through
-    ``runs.actions.start_run``), noting what started it. Call inside a transaction: the run is
-    dispatched when it commits."""
+def do_start_run(
+    team: Team, version_number: int | None, task_input: Any, started_by: str, owner: Any = None
+) -> Run:
+    """Start a run of ``team`` for ``owner`` (its owner by default) as ``POST
+    /api/teams/{id}/runs`` does (through ``runs.actions.start_run``), noting what started it.
+    Call inside a transaction: the run is dispatched when it commits."""
+    owner = owner or team.owner
     version = team.versions.filter(number=version_number or team.version).first()
     if version is None:
         raise RunRefused(f"Team {team.name!r} has no version {version_number}.")
@@ -58,13 +61,13 @@ def do_start_run(team: Team, version_number: int | None, task_input: Any, starte
     if problems := input_problems(version.spec, task_input):
         raise RunRefused("The input does not fit the team's input schema.", problems)
     try:
-        return start_run(team.owner, version, task_input, started_by=started_by)
+        return start_run(owner, version, task_input, started_by=started_by)
     except UnresolvedTeam as exc:
         raise RunRefused(str(exc), [unresolved_problem(exc).model_dump()]) from None
     except (access.NotFound, access.Forbidden):
         raise RunRefused(
-            f"{team.owner}, who made this team, may no longer start its runs in workspace "
-            f"{team.workspace}; ask an admin to recreate the schedule or trigger."
+            f"{owner}, who set this up, may no longer start the team's runs in workspace "
+            f"{team.workspace}; ask an admin to set it up again."
         ) from None
 
 

@@ -47,9 +47,9 @@ def tolerance_s() -> int:
     return int(getattr(settings, "TRIGGER_SIGNATURE_TOLERANCE_S", 300))
 
 
-def capped_body(request: HttpRequest) -> bytes:
-    """The raw body, or a 413 when it is larger than ``TRIGGER_MAX_BODY_BYTES``."""
-    limit = max_body_bytes()
+def capped_body(request: HttpRequest, limit: int | None = None) -> bytes:
+    """The raw body, or a 413 when it is larger than ``limit`` (``TRIGGER_MAX_BODY_BYTES``)."""
+    limit = max_body_bytes() if limit is None else limit
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:

@@ -70,6 +70,8 @@ PERMISSIONS: dict[str, Permission] = _matrix(
     ("tool.edit", "Changing custom tools", BUILDERS),
     ("schedule.view", "Reading schedules and triggers", READERS),
     ("schedule.edit", "Changing schedules and triggers", BUILDERS),
+    ("publication.view", "Reading a team's publications and their keys (never the keys)", READERS),
+    ("publication.manage", "Publishing a team and issuing or revoking its keys", BUILDERS),
     # Runs and their audit trails
     ("run.view", "Reading runs", EVERYONE),
     ("run.start", "Starting, forking and replaying runs", OPERATORS),

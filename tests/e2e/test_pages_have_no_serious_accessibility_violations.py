@@ -4,6 +4,8 @@ at a desktop and a phone width."""
 import pytest
 from playwright.sync_api import Page, expect
 
+from publishing.actions import do_publish
+from publishing.models import PublicationKey
 from runs.models import Run
 from tests.axe import axe_violations
 from tests.factories import install_templates, make_run, make_team
@@ -33,6 +35,7 @@ def pages(alice) -> list[str]:
     team = make_team(alice)
     run = make_run(alice, team=team, status=Run.Status.SUCCEEDED)
     dataset, experiment = scored_experiment(alice, team)
+    PublicationKey.issue(do_publish(team, team.version, "a11y-desk", "", alice), "crm", alice)
     return [
         "/teams/", f"/teams/{team.pk}/", f"/teams/{team.pk}/builder/",
         f"/teams/{team.pk}/automation/", "/runs/",
@@ -40,6 +43,7 @@ def pages(alice) -> list[str]:
         "/settings/tokens/", "/settings/models/", "/settings/secrets/", "/settings/tools/",
         "/datasets/", f"/datasets/{dataset}/", f"/datasets/{dataset}/experiment/",
         f"/experiments/{experiment}/", f"/experiments/compare/{experiment}/{experiment}/",
+        f"/teams/{team.pk}/publish/",
     ]  # fmt: skip
 
 

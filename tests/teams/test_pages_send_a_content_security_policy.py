@@ -44,6 +44,7 @@ def pages(user: User) -> list[str]:
         "/teams/", f"/teams/{team.id}/", f"/teams/{team.id}/builder/", "/runs/",
         f"/runs/{run.id}/", f"/runs/{run.id}/audit/", "/dashboard/", "/templates/",
         "/settings/tokens/", "/settings/models/", "/settings/tools/", "/api/docs",
+        f"/teams/{team.id}/publish/",
     ]  # fmt: skip
 
 

@@ -83,6 +83,7 @@ class World:
         self.model = self.new_model()
         self.tool = self.new_tool()
         self.schedule = self.new_schedule()
+        self.publication = self.new_publication()
         self.template = TeamTemplate.objects.create(
             slug="tiny", name="Tiny", pattern="supervisor", spec=minimal_spec(name="Tiny")
         )
@@ -166,6 +167,16 @@ class World:
             description="Look up.", url="https://shop.example.com/api/{id}",
             parameters={"type": "object", "properties": {"id": {"type": "string"}}},
         )  # fmt: skip
+
+    def new_publication(self) -> Any:
+        from publishing.actions import do_publish
+
+        return do_publish(self.team, self.team.version, unique("shared-desk-"), "", self.owner)
+
+    def new_publication_key(self) -> Any:
+        from publishing.models import PublicationKey
+
+        return PublicationKey.issue(self.publication, unique("key"), self.owner)[0]
 
     def new_schedule(self) -> Any:
         return Schedule.objects.create(team=self.team, cron="0 9 * * 1", armed_at=timezone.now())
@@ -303,6 +314,22 @@ API_CALLS: dict[tuple[str, str], Callable[[World, Any], Call]] = {
         {"team_id": w.team.id}, {"name": unique("t")}
     ),
     ("DELETE", "/triggers/{trigger_id}"): lambda w, u: Call({"trigger_id": w.new_trigger().id}),
+    ("POST", "/teams/{team_id}/publish"): lambda w, u: Call(
+        {"team_id": w.team.id}, {"version": w.team.version, "slug": unique("desk-")}
+    ),
+    ("GET", "/teams/{team_id}/publications"): lambda w, u: Call({"team_id": w.team.id}),
+    ("DELETE", "/publications/{publication_id}"): lambda w, u: Call(
+        {"publication_id": w.new_publication().id}
+    ),
+    ("GET", "/publications/{publication_id}/keys"): lambda w, u: Call(
+        {"publication_id": w.publication.id}
+    ),
+    ("POST", "/publications/{publication_id}/keys"): lambda w, u: Call(
+        {"publication_id": w.publication.id}, {"name": unique("key")}
+    ),
+    ("DELETE", "/publications/{publication_id}/keys/{key_id}"): lambda w, u: Call(
+        {"publication_id": w.publication.id, "key_id": w.new_publication_key().id}
+    ),
     ("POST", "/teams/{team_id}/nodes/{node_id}/test"): lambda w, u: Call(
         {"team_id": w.team.id, "node_id": "lead"},
         {"spec": w.team.spec, "input": {"task": "x"}, "model": "offline"},
@@ -392,6 +419,15 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("team-rename", "POST"): lambda w, u: PageCall([w.team.id], {"name": w.team.name}),
     ("team-duplicate", "POST"): lambda w, u: PageCall([w.team.id], {}),
     ("team-delete", "POST"): lambda w, u: PageCall([w.new_team().id], {}),
+    ("team-publishing", "GET"): lambda w, u: PageCall([w.team.id]),
+    ("team-publishing", "POST"): lambda w, u: PageCall(
+        [w.team.id], {"version": w.team.version, "slug": unique("page-desk-")}
+    ),
+    ("publication-unpublish", "POST"): lambda w, u: PageCall([w.new_publication().id], {}),
+    ("publication-key-issue", "POST"): lambda w, u: PageCall([w.publication.id], {"name": "k"}),
+    ("publication-key-revoke", "POST"): lambda w, u: PageCall(
+        [w.publication.id, w.new_publication_key().id], {}
+    ),
     ("token-list", "GET"): lambda w, u: PageCall(),
     ("token-revoke", "POST"): lambda w, u: PageCall([ApiToken.issue(u, "t")[0].id], {}),
     ("model-list", "GET"): lambda w, u: PageCall(in_current_workspace=True),
@@ -472,7 +508,9 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
 #: URL names that are no workspace's: accounts, health and metrics, the home redirect.
 OUTSIDE_WORKSPACES = {"home", "signup", "login", "logout", "healthz", "readyz", "metrics",
                       # single sign-on, and an invitation link (its token is its own check)
-                      "oidc-start", "oidc-callback", "workspace-invitation"}  # fmt: skip
+                      "oidc-start", "oidc-callback", "workspace-invitation",
+                      # a published team's endpoints: its key is their own check
+                      "publication-runs", "publication-run"}  # fmt: skip
 
 
 def expected(permission: str | None, caller: str) -> str:

@@ -2,27 +2,17 @@
 lands in the workspace; the tokens page shows each token's workspace, role and expiry.
 With SHOTS_DIR set, the pages are also saved at 1280x720 and 390x844."""
 
-import os
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from teams.models import ApiToken
-from tests.browser import log_in
+from tests.browser import log_in, shoot
 from tests.factories import PASSWORD, make_user
 from workspaces import services
 
 from .helpers import role_of, shared_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
-
-
-def shoot(page: Page, name: str) -> None:
-    if folder := os.environ.get("SHOTS_DIR"):
-        for width, height, tag in [(1280, 720, "desktop"), (390, 844, "phone")]:
-            page.set_viewport_size({"width": width, "height": height})
-            page.screenshot(path=f"{folder}/{name}-{tag}.png", full_page=True)
-        page.set_viewport_size({"width": 1280, "height": 720})
 
 
 def test_log_in_from_the_link_then_join(anonymous_page: Page, asgi_server) -> None:

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from .models import SLUG_PATTERN
+
+
+class PublishForm(forms.Form):
+    version = forms.TypedChoiceField(coerce=int, label="Version")
+    slug = forms.CharField(
+        max_length=50,
+        label="Slug",
+        validators=[RegexValidator(SLUG_PATTERN, "Use lower-case letters, digits and hyphens.")],
+        widget=forms.TextInput(attrs={"placeholder": "help-desk"}),
+    )
+    rate_limit = forms.CharField(
+        max_length=50,
+        required=False,
+        label="Calls per key",
+        widget=forms.TextInput(attrs={"placeholder": "60/minute"}),
+    )
+
+    def __init__(self, *args: Any, versions: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].choices = [(n, f"v{n}") for n in versions]
+
+
+class KeyForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Key name")

@@ -1,0 +1,137 @@
+"""A team version published under a slug: callers holding one of its keys start runs of it
+at ``/p/<slug>/runs`` and call it as a tool of the MCP server at ``/mcp/``."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from teams.models import ApiToken
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
+
+
+class PublicationQuerySet(models.QuerySet):
+    def live(self) -> PublicationQuerySet:
+        return self.filter(unpublished_at__isnull=True)
+
+
+class Publication(models.Model):
+    """One team version offered under ``slug``. Runs it starts belong to ``published_by``
+    (counted against their quotas, in the team's workspace); unpublishing keeps the row, so
+    those runs stay attributed, and makes every key of it fail."""
+
+    team = models.ForeignKey("teams.Team", models.CASCADE, related_name="publications")
+    version = models.PositiveIntegerField(help_text="The team version it runs.")
+    slug = models.SlugField(max_length=50, unique=True)
+    rate_limit = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="Calls per key, e.g. '60/minute'; the default if empty.",
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="publications"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    unpublished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PublicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def is_live(self) -> bool:
+        return self.unpublished_at is None
+
+    @property
+    def rate(self) -> str:
+        return self.rate_limit or settings.PUBLICATION_RATE_LIMIT
+
+    @property
+    def started_by(self) -> str:
+        return f"publication:{self.id}"
+
+
+class PublicationKeyQuerySet(models.QuerySet):
+    def active(self) -> PublicationKeyQuerySet:
+        return self.filter(revoked_at__isnull=True, publication__unpublished_at__isnull=True)
+
+
+class PublicationKey(models.Model):
+    """A bearer key for one publication. Stored as its sha256 digest, as ``ApiToken`` is; the
+    key itself is shown once."""
+
+    PREFIX = "pub_"
+
+    publication = models.ForeignKey(Publication, models.CASCADE, related_name="keys")
+    name = models.CharField(max_length=100)
+    hint = models.CharField(max_length=16, help_text="The key's first characters.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PublicationKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @classmethod
+    def issue(cls, publication: Publication, name: str, by: Any) -> tuple[PublicationKey, str]:
+        key = cls.PREFIX + secrets.token_urlsafe(32)
+        row = cls.objects.create(
+            publication=publication,
+            name=name,
+            hint=key[:10],
+            digest=ApiToken.digest_of(key),
+            created_by=by,
+        )
+        return row, key
+
+    @classmethod
+    def authenticate(cls, key: str) -> PublicationKey | None:
+        """The key's row (with its publication and team), or None for an unknown or revoked
+        key, or one of a publication taken down."""
+        row = (
+            cls.objects.active()
+            .select_related("publication__team", "publication__published_by")
+            .filter(digest=ApiToken.digest_of(key))
+            .first()
+        )
+        if row is not None:
+            cls.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        return row
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class PublishedRun(models.Model):
+    """Which publication, and which of its keys, started a run: a key reads only these."""
+
+    run = models.OneToOneField("runs.Run", models.CASCADE, related_name="publication_start")
+    publication = models.ForeignKey(Publication, models.CASCADE, related_name="runs")
+    key = models.ForeignKey(PublicationKey, models.SET_NULL, null=True, related_name="runs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} via {self.publication_id}"

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import pages, views
+
+urlpatterns = [
+    path("p/<slug:slug>/runs", views.start_run, name="publication-runs"),
+    path("p/<slug:slug>/runs/<uuid:run_id>", views.read_run, name="publication-run"),
+]
+
+urlpatterns += [
+    path("teams/<int:team_id>/publish/", pages.team_publishing, name="team-publishing"),
+    path(
+        "publications/<int:publication_id>/unpublish/",
+        pages.unpublish,
+        name="publication-unpublish",
+    ),
+    path("publications/<int:publication_id>/keys/", pages.issue_key, name="publication-key-issue"),
+    path(
+        "publications/<int:publication_id>/keys/<int:key_id>/revoke/",
+        pages.revoke_key,
+        name="publication-key-revoke",
+    ),
+]
