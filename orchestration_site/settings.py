@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "triggers",
     "evaluations",
+    "conversations",
 ]
 
 MIDDLEWARE = [
@@ -473,6 +474,14 @@ INBOX_POLL_SECONDS = env.int("INBOX_POLL_SECONDS", default=15)
 if INBOX_POLL_SECONDS < 1:
     raise environ.ImproperlyConfigured(
         f"INBOX_POLL_SECONDS is {INBOX_POLL_SECONDS}: give 1 or more seconds."
+    )
+
+# Conversations: how many tokens (about four characters each) of the conversation so far a
+# turn's run carries to the entry agent word for word; older messages are summarised.
+CONVERSATION_WINDOW_TOKENS = env.int("CONVERSATION_WINDOW_TOKENS", default=3000)
+if CONVERSATION_WINDOW_TOKENS < 100:
+    raise environ.ImproperlyConfigured(
+        f"CONVERSATION_WINDOW_TOKENS is {CONVERSATION_WINDOW_TOKENS}: give 100 or more."
     )
 
 LOGGING = {

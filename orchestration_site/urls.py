@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("teams.urls_builder")),
     path("", include("workspaces.urls")),
     path("", include("evaluations.urls")),
+    path("", include("conversations.urls")),
 ]
 
 

@@ -16,6 +16,7 @@ from teams.spec import TeamSpec
 from .budgets import Budgets
 from .concurrency import within
 from .context import EngineOptions, RunContext
+from .conversation import parse_turn, prepare
 from .errors import AgentFailed, DeadlineExceeded, RunCancelled, RunFailed, Suspended
 from .events import RUN_CANCELLED, RUN_FAILED, RUN_FINISHED, RUN_STARTED
 from .interfaces import (
@@ -90,7 +91,11 @@ async def _body(ctx: RunContext, spec: TeamSpec, task_input: Any) -> Any:
     ctx.check_cancelled()
     sla_watch = asyncio.ensure_future(watch_sla(ctx, task_input))
     try:
-        return await run_pattern(ctx, spec, ROOT, task_input)
+        turn = parse_turn(task_input)
+        if turn is None:
+            return await run_pattern(ctx, spec, ROOT, task_input)
+        prepared = await prepare(ctx, spec, turn)
+        return await run_pattern(ctx, spec, ROOT, prepared.task, prepared.history)
     finally:
         sla_watch.cancel()
         with contextlib.suppress(asyncio.CancelledError):
