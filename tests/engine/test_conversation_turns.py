@@ -33,9 +33,7 @@ async def test_the_entry_agent_sees_the_conversation_before_the_message(
     openai_server.on(lambda r: True, Reply.text("You are Ada from Lyon."))
     spec = make_spec(pattern, [make_agent("host", model="test")], [])
 
-    outcome, sink = await run(
-        spec, turn("Who am I?"), models=server_models(openai_server.base_url)
-    )
+    outcome, sink = await run(spec, turn("Who am I?"), models=server_models(openai_server.base_url))
 
     assert outcome.status == "succeeded", outcome.reason
     [request] = openai_server.log
