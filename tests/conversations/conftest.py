@@ -1,0 +1,3 @@
+from tests.runs.conftest import close_run_db_threads, redis, stack, worker
+
+__all__ = ["close_run_db_threads", "redis", "stack", "worker"]
