@@ -60,6 +60,8 @@
   }
 
   function render(conversation) {
+    const heading = document.querySelector("h1");
+    if (heading && conversation.title) heading.textContent = conversation.title;
     list.replaceChildren(...conversation.messages.map(messageItem));
     if (!conversation.messages.length) {
       list.append(element("li", "chat-empty muted", "No messages yet: write the first one below."));
