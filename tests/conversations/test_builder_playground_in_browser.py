@@ -64,5 +64,4 @@ def test_the_chat_panel_talks_to_the_unsaved_draft(
     assert users == ["When are invoices paid?", "And refunds?"]
     shot(page, "builder-chat-1280x720.png")
     page.set_viewport_size({"width": 390, "height": 844})
-    panel.scroll_into_view_if_needed()
     shot(page, "builder-chat-390x844.png")
