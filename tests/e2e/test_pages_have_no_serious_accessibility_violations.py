@@ -4,6 +4,7 @@ at a desktop and a phone width."""
 import pytest
 from playwright.sync_api import Page, expect
 
+from conversations.actions import do_start_conversation
 from runs.models import Run
 from tests.axe import axe_violations
 from tests.factories import install_templates, make_run, make_team
@@ -14,10 +15,12 @@ pytestmark = pytest.mark.browser
 def pages(alice) -> list[str]:
     team = make_team(alice)
     run = make_run(alice, team=team, status=Run.Status.SUCCEEDED)
+    conversation = do_start_conversation(alice, team, team.current_version(), None)
     return [
         "/teams/", f"/teams/{team.pk}/", f"/teams/{team.pk}/builder/", "/runs/",
         f"/runs/{run.id}/", f"/runs/{run.id}/audit/", "/dashboard/", "/templates/",
         "/settings/tokens/", "/settings/models/", "/settings/secrets/", "/settings/tools/",
+        f"/teams/{team.pk}/conversations/", f"/conversations/{conversation.pk}/",
     ]  # fmt: skip
 
 
