@@ -78,13 +78,17 @@ def answer_of(run: Run | None) -> str | None:
 
 
 def messages_of(turns: list[Turn]) -> list[dict[str, str]]:
-    """The conversation as alternating messages; a turn whose run gave no answer has none."""
+    """The conversation as alternating messages; a turn whose run gave no answer has none.
+    An answer longer than the whole window is cut to it: it would be summarised anyway, and
+    a run's output (a report, a large JSON) must not grow every later turn's input."""
+    limit = settings.CONVERSATION_WINDOW_TOKENS * 4  # about four characters a token
     messages = []
     for turn in turns:
-        messages.append({"role": "user", "content": turn.content})
+        messages.append({"role": "user", "content": turn.content[:limit]})
         answer = answer_of(turn.run)
         if answer is not None:
-            messages.append({"role": "assistant", "content": answer})
+            cut = answer if len(answer) <= limit else answer[:limit] + " [… cut]"
+            messages.append({"role": "assistant", "content": cut})
     return messages
 
 

@@ -229,8 +229,11 @@ def read_conversation(request: HttpRequest, conversation_id: int) -> Any:
 def send_message(request: HttpRequest, conversation_id: int, body: MessageIn) -> Any:
     """Send a message: starts the run that answers it, with the conversation so far, and
     returns that run (watch it stream at `/ws/runs/{id}/`). 409 while the previous answer's
-    run is still going; 429 when a quota is reached."""
+    run is still going; 429 when a quota is reached. A conversation with a draft also needs
+    `team.edit`."""
     conversation = get_conversation(request, conversation_id)
+    if conversation.team_version is None:  # a draft is building, whoever started it
+        access.check(request.auth, conversation.workspace, "team.edit")
     try:
         run = actions.do_send_message(conversation, request.auth, body.content)
     except actions.Busy as exc:

@@ -138,6 +138,40 @@ def test_a_runner_may_not_talk_to_a_draft_of_their_own(team: Any):
     assert saved.status_code == 201
 
 
+def test_a_runner_may_not_send_to_a_draft_an_editor_started(alice_client: Client, team: Any):
+    started = post(alice_client, f"/api/teams/{team.id}/conversations", {"spec": minimal_spec()})
+    runner = member(team, "runner")
+
+    sent = post(runner, f"/api/conversations/{started.json()['id']}/messages", {"content": "Hi"})
+
+    assert sent.status_code == 403
+    assert Turn.objects.count() == 0 and Run.objects.count() == 0
+
+
+def test_a_message_with_a_nul_character_is_refused(alice_client: Client, conversation_id: int):
+    sent = post(
+        alice_client, f"/api/conversations/{conversation_id}/messages", {"content": "a\u0000b"}
+    )
+
+    assert sent.status_code == 422
+    assert Turn.objects.count() == 0
+
+
+def test_a_huge_answer_is_cut_to_the_window_in_the_next_input(
+    alice_client: Client, conversation_id: int, settings: Any
+):
+    settings.CONVERSATION_WINDOW_TOKENS = 100
+    url = f"/api/conversations/{conversation_id}/messages"
+    first = post(alice_client, url, {"content": "Write a long report"})
+    Run.objects.filter(id=first.json()["id"]).update(status="succeeded", output="r" * 100_000)
+
+    second = post(alice_client, url, {"content": "Thanks"})
+
+    history = Run.objects.get(id=second.json()["id"]).input["history"]
+    assert history[0] == {"role": "user", "content": "Write a long report"}
+    assert history[1]["content"] == "r" * 400 + " [… cut]"
+
+
 def test_a_draft_conversation_runs_the_draft(alice_client: Client, team: Any):
     draft = minimal_spec(name="Draft desk")
 
