@@ -5,6 +5,7 @@ from typing import Any
 
 from ninja.errors import ValidationError
 
+from conversations.api import router as conversations_router
 from evaluations.api import router as evaluations_router
 from publishing.api import router as publishing_router
 from runs.api import router as runs_router
@@ -51,6 +52,7 @@ api.add_router("/", publishing_router)
 api.add_router("/", workspaces_router)
 install_error_answers(api)
 api.add_router("/", evaluations_router)
+api.add_router("/", conversations_router)
 # Every 422 has the contract's shape: {"detail": "<sentence>", "problems": [...]}.
 api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "triggers",
     "evaluations",
     "publishing",
+    "conversations",
 ]
 
 MIDDLEWARE = [
@@ -485,6 +486,13 @@ PUBLICATION_RATE_LIMIT = env.str("PUBLICATION_RATE_LIMIT", default="60/minute")
 PUBLICATION_WAIT_S = env.float("PUBLICATION_WAIT_S", default=60.0)
 # The largest body POST /p/<slug>/runs and /mcp/ accept.
 PUBLICATION_MAX_BODY_BYTES = env.int("PUBLICATION_MAX_BODY_BYTES", default=256 * 1024)
+# Conversations: how many tokens (about four characters each) of the conversation so far a
+# turn's run carries to the entry agent word for word; older messages are summarised.
+CONVERSATION_WINDOW_TOKENS = env.int("CONVERSATION_WINDOW_TOKENS", default=3000)
+if CONVERSATION_WINDOW_TOKENS < 100:
+    raise environ.ImproperlyConfigured(
+        f"CONVERSATION_WINDOW_TOKENS is {CONVERSATION_WINDOW_TOKENS}: give 100 or more."
+    )
 
 LOGGING = {
     "version": 1,

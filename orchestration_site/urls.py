@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("evaluations.urls")),
     path("", include("triggers.urls")),
     path("", include("publishing.urls")),
+    path("", include("conversations.urls")),
 ]
 
 

@@ -51,8 +51,9 @@ class RunOut(Schema):
     started_by: str = Field(
         "",
         description="'schedule:<id>' or 'trigger:<id>' when one started it, 'token:<id>' for a "
-        "person's API token, 'node-test:<node id>' for a test of one agent of a draft; empty "
-        "when a person started a run of the team.",
+        "person's API token, 'node-test:<node id>' for a test of one agent of a draft, "
+        "'conversation:<id>' for the answer to a message of a conversation; empty when a "
+        "person started a run of the team.",
     )
     started_at: datetime | None
     finished_at: datetime | None

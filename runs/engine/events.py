@@ -51,6 +51,11 @@ circuit.waiting    {activity_key, model, attempt, wait_s, probing}   an agent's 
                    (its only one, or the end of its chain) waits for its credential's open
                    circuit to half-open (``probing``: another call is probing it); the wait does
                    not count against the agent's deadline, only against the run's
+conversation.summarised {summary, covers, messages_summarised, messages_kept, window_tokens}
+                   a conversation turn's history overflowed its window: the oldest messages
+                   (and the summary the input brought) were summarised by the team's model;
+                   ``covers`` counts the conversation's messages the summary stands for
+                   (``conversation.py``)
 
 Added by the engine (additive, optional for readers):
 - ``tool.result`` also has ``artifacts`` (the references a tool returned);
@@ -101,6 +106,7 @@ SLA_BREACHED = "sla.breached"
 SLA_ESCALATED = "sla.escalated"
 RATE_LIMIT_WAITING = "rate_limit.waiting"
 CIRCUIT_WAITING = "circuit.waiting"
+CONVERSATION_SUMMARISED = "conversation.summarised"
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {
@@ -132,6 +138,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         SLA_ESCALATED,
         RATE_LIMIT_WAITING,
         CIRCUIT_WAITING,
+        CONVERSATION_SUMMARISED,
     }
 )
 

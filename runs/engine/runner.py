@@ -16,6 +16,7 @@ from teams.spec import TeamSpec
 from .budgets import Budgets
 from .concurrency import within
 from .context import EngineOptions, RunContext
+from .conversation import parse_turn, prepare
 from .errors import AgentFailed, DeadlineExceeded, RunCancelled, RunFailed, Suspended
 from .events import RUN_CANCELLED, RUN_FAILED, RUN_FINISHED, RUN_STARTED
 from .interfaces import (
@@ -88,7 +89,17 @@ async def run_team(
 
 async def _body(ctx: RunContext, spec: TeamSpec, task_input: Any) -> Any:
     ctx.check_cancelled()
-    return await within_sla(ctx, spec, task_input, lambda: run_pattern(ctx, spec, ROOT, task_input))
+    return await within_sla(ctx, spec, task_input, lambda: _pattern(ctx, spec, task_input))
+
+
+async def _pattern(ctx: RunContext, spec: TeamSpec, task_input: Any) -> Any:
+    """The team's pattern on the run's input; a conversation's turn brings the conversation so
+    far to the entry agent (``conversation``)."""
+    turn = parse_turn(task_input)
+    if turn is None:
+        return await run_pattern(ctx, spec, ROOT, task_input)
+    prepared = await prepare(ctx, spec, turn)
+    return await run_pattern(ctx, spec, ROOT, prepared.task, prepared.history)
 
 
 async def _until_cancelled(ctx: RunContext, work: Any) -> Any:

@@ -4,6 +4,7 @@ at a desktop and a phone width."""
 import pytest
 from playwright.sync_api import Page, expect
 
+from conversations.actions import do_start_conversation
 from publishing.actions import do_publish
 from publishing.models import PublicationKey
 from runs.models import Run
@@ -36,6 +37,7 @@ def pages(alice) -> list[str]:
     run = make_run(alice, team=team, status=Run.Status.SUCCEEDED)
     dataset, experiment = scored_experiment(alice, team)
     PublicationKey.issue(do_publish(team, team.version, "a11y-desk", "", alice), "crm", alice)
+    conversation = do_start_conversation(alice, team, team.current_version(), None)
     return [
         "/teams/", f"/teams/{team.pk}/", f"/teams/{team.pk}/builder/",
         f"/teams/{team.pk}/automation/", "/runs/",
@@ -44,6 +46,7 @@ def pages(alice) -> list[str]:
         "/datasets/", f"/datasets/{dataset}/", f"/datasets/{dataset}/experiment/",
         f"/experiments/{experiment}/", f"/experiments/compare/{experiment}/{experiment}/",
         f"/teams/{team.pk}/publish/",
+        f"/teams/{team.pk}/conversations/", f"/conversations/{conversation.pk}/",
     ]  # fmt: skip
 
 

@@ -39,6 +39,7 @@ class Reply:
     chunk_chars: int = 6
     sse: tuple[str, ...] | None = None  # the stream's body, written piece by piece as it is
     linger_s: float = 0.0  # how long the response stays open after the stream's last event
+    gap_s: float = 0.0  # a pause between the pieces of a stream, as a model writing slowly
     headers: tuple[tuple[str, str], ...] = ()  # sent with the response, e.g. Retry-After
     cached: tuple[int, int] = (0, 0)  # prompt tokens read from and written to the cache
 
@@ -231,6 +232,8 @@ class ScriptedOpenAIServer:
             pieces.append("data: [DONE]\n\n")
         for piece in pieces:
             await response.write(piece.encode())
+            if reply.gap_s:
+                await asyncio.sleep(reply.gap_s)
         await asyncio.sleep(reply.linger_s)
         await response.write_eof()
         return response

@@ -181,6 +181,17 @@ class World:
     def new_schedule(self) -> Any:
         return Schedule.objects.create(team=self.team, cron="0 9 * * 1", armed_at=timezone.now())
 
+    def new_conversation(self) -> Any:
+        from conversations.actions import do_start_conversation
+
+        return do_start_conversation(self.owner, self.team, self.team.current_version(), None)
+
+    @property
+    def conversation(self) -> Any:
+        if not hasattr(self, "_conversation"):
+            self._conversation = self.new_conversation()
+        return self._conversation
+
     def new_trigger(self) -> Any:
         return Trigger.objects.create(team=self.team, secret_encrypted=credentials.encrypt("s"))
 
@@ -329,6 +340,14 @@ API_CALLS: dict[tuple[str, str], Callable[[World, Any], Call]] = {
     ),
     ("DELETE", "/publications/{publication_id}/keys/{key_id}"): lambda w, u: Call(
         {"publication_id": w.publication.id, "key_id": w.new_publication_key().id}
+    ),
+    ("POST", "/teams/{team_id}/conversations"): lambda w, u: Call({"team_id": w.team.id}, {}),
+    ("GET", "/teams/{team_id}/conversations"): lambda w, u: Call({"team_id": w.team.id}),
+    ("GET", "/conversations/{conversation_id}"): lambda w, u: Call(
+        {"conversation_id": w.conversation.id}
+    ),
+    ("POST", "/conversations/{conversation_id}/messages"): lambda w, u: Call(
+        {"conversation_id": w.new_conversation().id}, {"content": "Hello"}
     ),
     ("POST", "/teams/{team_id}/nodes/{node_id}/test"): lambda w, u: Call(
         {"team_id": w.team.id, "node_id": "lead"},
@@ -483,6 +502,9 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("dataset-experiment", "POST"): lambda w, u: PageCall(
         [w.dataset.id], {"team": w.team.id, "concurrency": 1, "exact": "on"}
     ),
+    ("conversation-detail", "GET"): lambda w, u: PageCall([w.conversation.id]),
+    ("team-conversations", "GET"): lambda w, u: PageCall([w.team.id]),
+    ("team-conversations", "POST"): lambda w, u: PageCall([w.team.id], {}),
     ("experiment-detail", "GET"): lambda w, u: PageCall([w.experiment.id]),
     ("experiment-compare", "GET"): lambda w, u: PageCall([w.experiment.id, w.experiment.id]),
     ("dashboard", "GET"): lambda w, u: PageCall(in_current_workspace=True),

@@ -1,5 +1,6 @@
 // The side panel: edits the selected node or edge, or the team when nothing is selected.
 import { AgentForm } from "./AgentForm";
+import { ChatPanel } from "./ChatPanel";
 import { ConnectField } from "./ConnectField";
 import type { ModelInfo, TeamSummary, ToolInfo } from "./builderApi";
 import { EdgeForm } from "./EdgeForm";
@@ -31,7 +32,12 @@ export function Inspector({ teamId, spec: draft, graph, models, tools, savedTeam
   const edges = graph.edges.filter((e) => e.selected);
   const specs = graph.nodes.map((n) => n.data.spec);
   let title = "Team";
-  let body = <TeamForm settings={graph.settings} nodes={specs} onChange={onSettings} />;
+  let body = (
+    <>
+      <TeamForm settings={graph.settings} nodes={specs} onChange={onSettings} />
+      <ChatPanel teamId={teamId} spec={draft} />
+    </>
+  );
   if (nodes.length + edges.length > 1) {
     title = `${nodes.length} nodes, ${edges.length} edges selected`;
     body = <p className="hint">Select one node or edge to edit it. Delete removes the selection, Ctrl+C copies it.</p>;

@@ -24,6 +24,15 @@ describe("feedItems", () => {
     ]);
   });
 
+  it("says when a conversation's oldest messages were summarised, and into what", () => {
+    const summarised = ev("conversation.summarised", "lead", 1, {
+      summary: "Ada asked about invoices.", covers: 2, messages_summarised: 2, messages_kept: 1,
+    });
+    expect(texts([summarised])).toEqual([
+      "The conversation's 2 oldest messages were summarised: Ada asked about invoices.",
+    ]);
+  });
+
   it("numbers retries from 1 and says the delay in tenths of a second", () => {
     const retry = ev("retry", "lead", 1, { attempt: 2, delay_s: 0.5129023594244351, error: "429" });
     expect(texts([retry])).toEqual(["Retry 1 in 0.5 s: 429"]);

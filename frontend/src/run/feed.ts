@@ -113,6 +113,8 @@ function note(event: RunEvent, names: AgentNames): FeedItem | null {
       return make("warn", `Budget: ${asText(p.name)} used ${asText(p.used)} of ${asText(p.limit)} ${asText(p.unit)}`);
     case "error":
       return make("bad", `Error: ${asText(p.message)}`);
+    case "conversation.summarised":
+      return make("info", `The conversation's ${asText(p.messages_summarised)} oldest messages were summarised: ${asText(p.summary)}`);
     default:
       return null;
   }

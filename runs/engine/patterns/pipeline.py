@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
@@ -19,6 +20,7 @@ from ..concurrency import gather_all
 from ..context import RunContext, Scope
 from ..errors import RunFailed
 from ..events import GATE_FAILED, GATE_PASSED
+from ..interfaces import ChatMessage
 from ..nodes import Node, run_node
 from ..structured import parse_output, schema_problems
 
@@ -39,7 +41,9 @@ class Verdict:
     feedback: str
 
 
-async def run_pipeline(ctx: RunContext, team: TeamSpec, scope: Scope, task: Any) -> Any:
+async def run_pipeline(
+    ctx: RunContext, team: TeamSpec, scope: Scope, task: Any, history: Sequence[ChatMessage] = ()
+) -> Any:
     inputs = _stage_inputs(team)
     order = _topological(team, inputs)
     loop = asyncio.get_running_loop()
@@ -49,7 +53,8 @@ async def run_pipeline(ctx: RunContext, team: TeamSpec, scope: Scope, task: Any)
         given = {p: await done[p] for p in inputs[stage_id]}
         node = team.node(stage_id)
         assert node is not None
-        output = await _run_gated(ctx, team, node, scope, _merge(task, given))
+        prior = history if stage_id == team.entry else ()  # a conversation reaches the entry
+        output = await _run_gated(ctx, team, node, scope, _merge(task, given), prior)
         done[stage_id].set_result(output)
         return output
 
@@ -83,14 +88,19 @@ def _topological(team: TeamSpec, inputs: dict[str, list[str]]) -> list[str]:
 
 
 async def _run_gated(
-    ctx: RunContext, team: TeamSpec, node: Node, scope: Scope, stage_input: Any
+    ctx: RunContext,
+    team: TeamSpec,
+    node: Node,
+    scope: Scope,
+    stage_input: Any,
+    history: Sequence[ChatMessage] = (),
 ) -> Any:
     gated = [e for e in team.edges_from(node.id, "next") if e.gate is not None]
     attempt, task = 1, stage_input
     while True:
         segment = node.id if attempt == 1 else f"{node.id}@{attempt}"
         stage_scope = scope.child(segment, node.id)
-        output = (await run_node(ctx, team, node, stage_scope, task)).output
+        output = (await run_node(ctx, team, node, stage_scope, task, history)).output
         verdicts = [await _check(ctx, team, e, output, stage_scope) for e in gated]
         failed = [v for v in verdicts if not v.passed]
         for verdict in verdicts:

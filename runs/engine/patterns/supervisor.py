@@ -6,6 +6,7 @@ ends when the supervisor answers without delegating, or fails at its turn limit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from teams.spec import Agent, TeamSpec
@@ -14,7 +15,7 @@ from ..agent import AgentResult, ControlHandler, ControlTool
 from ..context import RunContext, Scope
 from ..errors import AgentFailed
 from ..events import DELEGATION, ERROR
-from ..interfaces import ToolCall, ToolResult, ToolSchema
+from ..interfaces import ChatMessage, ToolCall, ToolResult, ToolSchema
 from ..nodes import Node, run_node
 
 _TASK_PARAMETERS = {
@@ -24,18 +25,25 @@ _TASK_PARAMETERS = {
 }
 
 
-async def run_supervisor(ctx: RunContext, team: TeamSpec, scope: Scope, task: Any) -> Any:
+async def run_supervisor(
+    ctx: RunContext, team: TeamSpec, scope: Scope, task: Any, history: Sequence[ChatMessage] = ()
+) -> Any:
     entry = team.node(team.entry or "")
     assert entry is not None
-    result = await _supervise(ctx, team, entry, scope.child(entry.id, entry.id), task)
+    result = await _supervise(ctx, team, entry, scope.child(entry.id, entry.id), task, history)
     return result.output
 
 
 async def _supervise(
-    ctx: RunContext, team: TeamSpec, node: Node, scope: Scope, task: Any
+    ctx: RunContext,
+    team: TeamSpec,
+    node: Node,
+    scope: Scope,
+    task: Any,
+    history: Sequence[ChatMessage] = (),
 ) -> AgentResult:
     control = delegation_tools(ctx, team, node) if isinstance(node, Agent) else []
-    return await run_node(ctx, team, node, scope, task, control=control)
+    return await run_node(ctx, team, node, scope, task, history, control=control)
 
 
 def delegation_tools(ctx: RunContext, team: TeamSpec, supervisor: Agent) -> list[ControlTool]:

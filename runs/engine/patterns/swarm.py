@@ -7,6 +7,7 @@ their answer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from teams.spec import Agent, TeamSpec
@@ -25,16 +26,18 @@ _REASON_PARAMETERS = {
 }
 
 
-async def run_swarm(ctx: RunContext, team: TeamSpec, scope: Scope, task: Any) -> Any:
+async def run_swarm(
+    ctx: RunContext, team: TeamSpec, scope: Scope, task: Any, prior: Sequence[ChatMessage] = ()
+) -> Any:
     active = team.node(team.entry or "")
-    history: list[ChatMessage] = []
+    history: list[ChatMessage] = list(prior)  # the conversation before this run, if any
     trail: list[str] = []  # who held the conversation, in order
     while active is not None:
         trail.append(active.id)
         hop_scope = scope.child(f"h{len(trail) - 1}-{active.id}", active.id)
         if not isinstance(active, Agent):  # a person or a nested team takes it from here
             return (await run_node(ctx, team, active, hop_scope, task)).output
-        first_task = task if not history else None
+        first_task = task if len(trail) == 1 else None
         control = transfer_tools(team, active)
         result = await run_node(ctx, team, active, hop_scope, first_task, history, control)
         if result.handoff is None:
