@@ -349,21 +349,18 @@ def do_advance(experiment_id: int) -> bool:
         )
         if experiment is None or experiment.status != Experiment.Status.RUNNING:
             return False
-        started = list(
-            experiment.items.filter(status=ExperimentItem.Status.STARTED).select_related(
-                "run", "item"
-            )
-        )
-        in_flight = 0
-        for item in started:
+        # Most steps find most runs still going: read their status alone, and whole rows
+        # (a run's spec and output) only for the runs that ended.
+        started = experiment.items.filter(status=ExperimentItem.Status.STARTED)
+        states = list(started.values_list("id", "run__status"))
+        orphans = [pk for pk, status in states if status is None]
+        ended = [pk for pk, status in states if status in Run.FINISHED_STATUSES]
+        in_flight = len(states) - len(orphans) - len(ended)
+        # A case whose run was deleted runs again.
+        ExperimentItem.objects.filter(pk__in=orphans).update(status=ExperimentItem.Status.PENDING)
+        for item in started.filter(pk__in=ended).select_related("run", "item") if ended else ():
             item.experiment = experiment
-            if item.run is None:  # the run was deleted: run the case again
-                item.status = ExperimentItem.Status.PENDING
-                item.save(update_fields=["status"])
-            elif item.run.is_finished:
-                _ended(item, item.run)
-            else:
-                in_flight += 1
+            _ended(item, item.run)
         room = max(experiment.concurrency - in_flight, 0)
         pending = list(
             experiment.items.filter(status=ExperimentItem.Status.PENDING).select_related("item")[
