@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -33,7 +33,7 @@ from workspaces import access
 from workspaces.models import Workspace
 
 from . import judging, scorers
-from .models import Dataset, DatasetItem, Experiment, ExperimentItem
+from .models import Cassette, Dataset, DatasetItem, Experiment, ExperimentItem
 
 MAX_ITEMS = 10_000
 #: Items one JSON request may add (more: upload a file).
@@ -209,17 +209,74 @@ class Problems(Exception):
     problems: list[dict[str, Any]]
 
 
+class CassetteIn(BaseModel):
+    record: bool = Field(
+        False, description="Record every model answer its runs get, keyed by the request."
+    )
+    replay: int | None = Field(
+        None, description="Answer model calls from the cassette this experiment recorded."
+    )
+    replay_cassette: int | None = Field(
+        None, description="Answer model calls from this cassette (an alternative to replay)."
+    )
+    on_miss: Literal["live", "fail"] = Field(
+        "fail",
+        description="A request the cassette does not hold: call the model (live) or fail the "
+        "item's run, saying so (fail).",
+    )
+
+
+@dataclass(frozen=True)
+class Tape:
+    record: bool
+    replay: Cassette | None
+    on_miss: str
+
+
+def replay_tape(user: Any, workspace: Workspace, given: CassetteIn) -> Tape:
+    """The cassettes an experiment in ``workspace`` asks for. The one replayed must be one
+    ``user`` may read (``access.NotFound`` otherwise, as for nothing there) and belong to
+    ``workspace`` (``Problems`` otherwise): a workspace never replays another's answers."""
+    if given.replay is not None and given.replay_cassette is not None:
+        raise Problems("Give replay (an experiment) or replay_cassette, not both.", [])
+    replay = None
+    if given.replay is not None:
+        source = access.get_object(
+            Experiment.objects.select_related("recording"), user, "experiment.view",
+            pk=given.replay, not_found=f"Experiment {given.replay} was not found.",
+        )  # fmt: skip
+        if source.recording is None:
+            raise Problems(
+                f'Experiment {source.pk} recorded no cassette (start it with "record": true).', []
+            )
+        replay = source.recording
+    elif given.replay_cassette is not None:
+        replay = access.get_object(
+            Cassette.objects.all(), user, "experiment.view", pk=given.replay_cassette,
+            not_found=f"Cassette {given.replay_cassette} was not found.",
+        )  # fmt: skip
+    if replay is not None and replay.workspace_id != workspace.pk:
+        raise Problems(
+            "The cassette belongs to another workspace: an experiment replays only its own "
+            "workspace's cassettes.",
+            [],
+        )
+    return Tape(record=given.record, replay=replay, on_miss=given.on_miss)
+
+
 def do_start_experiment(
     owner: Any,
     version: TeamVersion,
     dataset: Dataset,
     specs: list[Any],
     concurrency: int,
+    tape: Tape | None = None,
 ) -> Experiment:
     """An experiment of ``version`` over ``dataset``'s current items. Every item's input must
     fit the team's input schema (``Problems`` naming the items otherwise), and the owner
     must hold ``run.start`` in the team's workspace (each item is a run they start). Nothing
-    runs until something advances it (``evaluations.tasks.advance_soon``)."""
+    runs until something advances it (``evaluations.tasks.advance_soon``). ``tape``: the
+    cassettes it records into and replays from (``replay_tape`` checks the one replayed)."""
     access.check(owner, version.team.workspace, "run.start")
     judging.check_models(specs, version.team.workspace)
     with transaction.atomic():
@@ -242,6 +299,11 @@ def do_start_experiment(
             scorers=[s.model_dump(by_alias=True, exclude_none=True) for s in specs],
             concurrency=concurrency,
         )  # fmt: skip
+        if tape is not None:
+            experiment.replay, experiment.on_miss = tape.replay, tape.on_miss
+            if tape.record:
+                experiment.recording = Cassette.objects.create(workspace=experiment.workspace)
+            experiment.save(update_fields=["replay", "on_miss", "recording"])
         ExperimentItem.objects.bulk_create(
             ExperimentItem(experiment=experiment, item=item) for item in items
         )
@@ -292,21 +354,18 @@ def do_advance(experiment_id: int) -> bool:
         )
         if experiment is None or experiment.status != Experiment.Status.RUNNING:
             return False
-        started = list(
-            experiment.items.filter(status=ExperimentItem.Status.STARTED).select_related(
-                "run", "item"
-            )
-        )
-        in_flight = 0
-        for item in started:
+        # Most steps find most runs still going: read their status alone, and whole rows
+        # (a run's spec and output) only for the runs that ended.
+        started = experiment.items.filter(status=ExperimentItem.Status.STARTED)
+        states = list(started.values_list("id", "run__status"))
+        orphans = [pk for pk, status in states if status is None]
+        ended = [pk for pk, status in states if status in Run.FINISHED_STATUSES]
+        in_flight = len(states) - len(orphans) - len(ended)
+        # A case whose run was deleted runs again.
+        ExperimentItem.objects.filter(pk__in=orphans).update(status=ExperimentItem.Status.PENDING)
+        for item in started.filter(pk__in=ended).select_related("run", "item") if ended else ():
             item.experiment = experiment
-            if item.run is None:  # the run was deleted: run the case again
-                item.status = ExperimentItem.Status.PENDING
-                item.save(update_fields=["status"])
-            elif item.run.is_finished:
-                _ended(item, item.run)
-            else:
-                in_flight += 1
+            _ended(item, item.run)
         room = max(experiment.concurrency - in_flight, 0)
         pending = list(
             experiment.items.filter(status=ExperimentItem.Status.PENDING).select_related("item")[

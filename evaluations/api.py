@@ -20,7 +20,7 @@ from workspaces import operations
 from workspaces.operations import WORKSPACE_QUERY, InWorkspaceBody, requires
 
 from . import actions, comparison, judging, tasks
-from .actions import BadRows, ItemIn, Problems
+from .actions import BadRows, CassetteIn, ItemIn, Problems
 from .models import Dataset, Experiment, ExperimentItem
 from .scorers import ScorerSpec
 
@@ -76,6 +76,11 @@ class ExperimentIn(Schema):
     dataset_id: int
     scorers: list[ScorerSpec] = Field(..., min_length=1, max_length=20)
     concurrency: int = Field(4, ge=1, le=200, description="Runs in flight at once.")
+    cassette: CassetteIn | None = Field(
+        None,
+        description='Record the model answers ({"record": true}), or replay those an '
+        'experiment recorded ({"replay": <experiment id>, "on_miss": "live"|"fail"}).',
+    )
 
 
 class ScoreSummary(Schema):
@@ -93,6 +98,11 @@ class ExperimentOut(Schema):
     dataset_version: int
     scorers: list[dict[str, Any]]
     concurrency: int
+    cassette: dict[str, Any] | None = Field(
+        ...,
+        description="record: the cassette it records into, replay: the one it replays, "
+        "on_miss; null without cassettes.",
+    )
     status: Literal["running", "finished", "cancelled"]
     progress: dict[str, int] = Field(
         ..., description="done, total, running, pending, cancelled, failed (done, run not ok)."
@@ -317,6 +327,7 @@ def _experiment_out(experiment: Experiment) -> dict[str, Any]:
         "dataset_version": experiment.dataset_version,
         "scorers": experiment.scorers,
         "concurrency": experiment.concurrency,
+        "cassette": experiment.cassette_dict(),
         "status": experiment.status,
         "progress": actions.progress(experiment),
         "summary": comparison.summary(done),
@@ -371,8 +382,13 @@ def start_experiment(request: HttpRequest, body: ExperimentIn) -> Any:
             },
         )
     try:
+        tape = (
+            actions.replay_tape(request.auth, team.workspace, body.cassette)
+            if body.cassette
+            else None
+        )
         experiment = actions.do_start_experiment(
-            request.auth, version, dataset, body.scorers, body.concurrency
+            request.auth, version, dataset, body.scorers, body.concurrency, tape
         )
     except Problems as exc:
         return Status(422, {"detail": exc.detail, "problems": exc.problems})

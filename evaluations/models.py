@@ -73,6 +73,10 @@ class Experiment(InWorkspace):
         FINISHED = "finished", "Finished"
         CANCELLED = "cancelled", "Cancelled"
 
+    class OnMiss(models.TextChoices):
+        LIVE = "live", "Call the model"
+        FAIL = "fail", "Fail the item"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     team = models.ForeignKey("teams.Team", models.CASCADE, related_name="experiments")
     team_version = models.ForeignKey("teams.TeamVersion", models.RESTRICT, related_name="+")
@@ -88,6 +92,16 @@ class Experiment(InWorkspace):
     #: whose token is not this one stops), and when that chain last moved it.
     chain = models.CharField(max_length=32, blank=True)
     advanced_at = models.DateTimeField(null=True, blank=True)
+    #: The cassette its items' model answers are recorded into (``"record": true``).
+    recording = models.OneToOneField(
+        "Cassette", models.SET_NULL, null=True, blank=True, related_name="recorded_by"
+    )
+    #: The cassette its items' model calls are answered from (``"replay"``), and what a call
+    #: it does not hold does: ``live`` calls the model, ``fail`` fails the item's run.
+    replay = models.ForeignKey(
+        "Cassette", models.SET_NULL, null=True, blank=True, related_name="replayed_by"
+    )
+    on_miss = models.CharField(max_length=4, choices=OnMiss.choices, default=OnMiss.FAIL)
 
     objects = WorkspaceQuerySet.as_manager()
 
@@ -96,6 +110,11 @@ class Experiment(InWorkspace):
 
     def __str__(self) -> str:
         return f"{self.team_id} v{self.team_version_id} on {self.dataset_id}"
+
+    def cassette_dict(self) -> dict[str, Any] | None:
+        if self.recording_id is None and self.replay_id is None:
+            return None
+        return {"record": self.recording_id, "replay": self.replay_id, "on_miss": self.on_miss}
 
 
 class ExperimentItem(models.Model):
@@ -146,3 +165,41 @@ class ExperimentItem(models.Model):
             "output_tokens": self.output_tokens,
             "latency_s": self.latency_s,
         }
+
+
+class Cassette(InWorkspace):
+    """Model answers recorded by an experiment, each under the hash of the request that got
+    it (``evaluations.cassettes.request_key``), for later experiments to replay. It belongs
+    to the recording experiment's workspace, and only that workspace's experiments replay it."""
+
+    VIEW_PERMISSION = "experiment.view"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"cassette {self.pk}"
+
+
+class CassetteEntry(models.Model):
+    cassette = models.ForeignKey(Cassette, models.CASCADE, related_name="entries")
+    #: sha256 of the request's canonical JSON (provider, model, messages, tools, schema,
+    #: temperature): never of a key, an activity key or an attempt.
+    key = models.CharField(max_length=64)
+    #: The engine's recorded form of the response (``runs.engine.activities``).
+    response = models.JSONField()
+    #: The text chunks it streamed, in order, so a replay streams them again.
+    deltas = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cassette", "key"], name="one_answer_per_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]} in {self.cassette_id}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 from celery import shared_task
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from runs.execution import run_loop
+from runs.models import Run
 from runs.shell.loop import in_db_thread
 
 from . import actions
@@ -62,6 +64,30 @@ def advance_soon(experiment_id: int, delay_s: float = 0) -> None:
         advance.apply_async((experiment_id, token), countdown=delay_s)
     else:
         run_loop.submit(_advance_forever(experiment_id, token, delay_s))
+
+
+def runs_ended(runs: Sequence[Run]) -> None:
+    """Runs of experiments ended: advance each experiment now (``runs.shell.finishes``), so
+    its next items start without waiting for the chain's next poll. One nudge per experiment
+    per round of ends; a nudge is one idempotent step, and the chain goes on as before."""
+    experiments = {
+        int(run.started_by.removeprefix("experiment:"))
+        for run in runs
+        if run.started_by.startswith("experiment:")
+        and run.started_by.removeprefix("experiment:").isdigit()
+        and run.status not in Run.ACTIVE_STATUSES
+    }
+    for experiment_id in experiments:
+        if settings.RUN_EXECUTOR == "celery":
+            nudge.delay(experiment_id)
+        else:
+            run_loop.submit(in_db_thread(actions.do_advance, experiment_id))
+
+
+@shared_task(ignore_result=True)
+def nudge(experiment_id: int) -> None:
+    """One step of a running experiment, outside its chain."""
+    actions.do_advance(int(experiment_id))
 
 
 @shared_task(ignore_result=True)

@@ -17,10 +17,10 @@ from django.db.models import prefetch_related_objects
 from ..broadcast import run_message
 from ..chain import ChainHead
 from ..engine.events import Event
-from ..engine.models import StaticModelRegistry
+from ..engine.interfaces import ModelRegistry
 from ..engine.tools import Registry
 from ..models import Run, RunEvent
-from ..wiring import model_registries, tool_registries, tool_settings
+from ..wiring import model_registries, models_of, tool_registries, tool_settings
 from .loop import Batcher, by_run
 from .store import take, taken
 
@@ -33,7 +33,7 @@ class Claimed:
     run: Run
     events: list[Event]  # recorded before: the journal
     head: ChainHead
-    models: StaticModelRegistry
+    models: ModelRegistry
     tools: Registry
     summary: dict[str, Any]  # the run.summary message that tells watchers it runs
     tool_settings: dict[str, Any]  # the deployment's settings as the run's tools see them
@@ -56,14 +56,15 @@ def claim(run_ids: Sequence[str], executor: str) -> dict[str, Claimed]:
     journals = recorded(resumed)
     journals |= {run.id: ([], ChainHead()) for run in runs if run.id not in journals}
     owners, workspaces = {run.owner_id for run in runs}, {run.workspace_id for run in runs}
-    models, tools = model_registries(workspaces), tool_registries(workspaces)
+    models = models_of(runs, model_registries(workspaces))
+    tools = tool_registries(workspaces)
     settings_for_tools = tool_settings(owners)
     claimed = {}
     for run in runs:
         events, head = journals[run.id]
         run.last_seq = head.seq  # type: ignore[attr-defined]
         claimed[str(run.id)] = Claimed(
-            executor, run, events, head, models[run.workspace_id], tools[run.workspace_id],
+            executor, run, events, head, models[run.id], tools[run.workspace_id],
             run_message(run), settings_for_tools[run.owner_id],
         )  # fmt: skip
     return claimed

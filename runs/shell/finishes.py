@@ -4,7 +4,7 @@ and what /metrics counts, for every run that ends in one round (``Finishes``).""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,12 @@ from .sink import LostRun, Tail
 from .store import record_ends, run_totals, store_many
 
 log = logging.getLogger(__name__)
+
+#: Told, after the commit, of the runs that ended (or paused) in a round: the evaluations app
+#: moves their experiments on from here at once instead of at its next poll (it registers in
+#: its ``AppConfig.ready``: the runs app does not import it). Called on a database thread; a
+#: hook's failure is logged and is never the run's.
+ON_ENDED: list[Callable[[Sequence[Run]], None]] = []
 
 
 @dataclass
@@ -103,6 +109,11 @@ def finish(ended: Sequence[Ended]) -> dict[str, dict[str, Any]]:
         metrics.observe_events(e.run, e.tail.rows, e.tail.agent_starts, look_up=False)
     for run in recorded:
         telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or waiting
+    for hook in ON_ENDED:
+        try:
+            hook(recorded)
+        except Exception:
+            log.warning("%s failed after runs ended", hook, exc_info=True)
     return {str(run.id): run_message(run) for run in recorded}
 
 
