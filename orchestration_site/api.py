@@ -58,14 +58,19 @@ api.add_exception_handler(SpecRejected, partial(spec_rejected, api=api))
 api.add_exception_handler(ValidationError, partial(request_invalid, api=api))
 api.add_exception_handler(QuotaExceeded, lambda request, exc: exc.as_json_response())
 # Not a member (or no such object): 404; a member whose role lacks the permission: 403 with
-# the sentence naming the roles that have it (workspaces.access).
+# the sentence naming the roles that have it (workspaces.access). Both in the contract's
+# shape, ``problems`` included (empty), as every error body of the API is.
 api.add_exception_handler(
     access.NotFound,
-    lambda request, exc: api.create_response(request, {"detail": str(exc)}, status=404),
+    lambda request, exc: api.create_response(
+        request, {"detail": str(exc), "problems": []}, status=404
+    ),
 )
 api.add_exception_handler(
     access.Forbidden,
-    lambda request, exc: api.create_response(request, {"detail": str(exc)}, status=403),
+    lambda request, exc: api.create_response(
+        request, {"detail": str(exc), "problems": []}, status=403
+    ),
 )
 
 
