@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import make_team, minimal_spec, supervisor_spec
 
 from .canvas import node, open_builder, save, wait_until_still
+from .conftest import save_doc_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +60,7 @@ def test_a_nested_team_opens_as_a_canvas_and_its_edits_land_in_the_parent(
     expect(node(page, "tests")).to_be_visible()
     expect(node(page, "lead")).to_have_count(0)
     shoot(page, "builder-nested")
+    save_doc_screenshot(page, "builder-nested")
 
     # Edit inside with the same tools: rename the linter in the inspector.
     node(page, "lint").click()

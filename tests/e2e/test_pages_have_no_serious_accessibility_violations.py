@@ -15,7 +15,7 @@ def pages(alice) -> list[str]:
     team = make_team(alice)
     run = make_run(alice, team=team, status=Run.Status.SUCCEEDED)
     return [
-        "/teams/", f"/teams/{team.pk}/", f"/teams/{team.pk}/builder/", "/runs/",
+        "/start/", "/teams/", f"/teams/{team.pk}/", f"/teams/{team.pk}/builder/", "/runs/",
         f"/runs/{run.id}/", f"/runs/{run.id}/audit/", "/dashboard/", "/templates/",
         "/settings/tokens/", "/settings/models/", "/settings/secrets/", "/settings/tools/",
     ]  # fmt: skip
