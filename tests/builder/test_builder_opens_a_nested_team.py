@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import make_team, minimal_spec, supervisor_spec
 
-from .canvas import node, open_builder, save, wait_until_still
+from .canvas import node, open_builder, press, save, wait_until_still
 from .conftest import save_doc_screenshot
 
 pytestmark = pytest.mark.browser
@@ -96,3 +96,8 @@ def test_the_inspector_opens_it_too_and_undo_takes_back_the_nested_edit(page: Pa
     page.get_by_role("button", name="Undo (Ctrl+Z)").click()
     node(page, "checks").get_by_role("button", name="Open Checks team").click()
     expect(node(page, "tests")).to_contain_text("Tester")
+
+    # Escape on the canvas goes back up a level.
+    press(page, "Escape")
+    expect(page.get_by_test_id("breadcrumb")).to_have_count(0)
+    expect(node(page, "lead")).to_be_visible()

@@ -191,6 +191,18 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
     [reset, change, flow],
   );
 
+  // Escape on the canvas goes up one level (not while typing, where it belongs to the field).
+  useEffect(() => {
+    if (!nested) return;
+    const up = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      if (event.key !== "Escape" || target?.closest("input, textarea, select, [contenteditable=true], dialog")) return;
+      goTo(stackRef.current.length - 1);
+    };
+    window.addEventListener("keydown", up);
+    return () => window.removeEventListener("keydown", up);
+  }, [nested, goTo]);
+
   const selectOnly = useCallback(
     (id: string) => setLive((g) => ({ ...g, nodes: select(g.nodes, new Set([id])), edges: select(g.edges, new Set([id])) })),
     [setLive],
