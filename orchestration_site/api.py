@@ -11,6 +11,7 @@ from publishing.api import router as publishing_router
 from runs.api import router as runs_router
 from runs.api_evidence import router as evidence_router
 from runs.api_inbox import router as inbox_router
+from runs.api_model_checks import router as model_checks_router
 from runs.api_node_tests import router as node_tests_router
 from runs.api_webhooks import router as webhooks_router
 from teams.api import request_invalid, spec_rejected
@@ -45,6 +46,7 @@ api.add_router("/", inbox_router)
 api.add_router("/", evidence_router)
 api.add_router("/", tools_router)
 api.add_router("/", models_router)
+api.add_router("/", model_checks_router)
 api.add_router("/", templates_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", triggers_router)

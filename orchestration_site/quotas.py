@@ -61,6 +61,7 @@ WEBSOCKET_SUBSCRIBES = Rate("QUOTA_WEBSOCKET_SUBSCRIBES", "websocket subscriptio
 LOGINS_PER_IP = Rate("LOGIN_RATE_PER_IP", "log-in attempts from this address")
 LOGINS_PER_USERNAME = Rate("LOGIN_RATE_PER_USERNAME", "log-in attempts for this username")
 SIGNUPS_PER_IP = Rate("SIGNUP_RATE_PER_IP", "sign-ups from this address")
+MODEL_TESTS = Rate("QUOTA_MODEL_TESTS", "connection tests")
 
 
 @functools.cache

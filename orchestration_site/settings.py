@@ -299,6 +299,8 @@ QUOTA_WEBSOCKET_SUBSCRIBES = env.str("QUOTA_WEBSOCKET_SUBSCRIBES", default="120/
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/10 minutes")
 LOGIN_RATE_PER_USERNAME = env.str("LOGIN_RATE_PER_USERNAME", default="10/15 minutes")
 SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="10/hour")
+# "Test connection" on a model makes a real call with its key: a few a minute per person.
+QUOTA_MODEL_TESTS = env.str("QUOTA_MODEL_TESTS", default="10/minute")
 # Caps per person (0: none): runs queued or running at once, and tokens and dollars their runs
 # of the last 24 hours may have used for a new one to start; webhooks per team.
 QUOTA_RUNS_IN_FLIGHT = env.int("QUOTA_RUNS_IN_FLIGHT", default=10)
@@ -331,7 +333,7 @@ CONTENT_SECURITY_POLICY = {
 }
 for _rate in (
     QUOTA_API_REQUESTS, QUOTA_RUNS, QUOTA_WEBSOCKET_CONNECTS, QUOTA_WEBSOCKET_SUBSCRIBES,
-    LOGIN_RATE_PER_IP, LOGIN_RATE_PER_USERNAME, SIGNUP_RATE_PER_IP,
+    LOGIN_RATE_PER_IP, LOGIN_RATE_PER_USERNAME, SIGNUP_RATE_PER_IP, QUOTA_MODEL_TESTS,
 ):  # fmt: skip
     if _rate:
         try:

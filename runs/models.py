@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 import uuid
 from pathlib import Path
@@ -157,6 +158,18 @@ class Run(InWorkspace):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED_STATUSES
+
+    @property
+    def input_preview(self) -> str:
+        """The input on one line for lists: a lone text field's text, else compact JSON
+        (the template escapes it and cuts it to length)."""
+        value: Any = self.input
+        if isinstance(value, dict) and len(value) == 1:
+            (only,) = value.values()
+            if isinstance(only, str):
+                value = only
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return " ".join(text.split())[:300]
 
     @property
     def duration_s(self) -> float | None:

@@ -101,7 +101,7 @@ def resolved(config: ModelConfig) -> ResolvedModel:
         provider = provider_for(config.provider, config.model, None, None, NetworkPolicy(), None)
     else:
         try:
-            provider = provider_for(config.provider, config.model, *_destination(config))
+            provider = provider_for(config.provider, config.model, *destination(config))
         except Unavailable as exc:
             provider = UnavailableProvider(f"The model {config.name} cannot be used: {exc}")
     return ResolvedModel(
@@ -150,7 +150,7 @@ class Unavailable(Exception):
     """Why a model config cannot be called; said to the person whose run it fails."""
 
 
-def _destination(
+def destination(
     config: ModelConfig,
 ) -> tuple[str | None, str | None, NetworkPolicy, frozenset[str] | None]:
     """(base URL, key, network policy, hosts the key may go to) for a call with ``config``."""

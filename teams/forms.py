@@ -13,7 +13,14 @@ from workspaces.models import PERSONAL_FIRST, Workspace
 from workspaces.roles import ORDER
 
 from .credentials import Refused, operator_credentials
-from .model_configs import ModelConfigIn, SecretIn, save_model_config, store_secret
+from .model_configs import (
+    ConnectIn,
+    ModelConfigIn,
+    SecretIn,
+    connect_model,
+    save_model_config,
+    store_secret,
+)
 from .models import ApiToken, ModelConfig, Secret, Team, TokenRefused
 
 
@@ -178,3 +185,41 @@ class SecretForm(RefusedInto):
             lambda: store_secret(self.owner, SecretIn.model_validate(data), self.workspace)
         )
         return stored[0] if stored else None
+
+
+class ConnectModelForm(RefusedInto):
+    """The start page's "connect a model": a preset, its model, a key (kept as a secret)."""
+
+    preset = forms.ChoiceField(label="Provider")
+    model = forms.CharField(
+        max_length=200, help_text="The provider's model name, e.g. gpt-4.1-mini."
+    )
+    name = forms.CharField(
+        max_length=100, label="Name in your teams", help_text="What agents call this model."
+    )
+    key = forms.CharField(
+        required=False,
+        max_length=10_000,
+        label="API key",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted as a secret, sent only to this provider's host, never shown.",
+    )
+    base_url = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Base URL",
+        help_text="Only for Azure OpenAI (your resource), or a server not at its usual address.",
+    )
+
+    def __init__(self, *args: Any, owner: User, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner, self.workspace = owner, workspace
+        self.fields["preset"].choices = [(p.name, p.label) for p in catalogue.catalogue().presets]
+
+    def save(self) -> ModelConfig | None:
+        if not self.is_valid():
+            return None
+        data = {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+        return self.save_or_refuse(
+            lambda: connect_model(self.owner, self.workspace, ConnectIn.model_validate(data))
+        )

@@ -8,6 +8,7 @@ network unless the operator allows it (the network guard checks again at connect
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -273,3 +274,57 @@ def delete_secret(secret: Secret, actor: Any = None) -> None:
         raise ValueError(f"The models {users} use this secret; change or remove them first.")
     secret.delete()
     record(secret.workspace, actor or secret.owner, "secret.deleted", secret.name)
+
+
+class ConnectIn(BaseModel):
+    """ "Connect a model" on the start page: a preset, a model name and a key, in one step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preset: str = Field(max_length=50)
+    model: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=100)
+    key: str = Field("", max_length=10_000)
+    base_url: str | None = Field(None, max_length=200, pattern=r"^https?://")
+
+    @field_validator("name", "model", "key", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+
+def connect_model(owner: Any, workspace: Workspace, data: ConnectIn) -> ModelConfig:
+    """A model config from a preset; a key given is stored as a new secret named after the
+    model and bound to the one host the model is called at. All or nothing: ``Refused`` (or
+    pydantic's ``ValidationError``) leaves no secret behind."""
+    chosen = catalogue.preset(data.preset)
+    if chosen is None:
+        raise Refused("preset", f"Choose one of {', '.join(catalogue.preset_names())}.")
+    if chosen.key == "required" and not data.key:
+        raise Refused("key", f"{chosen.label} needs a key: paste the one it gave you.")
+    if chosen.key == "none" and data.key:
+        raise Refused("key", f"{chosen.label} takes no key: leave the field empty.")
+    base_url = data.base_url or (None if chosen.needs_filling else chosen.base_url)
+    if base_url is None:
+        raise Refused("base_url", f"{chosen.label} needs a base URL like {chosen.base_url}.")
+    config_in = ModelConfigIn(
+        name=data.name, preset=chosen.name, model=data.model, base_url=base_url
+    )
+    with transaction.atomic():
+        if data.key:
+            secret_name = f"{data.name}-key" if _is_secret_name(f"{data.name}-key") else None
+            if (
+                secret_name is None
+                or Secret.objects.filter(workspace=workspace, name=secret_name).exists()
+            ):
+                raise Refused(
+                    "name", "Choose another model name: its key's secret name is taken or invalid."
+                )
+            secret_in = SecretIn(name=secret_name, value=data.key, hosts=[host_of(base_url)])
+            store_secret(owner, secret_in, workspace)
+            config_in.secret = secret_name
+        return save_model_config(ModelConfig(owner=owner, workspace=workspace), config_in, owner)
+
+
+def _is_secret_name(name: str) -> bool:
+    return re.match(SECRET_NAME, name) is not None

@@ -10,6 +10,7 @@ it. Lists and new things are in the session's workspace (``workspaces.current``)
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -47,8 +48,25 @@ def team_list(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Team “{team.name}” created.")
         # A new team is built next: open it on the canvas.
         return redirect("team-builder", team.pk)
-    teams = Team.objects.in_workspace(workspace)
+    teams = list(Team.objects.in_workspace(workspace))
+    _with_last_run(teams)
     return render(request, "teams/team_list.html", {"teams": teams, "form": form})
+
+
+def _with_last_run(teams: list[Team]) -> None:
+    """Sets ``team.last_run`` (or None) on each, in two queries whatever the number of teams.
+    The run model is reached through the relation: runs depends on teams, not the reverse."""
+    run_model = Team._meta.get_field("runs").related_model
+    latest = run_model.objects.filter(team=OuterRef("pk")).order_by("-created_at")
+    ids = dict(
+        Team.objects.filter(pk__in=[t.pk for t in teams])
+        .annotate(last_run_id=Subquery(latest.values("pk")[:1]))
+        .values_list("pk", "last_run_id")
+    )
+    shown = ("status", "input", "failure_reason", "created_at")
+    runs = run_model.objects.only(*shown).in_bulk([i for i in ids.values() if i is not None])
+    for team in teams:
+        team.last_run = runs.get(ids.get(team.pk))  # type: ignore[attr-defined]
 
 
 @page("team.view")

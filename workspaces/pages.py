@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from teams.models import Team
+
 from . import SESSION_KEY, choose, current, services
 from .access import can, check, member_workspaces, role_in
 from .activity import entries
@@ -54,6 +56,9 @@ def landing(request: HttpRequest, workspace: Workspace) -> str:
     """Where a member lands in ``workspace``: the teams, or the runs for someone who may not
     read teams (an auditor reads runs and their audit trails)."""
     if can(request.user, workspace, "team.view"):
+        # A workspace with no team yet starts on the start page: templates, patterns, models.
+        if not Team.objects.in_workspace(workspace).exists():
+            return reverse("start")
         return reverse("team-list")
     return "/runs/"
 

@@ -39,7 +39,7 @@ def pages(alice) -> list[str]:
     PublicationKey.issue(do_publish(team, team.version, "a11y-desk", "", alice), "crm", alice)
     conversation = do_start_conversation(alice, team, team.current_version(), None)
     return [
-        "/teams/", f"/teams/{team.pk}/", f"/teams/{team.pk}/builder/",
+        "/start/", "/teams/", f"/teams/{team.pk}/", f"/teams/{team.pk}/builder/",
         f"/teams/{team.pk}/automation/", "/runs/",
         f"/runs/{run.id}/", f"/runs/{run.id}/audit/", "/dashboard/", "/templates/",
         "/settings/tokens/", "/settings/models/", "/settings/secrets/", "/settings/tools/",

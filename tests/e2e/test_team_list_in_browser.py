@@ -18,6 +18,9 @@ def test_a_person_builds_up_their_team_list(page: Page, settings: Any) -> None:
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Password confirmation").fill(password)
     page.get_by_role("button", name="Create account").click()
+    # No team yet: the start page; the team list is a click away.
+    expect(page.get_by_role("heading", name="Start here")).to_be_visible()
+    page.goto("/teams/")
     expect(page.get_by_role("heading", name="Teams", exact=True)).to_be_visible()
 
     page.get_by_label("Team name").fill("Launch desk")

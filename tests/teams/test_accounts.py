@@ -25,7 +25,7 @@ def test_a_person_signs_up_and_is_logged_in(settings: Any) -> None:
             "password2": password,
         },
     )
-    assert response.url == "/" and client.get("/").url == "/teams/"  # on to the teams
+    assert response.url == "/" and client.get("/").url == "/start/"  # no team yet: start here
     assert client.get("/teams/").status_code == 200
 
 
@@ -43,7 +43,7 @@ def test_log_in_and_log_out() -> None:
     make_user("alice")
     client = Client()
     response = client.post("/login/", {"username": "alice", "password": PASSWORD})
-    assert response.url == "/" and client.get("/").url == "/teams/"
+    assert response.url == "/" and client.get("/").url == "/start/"
     assert client.post("/logout/").status_code == 302
     assert client.get("/teams/").status_code == 302
 

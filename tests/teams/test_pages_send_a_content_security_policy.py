@@ -41,7 +41,7 @@ def pages(user: User) -> list[str]:
     team = make_team(user)
     run = make_run(user, team=team, status=Run.Status.SUCCEEDED)
     return [
-        "/teams/", f"/teams/{team.id}/", f"/teams/{team.id}/builder/", "/runs/",
+        "/start/", "/teams/", f"/teams/{team.id}/", f"/teams/{team.id}/builder/", "/runs/",
         f"/runs/{run.id}/", f"/runs/{run.id}/audit/", "/dashboard/", "/templates/",
         "/settings/tokens/", "/settings/models/", "/settings/tools/", "/api/docs",
         f"/teams/{team.id}/publish/",

@@ -10,7 +10,9 @@ from tests.factories import make_team, make_user, supervisor_spec
 pytestmark = pytest.mark.django_db
 
 
-def test_home_sends_people_to_the_team_list_or_the_login(alice_client: Client) -> None:
+def test_home_sends_people_to_the_team_list_or_the_login(alice: User, alice_client: Client) -> None:
+    assert alice_client.get("/").url == "/start/"  # no team yet: the start page
+    make_team(alice, supervisor_spec())
     assert alice_client.get("/").url == "/teams/"
     assert Client().get("/").url.startswith("/login/")
     assert Client().get("/teams/").url.startswith("/login/")

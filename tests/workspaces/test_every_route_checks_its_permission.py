@@ -294,6 +294,7 @@ API_CALLS: dict[tuple[str, str], Callable[[World, Any], Call]] = {
         {"model_id": w.model.id}, {"name": w.model.name, "provider": "offline", "model": "sim"}
     ),
     ("DELETE", "/models/{model_id}"): lambda w, u: Call({"model_id": w.new_model().id}),
+    ("POST", "/models/{model_id}/test"): lambda w, u: Call({"model_id": w.model.id}),
     ("GET", "/credentials"): lambda w, u: Call(),
     ("GET", "/secrets"): lambda w, u: Call(query={"workspace": w.slug}),
     ("POST", "/secrets"): lambda w, u: Call(
@@ -450,6 +451,11 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("token-list", "GET"): lambda w, u: PageCall(),
     ("token-revoke", "POST"): lambda w, u: PageCall([ApiToken.issue(u, "t")[0].id], {}),
     ("model-list", "GET"): lambda w, u: PageCall(in_current_workspace=True),
+    ("start", "GET"): lambda w, u: PageCall(in_current_workspace=True),
+    ("start-connect", "POST"): lambda w, u: PageCall(
+        data={"preset": "openai", "model": "m", "name": unique("c"), "key": "sk-test-12345678"},
+        in_current_workspace=True,
+    ),
     ("model-list", "POST"): lambda w, u: PageCall(
         data={"name": unique("pm"), "provider": "offline", "model": "sim"},
         in_current_workspace=True,

@@ -46,7 +46,7 @@ def test_an_invitation_link_makes_a_member_once() -> None:
     assert page.status_code == 200
     assert b"as <strong>editor</strong>" in page.content
     joined = bob.post(path_of(made["url"]))
-    assert joined.status_code == 302 and joined["Location"] == "/teams/"
+    assert joined.status_code == 302 and joined["Location"] == "/start/"  # no team there yet
     assert bob.session["workspace"] == workspace.slug  # the pages now work in it
     assert role_of(workspace, "bob") == "editor"
 

@@ -68,7 +68,7 @@ def test_an_invitation_link_is_shown_once_and_makes_its_acceptor_a_member():
     carol = client_of(make_user("carol"))
     accepted = carol.post(path)
     assert role_of(workspace, "carol") == "runner"
-    assert accepted["Location"] == "/teams/"
+    assert accepted["Location"] == "/start/"  # a workspace with no team yet
     # The new member works in the workspace they joined.
     assert re.search(rf'<option value="{workspace.slug}" selected>', text(carol.get("/teams/")))
 

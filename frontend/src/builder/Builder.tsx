@@ -39,7 +39,9 @@ import { importNote } from "./importSpec";
 import { Inspector } from "./Inspector";
 import { KindEdge } from "./KindEdge";
 import { type Graph, graphIds, graphToSpec, specToGraph, toFlowEdge, toFlowNode, uniqueId } from "./mapping";
+import { Breadcrumb } from "./Breadcrumb";
 import { NodeCard } from "./NodeCard";
+import { breadcrumb, enter, type Level, leave, rootGraph } from "./nesting";
 import { NarrowToolbar } from "./NarrowToolbar";
 import { NodeSearch } from "./NodeSearch";
 import {
@@ -102,10 +104,16 @@ const select = <T extends { id: string; selected?: boolean }>(items: T[], ids: S
 export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: string }) {
   const flow = useReactFlow();
   const canvas = useRef<HTMLDivElement>(null);
-  const { graph, change, setLive, record, undo, redo, canUndo, canRedo } = useUndoableGraph(
+  const { graph, change, setLive, record, undo, redo, reset, canUndo, canRedo } = useUndoableGraph(
     initialGraph(team.spec),
   );
-  const spec = useMemo(() => graphToSpec(graph), [graph]);
+  // A nested team open as the canvas: `graph` is that level, `stack` the levels above it.
+  // What is saved, validated, run and exported is always the whole team (`whole`).
+  const [stack, setStack] = useState<Level[]>([]);
+  const nested = stack.length > 0;
+  const whole = useMemo(() => (nested ? rootGraph(stack, graph) : graph), [nested, stack, graph]);
+  const spec = useMemo(() => graphToSpec(whole), [whole]);
+  const levelSpec = useMemo(() => (nested ? graphToSpec(graph) : spec), [nested, graph, spec]);
   const [savedKey, setSavedKey] = useState(() => contentKey(graphToSpec(specToGraph(team.spec))));
   const [savedValid, setSavedValid] = useState(team.is_valid);
   const dirty = contentKey(spec) !== savedKey;
@@ -152,6 +160,49 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
     return () => window.removeEventListener("beforeunload", warn);
   }, []);
 
+  // Opening a nested team starts an undo history of its own; going back makes everything done
+  // inside one step of the parent's history.
+  const stackRef = useRef(stack);
+  stackRef.current = stack;
+  const graphRef = useRef(graph);
+  graphRef.current = graph;
+  const openTeam = useCallback(
+    (id: string) => {
+      const next = enter(stackRef.current, graphRef.current, id);
+      if (next.stack === stackRef.current) return;
+      stackRef.current = next.stack;
+      setStack(next.stack);
+      reset(next.graph);
+      window.setTimeout(() => flow.fitView({ padding: 0.2, duration: 200, maxZoom: 1 }), 50);
+    },
+    [reset, flow],
+  );
+  const goTo = useCallback(
+    (depth: number) => {
+      const levels = stackRef.current;
+      if (depth >= levels.length) return;
+      const back = leave(levels, graphRef.current, depth);
+      stackRef.current = back.stack;
+      setStack(back.stack);
+      reset(levels[depth].graph);
+      if (back.graph !== levels[depth].graph) change(() => back.graph);
+      window.setTimeout(() => flow.fitView({ padding: 0.2, duration: 200, maxZoom: 1 }), 50);
+    },
+    [reset, change, flow],
+  );
+
+  // Escape on the canvas goes up one level (not while typing, where it belongs to the field).
+  useEffect(() => {
+    if (!nested) return;
+    const up = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      if (event.key !== "Escape" || target?.closest("input, textarea, select, [contenteditable=true], dialog")) return;
+      goTo(stackRef.current.length - 1);
+    };
+    window.addEventListener("keydown", up);
+    return () => window.removeEventListener("keydown", up);
+  }, [nested, goTo]);
+
   const selectOnly = useCallback(
     (id: string) => setLive((g) => ({ ...g, nodes: select(g.nodes, new Set([id])), edges: select(g.edges, new Set([id])) })),
     [setLive],
@@ -164,13 +215,15 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
     return {
       pattern: graph.settings.pattern,
       entry: graph.settings.entry,
-      nodeProblems: groupProblems(validation.problems, "node"),
-      edgeProblems: groupProblems(validation.problems, "edge"),
-      diff: marks,
+      // Problems and history marks name the team's own nodes: drawn on its canvas only.
+      nodeProblems: nested ? new Map() : groupProblems(validation.problems, "node"),
+      edgeProblems: nested ? new Map() : groupProblems(validation.problems, "edge"),
+      diff: nested ? new Map() : marks,
       twins: twinEdges(graph.edges),
       select: selectOnly,
+      open: openTeam,
     };
-  }, [graph.settings.pattern, graph.settings.entry, graph.edges, validation.problems, diff, selectOnly]);
+  }, [graph.settings.pattern, graph.settings.entry, graph.edges, validation.problems, diff, selectOnly, openTeam, nested]);
   const drawnEdges = useMemo(() => [...graph.edges, ...guardEdges(graph.nodes, graph.edges)], [graph.nodes, graph.edges]);
 
   // A drag is recorded once when it starts; moves outside a drag come from the arrow keys,
@@ -328,6 +381,8 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
   };
 
   const pick = (problem: Problem) => {
+    // Problems are located in the team itself: back to its canvas first.
+    if (nested) goTo(0);
     const id = problem.node ?? problem.edge;
     // A problem of the whole team (no entry, say): show the team's settings.
     selectOnly(id ?? "");
@@ -335,10 +390,10 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
     const nodeIds = problem.node
       ? [problem.node]
       : (() => {
-          const edge = graph.edges.find((e) => e.id === problem.edge);
+          const edge = whole.edges.find((e) => e.id === problem.edge);
           return edge ? [edge.source, edge.target] : [];
         })();
-    const nodes = graph.nodes.filter((n) => nodeIds.includes(n.id));
+    const nodes = whole.nodes.filter((n) => nodeIds.includes(n.id));
     if (!nodes.length) return;
     const centre = (n: (typeof nodes)[number]) => ({
       x: n.position.x + (n.measured?.width ?? 200) / 2,
@@ -350,7 +405,8 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
     flow.setCenter(x, y, { zoom: flow.getZoom(), duration: 300 });
   };
 
-  const replaceWith = (next: TeamSpec, note: string, layout = false) => {
+  const replaceWith = (next: TeamSpec, note: string, layout = false, atRoot = true) => {
+    if (atRoot && nested) goTo(0);
     change((g) => {
       const replaced = specToGraph(next);
       if (layout) replaced.nodes = autoLayout(replaced.nodes, replaced.edges, replaced.settings.pattern);
@@ -381,11 +437,11 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
     <DecorationsContext.Provider value={decorations}>
       <div className="builder">
         {narrow ? (
-          <NarrowToolbar name={graph.settings.name} status={status} onFit={fit} onRun={() => setDialog("run")} />
+          <NarrowToolbar name={whole.settings.name} status={status} onFit={fit} onRun={() => setDialog("run")} />
         ) : (
         <Toolbar
           readOnly={readOnly}
-          name={graph.settings.name}
+          name={whole.settings.name}
           pattern={graph.settings.pattern}
           dirty={dirty}
           saving={saving}
@@ -401,7 +457,8 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
                 ? { spec: TEMPLATES[Number(key)].make(), label: TEMPLATES[Number(key)].label }
                 : gallery.filter((t) => t.slug === key).map((t) => ({ spec: withDefaults(t.spec), label: t.name }))[0];
             if (!found) return;
-            replaceWith({ ...found.spec, name: graph.settings.name }, `Started from "${found.label}": save to keep it.`, true);
+            // On a nested team's canvas a template replaces that team only.
+            replaceWith({ ...found.spec, name: graph.settings.name }, `Started from "${found.label}": save to keep it.`, true, false);
           }}
           onUndo={undo}
           onRedo={redo}
@@ -432,6 +489,7 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
             }}
             onDrop={onDrop}
           >
+            {nested && <Breadcrumb crumbs={breadcrumb(stack, graph)} onGo={goTo} />}
             <ReactFlow
               nodes={graph.nodes}
               edges={drawnEdges}
@@ -441,6 +499,7 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
               onEdgesChange={onEdgesChange}
               onConnect={onConnect}
               onConnectEnd={onConnectEnd}
+              onNodeDoubleClick={(_event, node) => openTeam(node.id)}
               nodesDraggable={!narrow}
               nodesConnectable={!narrow}
               elementsSelectable={!narrow}
@@ -490,7 +549,7 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
           ) : (
             <Inspector
               teamId={team.id}
-              spec={spec}
+              spec={levelSpec}
               graph={graph}
               models={models}
               tools={tools}
@@ -500,18 +559,19 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
               onSettings={(patch, field) => change((g) => ({ ...g, settings: { ...g.settings, ...patch } }), `team:${field}`)}
               onDelete={removeSelection}
               onConnect={(source, target) => onConnect({ source, target, sourceHandle: null, targetHandle: null })}
+              onOpenTeam={openTeam}
             />
           )}
         </div>
         <Dialog title="Run the team" open={dialog === "run"} onClose={() => setDialog(null)} testId="run-dialog">
-          <RunDialog inputSchema={graph.settings.input_schema} onRun={run} />
+          <RunDialog inputSchema={whole.settings.input_schema} onRun={run} />
         </Dialog>
         <Dialog title="Import or export" open={dialog === "io"} onClose={() => setDialog(null)} testId="io-dialog">
           <ImportExport
             spec={spec}
             teamId={team.id}
             onImport={(imported) => {
-              replaceWith(imported, importNote(graph.settings.name, imported));
+              replaceWith(imported, importNote(whole.settings.name, imported));
               setDialog(null);
             }}
           />

@@ -25,9 +25,11 @@ interface Props {
   onDelete: () => void;
   /** Draw an edge from one node to another (the keyboard's way to connect). */
   onConnect: (source: string, target: string) => void;
+  /** Show a team node's inline team as the canvas. */
+  onOpenTeam: (id: string) => void;
 }
 
-export function Inspector({ teamId, spec: draft, graph, models, tools, savedTeams, onNode, onEdge, onSettings, onDelete, onConnect }: Props) {
+export function Inspector({ teamId, spec: draft, graph, models, tools, savedTeams, onNode, onEdge, onSettings, onDelete, onConnect, onOpenTeam }: Props) {
   const nodes = graph.nodes.filter((n) => n.selected);
   const edges = graph.edges.filter((e) => e.selected);
   const specs = graph.nodes.map((n) => n.data.spec);
@@ -55,7 +57,7 @@ export function Inspector({ teamId, spec: draft, graph, models, tools, savedTeam
       ) : spec.kind === "human" ? (
         <HumanForm human={spec} onChange={change} />
       ) : (
-        <TeamNodeForm node={spec} savedTeams={savedTeams} onChange={change} />
+        <TeamNodeForm node={spec} savedTeams={savedTeams} onChange={change} onOpen={() => onOpenTeam(node.id)} />
       );
     body = (
       <>

@@ -8,7 +8,7 @@ import { ProblemBadge } from "./ProblemBadge";
 const KIND_LABEL = { agent: "Agent", human: "Human", team: "Team" } as const;
 
 export function NodeCard({ id, data, selected }: NodeProps<BuilderNode>) {
-  const { pattern, entry, nodeProblems, diff } = useDecorations();
+  const { pattern, entry, nodeProblems, diff, open } = useDecorations();
   const spec = data.spec;
   const horizontal = pattern === "pipeline";
   // React Flow measures handles once, when the node appears; after a pattern switch moves them
@@ -53,6 +53,17 @@ export function NodeCard({ id, data, selected }: NodeProps<BuilderNode>) {
         <div className="node-model">
           {spec.team_id != null ? `saved team #${spec.team_id}` : `inline: ${spec.spec?.nodes.length ?? 0} nodes`}
         </div>
+      )}
+      {spec.kind === "team" && spec.team_id == null && (
+        <button
+          type="button"
+          className="node-open nodrag"
+          onClick={() => open(id)}
+          aria-label={`Open ${spec.name}`}
+          data-testid={`open-${id}`}
+        >
+          Open
+        </button>
       )}
       <Handle type="source" position={horizontal ? Position.Right : Position.Bottom} />
     </div>

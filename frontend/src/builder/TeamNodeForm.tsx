@@ -8,9 +8,11 @@ interface Props {
   node: TeamNode;
   savedTeams: TeamSummary[];
   onChange: (patch: Partial<TeamNode>, field: string) => void;
+  /** Open the inline team as the canvas (a breadcrumb leads back). */
+  onOpen: () => void;
 }
 
-export function TeamNodeForm({ node, savedTeams, onChange }: Props) {
+export function TeamNodeForm({ node, savedTeams, onChange, onOpen }: Props) {
   const options = [
     { value: "", label: "inline team (below)" },
     ...savedTeams.map((t) => ({ value: String(t.id), label: `${t.name} (#${t.id})` })),
@@ -25,12 +27,27 @@ export function TeamNodeForm({ node, savedTeams, onChange }: Props) {
         options={options}
         onChange={(v) => onChange({ team_id: v ? Number(v) : null, spec: v ? null : node.spec }, "team_id")}
       />
-      {node.team_id == null && (
-        <JsonEditor
-          label="Inline team (TeamSpec JSON)"
-          value={node.spec as Record<string, unknown> | null}
-          onChange={(spec) => onChange({ spec: spec as TeamSpec | null }, "spec")}
-        />
+      {node.team_id == null ? (
+        <>
+          <p className="hint">
+            Its team: {node.spec?.nodes.length ?? 0} nodes, {node.spec?.pattern ?? "pipeline"}.
+          </p>
+          <button type="button" className="primary" onClick={onOpen} data-testid="open-team">
+            Open its team on the canvas
+          </button>
+          <details>
+            <summary>Edit it as JSON</summary>
+            <JsonEditor
+              label="Inline team (TeamSpec JSON)"
+              value={node.spec as Record<string, unknown> | null}
+              onChange={(spec) => onChange({ spec: spec as TeamSpec | null }, "spec")}
+            />
+          </details>
+        </>
+      ) : (
+        <p className="hint">
+          A saved team, run as it is saved. <a href={`/teams/${node.team_id}/builder/`}>Open it in its own builder</a>.
+        </p>
       )}
     </>
   );

@@ -15,6 +15,8 @@ export interface Decorations {
   twins: Set<string>;
   /** Select one node or edge (e.g. from an edge's label). */
   select: (id: string) => void;
+  /** Open a team node's inline team as the canvas. */
+  open: (id: string) => void;
 }
 
 export const DecorationsContext = createContext<Decorations>({
@@ -25,6 +27,7 @@ export const DecorationsContext = createContext<Decorations>({
   diff: new Map(),
   twins: new Set(),
   select: () => undefined,
+  open: () => undefined,
 });
 
 export const useDecorations = () => useContext(DecorationsContext);
