@@ -11,6 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from runs.backlog import BacklogMiddleware  # noqa: E402
 from runs.routing import BrowserOriginValidator, websocket_urlpatterns  # noqa: E402
 
 if settings.RUN_EXECUTOR == "thread":
@@ -26,6 +27,8 @@ if settings.RUN_EXECUTOR == "thread":
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": BacklogMiddleware(
+            BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )
