@@ -96,6 +96,11 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Behind PgBouncer in transaction mode a server-side cursor (``.iterator()``, as the audit
+# export uses) may find its transaction on another server connection: turn them off there.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_TRANSACTION_POOLER", default=False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Runs write events from a thread while the web process reads them: WAL and a busy
     # timeout keep SQLite from answering "database is locked" under that load.
