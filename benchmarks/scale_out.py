@@ -138,7 +138,21 @@ def measure(team: Any, workers: int, args: argparse.Namespace, model_server: int
         for process in processes:
             process.wait(timeout=60)
     check(kept)
+    figures.update(waits(kept))
     return figures
+
+
+def waits(ids: list[str]) -> dict[str, float]:
+    """Median seconds a run waited in the queue, and ran: a queue near empty with runs
+    longer than ideal says the workers are slow; a full queue says they are busy."""
+    import statistics
+
+    from runs.models import Run
+
+    rows = Run.objects.filter(id__in=ids).values_list("created_at", "started_at", "finished_at")
+    queued = [(s - c).total_seconds() for c, s, _ in rows if s]
+    ran = [(f - s).total_seconds() for _, s, f in rows if s and f]
+    return {"queued_s": statistics.median(queued), "ran_s": statistics.median(ran)}
 
 
 def watch_across(team: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -153,18 +167,21 @@ def watch_across(team: Any, args: argparse.Namespace) -> dict[str, Any]:
     os.environ["QUOTA_WEBSOCKET_CONNECTS"] = "100000/minute"
     os.environ["QUOTA_WEBSOCKET_SUBSCRIBES"] = "100000/minute"
     ports = [free_port(), free_port()]
-    servers = [start_daphne(port) for port in ports]
+    servers: list[subprocess.Popen[bytes]] = []
+    watchers: subprocess.Popen[str] | None = None
     version = team.versions.get(number=team.version)
     with transaction.atomic():
         runs = [new_run(team.owner, version, {"task": f"watched {n}"}) for n in range(args.watched)]
     token = ApiToken.issue(team.owner, "scale-out benchmark")[1]
     bases = [f"ws://127.0.0.1:{port}" for port in ports]
-    watchers = subprocess.Popen(
-        [sys.executable, __file__, "--watch", token, *bases, *(str(r.id) for r in runs)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     try:
+        for port in ports:
+            servers.append(start_daphne(port))
+        watchers = subprocess.Popen(
+            [sys.executable, __file__, "--watch", token, *bases, *(str(r.id) for r in runs)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert watchers.stdout is not None
         if watchers.stdout.readline().strip() != "ready":
             raise SystemExit("the watchers did not connect")
@@ -174,7 +191,8 @@ def watch_across(team: Any, args: argparse.Namespace) -> dict[str, Any]:
         results = json.loads(watchers.stdout.readline())
         watchers.wait(timeout=60)
     finally:
-        watchers.kill()
+        if watchers is not None:
+            watchers.kill()
         for server in servers:
             server.terminate()
             server.wait(timeout=10)
@@ -230,7 +248,8 @@ def main() -> None:
     for n, f in ((1, one), (2, two)):
         print(f"{n} worker(s): {f['runs_per_s']:.2f} runs/s (ideal {f['ideal_runs_per_s']:.1f}), "
               f"{f['cpu_ms_per_run']:.1f} ms worker CPU per run, load average up to "
-              f"{f['load_average']:.1f}, steal {f['steal_pct']:.1f} %; cores used: workers "
+              f"{f['load_average']:.1f}, steal {f['steal_pct']:.1f} %; median run queued "
+              f"{f['queued_s']:.2f} s, ran {f['ran_s']:.2f} s; cores used: workers "
               f"{f['workers_core_share']:.2f}, model server {f['model_server_core_share']:.2f}, "
               f"this driver {f['driver_core_share']:.2f}")  # fmt: skip
     print(f"scale: {scale:.2f} x (target >= 1.7)")
