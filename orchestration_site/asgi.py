@@ -14,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from publishing import mcp  # noqa: E402
+from runs.backlog import BacklogMiddleware  # noqa: E402
 from runs.routing import BrowserOriginValidator, websocket_urlpatterns  # noqa: E402
 
 if settings.RUN_EXECUTOR == "thread":
@@ -36,6 +37,8 @@ async def http(scope: Any, receive: Any, send: Any) -> None:
 application = ProtocolTypeRouter(
     {
         "http": http,
-        "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": BacklogMiddleware(
+            BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -98,6 +98,11 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Behind PgBouncer in transaction mode a server-side cursor (``.iterator()``, as the audit
+# export uses) may find its transaction on another server connection: turn them off there.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_TRANSACTION_POOLER", default=False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Runs write events from a thread while the web process reads them: WAL and a busy
     # timeout keep SQLite from answering "database is locked" under that load.
@@ -360,6 +365,17 @@ TRIGGER_SIGNATURE_TOLERANCE_S = env.int("TRIGGER_SIGNATURE_TOLERANCE_S", default
 # Where the per-credential limiters live in Redis (REDIS_URL; without it each process has its
 # own). The limits themselves are each operator credential's "rpm" and "tpm".
 MODEL_RATE_LIMIT_PREFIX = env.str("MODEL_RATE_LIMIT_PREFIX", default="orchestrator:ratelimit")
+# Slow watchers (docs/runs.md, "The websocket"): a websocket watcher with more than
+# WATCHER_MAX_BACKLOG_BYTES sent to it and not yet read for WATCHER_BACKLOG_WAIT_S is closed
+# with code 4008 and catches up from the database when it connects again; it then has
+# WATCHER_CLOSE_GRACE_S to read up to the close frame before it is dropped.
+WATCHER_MAX_BACKLOG_BYTES = env.int("WATCHER_MAX_BACKLOG_BYTES", default=1024 * 1024)
+if WATCHER_MAX_BACKLOG_BYTES < 64 * 1024:
+    raise environ.ImproperlyConfigured(
+        f"WATCHER_MAX_BACKLOG_BYTES is {WATCHER_MAX_BACKLOG_BYTES}: give 65536 bytes or more."
+    )
+WATCHER_BACKLOG_WAIT_S = env.float("WATCHER_BACKLOG_WAIT_S", default=2.0)
+WATCHER_CLOSE_GRACE_S = env.float("WATCHER_CLOSE_GRACE_S", default=10.0)
 # Retention and archives (docs/operating.md, "Retention"): finished runs older than
 # RUN_RETENTION_DAYS (0 keeps every run) are written to JSON Lines files under ARCHIVE_ROOT,
 # signed head included, then their events leave the database ARCHIVE_BATCH runs at a time.

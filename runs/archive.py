@@ -33,6 +33,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from workspaces.models import Workspace, effective_retention_days
+
 from . import audit
 from .models import Run, RunEvent, RunQuerySet
 
@@ -60,22 +62,49 @@ class Pass:
         return max(self.delete_ms, default=0.0)
 
 
-def due(older_than_days: int) -> RunQuerySet:
-    """Finished runs that ended more than ``older_than_days`` ago and are not archived yet.
-    Queued, running and waiting runs never are, however old; nor runs without events (a run
-    cancelled before it started), which have nothing to move."""
-    cutoff = timezone.now() - timedelta(days=older_than_days)
-    ended_before = Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+def ended_before(days: int) -> Q:
+    cutoff = timezone.now() - timedelta(days=days)
+    return Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+
+
+def retention_periods() -> Q | None:
+    """Which runs each workspace's retention period makes due (``Workspace.retention_days``
+    under the operator's RUN_RETENTION_DAYS, its default and ceiling); None when no
+    workspace's runs are ever due. One condition per distinct period, not per workspace."""
+    periods: dict[int, list[int]] = {}
+    for pk, own in Workspace.objects.values_list("pk", "retention_days"):
+        if (days := effective_retention_days(own)) is not None:
+            periods.setdefault(days, []).append(pk)
+    if not periods:
+        return None
+    condition = Q()
+    for days, workspaces in periods.items():
+        condition |= Q(workspace_id__in=workspaces) & ended_before(days)
+    return condition
+
+
+def due(older_than_days: int | None = None) -> RunQuerySet:
+    """Finished runs that ended more than ``older_than_days`` ago (by default: more than
+    their workspace's retention period) and are not archived yet. Queued, running and
+    waiting runs never are, however old; nor runs without events (a run cancelled before it
+    started), which have nothing to move."""
+    if older_than_days is not None:
+        condition = ended_before(older_than_days)
+    elif (periods := retention_periods()) is not None:
+        condition = periods
+    else:
+        return Run.objects.none()
     has_events = Exists(RunEvent.objects.filter(run=OuterRef("pk")))
     return (
         Run.objects.finished()
-        .filter(ended_before, has_events, archived_at__isnull=True)
+        .filter(condition, has_events, archived_at__isnull=True)
         .order_by("created_at")
     )
 
 
-def archive_old_runs(older_than_days: int, batch: int, dry_run: bool = False) -> Pass:
-    """Archive every run ``due(older_than_days)``, ``batch`` runs at a time."""
+def archive_old_runs(older_than_days: int | None, batch: int, dry_run: bool = False) -> Pass:
+    """Archive every run ``due(older_than_days)``, ``batch`` runs at a time; None: each
+    workspace's retention period."""
     done = Pass(due=due(older_than_days).count())
     if dry_run:
         return done
@@ -159,7 +188,7 @@ def _delete_events(run_ids: list[uuid.UUID], done: Pass) -> None:
 @shared_task(ignore_result=True)
 def retention_pass() -> None:
     """The daily retention pass: wire it into Celery beat (docs/operating.md, "Retention").
-    Does nothing while RUN_RETENTION_DAYS is 0. Two passes at once are harmless: each step
-    is safe to repeat."""
-    if settings.RUN_RETENTION_DAYS:
-        archive_old_runs(settings.RUN_RETENTION_DAYS, settings.ARCHIVE_BATCH)
+    Archives each workspace's runs past its retention period; does nothing while
+    RUN_RETENTION_DAYS is 0 and no workspace sets one. Two passes at once are harmless: each
+    step is safe to repeat."""
+    archive_old_runs(None, settings.ARCHIVE_BATCH)

@@ -27,6 +27,7 @@ from teams.models import ApiToken
 from workspaces import access
 
 from . import metrics
+from .backlog import Backlog
 from .broadcast import events_in
 from .models import Run, RunEvent
 
@@ -37,7 +38,24 @@ CLOSE_FORBIDDEN = 4403
 # Too many connections from this person lately (QUOTA_WEBSOCKET_CONNECTS): connect again
 # after the seconds in the close reason ("... Retry-After: N").
 CLOSE_RATE_LIMITED = 4429
+# The watcher reads slower than its run writes: what waited for it stayed above
+# WATCHER_MAX_BACKLOG_BYTES for WATCHER_BACKLOG_WAIT_S. Connect again and subscribe after the last seq received; the
+# database has the rest (runs/backlog.py says why the web process cannot just keep it).
+CLOSE_TOO_SLOW = 4008
+TOO_SLOW_REASON = "Reading too slowly: connect again and subscribe after the last seq you hold."
 CATCH_UP_PAGE = 500
+# The largest events message sent: daphne refuses any over a mebibyte (its
+# --websocket_max_message_size), so bigger pages and live batches go as several.
+MESSAGE_MAX_BYTES = 512 * 1024
+
+
+def events_text(parts: list[str]) -> str:
+    return '{"type": "events", "events": [' + ", ".join(parts) + "]}"
+
+
+def fits(text: str) -> bool:
+    """Whether ``text`` fits one message (counting UTF-8 bytes only when it might not)."""
+    return len(text) <= MESSAGE_MAX_BYTES // 4 or len(text.encode()) <= MESSAGE_MAX_BYTES
 
 
 class Subscribe(BaseModel):
@@ -105,10 +123,13 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     sent_seq: int | None = None  # None until the client subscribes
     poller: asyncio.Task[None] | None = None
     live_since_poll = False  # whether the layer brought events since the last poll
+    backlog: Backlog | None = None  # None under a server whose backlog cannot be read
+    too_slow = False  # closed for reading too slowly: nothing more is sent
 
     async def connect(self) -> None:
         # Accept first: a close code can only be sent on an open websocket.
         await self.accept()
+        self.backlog = self.scope.get("backlog")  # runs.backlog.BacklogMiddleware
         user = self.scope.get("user")
         if not getattr(user, "is_authenticated", False):
             token = bearer_token(self.scope)
@@ -168,21 +189,62 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     async def catch_up(self, upto: int | None = None) -> None:
         """Send what the database holds after the last sent event (up to ``upto``)."""
         assert self.sent_seq is not None
-        while True:
+        while not self.too_slow:
             events = await events_after(self.run_id, self.sent_seq, upto)
             if events:
                 await self.send_events(events)
             if len(events) < CATCH_UP_PAGE:
                 return
 
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        """Send, unless the watcher still has more than the limit unread after a wait: then
+        close it instead. The close frame follows what is queued, so the client reads every
+        event sent before the code, and the web process holds at most the limit plus one
+        message for it."""
+        if self.too_slow:
+            return
+        if self.backlog is not None and not await self.drained(self.backlog):
+            self.too_slow = True
+            log.info("Closing a watcher of run %s that reads too slowly", self.run_id)
+            self.backlog.allow_closing_for(settings.WATCHER_CLOSE_GRACE_S)
+            await self.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW_REASON)
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        # Through ``send`` above (channels' own goes past it).
+        await self.send(text_data=await self.encode_json(content), close=close)
+
+    @staticmethod
+    async def drained(backlog: Backlog) -> bool:
+        """Whether the unsent bytes fall to the limit within WATCHER_BACKLOG_WAIT_S (a big
+        catch-up page takes a moment to cross even a fast network)."""
+        deadline = asyncio.get_running_loop().time() + settings.WATCHER_BACKLOG_WAIT_S
+        while backlog.unsent_bytes() > settings.WATCHER_MAX_BACKLOG_BYTES:
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
     async def send_events(self, events: list[dict[str, Any]]) -> None:
-        fresh = []
+        """Send the events that follow the last one sent, in messages of at most
+        MESSAGE_MAX_BYTES (daphne refuses to send one over a mebibyte)."""
+        parts: list[str] = []
+        size = 0
         for event in events:
-            if event["seq"] == (self.sent_seq or 0) + 1:
-                fresh.append(event)
-                self.sent_seq = event["seq"]
-        if fresh:
-            await self.send_json({"type": "events", "events": fresh})
+            if event["seq"] != (self.sent_seq or 0) + 1:
+                continue
+            part = json.dumps(event)
+            if parts and size + len(part.encode()) > MESSAGE_MAX_BYTES:
+                await self.send(text_data=events_text(parts))
+                parts, size = [], 0
+            parts.append(part)
+            size += len(part.encode())
+            self.sent_seq = event["seq"]
+        if parts:
+            await self.send(text_data=events_text(parts))
 
     async def poll(self) -> None:
         """While the run is active, look for events the channel layer did not bring.
@@ -217,7 +279,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                 return  # already sent (from the database, or a repeat)
             if first > self.sent_seq + 1:
                 await self.catch_up(upto=first - 1)
-            if first == self.sent_seq + 1:
+            if first == self.sent_seq + 1 and fits(message["text"]):
                 await self.send(text_data=message["text"])
                 self.sent_seq = last
             else:

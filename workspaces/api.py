@@ -3,7 +3,7 @@ activity log. Every check is ``workspaces.access``'s and every rule ``workspaces
 this module only translates between HTTP and them.
 
 - ``/api/workspaces``: the caller's workspaces with their role; create one (as its owner).
-- ``/api/workspaces/{slug}``: read, rename, delete (not a personal one; not with active runs).
+- ``/api/workspaces/{slug}``: read, rename or set its retention period, delete (not a personal one; not with active runs).
 - ``/api/workspaces/{slug}/members``: list, add by username, change a role, remove.
 - ``/api/workspaces/{slug}/invitations``: one-time links (the URL is shown once), revoke.
 - ``/api/workspaces/{slug}/activity``: the log, filtered, as JSON, CSV or JSON Lines.
@@ -44,12 +44,45 @@ class WorkspaceIn(Schema):
         return value.strip()
 
 
+class WorkspaceChange(Schema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36500,
+        description="Days a finished run stays in the database before it is archived; "
+        "null: the operator's RUN_RETENTION_DAYS, which is also the most it may be.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _stripped(cls, value: str | None) -> str | None:
+        return None if value is None else WorkspaceIn._stripped(value)
+
+    @field_validator("retention_days")
+    @classmethod
+    def _within_the_operators(cls, value: int | None) -> int | None:
+        ceiling = settings.RUN_RETENTION_DAYS
+        if value is not None and ceiling and value > ceiling:
+            raise ValueError(
+                f"This server archives runs after {ceiling} days at most (RUN_RETENTION_DAYS): "
+                f"choose {ceiling} or fewer, or null for that default."
+            )
+        return value
+
+
 class WorkspaceOut(Schema):
     slug: str
     name: str
     personal: bool
     role: str | None = Field(description="The caller's role in this workspace.")
     created_at: datetime
+    retention_days: int | None = Field(
+        description="The workspace's own retention period in days; null: the server's."
+    )
+    effective_retention_days: int | None = Field(
+        description="After how many days its finished runs are archived; null: never."
+    )
 
 
 class MemberIn(Schema):
@@ -125,6 +158,8 @@ def workspace_out(workspace: Workspace, user: Any) -> dict[str, Any]:
         "personal": workspace.is_personal,
         "role": access.role_in(user, workspace),
         "created_at": workspace.created_at,
+        "retention_days": workspace.retention_days,
+        "effective_retention_days": workspace.effective_retention_days,
     }
 
 
@@ -178,9 +213,14 @@ def read_workspace(request: HttpRequest, slug: str) -> Any:
 
 @router.patch("/workspaces/{slug}", response={200: WorkspaceOut, **REFUSED})
 @requires("workspace.edit")
-def rename_workspace(request: HttpRequest, slug: str, body: WorkspaceIn) -> Any:
+def change_workspace(request: HttpRequest, slug: str, body: WorkspaceChange) -> Any:
+    """Rename it, set its retention period, or both (only the fields given change)."""
     workspace = _workspace(request, slug, "workspace.edit")
-    return workspace_out(services.rename(workspace, request.auth, body.name), request.auth)
+    if body.name is not None:
+        services.rename(workspace, request.auth, body.name)
+    if "retention_days" in body.model_fields_set:
+        services.set_retention(workspace, request.auth, body.retention_days)
+    return workspace_out(workspace, request.auth)
 
 
 @router.delete("/workspaces/{slug}", response={204: None, **REFUSED, 409: ErrorOut})

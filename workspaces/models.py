@@ -31,6 +31,9 @@ class Workspace(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Finished runs that ended longer ago than this are archived (runs/archive.py); None
+    #: follows the operator's RUN_RETENTION_DAYS, which is also the most it may be.
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -41,6 +44,21 @@ class Workspace(models.Model):
     @property
     def is_personal(self) -> bool:
         return self.personal_for_id is not None
+
+    @property
+    def effective_retention_days(self) -> int | None:
+        """After how many days its finished runs are archived; None: never."""
+        return effective_retention_days(self.retention_days)
+
+
+def effective_retention_days(own: int | None) -> int | None:
+    """A workspace's period under the operator's: RUN_RETENTION_DAYS is the default and the
+    ceiling (0 sets neither), so a workspace may keep runs in the database for less time than
+    the operator does, never longer."""
+    ceiling = settings.RUN_RETENTION_DAYS or None
+    if own is None:
+        return ceiling
+    return own if ceiling is None else min(own, ceiling)
 
 
 #: Ordering that lists a personal workspace before the shared ones.

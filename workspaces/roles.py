@@ -57,7 +57,7 @@ def _matrix(*rows: tuple[str, str, frozenset[Role]]) -> dict[str, Permission]:
 PERMISSIONS: dict[str, Permission] = _matrix(
     # The workspace itself
     ("workspace.view", "Seeing the workspace", EVERYONE),
-    ("workspace.edit", "Renaming the workspace", MANAGERS),
+    ("workspace.edit", "Changing the workspace's name or retention period", MANAGERS),
     ("workspace.delete", "Deleting the workspace", frozenset({OWNER})),
     ("members.view", "Seeing the members", EVERYONE),
     ("members.manage", "Inviting, changing and removing members", MANAGERS),

@@ -58,6 +58,25 @@ def rename(workspace: Workspace, actor: Any, name: str) -> Workspace:
     return workspace
 
 
+def set_retention(workspace: Workspace, actor: Any, days: int | None) -> Workspace:
+    """How long the workspace's finished runs stay in the database before they are archived
+    (None: the operator's RUN_RETENTION_DAYS). The API checks the operator's ceiling."""
+    access.check(actor, workspace, "workspace.edit")
+    before = workspace.retention_days
+    if days != before:
+        workspace.retention_days = days
+        workspace.save(update_fields=["retention_days"])
+        record(
+            workspace,
+            actor,
+            "workspace.retention_changed",
+            "default" if days is None else f"{days} days",
+            before=before,
+            after=days,
+        )
+    return workspace
+
+
 def delete_workspace(workspace: Workspace, actor: Any) -> None:
     """Deletes the workspace with all it holds; refused for a personal workspace and while
     any of its runs is queued, running or waiting."""

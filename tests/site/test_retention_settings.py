@@ -29,6 +29,10 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
         ({"RUN_RETENTION_DAYS": "-1"}, "RUN_RETENTION_DAYS is -1: give a number of days, or 0"),
         ({"RUN_RETENTION_DAYS": "a month"}, "invalid literal for int"),
         ({"ARCHIVE_BATCH": "0"}, "ARCHIVE_BATCH is 0: give 1 or more runs."),
+        (
+            {"WATCHER_MAX_BACKLOG_BYTES": "1000"},
+            "WATCHER_MAX_BACKLOG_BYTES is 1000: give 65536 bytes or more.",
+        ),
     ],
 )
 def test_nonsense_stops_start_up(env: dict[str, str], said: str) -> None:

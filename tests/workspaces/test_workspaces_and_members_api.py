@@ -50,7 +50,7 @@ def test_a_stranger_gets_404_and_a_viewer_403_naming_the_roles() -> None:
     )
     assert refused.status_code == 403
     assert refused.json()["detail"] == (
-        "Renaming the workspace in Acme needs the owner or admin role; you are viewer."
+        "Changing the workspace's name or retention period in Acme needs the owner or admin role; you are viewer."
     )
     workspace.refresh_from_db()
     assert workspace.name == "Acme"
