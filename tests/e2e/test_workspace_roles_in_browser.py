@@ -58,6 +58,7 @@ def test_a_colleague_joins_runs_and_answers_while_an_auditor_only_reads(
         "needs the owner, admin or editor role"
     )
     expect(colleague.get_by_role("button", name=re.compile("Save a new version"))).to_have_count(0)
+    expect(colleague.get_by_role("region", name="Palette")).to_have_count(0)
     colleague.get_by_role("button", name="Run the team").click()
     colleague.get_by_test_id("run-input").fill("a launch note")
     colleague.get_by_role("button", name="Start run").click()

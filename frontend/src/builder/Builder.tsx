@@ -476,7 +476,8 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
         <div className={`builder-main${narrow ? " is-narrow" : ""}`}>
           {!narrow && (
           <div className="builder-left">
-            <Palette savedTeams={savedTeams} onAdd={addInView} />
+            {/* A role that cannot save has nothing to add: no palette, and nothing to drag. */}
+            {!readOnly && <Palette savedTeams={savedTeams} onAdd={addInView} />}
             <ProblemsList problems={validation.problems} checking={validation.checking} valid={validation.valid} onPick={pick} />
           </div>
           )}
@@ -500,8 +501,8 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
               onConnect={onConnect}
               onConnectEnd={onConnectEnd}
               onNodeDoubleClick={(_event, node) => openTeam(node.id)}
-              nodesDraggable={!narrow}
-              nodesConnectable={!narrow}
+              nodesDraggable={!narrow && !readOnly}
+              nodesConnectable={!narrow && !readOnly}
               elementsSelectable={!narrow}
               onNodeDragStart={startDrag}
               onNodeDragStop={stopDrag}
