@@ -27,7 +27,7 @@ class PublishForm(forms.Form):
         required=False,
         label="Widget origins",
         help_text="One origin a line, e.g. https://shop.example.com: their pages may embed "
-        "the chat widget. Empty: no widget.",
+        "the chat widget. Empty: no widget. Publishing again replaces them.",
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://shop.example.com"}),
     )
 

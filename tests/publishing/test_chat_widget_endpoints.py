@@ -235,3 +235,27 @@ def test_origins_are_kept_as_browsers_send_them(alice: User, alice_client: Clien
     again = publish(alice_client, team, "shop-help")  # left out: kept
     assert again["widget_origins"] == publication["widget_origins"]
     assert again["widget_script_url"].endswith("/static/js/widget.js")
+
+
+def test_the_publish_page_lists_origins_and_says_what_is_wrong_with_one(
+    alice: User, alice_client: Client
+) -> None:
+    team = make_team(alice, minimal_spec(name="Shop help"))
+    form = {"version": 1, "slug": "shop-help", "rate_limit": ""}
+    bad = alice_client.post(
+        f"/teams/{team.id}/publish/", {**form, "widget_origins": "https://*.example.com"}
+    )
+    assert bad.status_code == 200
+    assert "wildcards are not allowed" in bad.content.decode()
+    assert not Publication.objects.exists()
+
+    good = alice_client.post(
+        f"/teams/{team.id}/publish/",
+        {**form, "widget_origins": "https://shop.example.com\r\n\r\nhttp://localhost:8080/\r\n"},
+        follow=True,
+    )
+    assert good.status_code == 200
+    assert Publication.objects.get().widget_origins == [SHOP, "http://localhost:8080"]
+    page = good.content.decode()
+    assert '/static/js/widget.js" data-publication="shop-help" async&gt;' in page
+    assert "on pages of https://shop.example.com, http://localhost:8080" in page
