@@ -3,6 +3,7 @@ values, as a browser sends them in the ``Origin`` header; no paths, no wildcards
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 #: Origins one publication may list: each is a site to keep track of.
@@ -30,6 +31,11 @@ def checked(text: str) -> str:
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"
+    elif not re.fullmatch(r"[a-z0-9.-]+", host):
+        raise ValueError(
+            f"{value!r} is not an origin like https://shop.example.com; write an "
+            "international name in its xn-- form, as browsers send it."
+        )
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 

@@ -211,6 +211,8 @@ def test_a_second_message_waits_for_the_first_answer(published: dict[str, Any]) 
         ("ftp://shop.example.com", "not an origin"),
         ("https://shop.example.com:99999", "not an origin"),
         ("null", "not an origin"),
+        ("https://shop example.com", "not an origin"),
+        ("https://bücher.example", "xn--"),
     ],
 )
 def test_the_publisher_lists_exact_origins_only(
