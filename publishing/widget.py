@@ -26,6 +26,7 @@ from conversations import actions as conversations
 from orchestration_site import quotas
 from runs.models import Run
 from teams.models import ApiToken
+from teams.validation import UnresolvedTeam
 from triggers.signing import capped_body
 from workspaces import access
 
@@ -186,7 +187,8 @@ def send(request: HttpRequest, publication: Publication, token: str) -> JsonResp
             PublishedRun.objects.create(run=run, publication=publication, key=None)
     except conversations.Busy:
         raise Refused(409, "The answer to your last message is still being written.") from None
-    except (access.NotFound, access.Forbidden):
+    except (access.NotFound, access.Forbidden, UnresolvedTeam):
+        # The publisher may no longer start runs there, or a nested team has gone.
         raise Refused(503, "This chat is not available now.") from None
     widget.refresh_from_db()
     return JsonResponse(conversation_answer(widget, token), status=201)

@@ -18,6 +18,7 @@ from publishing.models import Publication, PublishedRun, WidgetConversation
 from runs import execution
 from runs.models import Run
 from tests.factories import make_team, minimal_spec
+from workspaces.models import Membership
 
 from .helpers import publish
 
@@ -261,3 +262,14 @@ def test_the_publish_page_lists_origins_and_says_what_is_wrong_with_one(
     page = good.content.decode()
     assert '/static/js/widget.js" data-publication="shop-help" async&gt;' in page
     assert "on pages of https://shop.example.com, http://localhost:8080" in page
+
+
+def test_a_publisher_who_may_no_longer_start_runs_leaves_the_chat_unavailable(
+    alice: User, published: dict[str, Any]
+) -> None:
+    token = start("shop-help", SHOP).json()["token"]
+    Membership.objects.filter(user=alice).update(role="viewer")
+    refused = send("shop-help", SHOP, token, {"content": "Hello?"})
+    assert refused.status_code == 503, refused.content
+    assert refused.json()["detail"] == "This chat is not available now."
+    assert Run.objects.count() == 0
