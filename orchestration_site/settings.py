@@ -504,6 +504,11 @@ PUBLICATION_RATE_LIMIT = env.str("PUBLICATION_RATE_LIMIT", default="60/minute")
 PUBLICATION_WAIT_S = env.float("PUBLICATION_WAIT_S", default=60.0)
 # The largest body POST /p/<slug>/runs and /mcp/ accept.
 PUBLICATION_MAX_BODY_BYTES = env.int("PUBLICATION_MAX_BODY_BYTES", default=256 * 1024)
+# The chat widget (static/js/widget.js) of a publication: conversations started and messages
+# sent per visitor address and publication, and reads of a conversation (the widget polls
+# about once a second while an answer is being written).
+WIDGET_RATE_LIMIT = env.str("WIDGET_RATE_LIMIT", default="20/minute")
+WIDGET_READ_RATE_LIMIT = env.str("WIDGET_READ_RATE_LIMIT", default="300/minute")
 # Conversations: how many tokens (about four characters each) of the conversation so far a
 # turn's run carries to the entry agent word for word; older messages are summarised.
 CONVERSATION_WINDOW_TOKENS = env.int("CONVERSATION_WINDOW_TOKENS", default=3000)

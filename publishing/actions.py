@@ -27,10 +27,18 @@ class SlugTaken(ValueError):
     """Another team is published under the slug (or was: slugs are not handed on)."""
 
 
-def do_publish(team: Team, version: int, slug: str, rate_limit: str, by: Any) -> Publication:
+def do_publish(
+    team: Team,
+    version: int,
+    slug: str,
+    rate_limit: str,
+    by: Any,
+    widget_origins: list[str] | None = None,
+) -> Publication:
     """Publish ``version`` of ``team`` under ``slug``. Publishing again under a slug the team
     already has moves it to the new version (its keys keep working) and puts it back up if it
-    was taken down."""
+    was taken down. ``widget_origins`` (checked by ``origins.checked``) replaces the origins
+    that may embed its chat widget; None keeps them."""
     with transaction.atomic():
         found = Publication.objects.select_for_update().filter(slug=slug).first()
         if found is not None and found.team_id != team.id:
@@ -40,6 +48,8 @@ def do_publish(team: Team, version: int, slug: str, rate_limit: str, by: Any) ->
         publication.rate_limit = rate_limit
         publication.published_by = by
         publication.unpublished_at = None
+        if widget_origins is not None:
+            publication.widget_origins = widget_origins
         publication.save()
     return publication
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.urls import reverse
 from limits import parse
 from ninja import Router, Schema, Status
@@ -20,7 +21,7 @@ from triggers.api import absolute, refused
 from workspaces import access, operations
 from workspaces.operations import requires
 
-from . import actions
+from . import actions, origins
 from .models import SLUG_PATTERN, Publication, PublicationKey
 
 router = Router(tags=["publishing"])
@@ -44,6 +45,18 @@ class PublishIn(Schema):
         max_length=50,
         description="Calls per key, e.g. `60/minute`; the site's default when empty.",
     )
+    widget_origins: list[str] | None = Field(
+        None,
+        max_length=origins.MAX_ORIGINS,
+        description="Origins whose pages may embed the chat widget, exactly as "
+        "`https://shop.example.com` (no path, no wildcard); `[]` turns the widget off; "
+        "left out, the publication keeps the ones it has.",
+    )
+
+    @field_validator("widget_origins")
+    @classmethod
+    def are_origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else origins.checked_list(value)
 
     @field_validator("rate_limit")
     @classmethod
@@ -64,9 +77,14 @@ class PublicationOut(Schema):
     version: int
     slug: str
     rate_limit: str
+    widget_origins: list[str]
     live: bool
     runs_url: str
     mcp_url: str
+    widget_script_url: str = Field(
+        description="The chat widget's script, for "
+        '`<script src="…" data-publication="<slug>" async></script>` on a listed origin.'
+    )
     published_by: str
     created_at: datetime
     unpublished_at: datetime | None
@@ -90,13 +108,14 @@ class KeyCreated(KeyOut):
 
 
 def publication_out(publication: Publication) -> dict[str, Any]:
-    fields = ("id", "team_id", "version", "slug", "created_at", "unpublished_at")
+    fields = ("id", "team_id", "version", "slug", "widget_origins", "created_at", "unpublished_at")
     return {
         **{f: getattr(publication, f) for f in fields},
         "rate_limit": publication.rate,
         "live": publication.is_live,
         "runs_url": absolute(reverse("publication-runs", args=[publication.slug])),
         "mcp_url": absolute("/mcp/"),
+        "widget_script_url": absolute(static("js/widget.js")),
         "published_by": publication.published_by.get_username(),
     }
 
@@ -141,7 +160,12 @@ def publish(request: HttpRequest, team_id: int, payload: PublishIn) -> Any:
         )
     try:
         publication = actions.do_publish(
-            team, version.number, payload.slug, payload.rate_limit, request.auth
+            team,
+            version.number,
+            payload.slug,
+            payload.rate_limit,
+            request.auth,
+            payload.widget_origins,
         )
     except actions.SlugTaken as exc:
         return refused("slug", str(exc))

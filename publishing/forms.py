@@ -23,6 +23,21 @@ class PublishForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "60/minute"}),
     )
 
+    widget_origins = forms.CharField(
+        required=False,
+        label="Widget origins",
+        help_text="One origin a line, e.g. https://shop.example.com: their pages may embed "
+        "the chat widget. Empty: no widget. Publishing again replaces them.",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://shop.example.com"}),
+    )
+
+    def clean_widget_origins(self) -> list[str]:
+        return [
+            line.strip()
+            for line in self.cleaned_data["widget_origins"].splitlines()
+            if line.strip()
+        ]
+
     def __init__(self, *args: Any, versions: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["version"].choices = [(n, f"v{n}") for n in versions]

@@ -36,6 +36,12 @@ class Publication(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="publications"
     )
+    widget_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Origins (https://shop.example.com) whose pages may embed the chat widget; "
+        "empty: no widget.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     unpublished_at = models.DateTimeField(null=True, blank=True)
 
@@ -135,3 +141,20 @@ class PublishedRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} via {self.publication_id}"
+
+
+class WidgetConversation(models.Model):
+    """A conversation a visitor started through the publication's chat widget. The visitor
+    holds its token (stored as its sha256 digest); the token alone reaches it, never its id."""
+
+    publication = models.ForeignKey(
+        Publication, models.CASCADE, related_name="widget_conversations"
+    )
+    conversation = models.OneToOneField(
+        "conversations.Conversation", models.CASCADE, related_name="widget"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"widget conversation {self.conversation_id} via {self.publication_id}"

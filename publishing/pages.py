@@ -68,7 +68,14 @@ def team_publishing(request: HttpRequest, team_id: int) -> HttpResponse:
         return _render(request, team, form)
     try:
         wanted = PublishIn.model_validate(form.cleaned_data)
-        actions.do_publish(team, wanted.version, wanted.slug, wanted.rate_limit, request.user)
+        actions.do_publish(
+            team,
+            wanted.version,
+            wanted.slug,
+            wanted.rate_limit,
+            request.user,
+            wanted.widget_origins or [],
+        )
     except ValidationError as exc:
         form.add_error(None, exc.errors()[0]["msg"].removeprefix("Value error, "))
         return _render(request, team, form)

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from . import pages, views
+from . import pages, views, widget
 
 urlpatterns = [
     path("p/<slug:slug>/runs", views.start_run, name="publication-runs"),
     path("p/<slug:slug>/runs/<uuid:run_id>", views.read_run, name="publication-run"),
+    path("p/<slug:slug>/widget/conversations", widget.start, name="widget-start"),
+    path("p/<slug:slug>/widget/conversations/<str:token>", widget.read, name="widget-read"),
+    path(
+        "p/<slug:slug>/widget/conversations/<str:token>/messages",
+        widget.send,
+        name="widget-send",
+    ),
 ]
 
 urlpatterns += [

@@ -538,7 +538,10 @@ OUTSIDE_WORKSPACES = {"home", "signup", "login", "logout", "healthz", "readyz", 
                       # single sign-on, and an invitation link (its token is its own check)
                       "oidc-start", "oidc-callback", "workspace-invitation",
                       # a published team's endpoints: its key is their own check
-                      "publication-runs", "publication-run"}  # fmt: skip
+                      "publication-runs", "publication-run",
+                      # the chat widget's: the Origin the publication lists, and the
+                      # conversation's own token
+                      "widget-start", "widget-read", "widget-send"}  # fmt: skip
 
 
 def expected(permission: str | None, caller: str) -> str:
