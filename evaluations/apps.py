@@ -6,13 +6,8 @@ class EvaluationsConfig(AppConfig):
     verbose_name = "Evaluations"
 
     def ready(self) -> None:
-        from runs.shell.finishes import ON_ENDED
-        from runs.wiring import MODEL_WRAPPERS
+        # By dotted path: registering imports neither the run shell nor this app's modules.
+        from runs import hooks
 
-        from .cassettes import wrap_models
-        from .tasks import runs_ended
-
-        if wrap_models not in MODEL_WRAPPERS:
-            MODEL_WRAPPERS.append(wrap_models)
-        if runs_ended not in ON_ENDED:
-            ON_ENDED.append(runs_ended)
+        hooks.register(hooks.MODEL_WRAPPERS, "evaluations.cassettes.wrap_models")
+        hooks.register(hooks.ON_ENDED, "evaluations.tasks.runs_ended")

@@ -148,7 +148,7 @@ class CassetteRegistry:
 
 def wrap_models(runs: Sequence[Run], registries: Mapping[int, Any]) -> dict[Any, ModelRegistry]:
     """For the runs that are items of an experiment with a cassette, their models behind it
-    (``runs.wiring.MODEL_WRAPPERS``). No query for runs no experiment started."""
+    (``runs.hooks.MODEL_WRAPPERS``). No query for runs no experiment started."""
     ids = [run.id for run in runs if run.started_by.startswith("experiment:")]
     if not ids:
         return {}

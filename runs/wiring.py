@@ -8,7 +8,7 @@ import errno
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from teams.models import CustomTool, ModelConfig, Secret, custom_tools_registry
 from teams.services import inlined
 from teams.spec import dump, parse
 
+from . import hooks
 from .circuits import circuit_for
 from .engine.interfaces import ModelProvider, ModelRegistry, RateLimit, ResolvedModel
 from .engine.models import StaticModelRegistry, UnavailableProvider, catalogue, make_provider
@@ -56,22 +57,13 @@ def model_registries(workspace_ids: Iterable[int]) -> dict[int, StaticModelRegis
     return {ws: StaticModelRegistry(models) for ws, models in configs.items()}
 
 
-#: What may stand between some runs and their models, each given the runs being claimed and
-#: their workspaces' registries and answering {run id: registry} for the runs it wraps (the
-#: evaluations app puts its cassettes here, from its ``AppConfig.ready``: the runs app does
-#: not import it).
-MODEL_WRAPPERS: list[
-    Callable[[Sequence[Run], Mapping[int, StaticModelRegistry]], Mapping[Any, ModelRegistry]]
-] = []
-
-
 def models_of(
     runs: Sequence[Run], registries: Mapping[int, StaticModelRegistry]
 ) -> dict[Any, ModelRegistry]:
-    """Each run's models: its workspace's, unless a ``MODEL_WRAPPERS`` entry wraps them."""
+    """Each run's models: its workspace's, unless a ``hooks.MODEL_WRAPPERS`` entry wraps them."""
     chosen: dict[Any, ModelRegistry] = {run.id: registries[run.workspace_id] for run in runs}
-    for wrap in MODEL_WRAPPERS:
-        chosen.update(wrap(runs, registries))
+    for path in hooks.MODEL_WRAPPERS:
+        chosen.update(hooks.resolved(path)(runs, registries))
     return chosen
 
 

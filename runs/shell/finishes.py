@@ -4,7 +4,7 @@ and what /metrics counts, for every run that ends in one round (``Finishes``).""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from .. import heads, metrics, telemetry, webhooks
+from .. import heads, hooks, metrics, telemetry, webhooks
 from ..broadcast import run_message
 from ..engine.interfaces import RunOutcome
 from ..models import Run
@@ -22,12 +22,6 @@ from .sink import LostRun, Tail
 from .store import record_ends, run_totals, store_many
 
 log = logging.getLogger(__name__)
-
-#: Told, after the commit, of the runs that ended (or paused) in a round: the evaluations app
-#: moves their experiments on from here at once instead of at its next poll (it registers in
-#: its ``AppConfig.ready``: the runs app does not import it). Called on a database thread; a
-#: hook's failure is logged and is never the run's.
-ON_ENDED: list[Callable[[Sequence[Run]], None]] = []
 
 
 @dataclass
@@ -109,11 +103,11 @@ def finish(ended: Sequence[Ended]) -> dict[str, dict[str, Any]]:
         metrics.observe_events(e.run, e.tail.rows, e.tail.agent_starts, look_up=False)
     for run in recorded:
         telemetry.export_run(run)  # no-op unless OTEL_EXPORTER_OTLP_ENDPOINT, or waiting
-    for hook in ON_ENDED:
+    for path in hooks.ON_ENDED:
         try:
-            hook(recorded)
+            hooks.resolved(path)(recorded)
         except Exception:
-            log.warning("%s failed after runs ended", hook, exc_info=True)
+            log.warning("%s failed after runs ended", path, exc_info=True)
     return {str(run.id): run_message(run) for run in recorded}
 
 
