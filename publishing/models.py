@@ -3,14 +3,13 @@ at ``/p/<slug>/runs`` and call it as a tool of the MCP server at ``/mcp/``."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from teams.models import ApiToken
+from orchestration_site import tokens
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 
@@ -98,12 +97,12 @@ class PublicationKey(models.Model):
 
     @classmethod
     def issue(cls, publication: Publication, name: str, by: Any) -> tuple[PublicationKey, str]:
-        key = cls.PREFIX + secrets.token_urlsafe(32)
+        key = tokens.new_token(cls.PREFIX)
         row = cls.objects.create(
             publication=publication,
             name=name,
             hint=key[:10],
-            digest=ApiToken.digest_of(key),
+            digest=tokens.digest(key),
             created_by=by,
         )
         return row, key
@@ -115,7 +114,7 @@ class PublicationKey(models.Model):
         row = (
             cls.objects.active()
             .select_related("publication__team", "publication__published_by")
-            .filter(digest=ApiToken.digest_of(key))
+            .filter(digest=tokens.digest(key))
             .first()
         )
         if row is not None:

@@ -13,7 +13,6 @@ with no key), as ``/p/<slug>/runs`` records its own."""
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import HttpError
 
 from conversations import actions as conversations
-from orchestration_site import quotas
+from orchestration_site import quotas, tokens
 from runs.models import Run
-from teams.models import ApiToken
 from teams.validation import UnresolvedTeam
 from triggers.signing import capped_body
 from workspaces import access
@@ -101,7 +99,7 @@ def admit(rate: quotas.Rate, request: HttpRequest, publication: Publication) -> 
 def conversation_of(publication: Publication, token: str) -> WidgetConversation:
     found = (
         WidgetConversation.objects.select_related("conversation")
-        .filter(publication=publication, digest=ApiToken.digest_of(token))
+        .filter(publication=publication, digest=tokens.digest(token))
         .first()
     )
     if found is None:
@@ -156,13 +154,13 @@ def start(request: HttpRequest, publication: Publication) -> JsonResponse:
     version = publication.team.versions.filter(number=publication.version).first()
     if version is None:
         raise Refused(503, "This chat is not available now.")
-    token = secrets.token_urlsafe(32)
+    token = tokens.new_token("")
     with transaction.atomic():
         conversation = conversations.do_start_conversation(
             publication.published_by, publication.team, version, None
         )
         widget = WidgetConversation.objects.create(
-            publication=publication, conversation=conversation, digest=ApiToken.digest_of(token)
+            publication=publication, conversation=conversation, digest=tokens.digest(token)
         )
     return JsonResponse(conversation_answer(widget, token), status=201)
 
