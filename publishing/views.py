@@ -5,7 +5,6 @@ a browser never sends the Authorization header by itself). Every answer is JSON 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -15,9 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from ninja.errors import HttpError
 
+from orchestration_site import bodies
 from orchestration_site.quotas import QuotaExceeded
 from teams.services import unstorable
-from triggers.signing import capped_body
 
 from . import actions
 from .models import PublicationKey
@@ -62,16 +61,12 @@ def key_for(request: HttpRequest, slug: str) -> PublicationKey:
 
 def input_of(request: HttpRequest) -> Any:
     """The ``input`` member of the JSON body (413 over ``PUBLICATION_MAX_BODY_BYTES``)."""
-    try:
-        body = capped_body(request, settings.PUBLICATION_MAX_BODY_BYTES)
-    except HttpError as exc:
-        raise Refused(exc.status_code, str(exc)) from None
-    try:
-        document = json.loads(body or b"{}")
-    except (ValueError, RecursionError):
-        raise Refused(400, 'The body is not JSON; send {"input": ...}.') from None
-    if not isinstance(document, dict) or "input" not in document:
-        raise Refused(422, 'Send the run\'s input as {"input": ...}.')
+    shape = 'Send the run\'s input as {"input": ...}.'
+    document = bodies.json_object(
+        request, settings.PUBLICATION_MAX_BODY_BYTES, '{"input": ...}', shape
+    )
+    if "input" not in document:
+        raise Refused(422, shape)
     if document["input"] is None:
         raise Refused(422, "The input cannot be null; send {} for a run with no input.")
     if problem := unstorable(document["input"]):
@@ -80,13 +75,15 @@ def input_of(request: HttpRequest) -> Any:
 
 
 def answering(view: Any) -> Any:
-    """Turn refusals and used-up rates into their JSON answers."""
+    """Turn refusals (ours and the body reader's) and used-up rates into their JSON answers."""
 
     def respond(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         try:
             return view(request, *args, **kwargs)
         except Refused as exc:
             return exc.as_response()
+        except HttpError as exc:  # the body refused by orchestration_site.bodies
+            return Refused(exc.status_code, str(exc)).as_response()
         except QuotaExceeded as exc:
             return exc.as_json_response()
 

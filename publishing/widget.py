@@ -12,7 +12,6 @@ with no key), as ``/p/<slug>/runs`` records its own."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import HttpError
 
 from conversations import actions as conversations
-from orchestration_site import quotas, tokens
+from orchestration_site import bodies, quotas, tokens
 from runs.models import Run
 from teams.validation import UnresolvedTeam
-from triggers.signing import capped_body
 from workspaces import access
 
 from .models import Publication, PublishedRun, WidgetConversation
@@ -82,6 +80,8 @@ def widget_view(methods: tuple[str, ...]) -> Callable[[Any], Any]:
                 response = view(request, publication, **kwargs)
             except Refused as exc:
                 response = exc.as_response()
+            except HttpError as exc:  # the body refused by orchestration_site.bodies
+                response = Refused(exc.status_code, str(exc)).as_response()
             except quotas.QuotaExceeded as exc:
                 response = exc.as_json_response()
                 response["Access-Control-Expose-Headers"] = "Retry-After"
@@ -108,17 +108,11 @@ def conversation_of(publication: Publication, token: str) -> WidgetConversation:
 
 
 def message_of(request: HttpRequest) -> str:
-    try:
-        body = capped_body(request, MAX_BODY_BYTES)
-    except HttpError as exc:
-        raise Refused(exc.status_code, str(exc)) from None
-    try:
-        document = json.loads(body or b"{}")
-    except (ValueError, RecursionError):
-        raise Refused(400, 'The body is not JSON; send {"content": "..."}.') from None
-    content = document.get("content") if isinstance(document, dict) else None
+    shape = 'Send the message as {"content": "..."}, not empty.'
+    document = bodies.json_object(request, MAX_BODY_BYTES, '{"content": "..."}', shape)
+    content = document.get("content")
     if not isinstance(content, str) or not content.strip():
-        raise Refused(422, 'Send the message as {"content": "..."}, not empty.')
+        raise Refused(422, shape)
     if len(content) > MAX_WIDGET_MESSAGE_CHARS:
         raise Refused(
             422, f"The message is too long: at most {MAX_WIDGET_MESSAGE_CHARS} characters."

@@ -15,6 +15,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, field_validator
 
+from orchestration_site import bodies
 from runs.api import ProblemsOut, not_null
 from teams.models import Team
 from teams.schemas import ErrorOut
@@ -285,7 +286,7 @@ def call_trigger(request: HttpRequest, token: str) -> Any:
     trigger = Trigger.objects.select_related("team__owner").filter(token=token).first()
     if trigger is None:
         raise HttpError(404, "No trigger has this URL; it may have been deleted.")
-    body = signing.capped_body(request)
+    body = bodies.capped_body(request, signing.max_body_bytes())
     signature = signing.verify(trigger, request.headers, body)
     task_input = signing.input_of(body, trigger.input_pointer)
     key = request.headers.get("Idempotency-Key") or None

@@ -1,4 +1,5 @@
-"""Checking a call to a trigger's URL: its size, its signature, and the input in its body.
+"""Checking a call to a trigger's URL: its signature and the input in its body (its size is
+``orchestration_site.bodies``'s, under ``TRIGGER_MAX_BODY_BYTES``).
 
 The ``orchestrator`` scheme is our outgoing webhooks' (``runs.webhooks.sign``): the sender
 puts the Unix time in ``X-Orchestrator-Timestamp`` and ``sha256=<hex HMAC-SHA256 over
@@ -23,7 +24,6 @@ from typing import Any
 
 import jsonpointer
 from django.conf import settings
-from django.http import HttpRequest
 from ninja.errors import HttpError
 
 from runs.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -45,18 +45,6 @@ def max_body_bytes() -> int:
 
 def tolerance_s() -> int:
     return int(getattr(settings, "TRIGGER_SIGNATURE_TOLERANCE_S", 300))
-
-
-def capped_body(request: HttpRequest, limit: int | None = None) -> bytes:
-    """The raw body, or a 413 when it is larger than ``limit`` (``TRIGGER_MAX_BODY_BYTES``)."""
-    limit = max_body_bytes() if limit is None else limit
-    try:
-        declared = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit or len(body := request.body) > limit:
-        raise HttpError(413, f"The body is larger than {limit} bytes; send less.")
-    return body
 
 
 def verify(trigger: Trigger, headers: Mapping[str, str], body: bytes) -> str:

@@ -179,6 +179,26 @@ def test_oversize_empty_and_malformed_messages_are_refused(published: dict[str, 
     assert Run.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        (b"not json", 400, 'The body is not JSON; send {"content": "..."}.'),
+        (b"[1]", 422, 'Send the message as {"content": "..."}, not empty.'),
+        (b'"hi"', 422, 'Send the message as {"content": "..."}, not empty.'),
+        (b"{}", 422, 'Send the message as {"content": "..."}, not empty.'),
+        (b"[" * 100_000, 413, "The body is larger than 25024 bytes; send less."),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_gets_its_own_answer(
+    published: dict[str, Any], body: bytes, status: int, detail: str
+) -> None:
+    token = start("shop-help", SHOP).json()["token"]
+    refused = send("shop-help", SHOP, token, body)
+    assert refused.status_code == status, refused.content
+    assert refused.json() == {"detail": detail, "problems": []}
+    assert refused["Access-Control-Allow-Origin"] == SHOP
+
+
 def test_each_visitor_address_is_rate_limited_per_publication(
     published: dict[str, Any], settings: Any
 ) -> None:

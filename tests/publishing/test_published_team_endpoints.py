@@ -145,6 +145,25 @@ def test_bad_input_is_refused_with_a_clear_message_and_starts_nothing(
     assert Run.objects.count() == 0
 
 
+NOT_AN_OBJECT = {
+    b"{not json": (400, 'The body is not JSON; send {"input": ...}.'),
+    b"[" * 5000: (400, 'The body is not JSON; send {"input": ...}.'),  # nests past the parser
+    b'[{"input": {}}]': (422, 'Send the run\'s input as {"input": ...}.'),
+    b"7": (422, 'Send the run\'s input as {"input": ...}.'),
+    b"": (422, 'Send the run\'s input as {"input": ...}.'),
+}
+
+
+def test_a_body_that_is_not_a_json_object_gets_its_own_answer(
+    published: dict[str, Any],
+) -> None:
+    for body, (status, detail) in NOT_AN_OBJECT.items():
+        response = start("help-desk", published["key"], body)
+        answer = {"detail": detail, "problems": []}
+        assert (response.status_code, response.json()) == (status, answer), body
+    assert Run.objects.count() == 0
+
+
 def test_an_oversized_body_is_refused(published: dict[str, Any], settings: Any) -> None:
     settings.PUBLICATION_MAX_BODY_BYTES = 1000
     response = start("help-desk", published["key"], {"input": {"question": "x" * 2000}})
