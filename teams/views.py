@@ -186,10 +186,6 @@ def secret_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def secret_delete(request: HttpRequest, secret_id: int) -> HttpResponse:
     secret = operations.get(Secret.objects.all(), request, pk=secret_id)
-    try:
-        delete_secret(secret, request.user)
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Secret “{secret.name}” removed.")
+    removed = f"Secret “{secret.name}” removed."
+    operations.done(request, lambda: delete_secret(secret, request.user), removed, (ValueError,))
     return redirect("secret-list")

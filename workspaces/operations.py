@@ -77,6 +77,23 @@ def page(permission: str | Mapping[str, str] | None) -> Callable[[F], F]:
     return declare
 
 
+def done(
+    request: Any, action: Callable[[], object], success: str, refusals: tuple[type[Exception], ...]
+) -> bool:
+    """A page's state change: run ``action`` and say ``success``, or, when it raises one of
+    ``refusals`` (a refusal the person can act on), show its sentence instead; whether it
+    succeeded. The page then redirects where it always does."""
+    from django.contrib import messages
+
+    try:
+        action()
+    except refusals as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, success)
+    return True
+
+
 def declared(view: Callable[..., Any]) -> tuple[bool, str | None]:
     """Whether ``view`` declared its permission, and which."""
     return hasattr(view, ATTRIBUTE), getattr(view, ATTRIBUTE, None)

@@ -22,7 +22,7 @@ from .access import can, check, member_workspaces, role_in
 from .activity import entries
 from .api import invitation_url
 from .models import Invitation, Membership, Workspace
-from .operations import needed, page
+from .operations import done, needed, page
 from .roles import ORDER, PERMISSIONS, Role
 
 ROLE_CHOICES = [(r.value, r.label) for r in ORDER]
@@ -116,13 +116,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _done(request: HttpRequest, slug: str, action: Any, success: str) -> HttpResponse:
-    """Runs ``action``; a refusal the person can act on comes back as a message."""
-    try:
-        action()
-    except (services.Conflict, services.InvitationRefused) as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
+    done(request, action, success, (services.Conflict, services.InvitationRefused))
     return redirect("workspace-members", slug=slug)
 
 
