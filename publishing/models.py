@@ -7,9 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
-from orchestration_site import tokens
+from teams.models import DigestToken
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 
@@ -70,61 +69,30 @@ class PublicationKeyQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True, publication__unpublished_at__isnull=True)
 
 
-class PublicationKey(models.Model):
+class PublicationKey(DigestToken):
     """A bearer key for one publication. Stored as its sha256 digest, as ``ApiToken`` is; the
     key itself is shown once."""
 
     PREFIX = "pub_"
 
     publication = models.ForeignKey(Publication, models.CASCADE, related_name="keys")
-    name = models.CharField(max_length=100)
     hint = models.CharField(max_length=16, help_text="The key's first characters.")
-    digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = PublicationKeyQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.hint}…)"
-
     @classmethod
     def issue(cls, publication: Publication, name: str, by: Any) -> tuple[PublicationKey, str]:
-        key = tokens.new_token(cls.PREFIX)
-        row = cls.objects.create(
-            publication=publication,
-            name=name,
-            hint=key[:10],
-            digest=tokens.digest(key),
-            created_by=by,
-        )
-        return row, key
+        return cls.mint(publication=publication, name=name, created_by=by)
 
     @classmethod
     def authenticate(cls, key: str) -> PublicationKey | None:
         """The key's row (with its publication and team), or None for an unknown or revoked
         key, or one of a publication taken down."""
-        row = (
-            cls.objects.active()
-            .select_related("publication__team", "publication__published_by")
-            .filter(digest=tokens.digest(key))
-            .first()
-        )
-        if row is not None:
-            cls.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
-        return row
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
+        rows = cls.objects.active().select_related("publication__team", "publication__published_by")
+        return cls.used(rows, key)
 
 
 class PublishedRun(models.Model):

@@ -296,7 +296,53 @@ class TokenRefused(ValueError):
     """A token asked for a workspace its user is not in, or a role above theirs."""
 
 
-class ApiToken(models.Model):
+class DigestToken(models.Model):
+    """A bearer secret kept as its digest (``orchestration_site.tokens``): issued once with a
+    hint of its first characters, found by its digest with its use recorded, revoked by a
+    date. ``ApiToken`` is one, and so is ``publishing.PublicationKey``."""
+
+    PREFIX = ""
+
+    name = models.CharField(max_length=100)
+    hint = models.CharField(
+        max_length=16, help_text="The token's first characters, to tell it apart."
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    digest_of = staticmethod(tokens.digest)
+
+    @classmethod
+    def mint(cls, **fields: Any) -> tuple[Any, str]:
+        """A new row with ``fields`` and its token, which is shown once and never stored."""
+        token = tokens.new_token(cls.PREFIX)
+        row = cls._default_manager.create(hint=token[:10], digest=cls.digest_of(token), **fields)
+        return row, token
+
+    @classmethod
+    def used(cls, rows: models.QuerySet[Any], token: str) -> Any | None:
+        """The row among ``rows`` that ``token`` is, its use recorded; None for none."""
+        row = rows.filter(digest=cls.digest_of(token)).first()
+        if row is not None:
+            cls._default_manager.filter(pk=row.pk).update(last_used_at=timezone.now())
+        return row
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class ApiToken(DigestToken):
     """A bearer token for the API. Only its sha256 digest is stored; the token is shown once.
 
     A token reaches one workspace with a role no higher than its user's there; what it may do
@@ -307,25 +353,9 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
     workspace = models.ForeignKey("workspaces.Workspace", models.CASCADE, related_name="api_tokens")
     role = models.CharField(max_length=10, choices=Role.choices)
-    name = models.CharField(max_length=100)
-    hint = models.CharField(
-        max_length=16, help_text="The token's first characters, to tell it apart."
-    )
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Never when empty.")
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.hint}…)"
-
-    digest_of = staticmethod(tokens.digest)
 
     @classmethod
     def issue(
@@ -351,31 +381,13 @@ class ApiToken(models.Model):
                 f"A token cannot have a role higher than its user's: {user} is {mine} in "
                 f"{workspace.name}, and {role} allows more."
             )
-        token = tokens.new_token(cls.PREFIX)
-        row = cls.objects.create(
-            user=user,
-            workspace=workspace,
-            role=role,
-            name=name,
-            hint=token[:10],
-            digest=cls.digest_of(token),
-            expires_at=expires_at,
-        )
-        return row, token
+        return cls.mint(user=user, workspace=workspace, role=role, name=name, expires_at=expires_at)
 
     @classmethod
     def authenticate(cls, token: str) -> ApiToken | None:
         """The token row (with its user), or None for an unknown, revoked or expired token."""
-        row = (
-            cls.objects.active()
-            .select_related("user")
-            .filter(digest=cls.digest_of(token), user__is_active=True)
-            .first()
-        )
-        if row is None:
-            return None
-        cls.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
-        return row
+        rows = cls.objects.active().select_related("user").filter(user__is_active=True)
+        return cls.used(rows, token)
 
     @classmethod
     def user_for(cls, token: str) -> Any | None:
@@ -390,11 +402,6 @@ class ApiToken(models.Model):
     @property
     def expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
 
 
 class CustomToolQuerySet(OwnedQuerySet):
