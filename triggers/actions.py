@@ -32,6 +32,13 @@ FIRE_TASK = "triggers.tasks.fire_schedule"
 MAX_PER_TEAM = 50
 
 
+def team_full(team: Team, what: str) -> str | None:
+    """Why ``team`` may have no more ``what`` ("schedules" or "triggers"), or None."""
+    if getattr(team, what).count() >= MAX_PER_TEAM:
+        return f"A team has at most {MAX_PER_TEAM} {what}; delete one first."
+    return None
+
+
 @dataclass
 class RunRefused(Exception):
     """The team cannot run this input now; ``detail`` and ``problems`` say why (a 422)."""

@@ -29,7 +29,6 @@ from .models import Schedule, ScheduleFiring, Trigger
 router = Router(tags=["schedules and triggers"])
 
 MAX_VERSION = 2**31 - 1  # a PostgreSQL integer
-MAX_PER_TEAM = actions.MAX_PER_TEAM
 Cron = Field(description="Five cron fields: minute hour day-of-month month day-of-week.")
 Zone = Field(description="An IANA time zone the cron expression is read in.")
 
@@ -152,8 +151,8 @@ def list_schedules(request: HttpRequest, team_id: int) -> Any:
 @requires("schedule.edit")
 def create_schedule(request: HttpRequest, team_id: int, payload: ScheduleIn) -> Any:
     team = _team(request, team_id)
-    if team.schedules.count() >= MAX_PER_TEAM:
-        return refused("cron", f"A team has at most {MAX_PER_TEAM} schedules; delete one first.")
+    if full := actions.team_full(team, "schedules"):
+        return refused("cron", full)
     schedule = Schedule(team=team, **payload.model_dump())
     return Status(201, schedule_out(actions.do_save_schedule(schedule, rearm=True)))
 
@@ -259,8 +258,8 @@ def list_triggers(request: HttpRequest, team_id: int) -> Any:
 @requires("schedule.edit")
 def create_trigger(request: HttpRequest, team_id: int, payload: TriggerIn) -> Any:
     team = _team(request, team_id)
-    if team.triggers.count() >= MAX_PER_TEAM:
-        return refused("name", f"A team has at most {MAX_PER_TEAM} triggers; delete one first.")
+    if full := actions.team_full(team, "triggers"):
+        return refused("name", full)
     trigger, secret = actions.do_create_trigger(team, **payload.model_dump())
     return Status(201, {**trigger_out(trigger), "secret": secret})
 

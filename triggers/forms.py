@@ -4,6 +4,7 @@ the API's schemas check (``triggers.api``), with the same sentences."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -14,6 +15,16 @@ from . import cron, signing
 from .models import Trigger
 
 MAX_INPUT_CHARS = 100_000
+
+
+def checked(value: str, check: Callable[[str], object]) -> str:
+    """``value`` when ``check`` accepts it; the sentence of its ``ValueError`` as the field's
+    error otherwise (the API's schemas say the same)."""
+    try:
+        check(value)
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc)) from None
+    return value
 
 
 def zone_choices() -> list[tuple[str, str]]:
@@ -39,12 +50,7 @@ class ScheduleForm(forms.Form):
     enabled = forms.BooleanField(required=False, initial=True, label="On")
 
     def clean_cron(self) -> str:
-        value: str = self.cleaned_data["cron"].strip()
-        try:
-            cron.fields(value)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return value
+        return checked(self.cleaned_data["cron"].strip(), cron.fields)
 
     def clean_input(self) -> Any:
         text = self.cleaned_data["input"].strip() or "{}"
@@ -74,9 +80,4 @@ class TriggerForm(forms.Form):
     )
 
     def clean_input_pointer(self) -> str:
-        value: str = self.cleaned_data["input_pointer"].strip()
-        try:
-            signing.parse_pointer(value)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return value
+        return checked(self.cleaned_data["input_pointer"].strip(), signing.parse_pointer)

@@ -78,10 +78,8 @@ def team_automation(request: HttpRequest, team_id: int) -> HttpResponse:
     if request.method != "POST":
         return _page(request, team)
     form = ScheduleForm(request.POST, auto_id=SCHEDULE_IDS)
-    if team.schedules.count() >= actions.MAX_PER_TEAM:
-        form.add_error(
-            None, f"A team has at most {actions.MAX_PER_TEAM} schedules; delete one first."
-        )
+    if full := actions.team_full(team, "schedules"):
+        form.add_error(None, full)
     if not form.is_valid():
         return _page(request, team, schedule_form=form, refused=True)
     schedule = Schedule(team=team, **form.cleaned_data)
@@ -133,10 +131,8 @@ def trigger_create(request: HttpRequest, team_id: int) -> HttpResponse:
     """Makes a trigger and answers with the page showing its URL and secret, once."""
     team = _team(request, team_id)
     form = TriggerForm(request.POST, auto_id=TRIGGER_IDS)
-    if team.triggers.count() >= actions.MAX_PER_TEAM:
-        form.add_error(
-            None, f"A team has at most {actions.MAX_PER_TEAM} triggers; delete one first."
-        )
+    if full := actions.team_full(team, "triggers"):
+        form.add_error(None, full)
     if not form.is_valid():
         return _page(request, team, trigger_form=form, refused=True)
     trigger, secret = actions.do_create_trigger(team, **form.cleaned_data)

@@ -170,3 +170,28 @@ def test_another_workspaces_schedules_and_triggers_are_not_found(desk) -> None:
     assert mallory.post(f"/teams/{team.id}/triggers/new/", {"scheme": "github"}).status_code == 404
     schedule.refresh_from_db()
     assert schedule.enabled and Trigger.objects.filter(id=trigger.id).exists()
+
+
+def test_a_team_at_its_limit_gets_no_more_schedules_or_triggers_on_the_page_or_the_api(
+    desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team, users = desk
+    editor = client_of(users["ed"])
+    monkeypatch.setattr("triggers.actions.MAX_PER_TEAM", 1)
+    schedule = {"cron": "0 9 * * 1", "timezone": "UTC", "input": "{}"}
+    trigger = {"scheme": "orchestrator", "input_pointer": ""}
+    assert editor.post(url(team), schedule).status_code == 302
+    assert editor.post(f"/teams/{team.id}/triggers/new/", trigger).status_code == 200
+
+    answers = [
+        editor.post(url(team), schedule),
+        editor.post(f"/teams/{team.id}/triggers/new/", trigger),
+        editor.post(f"/api/teams/{team.id}/schedules", {"cron": "0 9 * * 1"},
+                    content_type="application/json"),
+        editor.post(f"/api/teams/{team.id}/triggers", {}, content_type="application/json"),
+    ]  # fmt: skip
+
+    for answer, what in zip(answers, ["schedules", "triggers"] * 2, strict=True):
+        assert answer.status_code == 422, answer.content
+        assert f"A team has at most 1 {what}; delete one first." in answer.content.decode()
+    assert (Schedule.objects.filter(team=team).count(), team.triggers.count()) == (1, 1)
