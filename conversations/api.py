@@ -115,19 +115,26 @@ def messages_out(turn: Turn) -> list[dict[str, Any]]:
     return [user, answer]
 
 
-def conversation_out(conversation: Conversation) -> dict[str, Any]:
-    turns = conversation.turns.select_related("run")
+def heading_out(conversation: Conversation) -> dict[str, Any]:
+    """What a conversation's summary and the whole conversation both say of it."""
     version = conversation.team_version
     return {
         "id": conversation.pk,
-        "team_id": conversation.team_id,
-        "team_name": conversation.team.name,
+        "title": conversation.title,
         "team_version": version.number if version is not None else None,
         "draft": version is None,
-        "title": conversation.title,
         "url": reverse("conversation-detail", args=[conversation.pk]),
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
+    }
+
+
+def conversation_out(conversation: Conversation) -> dict[str, Any]:
+    turns = conversation.turns.select_related("run")
+    return {
+        **heading_out(conversation),
+        "team_id": conversation.team_id,
+        "team_name": conversation.team.name,
         "messages": [m for turn in turns for m in messages_out(turn)],
     }
 
@@ -195,17 +202,7 @@ def conversations_of(team: Team) -> Any:
 
 
 def summary_out(conversation: Any) -> dict[str, Any]:
-    version = conversation.team_version
-    return {
-        "id": conversation.pk,
-        "title": conversation.title,
-        "team_version": version.number if version is not None else None,
-        "draft": version is None,
-        "turns": conversation.turn_count,
-        "url": reverse("conversation-detail", args=[conversation.pk]),
-        "created_at": conversation.created_at,
-        "updated_at": conversation.updated_at,
-    }
+    return {**heading_out(conversation), "turns": conversation.turn_count}
 
 
 @router.get(
