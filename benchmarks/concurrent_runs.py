@@ -102,11 +102,13 @@ def make_team(base_url: str, steps: int) -> Any:
     from teams.models import ModelConfig
     from teams.services import create_team
     from teams.spec import parse
+    from workspaces.models import personal_workspace
 
     user, _ = User.objects.get_or_create(username="concurrency-benchmark")
+    home = personal_workspace(user)
     ModelConfig.objects.filter(owner=user).delete()
-    ModelConfig.objects.create(owner=user, name="slow", provider="openai", model="m",
-                               base_url=base_url, credential="bench")  # fmt: skip
+    ModelConfig.objects.create(owner=user, workspace=home, name="slow", provider="openai",
+                               model="m", base_url=base_url, credential="bench")  # fmt: skip
     agents = [f"step{n}" for n in range(steps)]
     spec = {
         "name": "Concurrency benchmark",
@@ -116,7 +118,7 @@ def make_team(base_url: str, steps: int) -> Any:
         "edges": [{"id": f"e{n}", "source": a, "target": b, "kind": "next"}
                   for n, (a, b) in enumerate(itertools.pairwise(agents))],
     }  # fmt: skip
-    team, _ = create_team(user, parse(spec))
+    team, _ = create_team(user, parse(spec), workspace=home)
     return team
 
 

@@ -237,13 +237,10 @@ def _check_user_url(url: str) -> None:
         pass  # a name that does not resolve yet: the guard decides when it is used
 
 
-def store_secret(
-    owner: Any, data: SecretIn, workspace: Workspace | None = None
-) -> tuple[Secret, bool]:
-    """Stores a new secret in ``workspace`` (``owner``'s personal one by default), or
-    replaces the value and hosts of the one with that name there; returns it and whether it
-    is new. ``Refused`` if a model using it would lose its host."""
-    workspace = Secret(owner=owner, workspace=workspace).place()
+def store_secret(owner: Any, data: SecretIn, workspace: Workspace) -> tuple[Secret, bool]:
+    """Stores a new secret in ``workspace``, or replaces the value and hosts of the one with
+    that name there; returns it and whether it is new. ``Refused`` if a model using it would
+    lose its host."""
     secret = Secret.objects.filter(workspace=workspace, name=data.name).first()
     created = secret is None
     if secret is None:

@@ -227,11 +227,11 @@ def create_team(
     owner: Any,
     spec: TeamSpec,
     *,
-    workspace: Workspace | None = None,
+    workspace: Workspace,
     draft: bool = False,
     message: str = "Created",
 ) -> tuple[Team, list[Problem]]:
-    """A new team in ``workspace`` (``owner``'s personal one by default) made by ``owner``."""
+    """A new team in ``workspace`` made by ``owner``."""
     team = Team(
         owner=owner,
         workspace=workspace,
@@ -260,9 +260,10 @@ def team_from_template(
     template: TeamTemplate,
     user: Any,
     name: str | None = None,
-    workspace: Workspace | None = None,
+    *,
+    workspace: Workspace,
 ) -> tuple[Team, list[Problem]]:
-    """A new team made by ``user`` in ``workspace`` (their personal one by default), starting from ``template``'s spec, with the validator's
+    """A new team made by ``user`` in ``workspace``, starting from ``template``'s spec, with the validator's
     problems (warnings only: a template with errors is refused).
 
     Raises ``SpecRejected`` if the spec no longer validates (loadtemplates refuses such a

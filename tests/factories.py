@@ -46,8 +46,11 @@ def supervisor_spec(**overrides: Any) -> dict[str, Any]:
 def make_team(owner: User, spec: dict[str, Any] | None = None, *, draft: bool = False) -> Any:
     """A saved team (version 1) owned by ``owner``; ``draft`` saves a spec with errors too."""
     from teams.services import create_team
+    from workspaces.models import personal_workspace
 
-    team, _ = create_team(owner, parse(spec or minimal_spec()), draft=draft)
+    team, _ = create_team(
+        owner, parse(spec or minimal_spec()), workspace=personal_workspace(owner), draft=draft
+    )
     return team
 
 
@@ -121,9 +124,10 @@ def make_event(type: str = "message", key: str | None = None, **kwargs: Any) -> 
 def make_secret(owner: User, name: str, value: str = "s3cret-value", *hosts: str) -> Any:
     """A secret ``owner`` stored, encrypted, bound to ``hosts`` (api.example.com if none)."""
     from teams.model_configs import SecretIn, store_secret
+    from workspaces.models import personal_workspace
 
     data = SecretIn(name=name, value=value, hosts=list(hosts or ["api.example.com"]))
-    return store_secret(owner, data)[0]
+    return store_secret(owner, data, personal_workspace(owner))[0]
 
 
 def make_model_config(owner: User, base_url: str, name: str = "scripted", **kwargs: Any) -> Any:
