@@ -55,6 +55,25 @@ async def test_it_streams_text_and_reports_usage(openai_server):
     assert served.body["messages"][0] == {"role": "system", "content": "Be brief."}
 
 
+async def test_prompt_tokens_read_from_the_cache_are_counted_and_cost_the_cached_price(
+    openai_server,
+):
+    openai_server.on(lambda r: True, Reply.text("ok", usage=(1_000_000, 5), cached=(500_000, 0)))
+
+    response = await provider(openai_server).complete(request())
+
+    usage = response.usage
+    assert (usage.input_tokens, usage.output_tokens, usage.cached_input_tokens) == (
+        1_000_000, 5, 500_000,
+    )  # fmt: skip
+    assert openai_server.log[0].body["stream_options"] == {"include_usage": True}
+    from runs.engine.interfaces import ResolvedModel
+
+    model = ResolvedModel("o", provider(openai_server), "test-model", input_usd_per_mtok=1,
+                          cached_input_usd_per_mtok=0.1)  # fmt: skip
+    assert model.cost_usd(usage) == pytest.approx(0.5 + 0.05)
+
+
 async def test_it_assembles_several_tool_calls_from_streamed_fragments(openai_server):
     openai_server.on(
         lambda r: True, Reply.calls(("lookup", {"q": "one"}), ("lookup", {"q": "two"}))

@@ -147,3 +147,30 @@ def test_its_process_exits_2_on_a_bad_argument() -> None:
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "TEAM_ID must be a number, not 'my-team'" in done.stderr
+
+
+def test_it_starts_as_a_member_who_may_and_refuses_one_who_may_not(embedded: None) -> None:
+    from workspaces.models import Membership
+
+    team, dataset = team_and_cases(["case 0"])
+    for name, role in [("rita", "runner"), ("vic", "viewer"), ("aud", "auditor")]:
+        Membership.objects.create(workspace=team.workspace, user=make_user(name), role=role)
+    make_user("nora")  # in no workspace of the team's maker
+    assert "needs the owner, admin, editor or runner role; you are viewer" in exits_2(
+        team.id, dataset.id, "--scorer", "exact", "--as", "vic"
+    )
+    assert "you are auditor" in exits_2(team.id, dataset.id, "--scorer", "exact", "--as", "aud")
+    assert "nora is not a member" in exits_2(
+        team.id, dataset.id, "--scorer", "exact", "--as", "nora"
+    )
+    assert "No active user called 'nobody'" in exits_2(
+        team.id, dataset.id, "--scorer", "exact", "--as", "nobody"
+    )
+    assert Experiment.objects.count() == 0  # nothing was started
+    assert evalteam(team.id, dataset.id, "--scorer", "exact", "--as", "rita")[0] == 0
+    first = Experiment.objects.get()
+    assert first.owner.username == "rita"
+    # Replaying an experiment's cassette is starting one too: no way around the check.
+    assert "nora is not a member" in exits_2(
+        team.id, dataset.id, "--as", "nora", "--against", first.pk, "--replay", first.pk
+    )

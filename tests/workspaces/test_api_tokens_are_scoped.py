@@ -138,3 +138,18 @@ def test_a_run_started_with_a_token_says_which() -> None:
         scoped, team.current_version(), "go", started_by="schedule:4"
     )
     assert by_schedule.started_by == "schedule:4"
+
+
+def test_the_tokens_page_shows_when_each_token_was_last_used() -> None:
+    alice = make_user("alice")
+    used, token = ApiToken.issue(alice, "ci")
+    ApiToken.issue(alice, "spare")
+    assert send(Client(), "get", "/api/workspaces", **bearer(token)).status_code == 200
+    used.refresh_from_db()
+    when = timezone.localtime(used.last_used_at).strftime("%Y-%m-%d %H:%M")
+    assert timezone.now() - used.last_used_at < timedelta(minutes=5)
+    rows = client_of(alice).get("/settings/tokens/").content.decode().split("<tr")
+    ci = next(row for row in rows if ">ci<" in row)
+    spare = next(row for row in rows if ">spare<" in row)
+    assert f"<td>never</td><td>{when}</td>" in ci  # never expires; last used just now
+    assert "<td>never</td><td>never</td>" in spare  # never expires; never used

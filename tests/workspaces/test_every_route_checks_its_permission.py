@@ -1,6 +1,8 @@
 """Generated from the matrix: every route of the API and every page, called by a member of each
 role and by a non-member, answers what the permission it declares says (2xx when the role
-holds it, 403 when a member's role does not, 404 for someone not in the workspace).
+holds it, 403 when a member's role does not, 404 for someone not in the workspace). The
+non-member's 404 is compared, body and all, with the 404 the same call gets when every id in
+it names nothing: whether something exists in a workspace one is not in cannot be told.
 
 A route that declares no permission fails here, and so does one this module has no sample call
 for: adding an endpoint means adding its row (``workspaces.operations.requires``/``page``) and
@@ -12,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -618,8 +621,7 @@ def test_every_api_operation_answers_as_its_declared_permission_says(world, clie
             continue
         for caller in CALLERS:
             call = sample(world, world.users[caller])
-            url = "/api" + path.format(**call.params)
-            url += "?" + "&".join(f"{k}={v}" for k, v in call.query.items()) if call.query else ""
+            url = "/api" + path.format(**call.params) + query_text(call.query)
             if call.form is not None:
                 response = clients[caller].post(url, call.form)
             else:
@@ -640,6 +642,20 @@ def test_every_api_operation_answers_as_its_declared_permission_says(world, clie
                 )
             elif got == "403":
                 assert "needs the" in response.json()["detail"], response.content
+            elif got == "404" and caller == NON_MEMBER:
+                names = NothingThere(world, call.params)
+                url = "/api" + path.format(**names(call.params)) + query_text(names(call.query))
+                nothing = (
+                    clients[caller].post(url, names(call.form))
+                    if call.form is not None
+                    else clients[caller].generic(
+                        method,
+                        url,
+                        json.dumps(names(call.body)) if call.body is not None else "",
+                        content_type="application/json",
+                    )
+                )
+                wrong += names.compare(f"{method} {path}", response, nothing)
     assert not wrong, "\n".join(wrong)
 
 
@@ -679,7 +695,71 @@ def test_every_page_answers_as_its_declared_permission_says(world, clients):
                     wrong.append(f"page {pattern.name} {method} as {caller}: {got} (wanted {want})")
                 elif got == "403":
                     assert "needs the" in response.content.decode(), pattern.name
+                elif got == "404" and caller == NON_MEMBER:
+                    names = NothingThere(world, call.args)
+                    url = _reverse(pattern.name, names(call.args))
+                    nothing = (
+                        client.post(url, names(call.data)) if method == "POST" else client.get(url)
+                    )
+                    wrong += names.compare(f"page {pattern.name} {method}", response, nothing)
     assert not wrong, "\n".join(wrong)
+
+
+def query_text(query: dict[str, Any]) -> str:
+    return "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+
+
+def nothing_like(value: Any) -> Any:
+    """An id of the same shape as ``value`` that names nothing."""
+    if isinstance(value, int) or str(value).isdigit():
+        return type(value)(987654321)
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return f"no-such-{value}"
+    return type(value)(str(uuid.uuid4()))
+
+
+class NothingThere:
+    """Swaps every id of a call (its path arguments, and the workspace's slug wherever it
+    appears) for one of the same shape that names nothing; ``compare`` says whether the answer
+    to that call differs from a non-member's 404 in anything but the ids themselves."""
+
+    def __init__(self, world: World, ids: Any) -> None:
+        given = [*(ids.values() if isinstance(ids, dict) else ids), world.slug]
+        public = {world.template.slug}  # the gallery's, no workspace's: not swapped
+        self.swapped = {
+            str(value): nothing_like(value)
+            for value in given
+            if value is not None and str(value) not in public
+        }
+
+    def __call__(self, found: Any) -> Any:
+        if isinstance(found, dict):
+            return {key: self(value) for key, value in found.items()}
+        if isinstance(found, list):
+            return [self(value) for value in found]
+        if isinstance(found, (str, int, uuid.UUID)):
+            return self.swapped.get(str(found), found)
+        if hasattr(found, "seek"):
+            found.seek(0)  # an uploaded file, sent again
+        return found
+
+    def compare(self, what: str, response: Any, nothing: Any) -> list[str]:
+        theirs = plain(response, list(self.swapped))
+        missing = plain(nothing, list(self.swapped.values()))
+        if nothing.status_code == 404 and theirs == missing:
+            return []
+        return [f"{what}: a non-member's 404 {theirs[:300]!r} differs from nothing there's "
+                f"{nothing.status_code} {missing[:300]!r}"]  # fmt: skip
+
+
+def plain(response: Any, ids: list[Any]) -> str:
+    """The body with each of ``ids`` written ``<id>``."""
+    text = response.content.decode()
+    for value in sorted({str(v) for v in ids}, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", "<id>", text)
+    return text
 
 
 def _reverse(name: str, args: list[Any]) -> str:
