@@ -206,11 +206,28 @@ def start_run(request: HttpRequest, team_id: int, body: RunIn) -> Any:
 # --- reading runs -----------------------------------------------------------------------
 
 
+class RunPages(PageNumberPagination):
+    """Pages of runs: counted and cut out on the bare rows, and only the page's runs loaded
+    with their details. A view that returned every run serialised made each read load the
+    whole table (and each run's team version) into the web process, whose memory then grew
+    with the number of runs (docs/reliability.md, "Soak"); counting with the details
+    would join every run's events."""
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Run], pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        ids = list(page["items"].values_list("id", flat=True))
+        runs = {run.id: run for run in runs_with_details().filter(id__in=ids)}
+        page["items"] = [run_out(runs[id]) for id in ids if id in runs]  # unless deleted meanwhile
+        return page
+
+
 @router.get("/runs", response=list[RunOut], url_name="runs")
 @requires("run.view")
-@paginate(PageNumberPagination, page_size=50)
-def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
-    runs = runs_with_details().filter(workspace=operations.workspace(request, filters.workspace))
+@paginate(RunPages, page_size=50)
+def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> QuerySet[Run]:
+    runs = Run.objects.filter(workspace=operations.workspace(request, filters.workspace))
     if filters.team is not None:
         runs = runs.filter(team_id=filters.team)
     if filters.status is not None:
@@ -219,7 +236,7 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
         runs = runs.filter(created_at__gte=filters.since)
     if filters.until is not None:
         runs = runs.filter(created_at__lt=filters.until)
-    return [run_out(run) for run in runs]
+    return runs
 
 
 @router.get("/runs/{uuid:run_id}", response=RunOut, url_name="run")

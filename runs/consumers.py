@@ -30,6 +30,7 @@ from . import metrics
 from .backlog import Backlog
 from .broadcast import events_in
 from .models import Run, RunEvent
+from .pubsub_channels import release_channel
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,13 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     live_since_poll = False  # whether the layer brought events since the last poll
     backlog: Backlog | None = None  # None under a server whose backlog cannot be read
     too_slow = False  # closed for reading too slowly: nothing more is sent
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Channels may leave the layer holding this consumer's channel (runs/pubsub_channels.py).
+            await release_channel(self.channel_layer, getattr(self, "channel_name", None))
 
     async def connect(self) -> None:
         # Accept first: a close code can only be sent on an open websocket.

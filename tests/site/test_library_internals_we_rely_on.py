@@ -12,6 +12,7 @@ import inspect
 from typing import Any
 
 import pytest
+from channels import utils as channels_utils
 from channels_redis import pubsub, utils
 from kombu.transport import redis, virtual
 
@@ -85,6 +86,35 @@ READ: dict[str, tuple[str, Any, str]] = {
         "broadcast.Publisher._client",
         utils.create_pool,
         "c706feb32b834078",
+    ),
+    # runs/pubsub_channels.py lets go of a channel an ended consumer left behind, as the
+    # layer's receive does when cancelled; the leftover comes from channels' dispatch loop
+    # (a receive already done is not cancelled). If that loop changes, check whether the
+    # channel is still left behind (tests/runs/test_watchers_leave_no_channel_behind.py).
+    "channels-redis RedisPubSubChannelLayer._get_layer": (
+        "pubsub_channels.release_channel",
+        pubsub.RedisPubSubChannelLayer._get_layer,
+        "1862b87a25ac72b2",
+    ),
+    "channels-redis RedisPubSubLoopLayer.__init__": (
+        "pubsub_channels.release_channel (the channels dict)",
+        pubsub.RedisPubSubLoopLayer.__init__,
+        "fd9d37e275298a58",
+    ),
+    "channels-redis RedisPubSubLoopLayer.receive": (
+        "pubsub_channels.release_channel (does what its cancellation does)",
+        pubsub.RedisPubSubLoopLayer.receive,
+        "2d3fa7938ba6e0a6",
+    ),
+    "channels-redis RedisSingleShardConnection.unsubscribe": (
+        "pubsub_channels.release_channel",
+        pubsub.RedisSingleShardConnection.unsubscribe,
+        "e2b9f0f1ff880674",
+    ),
+    "channels utils.await_many_dispatch": (
+        "pubsub_channels (why a channel is left behind)",
+        channels_utils.await_many_dispatch,
+        "30ef889498560da3",
     ),
 }
 
