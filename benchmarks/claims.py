@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from concurrent_runs import make_team, setup_django
+from _stack import setup_django
+from concurrent_runs import make_team
 
 SIZES = (1, 5, 20)
 

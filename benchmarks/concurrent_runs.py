@@ -14,8 +14,9 @@ one worker process (-P threads, every run on the process's one event loop). Two 
   last one. It adds what a sudden crowd costs: every run starts in the same second, so the
   worker's start-up work for all N is queued at once.
 
-Every run is checked: succeeded, seq contiguous, chain verifies against its signed head. The model server runs in a
-child process, so the benchmark's own bookkeeping does not delay its answers.
+Every run is checked: succeeded, seq contiguous, chain verifies against its signed head. The
+model server and the worker are started as benchmarks/_stack.py starts them for every Celery
+benchmark.
 
 Reproduce (PostgreSQL and Redis running, database migrated with the same variables:
 .venv/bin/python manage.py migrate):
@@ -24,76 +25,25 @@ Reproduce (PostgreSQL and Redis running, database migrated with the same variabl
     .venv/bin/python benchmarks/concurrent_runs.py \\
     [--runs 200] [--steps 3] [--window 15]
 The last line is {"concurrent_runs", "throughput_ratio", "burst_ratio", "cpu_ms_per_run",
-"steal_pct"}: steal_pct is the share of the machine's CPU time its hypervisor gave to other
-guests while sustained, printed because on a shared virtual machine it moves the ratios more
-than most changes to the code do.
+"steal_pct", "load_average"}: steal_pct is the share of the machine's CPU time its hypervisor
+gave to other guests while sustained, printed with the load average because on a shared
+virtual machine they move the ratios more than most changes to the code do.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import json
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _stack as stack
+
 MODEL_DELAY_S = 1.0
+REPLY = "Done after a second."
 POLL_S = 0.02
-
-
-def setup_django(**credential: Any) -> None:
-    """``credential``: more fields of the operator credential the benchmark's model server is
-    reached with (e.g. ``rpm``)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestration_site.settings")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only")
-    # Signs the runs' audit heads (a fixed key: benchmarks sign nothing that matters).
-    os.environ.setdefault("AUDIT_SIGNING_KEY", "YmVuY2htYXJrcy1vbmx5LW5vdC1hLXNlY3JldC1rZXk=")
-    os.environ["BENCH_MODEL_KEY"] = "sk-benchmark"
-    # The operator credential the benchmark's local model server is reached with; workers
-    # started from here inherit it. A throwaway encryption key: no secrets are stored.
-    bench = {"key_env": "BENCH_MODEL_KEY", "hosts": ["127.0.0.1"], **credential}
-    os.environ["MODEL_CREDENTIALS"] = json.dumps({"bench": bench})
-    os.environ.setdefault("SECRETS_ENCRYPTION_KEYS", "joA2TSmwnkEmfSpJL-fRdrM_jKR7I0LFCM-Xg-T0Ftw=")
-    # One person starts every run here, far past a person's quotas: the operator lifts them.
-    for quota in ("QUOTA_RUNS_IN_FLIGHT", "QUOTA_TOKENS_PER_DAY", "QUOTA_USD_PER_DAY"):
-        os.environ.setdefault(quota, "0")
-    os.environ.setdefault("QUOTA_RUNS", "")
-    import django
-
-    django.setup()
-
-
-async def serve() -> None:
-    """The child process: the scripted server answering every call after 1 s; its URL on
-    stdout, until stdin closes."""
-    from tests.support.openai_server import Reply, ScriptedOpenAIServer
-
-    server = ScriptedOpenAIServer()
-    server.on(lambda r: True, Reply.text("Done after a second.", delay_s=MODEL_DELAY_S))
-    server.log = _Discard()  # it would hold every request of the benchmark
-    print(await server.start(), flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await server.stop()
-
-
-class _Discard(list):  # type: ignore[type-arg]
-    def append(self, item: Any) -> None:
-        pass
-
-
-def start_model_server() -> tuple[subprocess.Popen[bytes], str]:
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    assert server.stdout is not None
-    return server, server.stdout.readline().decode().strip()
 
 
 def make_team(base_url: str, steps: int) -> Any:
@@ -134,18 +84,6 @@ def forget_earlier_runs(team: Any) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE runs_run, runs_runevent")
-
-
-def start_worker(concurrency: int, name: str = "bench") -> subprocess.Popen[bytes]:
-    log = open(f"/tmp/concurrent_runs_{name}.log", "wb")  # noqa: SIM115
-    worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "orchestration_site", "worker",
-         "-P", "threads", "-c", str(concurrency), "--without-gossip", "--without-mingle",
-         "-l", "WARNING", "-n", f"{name}-{os.getpid()}@%h"],
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    time.sleep(1)
-    return worker
 
 
 def enqueue_runs(team: Any, count: int) -> tuple[list[str], float]:
@@ -223,25 +161,6 @@ def sustained(
     return counted, every
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process has used so far, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_times() -> list[int]:
-    """The machine's CPU time so far by state (user, nice, system, idle, iowait, irq,
-    softirq, steal), from /proc/stat (Linux)."""
-    return [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
-
-
-def stolen_share(before: list[int], after: list[int]) -> float:
-    """The share of the machine's CPU time between the two readings that a virtual
-    machine's hypervisor gave to other guests (steal)."""
-    spent = [b - a for a, b in zip(before, after, strict=True)]
-    return spent[7] / max(1, sum(spent))
-
-
 def check(ids: list[str]) -> None:
     from runs.audit import verify
     from runs.models import Run
@@ -262,35 +181,28 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="model calls per run, 1 s each")
     parser.add_argument("--warm-up", type=float, default=8.0, help="seconds before the window")
     parser.add_argument("--window", type=float, default=15.0, help="seconds measured")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(serve())
-        return
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("Set REDIS_URL and DATABASE_URL: this measures a Celery worker.")
-    setup_django()
-    server, base_url = start_model_server()
-    team = make_team(base_url, args.steps)
-    forget_earlier_runs(team)
-    worker = start_worker(args.runs + 10)
+    stack.setup_django()
     ideal_s = args.steps * MODEL_DELAY_S
-    try:
+    with (
+        stack.model_server(MODEL_DELAY_S, REPLY) as (_, base_url),
+        stack.worker_processes(1, args.runs + 10) as (worker,),
+    ):
+        team = make_team(base_url, args.steps)
+        forget_earlier_runs(team)
         wait_all(enqueue_runs(team, 1)[0], 60)  # the worker is up and connected
         # Sustained: the worker's CPU is read over the whole of it, per run it ended.
-        cpu_before, machine_before = cpu_seconds(worker.pid), machine_times()
+        cpu_before, machine_before = stack.cpu_seconds(worker.pid), stack.machine_times()
+        load_before = os.getloadavg()[0]
         counted, kept = sustained(team, args.runs, ideal_s, args.warm_up, args.window)
-        cpu_ms = (cpu_seconds(worker.pid) - cpu_before) * 1000 / len(kept)
-        steal = stolen_share(machine_before, machine_times())
+        cpu_ms = (stack.cpu_seconds(worker.pid) - cpu_before) * 1000 / len(kept)
+        steal = stack.stolen_share(machine_before, stack.machine_times())
+        load = max(load_before, os.getloadavg()[0])
         time.sleep(2)  # idle again
         burst, committed = enqueue_runs(team, args.runs)
         burst_s = wait_all(burst, 60 + 10 * args.steps) - committed
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        assert server.stdin is not None
-        server.stdin.close()
-        server.wait(timeout=10)
     check(kept + burst)
     rate, ideal = counted / args.window, args.runs / ideal_s
     ratio, burst_ratio = rate / ideal, ideal_s / burst_s
@@ -302,11 +214,13 @@ def main() -> None:
     print(f"burst: {args.runs} runs enqueued at once all ended after {burst_s:.2f} s "
           f"(ideal {ideal_s:g} s); ratio {burst_ratio:.3f}")  # fmt: skip
     print(f"worker CPU: {cpu_ms:.1f} ms per run while sustained")
-    print(f"machine: {steal:.1%} of its CPU time stolen by the hypervisor while sustained "
-          "(compare figures taken at a similar share)")  # fmt: skip
+    print(f"machine: load average up to {load:.2f} ({os.cpu_count()} CPUs); {steal:.1%} of its "
+          "CPU time stolen by the hypervisor while sustained (compare figures taken at a "
+          "similar load and share)")  # fmt: skip
     print(json.dumps({"concurrent_runs": args.runs, "throughput_ratio": round(ratio, 3),
                       "burst_ratio": round(burst_ratio, 3), "cpu_ms_per_run": round(cpu_ms, 1),
-                      "steal_pct": round(steal * 100, 1)}))  # fmt: skip
+                      "steal_pct": round(steal * 100, 1),
+                      "load_average": round(load, 2)}))  # fmt: skip
 
 
 if __name__ == "__main__":

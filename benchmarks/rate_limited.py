@@ -36,17 +36,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmarks.concurrent_runs import (  # noqa: E402
-    _Discard,
+# The benchmarks folder is not a package: import the neighbours by path.
+from _stack import _Discard, setup_django, start_worker
+from concurrent_runs import (
     check,
     enqueue_runs,
     forget_earlier_runs,
     make_team,
-    setup_django,
-    start_worker,
     wait_all,
 )
 

@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]
 
-from concurrent_runs import setup_django  # noqa: E402
+from _stack import setup_django  # noqa: E402
 
 
 def appends_while(work: Any, run: Any) -> tuple[list[float], Any]:

@@ -40,18 +40,21 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The benchmarks folder is not a package: import the neighbours by path.
+from _stack import (
+    cpu_seconds,
+    machine_times,
+    model_server,
+    setup_django,
+    stolen_share,
+    worker_processes,
+)
 from concurrent_runs import (
     MODEL_DELAY_S,
+    REPLY,
     check,
-    cpu_seconds,
     enqueue_runs,
     forget_earlier_runs,
-    machine_times,
     make_team,
-    setup_django,
-    start_model_server,
-    start_worker,
-    stolen_share,
     sustained,
     wait_all,
 )
@@ -100,21 +103,20 @@ async def watch(token: str, bases: list[str], run_ids: list[str]) -> None:
 # --- the load ---------------------------------------------------------------------------
 
 
-def measure(team: Any, workers: int, args: argparse.Namespace, model_server: int) -> dict[str, Any]:
+def measure(team: Any, workers: int, args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
     """The sustained rate with ``workers`` worker processes."""
-    processes = [start_worker(args.concurrency, f"scale{n}") for n in range(workers)]
     ideal_s = args.steps * MODEL_DELAY_S
-    try:
+    with worker_processes(workers, args.concurrency, "scale") as processes:
         # Every worker is up and connected: enough runs that each takes some.
         wait_all(enqueue_runs(team, 2 * workers)[0], 120)
         load_before, machine_before = os.getloadavg()[0], machine_times()
         cpu_before = [cpu_seconds(p.pid) for p in processes]
-        others_before = cpu_seconds(model_server), cpu_seconds(os.getpid())
+        others_before = cpu_seconds(server_pid), cpu_seconds(os.getpid())
         in_flight = int(2.5 * args.concurrency)
         counted, kept = sustained(team, in_flight, ideal_s, args.warm_up, args.window)
         cpu_ms = sum(cpu_seconds(p.pid) - c for p, c in zip(processes, cpu_before, strict=True))
         others = [
-            cpu_seconds(model_server) - others_before[0],
+            cpu_seconds(server_pid) - others_before[0],
             cpu_seconds(os.getpid()) - others_before[1],
         ]
         elapsed = args.warm_up + args.window
@@ -132,11 +134,6 @@ def measure(team: Any, workers: int, args: argparse.Namespace, model_server: int
         }
         if workers == 2:
             figures["watchers"] = watch_across(team, args)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=60)
     check(kept)
     figures.update(waits(kept))
     return figures
@@ -220,7 +217,6 @@ def main() -> None:
     parser.add_argument("--warm-up", type=float, default=8.0, help="seconds before the window")
     parser.add_argument("--window", type=float, default=15.0, help="seconds measured")
     parser.add_argument("--watched", type=int, default=10, help="runs watched on both daphnes")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--watch", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.watch:
@@ -230,17 +226,12 @@ def main() -> None:
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("Set REDIS_URL and DATABASE_URL: this measures Celery workers.")
     setup_django()
-    server, base_url = start_model_server()
-    try:
+    with model_server(MODEL_DELAY_S, REPLY) as (server, base_url):
         team = make_team(base_url, args.steps)
         forget_earlier_runs(team)
         one = measure(team, 1, args, server.pid)
         forget_earlier_runs(team)
         two = measure(team, 2, args, server.pid)
-    finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        server.wait(timeout=10)
     scale = two["runs_per_s"] / one["runs_per_s"]
     watchers = two["watchers"]
     print(f"load: {int(2.5 * args.concurrency)} runs kept in flight, {args.steps} model calls "

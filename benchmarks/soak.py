@@ -40,14 +40,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The benchmarks folder is not a package: import the neighbours by path.
+from _stack import setup_django, start_model_server, start_worker
 from concurrent_runs import (
+    MODEL_DELAY_S,
+    REPLY,
     ended,
     enqueue_runs,
     forget_earlier_runs,
     make_team,
-    setup_django,
-    start_model_server,
-    start_worker,
     wait_all,
 )
 from scale_out import watch_one
@@ -124,7 +124,7 @@ def main() -> None:
     setup_django()
     from teams.models import ApiToken
 
-    server, base_url = start_model_server()
+    server, base_url = start_model_server(MODEL_DELAY_S, REPLY)
     teams = [make_team(base_url, 1), make_team(base_url, 3)]
     forget_earlier_runs(teams[0])
     worker = start_worker(args.concurrency, "soak")

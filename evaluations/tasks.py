@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from runs.execution import run_loop
 from runs.models import Run
-from runs.shell.loop import in_db_thread
+from runs.shell.loop import Batcher, in_db_thread, one_per_loop
 
 from . import actions
 from .models import Experiment
@@ -68,8 +68,9 @@ def advance_soon(experiment_id: int, delay_s: float = 0) -> None:
 
 def runs_ended(runs: Sequence[Run]) -> None:
     """Runs of experiments ended: advance each experiment now (``runs.shell.finishes``), so
-    its next items start without waiting for the chain's next poll. One nudge per experiment
-    per round of ends; a nudge is one idempotent step, and the chain goes on as before."""
+    its next items start without waiting for the chain's next poll. The step is taken in
+    this process, on its run loop's database threads (``Nudges``); the chain goes on as
+    before, as the fallback."""
     experiments = {
         int(run.started_by.removeprefix("experiment:"))
         for run in runs
@@ -77,17 +78,39 @@ def runs_ended(runs: Sequence[Run]) -> None:
         and run.started_by.removeprefix("experiment:").isdigit()
         and run.status not in Run.ACTIVE_STATUSES
     }
-    for experiment_id in experiments:
-        if settings.RUN_EXECUTOR == "celery":
-            nudge.delay(experiment_id)
-        else:
-            run_loop.submit(in_db_thread(actions.do_advance, experiment_id))
+    if experiments:
+        run_loop.submit(_nudge(sorted(experiments)))
 
 
-@shared_task(ignore_result=True)
-def nudge(experiment_id: int) -> None:
-    """One step of a running experiment, outside its chain."""
-    actions.do_advance(int(experiment_id))
+async def _nudge(experiment_ids: list[int]) -> None:
+    nudges = one_per_loop(Nudges)
+    for experiment_id in experiment_ids:
+        nudges.submit(experiment_id)
+
+
+class Nudges:
+    """The experiments to step at once, for one run loop: what is asked while a round of
+    steps runs is the next round, each experiment stepped once however many of its runs
+    ended meanwhile. Every round of run ends used to be a Celery message and a step of its
+    own, and at 50 items in flight those steps queued on the experiment's row lock."""
+
+    def __init__(self) -> None:
+        self._rounds: Batcher[int, None] = Batcher(self._step, name="experiment-nudges")
+
+    @property
+    def running(self) -> bool:
+        return self._rounds.running
+
+    def submit(self, experiment_id: int) -> None:
+        self._rounds.submit(experiment_id)
+
+    async def _step(self, experiment_ids: list[int]) -> list[None]:
+        for experiment_id in dict.fromkeys(experiment_ids):
+            try:
+                await in_db_thread(actions.do_advance, experiment_id)
+            except Exception:
+                log.warning("Could not advance experiment %s", experiment_id, exc_info=True)
+        return [None] * len(experiment_ids)
 
 
 @shared_task(ignore_result=True)

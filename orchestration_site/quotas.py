@@ -76,14 +76,14 @@ def limiter() -> MovingWindowRateLimiter:
     return _limiter(settings.REDIS_URL)
 
 
-def hit(rate: Rate, *identifiers: object) -> None:
-    """Count one use of ``rate`` by ``identifiers`` (a user id, an address); raises
-    ``QuotaExceeded`` instead when the window is full."""
+def hit(rate: Rate, *identifiers: object, cost: int = 1) -> None:
+    """Count ``cost`` uses of ``rate`` by ``identifiers`` (a user id, an address); raises
+    ``QuotaExceeded`` instead, counting none, when the window cannot hold them."""
     item = rate.item()
     if item is None:
         return
     keys = [rate.setting, *map(str, identifiers)]
-    if limiter().hit(item, *keys):
+    if limiter().hit(item, *keys, cost=cost):
         return
     reset_at = limiter().get_window_stats(item, *keys).reset_time
     raise QuotaExceeded(

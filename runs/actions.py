@@ -66,6 +66,32 @@ def new_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) ->
                         **fields)  # fmt: skip
 
 
+def new_runs(owner: Any, version: TeamVersion, inputs: Sequence[Any], **fields: Any) -> list[Run]:
+    """``new_run`` for each of ``inputs``, in one admission and one INSERT (an experiment's
+    round of items): all of them if the owner's quotas allow as many more, else none
+    (``QuotaExceeded``)."""
+    team = version.team
+    access.check(owner, team.workspace, "run.start")
+    spec = quotas.budgeted(resolve_spec(version.spec, team.workspace))
+    fields = {"team_name": team.name, "team_version": version, **fields}
+    with transaction.atomic():
+        quotas.admit_run(owner, len(inputs))
+        return Run.objects.bulk_create(_queued(owner, team, spec, i, fields) for i in inputs)
+
+
+def _queued(owner: Any, team: Team, spec: dict[str, Any], task_input: Any, fields: Any) -> Run:
+    """A queued run's row, not saved yet."""
+    return Run(
+        owner=owner,
+        workspace_id=team.workspace_id,
+        team=team,
+        spec=spec,
+        input=task_input,
+        seed=random.getrandbits(62),
+        **Run.attributed(owner, fields),
+    )
+
+
 def admitted_run(
     owner: Any, team: Team, document: dict[str, Any], task_input: Any, **fields: Any
 ) -> Run:
@@ -80,15 +106,9 @@ def admitted_run(
     fields.setdefault("team_name", team.name)
     with transaction.atomic():
         quotas.admit_run(owner)
-        return Run.objects.create(
-            owner=owner,
-            workspace_id=team.workspace_id,
-            team=team,
-            spec=spec,
-            input=task_input,
-            seed=random.getrandbits(62),
-            **Run.attributed(owner, fields),
-        )
+        run = _queued(owner, team, spec, task_input, fields)
+        run.save(force_insert=True)
+        return run
 
 
 def start_run(owner: Any, version: TeamVersion, task_input: Any, **fields: Any) -> Run:

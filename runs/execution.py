@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from functools import partial
 from typing import Any
@@ -31,6 +32,7 @@ from .engine.tools.mcp import McpUnavailable, mcp_registry
 from .models import Run
 from .shell import sweeps
 from .shell.claims import Claimed, Claims
+from .shell.config import DISPATCH_BATCH
 from .shell.finishes import Ended, Finishes
 from .shell.heartbeat import RunWatcher, Watched
 from .shell.loop import one_per_loop, run_loop
@@ -163,6 +165,18 @@ def execute_run(run_id: str) -> None:
     run_loop.submit(execute(str(run_id))).result()
 
 
+@shared_task(
+    name="runs.tasks.execute_runs", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def execute_runs(run_ids: list[str]) -> None:
+    """``execute_run`` for each of ``run_ids`` (a round of runs started together), all at
+    once on this worker's run loop: one message for the round instead of one per run."""
+    futures = [run_loop.submit(execute(str(run_id))) for run_id in run_ids]
+    concurrent.futures.wait(futures)
+    for future in futures:
+        future.result()
+
+
 def execute_in_thread(run_id: str) -> concurrent.futures.Future[Any]:
     """The embedded default: execute on the web process's run loop."""
     future = run_loop.submit(execute(run_id))
@@ -185,3 +199,19 @@ def dispatch(run_id: str) -> None:
 def enqueue(run: Run) -> None:
     """Execute the run once the transaction that created or resumed it commits."""
     transaction.on_commit(partial(dispatch, str(run.id)))
+
+
+def enqueue_many(runs: Sequence[Run]) -> None:
+    """``enqueue`` each of ``runs``: once the transaction commits, in messages of up to
+    ``DISPATCH_BATCH`` runs (a message costs the enqueuing process and the worker about half
+    a millisecond of CPU each; batches still spread a large round over the workers)."""
+    transaction.on_commit(partial(dispatch_many, [str(run.id) for run in runs]))
+
+
+def dispatch_many(run_ids: list[str]) -> None:
+    if settings.RUN_EXECUTOR != "celery":
+        for run_id in run_ids:
+            execute_in_thread(run_id)
+        return
+    for start in range(0, len(run_ids), DISPATCH_BATCH):
+        execute_runs.delay(run_ids[start : start + DISPATCH_BATCH])

@@ -33,20 +33,20 @@ WEBHOOK_CAP_RETRY_AFTER_S = 3600
 IN_FLIGHT = (Run.Status.QUEUED, Run.Status.RUNNING)
 
 
-def admit_run(owner: User) -> None:
-    """Raises ``QuotaExceeded`` unless ``owner`` may start one more run now. Call it inside the
-    transaction that creates the run: it locks the owner's row so two requests at once cannot
-    both take the last place."""
+def admit_run(owner: User, count: int = 1) -> None:
+    """Raises ``QuotaExceeded`` unless ``owner`` may start ``count`` more runs now (all of
+    them, or none). Call it inside the transaction that creates the runs: it locks the
+    owner's row so two requests at once cannot both take the last place."""
     User.objects.select_for_update().filter(pk=owner.pk).first()
     cap = settings.QUOTA_RUNS_IN_FLIGHT
-    if cap and Run.objects.filter(owner=owner, status__in=IN_FLIGHT).count() >= cap:
+    if cap and Run.objects.filter(owner=owner, status__in=IN_FLIGHT).count() + count > cap:
         raise QuotaExceeded(
             f"You have {cap} runs queued or running, the most allowed at once. Wait for one to "
             "end (or cancel one) and start again.",
             IN_FLIGHT_RETRY_AFTER_S,
         )
     _check_daily_spend(owner)
-    quotas.hit(quotas.RUN_STARTS, owner.pk)
+    quotas.hit(quotas.RUN_STARTS, owner.pk, cost=count)
 
 
 def admit_webhook(team: Any) -> None:

@@ -55,6 +55,14 @@ DB_THREADS = 8
 #: not clear), with a backoff of 50 ms doubling: about 1.5 s in all.
 DB_ATTEMPTS = 5
 
+# --- dispatch ------------------------------------------------------------------------------
+
+#: Runs one Celery message carries when many are started together (an experiment's round of
+#: items, ``runs.execution.enqueue_many``). Its worker claims them in one round; ten spreads
+#: an experiment's first round of 50 over five messages, so over the workers, while cutting
+#: the messages tenfold.
+DISPATCH_BATCH = 10
+
 # --- sweeps ----------------------------------------------------------------------------------
 
 #: Runs woken (or taken back from a dead executor) by one query; more are woken by the sweep

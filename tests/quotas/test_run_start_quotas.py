@@ -11,7 +11,9 @@ from django.contrib.auth.models import User
 from django.test import Client, TestCase
 from django.utils import timezone
 
+from orchestration_site.quotas import QuotaExceeded
 from runs import execution
+from runs.actions import new_runs
 from runs.models import Run
 from tests.factories import make_run, make_team, make_token
 
@@ -104,3 +106,27 @@ def test_it_refuses_a_run_once_the_days_spend_is_used(
     assert 21 * 3600 < int(response["Retry-After"]) <= 22 * 3600
     assert Run.objects.filter(owner=alice).count() == 1
     assert start(bob, make_team(bob)).status_code == 201
+
+
+def test_a_round_of_runs_past_the_in_flight_cap_starts_none(settings: Any, alice: User) -> None:
+    settings.QUOTA_RUNS_IN_FLIGHT = 3
+    version = make_team(alice).versions.get()
+    assert start(alice, version.team).status_code == 201
+    # an experiment's round of three items would make four in flight: none is started
+    with pytest.raises(QuotaExceeded, match="3 runs queued or running"):
+        new_runs(alice, version, [{"n": 1}, {"n": 2}, {"n": 3}])
+    assert Run.objects.filter(owner=alice).count() == 1
+    # a round of two fits, each its own queued run
+    made = new_runs(alice, version, [{"n": 1}, {"n": 2}], started_by="experiment:1")
+    assert [r.input for r in made] == [{"n": 1}, {"n": 2}]
+    assert Run.objects.filter(owner=alice, status="queued", started_by="experiment:1").count() == 2
+
+
+def test_a_round_of_runs_past_the_hourly_rate_counts_none(settings: Any, alice: User) -> None:
+    settings.QUOTA_RUNS = "2/hour"
+    version = make_team(alice).versions.get()
+    with pytest.raises(QuotaExceeded, match="run starts"):
+        new_runs(alice, version, [{"n": 1}, {"n": 2}, {"n": 3}])
+    # the refused round used none of the hour's two starts
+    assert len(new_runs(alice, version, [{"n": 1}, {"n": 2}])) == 2
+    assert start(alice, version.team).status_code == 429
