@@ -150,6 +150,8 @@ class Command(BaseCommand):
             raise bad("Give at least one --scorer (or --against, to use its scorers).")
         owner = team.owner if options["starter"] is None else find_starter(options["starter"])
         try:
+            # The API's row for starting an experiment (the action checks run.start too).
+            access.check(owner, team.workspace, "experiment.start")
             tape = None
             if options["replay"] is not None or options["record"]:
                 replay = (
