@@ -24,6 +24,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from runs import quotas
 from runs.actions import cancel_run, input_problems, new_runs
 from runs.api import not_null
 from runs.execution import enqueue_many
@@ -371,14 +372,14 @@ def do_advance(experiment_id: int) -> bool:
         if ended:
             _score(experiment, list(started.filter(pk__in=ended).select_related("run", "item")))
         room = max(experiment.concurrency - in_flight, 0)
-        pending = list(
-            experiment.items.filter(status=ExperimentItem.Status.PENDING).select_related("item")[
-                :room
-            ]
-        )
+        # Within the owner's cap on runs in flight: the rest wait for places to free up.
+        left = quotas.runs_in_flight_left(experiment.owner)
+        room = room if left is None else min(room, left)
+        waiting = experiment.items.filter(status=ExperimentItem.Status.PENDING)
+        pending = list(waiting.select_related("item")[:room]) if room else []
         if pending:
             _start(experiment, pending)
-        if not pending and not in_flight:
+        if not pending and not in_flight and not waiting.exists():
             experiment.status = Experiment.Status.FINISHED
             experiment.finished_at = timezone.now()
             experiment.save(update_fields=["status", "finished_at"])

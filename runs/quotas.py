@@ -38,15 +38,27 @@ def admit_run(owner: User, count: int = 1) -> None:
     them, or none). Call it inside the transaction that creates the runs: it locks the
     owner's row so two requests at once cannot both take the last place."""
     User.objects.select_for_update().filter(pk=owner.pk).first()
-    cap = settings.QUOTA_RUNS_IN_FLIGHT
-    if cap and Run.objects.filter(owner=owner, status__in=IN_FLIGHT).count() + count > cap:
+    left = runs_in_flight_left(owner)
+    if left is not None and count > left:
+        cap = settings.QUOTA_RUNS_IN_FLIGHT
+        have = (
+            f"You have {cap} runs queued or running, the most allowed at once."
+            if not left
+            else f"{count} more runs would pass the {cap} allowed queued or running at once."
+        )
         raise QuotaExceeded(
-            f"You have {cap} runs queued or running, the most allowed at once. Wait for one to "
-            "end (or cancel one) and start again.",
-            IN_FLIGHT_RETRY_AFTER_S,
+            f"{have} Wait for one to end (or cancel one) and start again.", IN_FLIGHT_RETRY_AFTER_S
         )
     _check_daily_spend(owner)
     quotas.hit(quotas.RUN_STARTS, owner.pk, cost=count)
+
+
+def runs_in_flight_left(owner: User) -> int | None:
+    """How many more runs ``owner`` may have queued or running now; None without a cap."""
+    cap = settings.QUOTA_RUNS_IN_FLIGHT
+    if not cap:
+        return None
+    return max(cap - Run.objects.filter(owner=owner, status__in=IN_FLIGHT).count(), 0)
 
 
 def admit_webhook(team: Any) -> None:

@@ -60,7 +60,7 @@ DB_ATTEMPTS = 5
 #: Runs one Celery message carries when many are started together (an experiment's round of
 #: items, ``runs.execution.enqueue_many``). Its worker claims them in one round; ten spreads
 #: an experiment's first round of 50 over five messages, so over the workers, while cutting
-#: the messages tenfold.
+#: the messages tenfold. Such a message holds one Celery slot (``-c``) for all its runs.
 DISPATCH_BATCH = 10
 
 # --- sweeps ----------------------------------------------------------------------------------

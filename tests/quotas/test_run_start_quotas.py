@@ -113,7 +113,7 @@ def test_a_round_of_runs_past_the_in_flight_cap_starts_none(settings: Any, alice
     version = make_team(alice).versions.get()
     assert start(alice, version.team).status_code == 201
     # an experiment's round of three items would make four in flight: none is started
-    with pytest.raises(QuotaExceeded, match="3 runs queued or running"):
+    with pytest.raises(QuotaExceeded, match="3 more runs would pass the 3 allowed"):
         new_runs(alice, version, [{"n": 1}, {"n": 2}, {"n": 3}])
     assert Run.objects.filter(owner=alice).count() == 1
     # a round of two fits, each its own queued run
