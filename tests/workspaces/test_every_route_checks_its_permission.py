@@ -519,6 +519,10 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("workspace-list", "POST"): lambda w, u: PageCall(data={"name": unique("PW")}),
     ("workspace-roles", "GET"): lambda w, u: PageCall(),
     ("workspace-switch", "POST"): lambda w, u: PageCall(data={"workspace": w.slug}),
+    ("workspace-settings", "GET"): lambda w, u: PageCall([w.slug]),
+    ("workspace-settings", "POST"): lambda w, u: PageCall(
+        [w.slug], {"name": "Shared", "retention_days": ""}
+    ),
     ("workspace-members", "GET"): lambda w, u: PageCall([w.slug]),
     ("workspace-member-add", "POST"): lambda w, u: PageCall(
         [w.slug], {"username": make_user(unique("pm")).username, "role": "viewer"}
