@@ -139,7 +139,7 @@ def conversation_answer(widget: WidgetConversation, token: str) -> dict[str, Any
         status = run.status if run is not None else Run.Status.FAILED
         ended = run is None or run.is_finished or run.status == Run.Status.WAITING
         writing = writing or not ended
-        answer = conversations.answer_of(run)
+        answer = conversations.shown_answer(run)
         if answer is None and ended:
             answer = "Sorry, no answer could be written. Try again."
         messages.append(
