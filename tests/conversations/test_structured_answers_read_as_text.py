@@ -95,7 +95,8 @@ def test_the_chat_widget_shows_the_text_field_too(
     publish(alice_client, team, "shop-help", widget_origins=["https://shop.example.com"])
     visitor = {"HTTP_ORIGIN": "https://shop.example.com"}
     token = Client().post("/p/shop-help/widget/conversations", **visitor).json()["token"]
-    url = f"/p/shop-help/widget/conversations/{token}"
+    visitor["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    url = "/p/shop-help/widget/conversation"
     post(Client(), f"{url}/messages", {"content": "Where is my parcel?"}, **visitor)
     Run.objects.update(status="succeeded", output={"reply": "In Lyon.", "eta_days": 2})
     messages = Client().get(url, **visitor).json()["messages"]
