@@ -48,6 +48,8 @@ class WorkspaceChange(Schema):
     name: str | None = Field(None, min_length=1, max_length=120)
     retention_days: int | None = Field(
         None,
+        ge=1,
+        le=services.MAX_RETENTION_DAYS,
         description="Days a finished run stays in the database before it is archived; "
         "null: the operator's RUN_RETENTION_DAYS, which is also the most it may be.",
     )
