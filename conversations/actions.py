@@ -20,6 +20,7 @@ from runs.execution import enqueue
 from runs.models import Run, RunEvent
 from teams.models import Team, TeamVersion
 
+from .answers import readable
 from .models import Conversation, Turn
 
 #: What one message may hold (characters): a page of text, not a document to work on.
@@ -71,10 +72,18 @@ def do_send_message(conversation: Conversation, sender: Any, content: str) -> Ru
 
 
 def answer_of(run: Run | None) -> str | None:
-    """The assistant's answer in a turn: its run's output once it succeeded."""
+    """The assistant's answer in a turn, as the next turn's model reads it: its run's output
+    once it succeeded (a structured answer as its JSON)."""
     if run is None or run.status != Run.Status.SUCCEEDED or run.output is None:
         return None
     return as_text(run.output)
+
+
+def shown_answer(run: Run | None) -> str | None:
+    """The same answer as a person reads it in a chat (``conversations.answers``)."""
+    if run is None or run.status != Run.Status.SUCCEEDED or run.output is None:
+        return None
+    return readable(run.output)
 
 
 def messages_of(turns: list[Turn]) -> list[dict[str, str]]:

@@ -57,7 +57,15 @@ class MessageIn(Schema):
 
 class MessageOut(Schema):
     role: str = Field(description="`user` or `assistant`.")
-    content: str | None = Field(description="The text; null for an answer not written (yet).")
+    content: str | None = Field(
+        description="The text; null for an answer not written (yet). A structured answer (a "
+        "JSON object) reads as its text field, then its other fields one `Label: value` line "
+        "each (docs/running-and-watching.md); `output` has it as the team gave it."
+    )
+    output: Any = Field(
+        None,
+        description="An answer as its run gave it: text, or the JSON value of a structured one.",
+    )
     turn: int
     run_id: str | None
     status: str = Field(
@@ -108,7 +116,8 @@ def messages_out(turn: Turn) -> list[dict[str, Any]]:
     answer = {
         **user,
         "role": "assistant",
-        "content": actions.answer_of(run),
+        "content": actions.shown_answer(run),
+        "output": run.output if run is not None and run.status == Run.Status.SUCCEEDED else None,
         "failure_reason": run.failure_reason if run is not None else "The run was deleted.",
         "created_at": (run.finished_at or run.created_at) if run is not None else turn.created_at,
     }

@@ -6,8 +6,9 @@ be one of the publication's ``widget_origins`` (else 403 with no CORS header, so
 cannot even read the refusal). The answer names that origin alone in
 ``Access-Control-Allow-Origin``, never ``*``, and no cookie is ever read or sent. A
 conversation is reached by the token its start returned (kept as its digest), never by its
-id, so one visitor cannot read another's; each visitor address is rate-limited per
-publication. The runs are the publisher's, recorded as the publication's (``PublishedRun``
+id, so one visitor cannot read another's; the token travels in ``Authorization: Bearer``,
+never in a URL, so it is in no access log, proxy log or Referer. Each visitor address is
+rate-limited per publication. The runs are the publisher's, recorded as the publication's (``PublishedRun``
 with no key), as ``/p/<slug>/runs`` records its own."""
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def widget_view(methods: tuple[str, ...]) -> Callable[[Any], Any]:
             if request.method == "OPTIONS":
                 response = HttpResponse(status=204)
                 response["Access-Control-Allow-Methods"] = ", ".join(methods)
-                response["Access-Control-Allow-Headers"] = "Content-Type"
+                response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
                 response["Access-Control-Max-Age"] = "600"
                 return with_cors(response, origin)
             try:
@@ -94,6 +95,14 @@ def widget_view(methods: tuple[str, ...]) -> Callable[[Any], Any]:
 
 def admit(rate: quotas.Rate, request: HttpRequest, publication: Publication) -> None:
     quotas.hit(rate, "publication", publication.id, quotas.client_address(request))
+
+
+def token_of(request: HttpRequest) -> str:
+    """The conversation's token, from ``Authorization: Bearer <token>`` (401 without one)."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise Refused(401, "Send the conversation's token: Authorization: Bearer <token>.")
+    return given.strip()
 
 
 def conversation_of(publication: Publication, token: str) -> WidgetConversation:
@@ -133,7 +142,7 @@ def conversation_answer(widget: WidgetConversation, token: str) -> dict[str, Any
         status = run.status if run is not None else Run.Status.FAILED
         ended = run is None or run.is_finished or run.status == Run.Status.WAITING
         writing = writing or not ended
-        answer = conversations.answer_of(run)
+        answer = conversations.shown_answer(run)
         if answer is None and ended:
             answer = "Sorry, no answer could be written. Try again."
         messages.append(
@@ -160,15 +169,17 @@ def start(request: HttpRequest, publication: Publication) -> JsonResponse:
 
 
 @widget_view(("GET",))
-def read(request: HttpRequest, publication: Publication, token: str) -> JsonResponse:
+def read(request: HttpRequest, publication: Publication) -> JsonResponse:
     admit(WIDGET_READS, request, publication)
+    token = token_of(request)
     widget = conversation_of(publication, token)
     return JsonResponse(conversation_answer(widget, token))
 
 
 @widget_view(("POST",))
-def send(request: HttpRequest, publication: Publication, token: str) -> JsonResponse:
+def send(request: HttpRequest, publication: Publication) -> JsonResponse:
     admit(WIDGET_STARTS, request, publication)
+    token = token_of(request)
     widget = conversation_of(publication, token)
     content = message_of(request)
     try:
@@ -184,3 +195,17 @@ def send(request: HttpRequest, publication: Publication, token: str) -> JsonResp
         raise Refused(503, "This chat is not available now.") from None
     widget.refresh_from_db()
     return JsonResponse(conversation_answer(widget, token), status=201)
+
+
+@csrf_exempt
+def token_in_path(request: HttpRequest, slug: str, token: str) -> JsonResponse:
+    """The first widget's paths, with the token in them: refused whatever the token, without
+    looking it up, so a token copied from an old log reaches nothing through them."""
+    return JsonResponse(
+        {
+            "detail": "This address is gone: the conversation's token goes in the "
+            "Authorization header now (GET or POST /p/<slug>/widget/conversation[/messages] "
+            "with Authorization: Bearer <token>); reload the page for the current widget."
+        },
+        status=410,
+    )

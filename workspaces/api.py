@@ -49,7 +49,7 @@ class WorkspaceChange(Schema):
     retention_days: int | None = Field(
         None,
         ge=1,
-        le=36500,
+        le=services.MAX_RETENTION_DAYS,
         description="Days a finished run stays in the database before it is archived; "
         "null: the operator's RUN_RETENTION_DAYS, which is also the most it may be.",
     )
@@ -62,13 +62,7 @@ class WorkspaceChange(Schema):
     @field_validator("retention_days")
     @classmethod
     def _within_the_operators(cls, value: int | None) -> int | None:
-        ceiling = settings.RUN_RETENTION_DAYS
-        if value is not None and ceiling and value > ceiling:
-            raise ValueError(
-                f"This server archives runs after {ceiling} days at most (RUN_RETENTION_DAYS): "
-                f"choose {ceiling} or fewer, or null for that default."
-            )
-        return value
+        return services.check_retention(value)
 
 
 class WorkspaceOut(Schema):

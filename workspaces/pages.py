@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,6 +31,27 @@ ROLE_CHOICES = [(r.value, r.label) for r in ORDER]
 
 class WorkspaceForm(forms.Form):
     name = forms.CharField(max_length=120, label="Name")
+
+
+class SettingsForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Name")
+    retention_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Keep finished runs for (days)",
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("A workspace needs a name.")
+        return name
+
+    def clean_retention_days(self) -> int | None:
+        try:
+            return services.check_retention(self.cleaned_data["retention_days"])
+        except services.RetentionRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class MemberForm(forms.Form):
@@ -113,6 +135,28 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
         "new_link": request.session.pop("new_invitation_link", None),
     }
     return render(request, "workspaces/members.html", context)
+
+
+@page({"GET": "workspace.view", "POST": "workspace.edit"})
+def workspace_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """The workspace's name and retention period: its owners and admins change them (through
+    the same services as the API, so the activity log records it), everyone else reads them
+    and why they cannot."""
+    workspace = _workspace(request, slug)
+    initial = {"name": workspace.name, "retention_days": workspace.retention_days}
+    form = SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.rename(workspace, request.user, form.cleaned_data["name"])
+        services.set_retention(workspace, request.user, form.cleaned_data["retention_days"])
+        messages.success(request, f"The settings of {workspace.name} are saved.")
+        return redirect("workspace-settings", slug=workspace.slug)
+    context = {
+        "ws": workspace,
+        "form": form,
+        "edits": can(request.user, workspace, "workspace.edit"),
+        "ceiling": settings.RUN_RETENTION_DAYS,
+    }
+    return render(request, "workspaces/settings.html", context, status=422 if form.errors else 200)
 
 
 def _done(request: HttpRequest, slug: str, action: Any, success: str) -> HttpResponse:

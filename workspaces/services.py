@@ -58,10 +58,37 @@ def rename(workspace: Workspace, actor: Any, name: str) -> Workspace:
     return workspace
 
 
+class RetentionRefused(ValueError):
+    """A retention period outside what the server allows (the API answers 422)."""
+
+
+#: The longest period anyone may ask for when the operator sets no ceiling: a century.
+MAX_RETENTION_DAYS = 36500
+
+
+def check_retention(days: int | None) -> int | None:
+    """``days`` when a workspace may keep its runs that long: at least one day, and at most
+    the operator's RUN_RETENTION_DAYS (the default, and the ceiling) when one is set."""
+    ceiling = settings.RUN_RETENTION_DAYS
+    if days is None:
+        return None
+    if days < 1:
+        raise RetentionRefused("Keep runs at least 1 day, or leave it empty for the default.")
+    if ceiling and days > ceiling:
+        raise RetentionRefused(
+            f"This server archives runs after {ceiling} days at most (RUN_RETENTION_DAYS): "
+            f"choose {ceiling} or fewer, or the default."
+        )
+    if days > MAX_RETENTION_DAYS:
+        raise RetentionRefused(f"Choose {MAX_RETENTION_DAYS} days (a century) or fewer.")
+    return days
+
+
 def set_retention(workspace: Workspace, actor: Any, days: int | None) -> Workspace:
     """How long the workspace's finished runs stay in the database before they are archived
-    (None: the operator's RUN_RETENTION_DAYS). The API checks the operator's ceiling."""
+    (None: the operator's RUN_RETENTION_DAYS). ``RetentionRefused`` beyond the ceiling."""
     access.check(actor, workspace, "workspace.edit")
+    check_retention(days)
     before = workspace.retention_days
     if days != before:
         workspace.retention_days = days

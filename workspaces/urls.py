@@ -8,6 +8,7 @@ urlpatterns = [
     path("workspaces/", pages.workspace_list, name="workspace-list"),
     path("workspaces/roles/", pages.role_matrix, name="workspace-roles"),
     path("workspaces/switch/", pages.switch, name="workspace-switch"),
+    path("workspaces/<slug:slug>/settings/", pages.workspace_settings, name="workspace-settings"),
     path("workspaces/<slug:slug>/members/", pages.members, name="workspace-members"),
     path("workspaces/<slug:slug>/members/add/", pages.member_add, name="workspace-member-add"),
     path(

@@ -10,7 +10,7 @@
   if (!script || !script.src) return;
   var slug = script.getAttribute("data-publication") || "";
   if (!/^[a-z0-9-]{1,50}$/.test(slug)) return;
-  var base = new URL(script.src).origin + "/p/" + slug + "/widget/conversations";
+  var base = new URL(script.src).origin + "/p/" + slug + "/widget/";
   var title = script.getAttribute("data-title") || "Chat with us";
 
   var css = [
@@ -114,10 +114,13 @@
   }
 
   // fetch rejects when the server names no CORS origin: this site is not one it lists.
+  // The token goes in a header, never in the URL: URLs end up in access logs.
   function call(method, path, body) {
-    var options = { method: method, credentials: "omit", mode: "cors" };
+    var headers = {};
+    if (token) headers.Authorization = "Bearer " + token;
+    var options = { method: method, credentials: "omit", mode: "cors", headers: headers };
     if (body !== undefined) {
-      options.headers = { "Content-Type": "application/json" };
+      headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
     return fetch(base + path, options).then(
@@ -154,7 +157,7 @@
   function poll() {
     if (polling || !token) return;
     polling = setInterval(function () {
-      call("GET", "/" + encodeURIComponent(token)).then(function (result) {
+      call("GET", "conversation").then(function (result) {
         if (result.status !== 200) {
           clearInterval(polling);
           polling = null;
@@ -172,16 +175,22 @@
     }, 1000);
   }
 
+  // One start at a time: a message sent while the panel's own start is on its way waits for it.
+  var starting = null;
   function started() {
     if (token) return Promise.resolve(true);
-    return call("POST", "").then(function (result) {
-      if (result.status !== 201) {
-        problem(result);
-        return false;
-      }
-      token = result.data.token;
-      return true;
-    });
+    if (!starting) {
+      starting = call("POST", "conversations").then(function (result) {
+        starting = null;
+        if (result.status !== 201) {
+          problem(result);
+          return false;
+        }
+        token = result.data.token;
+        return true;
+      });
+    }
+    return starting;
   }
 
   form.addEventListener("submit", function (event) {
@@ -196,7 +205,7 @@
         send.disabled = refused;
         return;
       }
-      return call("POST", "/" + encodeURIComponent(token) + "/messages", {
+      return call("POST", "conversation/messages", {
         content: content,
       }).then(function (result) {
         if (result.status !== 201) {
@@ -227,12 +236,7 @@
       input.focus();
       // Start the conversation on opening, so a site the publisher does not list says so
       // before anyone types.
-      if (!token && !refused && !busy) {
-        busy = true;
-        started().then(function () {
-          busy = false;
-        });
-      }
+      if (!token && !refused) started();
     }
   }
   open.addEventListener("click", function () {

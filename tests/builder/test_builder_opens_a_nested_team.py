@@ -6,7 +6,7 @@ import os
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.factories import make_team, minimal_spec, supervisor_spec
 
@@ -31,6 +31,14 @@ def nested_team_spec() -> dict:
     spec["nodes"].append({"kind": "team", "id": "checks", "name": "Checks team", "spec": inner})
     spec["edges"].append({"id": "e2", "source": "lead", "target": "checks", "kind": "delegates"})
     return spec
+
+
+def overlapping(a: Locator, b: Locator) -> bool:
+    one, other = a.bounding_box(), b.bounding_box()
+    assert one and other
+    apart_x = one["x"] + one["width"] <= other["x"] or other["x"] + other["width"] <= one["x"]
+    apart_y = one["y"] + one["height"] <= other["y"] or other["y"] + other["height"] <= one["y"]
+    return not (apart_x or apart_y)
 
 
 def shoot(page: Page, name: str) -> None:
@@ -59,6 +67,10 @@ def test_a_nested_team_opens_as_a_canvas_and_its_edits_land_in_the_parent(
     expect(node(page, "lint")).to_be_visible()
     expect(node(page, "tests")).to_be_visible()
     expect(node(page, "lead")).to_have_count(0)
+    # The way back and the node search share the corner without covering each other.
+    expect(page.get_by_test_id("node-search")).to_be_visible()
+    assert not overlapping(crumbs, page.get_by_test_id("node-search"))
+    expect(page.get_by_test_id("validation-status")).to_have_text("No errors")
     shoot(page, "builder-nested")
     save_doc_screenshot(page, "builder-nested")
 

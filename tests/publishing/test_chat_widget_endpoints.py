@@ -1,7 +1,8 @@
 """The chat widget's endpoints, called the way a browser on another site does: only the
 origins the publisher lists get an answer (with CORS for that origin alone); a conversation
 is reached by its token alone; messages are bounded and each visitor address is
-rate-limited. Every check here is performed as an attack."""
+rate-limited; the token travels in a header, never in a URL. Every check here is performed as
+an attack."""
 
 from __future__ import annotations
 
@@ -57,16 +58,20 @@ def start(slug: str, origin: str | None) -> Any:
     )  # fmt: skip
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
 def send(slug: str, origin: str | None, token: str, body: Any) -> Any:
     payload = body if isinstance(body, bytes) else json.dumps(body)
     return Client(enforce_csrf_checks=True).post(
-        f"/p/{slug}/widget/conversations/{token}/messages", payload,
-        content_type="application/json", **visitor(origin),
+        f"/p/{slug}/widget/conversation/messages", payload,
+        content_type="application/json", **visitor(origin), **bearer(token),
     )  # fmt: skip
 
 
 def read(slug: str, origin: str | None, token: str) -> Any:
-    return Client().get(f"/p/{slug}/widget/conversations/{token}", **visitor(origin))
+    return Client().get(f"/p/{slug}/widget/conversation", **visitor(origin), **bearer(token))
 
 
 def test_a_listed_origin_starts_a_conversation_sends_and_reads_it(
@@ -75,12 +80,13 @@ def test_a_listed_origin_starts_a_conversation_sends_and_reads_it(
 ) -> None:  # fmt: skip
     assert published["widget_origins"] == [SHOP]  # as a browser writes it: no slash
     preflight = Client().options(
-        "/p/shop-help/widget/conversations/x/messages",
+        "/p/shop-help/widget/conversation/messages",
         HTTP_ORIGIN=SHOP, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
     )  # fmt: skip
     assert preflight.status_code == 204
     assert preflight["Access-Control-Allow-Origin"] == SHOP
     assert "POST" in preflight["Access-Control-Allow-Methods"]
+    assert "Authorization" in preflight["Access-Control-Allow-Headers"]  # the token's header
     assert preflight["Vary"] == "Origin"
 
     started = start("shop-help", SHOP)
@@ -164,6 +170,32 @@ def test_the_token_of_another_conversation_reaches_nothing(published: dict[str, 
         assert refused.status_code == 404
         assert refused["Access-Control-Allow-Origin"] == SHOP  # the widget reads why
     assert Run.objects.count() == 0
+
+
+def test_the_token_is_never_taken_from_a_url(published: dict[str, Any]) -> None:
+    token = start("shop-help", SHOP).json()["token"]
+    # The first widget's paths carried it, so access logs did: gone, whatever the token.
+    old = f"/p/shop-help/widget/conversations/{token}"
+    for answer in [
+        Client().get(old, **visitor(SHOP)),
+        Client().post(f"{old}/messages", {"content": "hi"}, "application/json", **visitor(SHOP)),
+    ]:
+        assert answer.status_code == 410
+        assert "Authorization header" in answer.json()["detail"]
+        assert "messages" not in answer.json()
+    # Nor in the query string, nor without a header at all.
+    url = "/p/shop-help/widget/conversation"
+    for answer in [
+        Client().get(f"{url}?token={token}", **visitor(SHOP)),
+        Client().get(url, **visitor(SHOP), HTTP_AUTHORIZATION=token),  # no scheme
+        Client().get(url, **visitor(SHOP), HTTP_AUTHORIZATION="Bearer "),
+        Client().post(f"{url}/messages", {"content": "hi"}, "application/json", **visitor(SHOP)),
+    ]:
+        assert answer.status_code == 401
+        assert "Authorization: Bearer" in answer.json()["detail"]
+        assert answer["Access-Control-Allow-Origin"] == SHOP  # the widget reads why
+    assert Run.objects.count() == 0
+    assert read("shop-help", SHOP, token).status_code == 200
 
 
 def test_oversize_empty_and_malformed_messages_are_refused(published: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
 from publishing import actions
 from publishing.models import PublishedRun
@@ -70,6 +70,8 @@ def test_a_visitor_of_a_listed_site_chats_and_another_site_is_refused(
     actions.do_publish(team, 1, "shop-help", "", user, [shop])
 
     page.context.clear_cookies()  # the visitor has no session with the site
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
     page.goto(shop + "/index.html")
     page.get_by_role("button", name="Chat with us").click()
     panel = page.get_by_role("dialog", name="Chat with us")
@@ -83,6 +85,10 @@ def test_a_visitor_of_a_listed_site_chats_and_another_site_is_refused(
     assert answer.evaluate("node => getComputedStyle(node).color") != "rgb(255, 0, 0)"
     assert PublishedRun.objects.get().publication.slug == "shop-help"
     assert any("Where is my parcel?" in str(m["content"]) for m in model_server.log[-1].messages)
+    # The conversation's token went in a header, and in no URL (so in no access log).
+    sent = [(r.url, r.all_headers().get("authorization", "")) for r in requests]
+    token = next(auth for _, auth in sent if auth).removeprefix("Bearer ")
+    assert len(token) >= 40 and not any(token in url for url, _ in sent)
     shoot(page, "chat-widget")
 
     # The same page on a site the publisher did not list: the panel says so.

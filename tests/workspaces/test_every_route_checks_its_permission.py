@@ -522,6 +522,10 @@ PAGE_CALLS: dict[tuple[str, str], Callable[[World, Any], PageCall]] = {
     ("workspace-list", "POST"): lambda w, u: PageCall(data={"name": unique("PW")}),
     ("workspace-roles", "GET"): lambda w, u: PageCall(),
     ("workspace-switch", "POST"): lambda w, u: PageCall(data={"workspace": w.slug}),
+    ("workspace-settings", "GET"): lambda w, u: PageCall([w.slug]),
+    ("workspace-settings", "POST"): lambda w, u: PageCall(
+        [w.slug], {"name": "Shared", "retention_days": ""}
+    ),
     ("workspace-members", "GET"): lambda w, u: PageCall([w.slug]),
     ("workspace-member-add", "POST"): lambda w, u: PageCall(
         [w.slug], {"username": make_user(unique("pm")).username, "role": "viewer"}
@@ -544,7 +548,9 @@ OUTSIDE_WORKSPACES = {"home", "signup", "login", "logout", "healthz", "readyz", 
                       "publication-runs", "publication-run",
                       # the chat widget's: the Origin the publication lists, and the
                       # conversation's own token
-                      "widget-start", "widget-read", "widget-send"}  # fmt: skip
+                      "widget-start", "widget-read", "widget-send",
+                      # the first widget's paths, with the token in them: refused (410)
+                      "widget-token-in-path"}  # fmt: skip
 
 
 def expected(permission: str | None, caller: str) -> str:

@@ -6,6 +6,7 @@ import {
   type EdgeChange,
   MiniMap,
   type NodeChange,
+  Panel,
   ReactFlow,
   applyEdgeChanges,
   applyNodeChanges,
@@ -490,7 +491,6 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
             }}
             onDrop={onDrop}
           >
-            {nested && <Breadcrumb crumbs={breadcrumb(stack, graph)} onGo={goTo} />}
             <ReactFlow
               nodes={graph.nodes}
               edges={drawnEdges}
@@ -520,17 +520,23 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
             >
               <Background />
               <ZoomControls onFit={fit} />
-              {!narrow && <NodeSearch
-                nodes={graph.nodes}
-                onPick={(node) => {
-                  selectOnly(node.id);
-                  const box = { width: node.measured?.width ?? 220, height: node.measured?.height ?? 120 };
-                  flow.setCenter(node.position.x + box.width / 2, node.position.y + box.height / 2, {
-                    zoom: Math.max(flow.getZoom(), 0.8),
-                    duration: 300,
-                  });
-                }}
-              />}
+              {/* One corner for the way back and the search, stacked, so neither covers the other. */}
+              {(nested || !narrow) && (
+                <Panel position="top-left" className="canvas-corner">
+                  {nested && <Breadcrumb crumbs={breadcrumb(stack, graph)} onGo={goTo} />}
+                  {!narrow && <NodeSearch
+                    nodes={graph.nodes}
+                    onPick={(node) => {
+                      selectOnly(node.id);
+                      const box = { width: node.measured?.width ?? 220, height: node.measured?.height ?? 120 };
+                      flow.setCenter(node.position.x + box.width / 2, node.position.y + box.height / 2, {
+                        zoom: Math.max(flow.getZoom(), 0.8),
+                        duration: 300,
+                      });
+                    }}
+                  />}
+                </Panel>
+              )}
               {!narrow && <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Overview of the team" style={{ width: 150, height: 100 }} />}
             </ReactFlow>
             {pending && <ConnectPicker pending={pending} onPick={addConnected} onClose={() => setPending(null)} />}

@@ -1,5 +1,4 @@
 // Find a node by name, id, role or model; choosing a match selects it and centres the view on it.
-import { Panel } from "@xyflow/react";
 import { useId, useState } from "react";
 import type { BuilderNode } from "./mapping";
 import { searchNodes } from "./tidy";
@@ -18,7 +17,7 @@ export function NodeSearch({ nodes, onPick }: Props) {
     setQuery("");
   };
   return (
-    <Panel position="top-left" className="node-search">
+    <div className="node-search">
       <label htmlFor={id} className="visually-hidden">
         Find a node
       </label>
@@ -47,6 +46,6 @@ export function NodeSearch({ nodes, onPick }: Props) {
           ))}
         </ul>
       )}
-    </Panel>
+    </div>
   );
 }
