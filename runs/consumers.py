@@ -3,14 +3,13 @@ exactly once and in ``seq`` order, plus streamed tokens and run summary changes.
 
 Delivery never depends on the channel layer being lossless: the consumer tracks the last
 ``seq`` it sent, fetches from the database whatever a live message skips over, and while the
-run is active it checks the database now and then in case the last live events were lost
-(a Redis restart, a subscription that was not ready yet).
+run is active its process's one subscriber to the run (runs/fanout.py) checks the database
+now and then in case the last live events were lost (a Redis restart).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -26,9 +25,9 @@ from orchestration_site.quotas import QuotaExceeded
 from teams.models import ApiToken
 from workspaces import access
 
-from . import metrics
+from . import fanout, metrics
 from .backlog import Backlog
-from .broadcast import events_in
+from .fanout import Broadcast
 from .models import Run, RunEvent
 
 log = logging.getLogger(__name__)
@@ -61,10 +60,6 @@ def fits(text: str) -> bool:
 class Subscribe(BaseModel):
     type: str = Field(pattern="^subscribe$")
     after_seq: int = Field(0, ge=0)
-
-
-def watch_poll_s() -> float:
-    return float(getattr(settings, "RUN_WATCH_POLL_S", 2.0))
 
 
 def bearer_token(scope: dict[str, Any]) -> str | None:
@@ -112,19 +107,17 @@ def events_after(run_id: str, after_seq: int, upto: int | None) -> list[dict[str
     return [event.to_dict() for event in events[:CATCH_UP_PAGE]]
 
 
-@database_sync_to_async
-def run_is_active(run_id: str) -> bool:
-    return Run.objects.filter(id=run_id, status__in=Run.ACTIVE_STATUSES).exists()
-
-
 class RunConsumer(AsyncJsonWebsocketConsumer):
+    # No channel of its own: the run's messages come from this process's one subscriber to
+    # the run (runs/fanout.py), not through the layer to each watcher.
+    channel_layer_alias = None
     run_id: str
     group: str
     sent_seq: int | None = None  # None until the client subscribes
-    poller: asyncio.Task[None] | None = None
-    live_since_poll = False  # whether the layer brought events since the last poll
     backlog: Backlog | None = None  # None under a server whose backlog cannot be read
     too_slow = False  # closed for reading too slowly: nothing more is sent
+    inbox: list[Broadcast] | None = None  # what waits for ``forward_inbox``, while it runs
+    forwarder: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         # Accept first: a close code can only be sent on an open websocket.
@@ -148,14 +141,14 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             return
         self.run_id, self.group = str(run.id), run.group_name
         self.sending = asyncio.Lock()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await fanout.join(self.run_id, self.group, self, MESSAGE_MAX_BYTES)
         await database_sync_to_async(metrics.websocket_connected)()
 
     async def disconnect(self, code: int) -> None:
-        if self.poller is not None:
-            self.poller.cancel()
+        if self.forwarder is not None:
+            self.forwarder.cancel()
         if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            fanout.leave(self.group, self)
             await database_sync_to_async(metrics.websocket_disconnected)()
 
     @classmethod
@@ -183,8 +176,6 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         async with self.sending:
             self.sent_seq = subscribe.after_seq
             await self.catch_up()
-        if self.poller is None:
-            self.poller = asyncio.create_task(self.poll())
 
     async def catch_up(self, upto: int | None = None) -> None:
         """Send what the database holds after the last sent event (up to ``upto``)."""
@@ -246,56 +237,65 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         if parts:
             await self.send(text_data=events_text(parts))
 
-    async def poll(self) -> None:
-        """While the run is active, look for events the channel layer did not bring.
+    # --- the run's messages, from runs/fanout.py --------------------------------------
 
-        Only once the live stream has gone quiet: while events arrive, a lost one shows as a
-        gap before the next and is fetched then, and reading the database for events whose
-        broadcast is merely on its way would double the work exactly when there is most.
-        Nor is the database asked whether the run is still active while events arrive: with
-        many watchers, those queries every few seconds were what held up the live stream.
-        """
-        with contextlib.suppress(asyncio.CancelledError):
-            while True:
-                await asyncio.sleep(watch_poll_s())
-                if self.live_since_poll:
-                    self.live_since_poll = False
-                    continue
-                active = await run_is_active(self.run_id)
-                async with self.sending:
-                    await self.catch_up()
-                if not active:
-                    return
-
-    # --- channel-layer messages, named after their types -------------------------------
-
-    async def run_events(self, message: dict[str, Any]) -> None:
-        if self.sent_seq is None:
+    async def take(self, broadcast: Broadcast) -> None:
+        """Forward ``broadcast`` now if nothing else is under way for this watcher and it can
+        take it as it is (the same text for every watcher); else queue it for the watcher's
+        own task, so that one watcher's catch-up from the database or backlog to wait out
+        holds up no other watcher of the run."""
+        if self.sent_seq is None or self.too_slow:
             return  # not subscribed yet: the subscription's catch-up will include these
-        self.live_since_poll = True
-        async with self.sending:
-            first, last = message["first_seq"], message["last_seq"]
-            if last <= self.sent_seq:
-                return  # already sent (from the database, or a repeat)
-            if first > self.sent_seq + 1:
-                await self.catch_up(upto=first - 1)
-            if first == self.sent_seq + 1 and fits(message["text"]):
-                await self.send(text_data=message["text"])
-                self.sent_seq = last
-            else:
-                await self.send_events(events_in(message))
+        last = broadcast.last_seq
+        if self.inbox is None and last is not None and last <= self.sent_seq:
+            return  # already sent (from the database, or a repeat), or nothing lost
+        if self.inbox is None and not self.sending.locked() and self.takes_now(broadcast):
+            async with self.sending:  # free, so taken without waiting
+                if self.backlog is None or not self.backlog.send_prepared(broadcast.prepared()):
+                    await super().send(text_data=broadcast.text)
+                if last is not None:
+                    self.sent_seq = last
+            return
+        if self.inbox is None:
+            self.inbox = []
+            self.forwarder = asyncio.create_task(self.forward_inbox())
+        self.inbox.append(broadcast)
 
-    async def run_delta(self, message: dict[str, Any]) -> None:
-        if self.sent_seq is not None:
-            await self.send_json(
-                {
-                    "type": "delta",
-                    "agent": message["agent"],
-                    "span_id": message["span_id"],
-                    "text": message["text"],
-                }
-            )
+    def takes_now(self, broadcast: Broadcast) -> bool:
+        assert self.sent_seq is not None
+        if self.backlog is not None and (
+            self.backlog.unsent_bytes() > settings.WATCHER_MAX_BACKLOG_BYTES
+        ):
+            return False
+        if broadcast.text is None:
+            return False  # the database has events this watcher has not had
+        return broadcast.first_seq is None or (
+            broadcast.first_seq == self.sent_seq + 1 and fits(broadcast.text)
+        )
 
-    async def run_summary(self, message: dict[str, Any]) -> None:
-        if self.sent_seq is not None:
-            await self.send_json({"type": "run", "run": message["run"]})
+    async def forward_inbox(self) -> None:
+        try:
+            async with self.sending:
+                while self.inbox and not self.too_slow:
+                    await self.forward(self.inbox.pop(0))
+        finally:
+            self.inbox = None
+
+    async def forward(self, broadcast: Broadcast) -> None:
+        assert self.sent_seq is not None
+        first, last = broadcast.first_seq, broadcast.last_seq
+        if last is not None and last <= self.sent_seq:
+            return  # already sent (from the database, or a repeat), or nothing lost
+        if broadcast.text is None:
+            await self.catch_up()  # the run has stored events past the last one sent
+            return
+        if first is None or last is None:
+            await self.send(text_data=broadcast.text)
+            return
+        if first > self.sent_seq + 1:
+            await self.catch_up(upto=first - 1)
+        if first == self.sent_seq + 1 and fits(broadcast.text):
+            await self.send(text_data=broadcast.text)
+            self.sent_seq = last
+        else:
+            await self.send_events(json.loads(broadcast.text)["events"])
