@@ -12,8 +12,10 @@ import inspect
 from typing import Any
 
 import pytest
+from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
 from channels_redis import pubsub, utils
 from kombu.transport import redis, virtual
+from twisted.internet import abstract, tcp
 
 from runs.models import Run
 from runs.shell.claims import prefetched_nothing
@@ -85,6 +87,33 @@ READ: dict[str, tuple[str, Any, str]] = {
         "broadcast.Publisher._client",
         utils.create_pool,
         "c706feb32b834078",
+    ),
+    # runs/backlog.py's send_prepared writes a run's shared frame as autobahn would
+    # (uncompressed, behind nothing autobahn queued) and hands Twisted what the socket left.
+    "autobahn WebSocketProtocol.sendPreparedMessage": (
+        "backlog.Backlog.send_prepared (_perMessageCompress, payloadHybi)",
+        WebSocketProtocol.sendPreparedMessage,
+        "207ccbb3f0d5085c",
+    ),
+    "autobahn WebSocketProtocol.sendData": (
+        "backlog.Backlog.send_prepared (send_queue)",
+        WebSocketProtocol.sendData,
+        "5dcca425b048b07e",
+    ),
+    "autobahn PreparedMessage.__init__": (
+        "fanout.Broadcast.prepared",
+        PreparedMessage.__init__,
+        "76eab585334bdb71",
+    ),
+    "twisted FileDescriptor.write": (
+        "backlog.Backlog.send_prepared (the rest goes after what is buffered)",
+        abstract.FileDescriptor.write,
+        "3e46c97fc173bc7e",
+    ),
+    "twisted tcp.Connection.writeSomeData": (
+        "backlog.Backlog.send_prepared (transport.socket.send, as Twisted writes)",
+        tcp.Connection.writeSomeData,
+        "2dd0d4209260b94e",
     ),
 }
 
