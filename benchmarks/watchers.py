@@ -69,6 +69,12 @@ CONNECTING_AT_ONCE = (
 )
 
 
+def cpu_s(pid: int) -> float:
+    """The CPU time (user and system) process ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -234,10 +240,10 @@ async def drive(
     rate: int,
     seconds: float,
     clients: list[subprocess.Popen[str]],
-    idle: Callable[[], None],
+    mark: Callable[[str], None],
 ) -> None:
-    """Emit the run's first event, wait until every watcher holds it, call ``idle`` (the
-    reading), then emit at ``rate``."""
+    """Emit the run's first event, wait until every watcher holds it, ``mark("idle")`` (the
+    readings), emit at ``rate``, then ``mark("loaded")``."""
     from runs.chain import ChainHead
     from runs.shell.sink import RunSink
 
@@ -249,10 +255,11 @@ async def drive(
         if line.strip() != "ready":
             raise SystemExit("the watchers did not connect")
     await asyncio.sleep(2)  # let daphne settle before the reading and the load
-    idle()
+    mark("idle")
     print(f"every watcher holds the first event; emitting {rate} events/s", flush=True)
     await append_paced(sink, rate, seconds)
     await sink.close()
+    mark("loaded")
 
 
 def main() -> None:
@@ -294,14 +301,13 @@ def main() -> None:
         )
         for n, out in zip(shares, outs, strict=True)
     ]
-    readings: dict[str, int] = {}
+    readings: dict[str, tuple[int, float, float]] = {}
+
+    def mark(when: str) -> None:
+        readings[when] = (rss_kb(server.pid), cpu_s(server.pid), time.monotonic())
+
     try:
-        asyncio.run(
-            drive(
-                run, args.rate, args.seconds, clients,
-                lambda: readings.setdefault("idle", rss_kb(server.pid)),
-            )
-        )  # fmt: skip
+        asyncio.run(drive(run, args.rate, args.seconds, clients, mark))
         received: list[list[int]] = []
         for client in clients:
             assert client.stdout is not None
@@ -324,7 +330,7 @@ def main() -> None:
         "p50_ms": round(statistics.median(latencies), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
         "lost": sum(total - n for n, _ in received),
-        "idle_kib_per_watcher": round((readings["idle"] - idle_before) / args.watchers, 1),
+        "idle_kib_per_watcher": round((readings["idle"][0] - idle_before) / args.watchers, 1),
     }
     print(
         f"{args.watchers} watchers on one daphne process, {args.rate} events/s for {args.seconds:g} s "
@@ -338,6 +344,9 @@ def main() -> None:
         f"frames per watcher: {frames:.0f} ({frames / args.seconds:.1f}/s, {paced / frames:.1f} events each)"
     )
     print(f"events lost: {figures['lost']} of {total} per watcher (each checked its seqs in order)")
+    cpu = readings["loaded"][1] - readings["idle"][1]
+    wall = readings["loaded"][2] - readings["idle"][2]
+    print(f"daphne CPU while emitting: {cpu:.1f} s in {wall:.1f} s ({cpu / wall:.0%} of one core)")
     print(f"daphne resident memory per idle watcher: {figures['idle_kib_per_watcher']} KiB")
     print(json.dumps(figures))
 

@@ -239,39 +239,38 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
 
     # --- the run's messages, from runs/fanout.py --------------------------------------
 
-    async def take(self, broadcast: Broadcast) -> None:
-        """Forward ``broadcast`` now if nothing else is under way for this watcher and it can
-        take it as it is (the same text for every watcher); else queue it for the watcher's
-        own task, so that one watcher's catch-up from the database or backlog to wait out
-        holds up no other watcher of the run."""
+    def take(self, broadcast: Broadcast) -> None:
+        """Send ``broadcast`` now if nothing else is under way for this watcher and it can
+        go as it is, the frame every watcher shares, straight to the socket; else queue it
+        for the watcher's own task, so that one watcher's catch-up from the database or
+        backlog to wait out holds up no other watcher of the run. Never waits."""
         if self.sent_seq is None or self.too_slow:
             return  # not subscribed yet: the subscription's catch-up will include these
-        last = broadcast.last_seq
-        if self.inbox is None and last is not None and last <= self.sent_seq:
-            return  # already sent (from the database, or a repeat), or nothing lost
-        if self.inbox is None and not self.sending.locked() and self.takes_now(broadcast):
-            async with self.sending:  # free, so taken without waiting
-                if self.backlog is None or not self.backlog.send_prepared(broadcast.prepared()):
-                    await super().send(text_data=broadcast.text)
-                if last is not None:
-                    self.sent_seq = last
-            return
         if self.inbox is None:
+            last = broadcast.last_seq
+            if last is not None and last <= self.sent_seq:
+                return  # already sent (from the database, or a repeat), or nothing lost
+            if not self.sending.locked() and self.sent_now(broadcast):
+                return
             self.inbox = []
             self.forwarder = asyncio.create_task(self.forward_inbox())
         self.inbox.append(broadcast)
 
-    def takes_now(self, broadcast: Broadcast) -> bool:
+    def sent_now(self, broadcast: Broadcast) -> bool:
+        """Whether ``broadcast`` went to the socket as the shared frame (no ASGI, no wait)."""
         assert self.sent_seq is not None
-        if self.backlog is not None and (
-            self.backlog.unsent_bytes() > settings.WATCHER_MAX_BACKLOG_BYTES
+        backlog, first = self.backlog, broadcast.first_seq
+        if (
+            backlog is None
+            or broadcast.text is None  # the database has events this watcher has not had
+            or backlog.unsent_bytes() > settings.WATCHER_MAX_BACKLOG_BYTES
+            or (first is not None and (first != self.sent_seq + 1 or not fits(broadcast.text)))
+            or not backlog.send_prepared(broadcast.prepared())
         ):
             return False
-        if broadcast.text is None:
-            return False  # the database has events this watcher has not had
-        return broadcast.first_seq is None or (
-            broadcast.first_seq == self.sent_seq + 1 and fits(broadcast.text)
-        )
+        if broadcast.last_seq is not None:
+            self.sent_seq = broadcast.last_seq
+        return True
 
     async def forward_inbox(self) -> None:
         try:

@@ -77,8 +77,8 @@ class Broadcast:
 
 
 class Watcher(Protocol):
-    def take(self, broadcast: Broadcast) -> Any:
-        """Send ``broadcast``, or queue it, without waiting on the client (an awaitable)."""
+    def take(self, broadcast: Broadcast) -> None:
+        """Send ``broadcast``, or queue it for later, without waiting."""
 
 
 def watch_poll_s() -> float:
@@ -165,7 +165,7 @@ class RunFanout:
         for start in range(0, len(watchers), WATCHERS_PER_SLICE):
             for watcher in watchers[start : start + WATCHERS_PER_SLICE]:
                 try:
-                    await watcher.take(broadcast)
+                    watcher.take(broadcast)
                 except Exception:  # one watcher's failure is not the others'
                     log.exception("Could not hand a broadcast of %s to a watcher", self.group)
             await asyncio.sleep(0)
