@@ -8,7 +8,9 @@ What it measures, on this machine:
      append (the time the event is made, before it is stored) to each watcher's receipt
      (one clock: every process runs here);
   3. none lost: every watcher checks it receives every seq once and in order (it stops the
-     benchmark otherwise) and counts them.
+     benchmark otherwise) and counts them;
+  4. the daphne process's CPU time while the run emits, and per frame and watcher (what does
+     not move with the machine's load, as the latency does).
 
 The server path is the production one: the RunSink (stores each batch, then publishes to the
 RedisPubSubChannelLayer), one daphne process with the RunConsumer, real websocket clients
@@ -346,7 +348,11 @@ def main() -> None:
     print(f"events lost: {figures['lost']} of {total} per watcher (each checked its seqs in order)")
     cpu = readings["loaded"][1] - readings["idle"][1]
     wall = readings["loaded"][2] - readings["idle"][2]
-    print(f"daphne CPU while emitting: {cpu:.1f} s in {wall:.1f} s ({cpu / wall:.0%} of one core)")
+    per_frame = cpu / (frames * args.watchers) * 1e6
+    print(
+        f"daphne CPU while emitting: {cpu:.1f} s in {wall:.1f} s ({cpu / wall:.0%} of one core; "
+        f"{per_frame:.0f} µs per frame and watcher)"
+    )
     print(f"daphne resident memory per idle watcher: {figures['idle_kib_per_watcher']} KiB")
     print(json.dumps(figures))
 
