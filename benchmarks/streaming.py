@@ -191,7 +191,7 @@ def start_daphne(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
+    for _ in range(300):  # 30 s: importing Django on a busy machine takes a while
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return server

@@ -24,17 +24,42 @@ from .shell.loop import Batcher, one_per_loop
 log = logging.getLogger(__name__)
 
 
+_EVENTS_PREFIX = '{"type":"events","events":['
+
+
 def events_message(rows: Sequence[RunEvent]) -> dict[str, Any]:
     """Stored events for the group, with the websocket text serialized once for all
     watchers: a consumer that is up to date forwards it as it is. Each event is its
     canonical JSON (as in the audit export), made around the payload's stored text."""
-    text = '{"type":"events","events":[' + ",".join(row.to_json() for row in rows) + "]}"
+    text = _EVENTS_PREFIX + ",".join(row.to_json() for row in rows) + "]}"
     return {"type": "run.events", "first_seq": rows[0].seq, "last_seq": rows[-1].seq, "text": text}
 
 
 def events_in(message: dict[str, Any]) -> list[dict[str, Any]]:
     """The events of a ``run.events`` message."""
     return json.loads(message["text"])["events"]
+
+
+def merged_events(messages: Sequence[dict[str, Any]], max_bytes: int) -> list[dict[str, Any]]:
+    """``messages`` in order, with each run of ``run.events`` messages whose seqs follow on
+    made one (their texts joined, not parsed again) while the text stays within ``max_bytes``."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and message.get("type") == last.get("type") == "run.events"
+            and message["first_seq"] == last["last_seq"] + 1
+            and message["text"].startswith(_EVENTS_PREFIX)
+            and last["text"].endswith("]}")
+            # Characters, at most four bytes each: the sum stays under the limit in bytes.
+            and len(last["text"]) + len(message["text"]) <= max_bytes // 4
+        ):
+            text = last["text"][:-2] + "," + message["text"][len(_EVENTS_PREFIX) :]
+            out[-1] = {**last, "last_seq": message["last_seq"], "text": text}
+        else:
+            out.append(message)
+    return out
 
 
 def delta_message(agent: str | None, span_id: str | None, text: str) -> dict[str, Any]:

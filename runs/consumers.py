@@ -3,8 +3,8 @@ exactly once and in ``seq`` order, plus streamed tokens and run summary changes.
 
 Delivery never depends on the channel layer being lossless: the consumer tracks the last
 ``seq`` it sent, fetches from the database whatever a live message skips over, and while the
-run is active it checks the database now and then in case the last live events were lost
-(a Redis restart, a subscription that was not ready yet).
+run is active its process's one subscriber to the run (runs/fanout.py) checks the database
+now and then in case the last live events were lost (a Redis restart).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -26,11 +27,10 @@ from orchestration_site.quotas import QuotaExceeded
 from teams.models import ApiToken
 from workspaces import access
 
-from . import metrics
+from . import fanout, metrics
 from .backlog import Backlog
-from .broadcast import events_in
+from .fanout import Broadcast
 from .models import Run, RunEvent
-from .pubsub_channels import release_channel
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,6 @@ def fits(text: str) -> bool:
 class Subscribe(BaseModel):
     type: str = Field(pattern="^subscribe$")
     after_seq: int = Field(0, ge=0)
-
-
-def watch_poll_s() -> float:
-    return float(getattr(settings, "RUN_WATCH_POLL_S", 2.0))
 
 
 def bearer_token(scope: dict[str, Any]) -> str | None:
@@ -113,26 +109,36 @@ def events_after(run_id: str, after_seq: int, upto: int | None) -> list[dict[str
     return [event.to_dict() for event in events[:CATCH_UP_PAGE]]
 
 
-@database_sync_to_async
-def run_is_active(run_id: str) -> bool:
-    return Run.objects.filter(id=run_id, status__in=Run.ACTIVE_STATUSES).exists()
-
-
 class RunConsumer(AsyncJsonWebsocketConsumer):
+    # No channel of its own: the run's messages come from this process's one subscriber to
+    # the run (runs/fanout.py), not through the layer to each watcher.
+    channel_layer_alias = None
     run_id: str
     group: str
     sent_seq: int | None = None  # None until the client subscribes
-    poller: asyncio.Task[None] | None = None
-    live_since_poll = False  # whether the layer brought events since the last poll
     backlog: Backlog | None = None  # None under a server whose backlog cannot be read
     too_slow = False  # closed for reading too slowly: nothing more is sent
+    inbox: list[Broadcast] | None = None  # what waits for ``forward_inbox``, while it runs
+    forwarder: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            # Channels may leave the layer holding this consumer's channel (runs/pubsub_channels.py).
-            await release_channel(self.channel_layer, getattr(self, "channel_name", None))
+            # Here rather than in ``disconnect``, which never runs for a consumer the server
+            # cancels (daphne does, when one outlives application_close_timeout after its
+            # client left): it would stay a watcher of its run, and the run's subscriber
+            # would stay subscribed, for the life of the process.
+            await asyncio.shield(self.leave())
+
+    async def leave(self) -> None:
+        """Stop forwarding and stop being handed the run's messages (the last watcher of a
+        run on this process ends the process's subscription to it)."""
+        if self.forwarder is not None:
+            self.forwarder.cancel()
+        if getattr(self, "group", None):
+            fanout.leave(self.group, self)
+            await database_sync_to_async(metrics.websocket_disconnected)()
 
     async def connect(self) -> None:
         # Accept first: a close code can only be sent on an open websocket.
@@ -156,15 +162,8 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             return
         self.run_id, self.group = str(run.id), run.group_name
         self.sending = asyncio.Lock()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await fanout.join(self.run_id, self.group, self, MESSAGE_MAX_BYTES)
         await database_sync_to_async(metrics.websocket_connected)()
-
-    async def disconnect(self, code: int) -> None:
-        if self.poller is not None:
-            self.poller.cancel()
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            await database_sync_to_async(metrics.websocket_disconnected)()
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -191,8 +190,6 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         async with self.sending:
             self.sent_seq = subscribe.after_seq
             await self.catch_up()
-        if self.poller is None:
-            self.poller = asyncio.create_task(self.poll())
 
     async def catch_up(self, upto: int | None = None) -> None:
         """Send what the database holds after the last sent event (up to ``upto``)."""
@@ -219,7 +216,11 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             self.backlog.allow_closing_for(settings.WATCHER_CLOSE_GRACE_S)
             await self.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW_REASON)
             return
-        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        # A client that has begun closing: daphne drops sends only once the socket is shut,
+        # autobahn refuses them from the close frame on. Nothing is lost (a watcher catches
+        # up after its last seq) and the disconnect follows.
+        with contextlib.suppress(Disconnected):
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
         # Through ``send`` above (channels' own goes past it).
@@ -254,56 +255,64 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         if parts:
             await self.send(text_data=events_text(parts))
 
-    async def poll(self) -> None:
-        """While the run is active, look for events the channel layer did not bring.
+    # --- the run's messages, from runs/fanout.py --------------------------------------
 
-        Only once the live stream has gone quiet: while events arrive, a lost one shows as a
-        gap before the next and is fetched then, and reading the database for events whose
-        broadcast is merely on its way would double the work exactly when there is most.
-        Nor is the database asked whether the run is still active while events arrive: with
-        many watchers, those queries every few seconds were what held up the live stream.
-        """
-        with contextlib.suppress(asyncio.CancelledError):
-            while True:
-                await asyncio.sleep(watch_poll_s())
-                if self.live_since_poll:
-                    self.live_since_poll = False
-                    continue
-                active = await run_is_active(self.run_id)
-                async with self.sending:
-                    await self.catch_up()
-                if not active:
-                    return
-
-    # --- channel-layer messages, named after their types -------------------------------
-
-    async def run_events(self, message: dict[str, Any]) -> None:
-        if self.sent_seq is None:
+    def take(self, broadcast: Broadcast) -> None:
+        """Send ``broadcast`` now if nothing else is under way for this watcher and it can
+        go as it is, the frame every watcher shares, straight to the socket; else queue it
+        for the watcher's own task, so that one watcher's catch-up from the database or
+        backlog to wait out holds up no other watcher of the run. Never waits."""
+        if self.sent_seq is None or self.too_slow:
             return  # not subscribed yet: the subscription's catch-up will include these
-        self.live_since_poll = True
-        async with self.sending:
-            first, last = message["first_seq"], message["last_seq"]
-            if last <= self.sent_seq:
-                return  # already sent (from the database, or a repeat)
-            if first > self.sent_seq + 1:
-                await self.catch_up(upto=first - 1)
-            if first == self.sent_seq + 1 and fits(message["text"]):
-                await self.send(text_data=message["text"])
-                self.sent_seq = last
-            else:
-                await self.send_events(events_in(message))
+        if self.inbox is None:
+            last = broadcast.last_seq
+            if last is not None and last <= self.sent_seq:
+                return  # already sent (from the database, or a repeat), or nothing lost
+            if not self.sending.locked() and self.sent_now(broadcast):
+                return
+            self.inbox = []
+            self.forwarder = asyncio.create_task(self.forward_inbox())
+        self.inbox.append(broadcast)
 
-    async def run_delta(self, message: dict[str, Any]) -> None:
-        if self.sent_seq is not None:
-            await self.send_json(
-                {
-                    "type": "delta",
-                    "agent": message["agent"],
-                    "span_id": message["span_id"],
-                    "text": message["text"],
-                }
-            )
+    def sent_now(self, broadcast: Broadcast) -> bool:
+        """Whether ``broadcast`` went to the socket as the shared frame (no ASGI, no wait)."""
+        assert self.sent_seq is not None
+        backlog, first = self.backlog, broadcast.first_seq
+        if (
+            backlog is None
+            or broadcast.text is None  # the database has events this watcher has not had
+            or backlog.unsent_bytes() > settings.WATCHER_MAX_BACKLOG_BYTES
+            or (first is not None and (first != self.sent_seq + 1 or not fits(broadcast.text)))
+            or not backlog.send_prepared(broadcast.prepared())
+        ):
+            return False
+        if broadcast.last_seq is not None:
+            self.sent_seq = broadcast.last_seq
+        return True
 
-    async def run_summary(self, message: dict[str, Any]) -> None:
-        if self.sent_seq is not None:
-            await self.send_json({"type": "run", "run": message["run"]})
+    async def forward_inbox(self) -> None:
+        try:
+            async with self.sending:
+                while self.inbox and not self.too_slow:
+                    await self.forward(self.inbox.pop(0))
+        finally:
+            self.inbox = None
+
+    async def forward(self, broadcast: Broadcast) -> None:
+        assert self.sent_seq is not None
+        first, last = broadcast.first_seq, broadcast.last_seq
+        if last is not None and last <= self.sent_seq:
+            return  # already sent (from the database, or a repeat), or nothing lost
+        if broadcast.text is None:
+            await self.catch_up()  # the run has stored events past the last one sent
+            return
+        if first is None or last is None:
+            await self.send(text_data=broadcast.text)
+            return
+        if first > self.sent_seq + 1:
+            await self.catch_up(upto=first - 1)
+        if first == self.sent_seq + 1 and fits(broadcast.text):
+            await self.send(text_data=broadcast.text)
+            self.sent_seq = last
+        else:
+            await self.send_events(json.loads(broadcast.text)["events"])

@@ -1,21 +1,23 @@
-"""A watcher that leaves takes its channel with it: once its consumer has ended, the web
-process's pubsub layer holds no queue for the consumer's channel and Redis no subscription,
-even when a group message lands just as the websocket's close is handled (a run's last
-events and summary arrive as its watcher leaves). Channels cannot cancel a receive that has
-already finished, and only a cancelled receive let the layer go of its channel: one watcher
-in twenty left its channel behind for the life of the process (runs/pubsub_channels.py)."""
+"""A watcher that leaves takes its part of the live stream with it: once its consumer has
+ended, its web process hands it nothing more, and when it was the run's last watcher there,
+the process's subscriber to the run is gone and Redis holds no subscription to the run's
+group; also when the server cancels the consumer before its disconnect handler ran (daphne
+does, application_close_timeout after the client left), and when a message lands as the
+client's close is under way."""
 
 import asyncio
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from redis import asyncio as aioredis
 
 from orchestration_site.asgi import application
+from runs import fanout
 from runs.broadcast import run_message
 from runs.models import Run
 from tests.factories import make_run
@@ -30,9 +32,8 @@ def session_cookie(user: Any) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-async def watcher(run: Run, user: Any, held: dict[str, Any]) -> tuple[WebsocketCommunicator, str]:
-    """A subscribed watcher of ``run`` and the name of its consumer's channel."""
-    before = set(held)
+async def watcher(run: Run, user: Any) -> WebsocketCommunicator:
+    """A subscribed watcher of ``run``."""
     cookie = await sync_to_async(session_cookie)(user)
     socket = WebsocketCommunicator(
         application, f"/ws/runs/{run.id}/", headers=[(b"cookie", cookie)]
@@ -40,8 +41,7 @@ async def watcher(run: Run, user: Any, held: dict[str, Any]) -> tuple[WebsocketC
     assert (await socket.connect())[0]
     await socket.send_json_to({"type": "subscribe", "after_seq": 0})
     assert await socket.receive_nothing(timeout=0.5)  # subscribed: nothing stored yet
-    [channel] = set(held) - before
-    return socket, channel
+    return socket
 
 
 async def subscribers(redis_url: str, channel: str) -> int:
@@ -58,31 +58,81 @@ async def subscribers(redis_url: str, channel: str) -> int:
         await client.aclose()
 
 
-async def test_a_watcher_leaving_as_a_message_lands_leaves_no_channel(
-    stack: PrivateRedis, alice: Any
-) -> None:
-    run = await sync_to_async(make_run)(alice, status=Run.Status.RUNNING)
-    layer = get_channel_layer()
-    held = layer._get_layer().channels  # the layer's queue per consumer channel
-    socket, channel = await watcher(run, alice, held)
-    assert await subscribers(stack.url, channel) == 1
-
-    # The run's summary lands in the consumer's queue in the same moment its watcher leaves
-    # (put there directly, as the layer's Redis reader does: both are ready at once).
-    held[channel].put_nowait(layer.serialize(await sync_to_async(run_message)(run)))
-    await socket.send_input({"type": "websocket.disconnect", "code": 1000})
-    await socket.wait(timeout=5)  # the consumer has ended
-
-    assert channel not in held
-    assert await subscribers(stack.url, channel) == 0
+def fanouts_of(run: Run) -> list[Any]:
+    return [f for (_, group), f in fanout._fanouts.items() if group == run.group_name]
 
 
 async def test_watchers_that_leave_leave_nothing_held(stack: PrivateRedis, alice: Any) -> None:
     run = await sync_to_async(make_run)(alice, status=Run.Status.RUNNING)
-    held = get_channel_layer()._get_layer().channels
+    layer = get_channel_layer()
+    held = layer._get_layer().channels  # the layer's queue per channel of this process
+    group = layer._get_group_channel_name(run.group_name)
     before = set(held)
     for _ in range(5):
-        socket, channel = await watcher(run, alice, held)
-        await socket.disconnect()
-        assert await subscribers(stack.url, channel) == 0
+        first, second = await watcher(run, alice), await watcher(run, alice)
+        assert await subscribers(stack.url, group) == 1  # one subscriber for both
+        [shared] = fanouts_of(run)
+        await first.disconnect()
+        assert len(shared.watchers) == 1
+        await second.disconnect()
+        assert fanouts_of(run) == []
+        assert await subscribers(stack.url, group) == 0
+    await asyncio.sleep(0.1)  # the subscriber's receive lets its channel go as it ends
     assert set(held) == before
+
+
+async def test_a_watcher_the_server_cancels_leaves_its_run(stack: PrivateRedis, alice: Any) -> None:
+    run = await sync_to_async(make_run)(alice, status=Run.Status.RUNNING)
+    layer = get_channel_layer()
+    group = layer._get_group_channel_name(run.group_name)
+    socket = await watcher(run, alice)
+    assert await subscribers(stack.url, group) == 1
+
+    # daphne cancels a consumer still running application_close_timeout after its client
+    # left: its disconnect handler never runs
+    socket.future.cancel()
+    await socket.wait(timeout=5)
+
+    assert fanouts_of(run) == []
+    assert await subscribers(stack.url, group) == 0
+
+
+class Closing:
+    """The application under a server whose client has sent its close frame: daphne still
+    passes sends on, and autobahn refuses them as it does then."""
+
+    def __init__(self) -> None:
+        self.closing = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        async def refusing(message: dict[str, Any]) -> None:
+            if self.closing and message["type"] == "websocket.send":
+                raise Disconnected("Attempt to send on a closed protocol")
+            await send(message)
+
+        return await application(scope, receive, refusing)
+
+
+async def test_a_message_for_a_watcher_that_is_closing_ends_nothing_in_error(
+    stack: PrivateRedis, alice: Any
+) -> None:
+    run = await sync_to_async(make_run)(alice, status=Run.Status.RUNNING)
+    layer = get_channel_layer()
+    group = layer._get_group_channel_name(run.group_name)
+    server = Closing()
+    cookie = await sync_to_async(session_cookie)(alice)
+    socket = WebsocketCommunicator(server, f"/ws/runs/{run.id}/", headers=[(b"cookie", cookie)])
+    assert (await socket.connect())[0]
+    await socket.send_json_to({"type": "subscribe", "after_seq": 0})
+    assert await socket.receive_nothing(timeout=0.5)
+
+    # the run's summary arrives while the client's close is under way
+    server.closing = True
+    await layer.group_send(run.group_name, await sync_to_async(run_message)(run))
+    assert await socket.receive_nothing(timeout=1)
+    assert not socket.future.done()  # the consumer did not end in an error
+
+    # and when the disconnect arrives it leaves as usual
+    await socket.send_input({"type": "websocket.disconnect", "code": 1000})
+    await socket.wait(timeout=5)
+    assert await subscribers(stack.url, group) == 0

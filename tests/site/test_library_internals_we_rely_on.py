@@ -12,9 +12,10 @@ import inspect
 from typing import Any
 
 import pytest
-from channels import utils as channels_utils
+from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
 from channels_redis import pubsub, utils
 from kombu.transport import redis, virtual
+from twisted.internet import abstract, tcp
 
 from runs.models import Run
 from runs.shell.claims import prefetched_nothing
@@ -87,34 +88,32 @@ READ: dict[str, tuple[str, Any, str]] = {
         utils.create_pool,
         "c706feb32b834078",
     ),
-    # runs/pubsub_channels.py lets go of a channel an ended consumer left behind, as the
-    # layer's receive does when cancelled; the leftover comes from channels' dispatch loop
-    # (a receive already done is not cancelled). If that loop changes, check whether the
-    # channel is still left behind (tests/runs/test_watchers_leave_no_channel_behind.py).
-    "channels-redis RedisPubSubChannelLayer._get_layer": (
-        "pubsub_channels.release_channel",
-        pubsub.RedisPubSubChannelLayer._get_layer,
-        "1862b87a25ac72b2",
+    # runs/backlog.py's send_prepared writes a run's shared frame as autobahn would
+    # (uncompressed, behind nothing autobahn queued) and hands Twisted what the socket left.
+    "autobahn WebSocketProtocol.sendPreparedMessage": (
+        "backlog.Backlog.send_prepared (_perMessageCompress, payloadHybi)",
+        WebSocketProtocol.sendPreparedMessage,
+        "207ccbb3f0d5085c",
     ),
-    "channels-redis RedisPubSubLoopLayer.__init__": (
-        "pubsub_channels.release_channel (the channels dict)",
-        pubsub.RedisPubSubLoopLayer.__init__,
-        "fd9d37e275298a58",
+    "autobahn WebSocketProtocol.sendData": (
+        "backlog.Backlog.send_prepared (send_queue)",
+        WebSocketProtocol.sendData,
+        "5dcca425b048b07e",
     ),
-    "channels-redis RedisPubSubLoopLayer.receive": (
-        "pubsub_channels.release_channel (does what its cancellation does)",
-        pubsub.RedisPubSubLoopLayer.receive,
-        "2d3fa7938ba6e0a6",
+    "autobahn PreparedMessage.__init__": (
+        "fanout.Broadcast.prepared",
+        PreparedMessage.__init__,
+        "76eab585334bdb71",
     ),
-    "channels-redis RedisSingleShardConnection.unsubscribe": (
-        "pubsub_channels.release_channel",
-        pubsub.RedisSingleShardConnection.unsubscribe,
-        "e2b9f0f1ff880674",
+    "twisted FileDescriptor.write": (
+        "backlog.Backlog.send_prepared (the rest goes after what is buffered)",
+        abstract.FileDescriptor.write,
+        "3e46c97fc173bc7e",
     ),
-    "channels utils.await_many_dispatch": (
-        "pubsub_channels (why a channel is left behind)",
-        channels_utils.await_many_dispatch,
-        "30ef889498560da3",
+    "twisted tcp.Connection.writeSomeData": (
+        "backlog.Backlog.send_prepared (transport.socket.send, as Twisted writes)",
+        tcp.Connection.writeSomeData,
+        "2dd0d4209260b94e",
     ),
 }
 
