@@ -29,6 +29,7 @@ from runs.api import not_null
 from runs.execution import enqueue
 from runs.models import Run
 from teams.models import TeamVersion
+from teams.services import too_deep, unstorable
 from workspaces import access
 from workspaces.models import Workspace
 
@@ -141,6 +142,10 @@ def parse_upload(content: bytes, fmt: str) -> list[ItemIn]:
     rows: Iterable[tuple[int, Any]]
     rows = _jsonl_rows(text, problems) if fmt == "jsonl" else _csv_rows(text, problems)
     for line, document in rows:
+        # Multipart, so the JSON body middleware never saw it: the same rules here.
+        if problem := unstorable(document):
+            problems.append({"line": line, "message": problem.message})
+            continue
         try:
             items.append(_item(document, line))
         except BadRows as exc:
@@ -160,6 +165,8 @@ def _jsonl_rows(text: str, problems: list[dict[str, Any]]) -> Iterable[tuple[int
             yield number, json.loads(line)
         except ValueError as exc:
             problems.append({"line": number, "message": f"Not JSON: {exc.msg}."})
+        except RecursionError:  # nested past Python's stack
+            problems.append({"line": number, "message": too_deep().message})
 
 
 def _csv_rows(text: str, problems: list[dict[str, Any]]) -> Iterable[tuple[int, Any]]:
@@ -174,14 +181,16 @@ def _csv_rows(text: str, problems: list[dict[str, Any]]) -> Iterable[tuple[int, 
             continue
         expected = row.get("expected") or ""
         tags = [t.strip() for t in (row.get("tags") or "").replace(";", ",").split(",")]
-        yield (
-            line,
-            {
+        try:
+            document = {
                 "input": _cell(row["input"]),
                 "expected": _cell(expected) if expected.strip() else None,
                 "tags": [t for t in tags if t],
-            },
-        )
+            }
+        except RecursionError:  # a cell of JSON nested past Python's stack
+            problems.append({"line": line, "message": too_deep().message})
+            continue
+        yield line, document
 
 
 def items_from_runs(user: Any, run_ids: Sequence[str]) -> tuple[list[ItemIn], list[Run]]:

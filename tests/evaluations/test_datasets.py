@@ -180,3 +180,29 @@ def test_deleting_a_team_or_workspace_takes_its_experiments_along(
     shared.delete()
     assert not Experiment.objects.filter(pk=second.pk).exists()
     assert not Dataset.objects.filter(pk=dataset.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        # PostgreSQL cannot store a NUL in jsonb: the insert failed with a 500.
+        ("nul.jsonl", b'{"input": {"q": "a\\u0000b"}}\n', "NUL"),
+        ("nul.csv", b'input\n"{""q"": ""a\\u0000b""}"\n', "NUL"),
+        # Past Python's stack json.loads raises RecursionError, not ValueError: a 500.
+        ("deep.jsonl", b"[" * 100_000 + b"\n", "deep"),
+        ("deep.csv", b"input\n" + b"[" * 100_000 + b"\n", "deep"),
+        # Deeper than any JSON body the API takes (64 levels), yet stored as an item.
+        ("deep.jsonl", b'{"input": ' + b"[" * 200 + b"]" * 200 + b"}\n", "deep"),
+    ],
+)
+def test_an_upload_holds_only_what_a_json_body_could(
+    alice_client: Client, name: str, content: bytes, message: str
+) -> None:
+    # The upload is multipart, so the JSON body middleware never saw it.
+    dataset = new_dataset(alice_client)
+    refused = upload(alice_client, dataset["id"], name, content)
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem["line"] in (1, 2)
+    assert message.lower() in problem["message"].lower()
+    assert alice_client.get(f"/api/datasets/{dataset['id']}").json()["items"] == 0
