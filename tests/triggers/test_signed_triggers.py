@@ -301,3 +301,17 @@ def test_a_team_has_at_most_fifty_triggers(alice: User, alice_client: Client) ->
     assert response.status_code == 422
     assert "at most 50 triggers" in response.json()["detail"]
     assert Trigger.objects.count() == 50
+
+
+def test_a_switched_off_owner_starts_no_run(alice: User, alice_client: Client) -> None:
+    # The operator switches an account off: its API tokens stop at once, but its triggers
+    # (and schedules, which start runs through the same function) kept spending on it.
+    trigger = create(alice_client, make_supervisor_team(alice))
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    response = call(trigger, BODY)
+
+    assert response.status_code == 422, response.content
+    assert "may no longer start the team's runs" in response.json()["detail"]
+    assert not Run.objects.exists()
