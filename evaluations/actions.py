@@ -30,6 +30,7 @@ from runs.api import not_null
 from runs.execution import enqueue_many
 from runs.models import Run
 from teams.models import TeamVersion
+from teams.services import too_deep, unstorable
 from workspaces import access
 from workspaces.models import Workspace
 
@@ -141,7 +142,16 @@ def parse_upload(content: bytes, fmt: str) -> list[ItemIn]:
     problems: list[dict[str, Any]] = []
     rows: Iterable[tuple[int, Any]]
     rows = _jsonl_rows(text, problems) if fmt == "jsonl" else _csv_rows(text, problems)
-    for line, document in rows:
+    for count, (line, document) in enumerate(rows, start=1):
+        if count > MAX_ITEMS:  # read no further than any dataset could hold
+            message = f"A dataset holds at most {MAX_ITEMS} items; the file has more."
+            raise BadRows([{"line": line, "message": message}])
+        if document is _REFUSED:
+            continue
+        # Multipart, so the JSON body middleware never saw it: the same rules here.
+        if problem := unstorable(document):
+            problems.append({"line": line, "message": problem.message})
+            continue
         try:
             items.append(_item(document, line))
         except BadRows as exc:
@@ -153,14 +163,26 @@ def parse_upload(content: bytes, fmt: str) -> list[ItemIn]:
     return items
 
 
+#: What a row reader yields for a row it refused (the problem is in its list): every row
+#: counts towards the cap, so a file of bad lines is not read to its end either.
+_REFUSED = object()
+
+
 def _jsonl_rows(text: str, problems: list[dict[str, Any]]) -> Iterable[tuple[int, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Line by line as read (not a list of every line first), split at \n, \r\n or \r only:
+    # a JSON string may hold U+2028, which str.splitlines() would also split at.
+    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            document = json.loads(line)
         except ValueError as exc:
             problems.append({"line": number, "message": f"Not JSON: {exc.msg}."})
+            document = _REFUSED
+        except RecursionError:  # nested past Python's stack
+            problems.append({"line": number, "message": too_deep().message})
+            document = _REFUSED
+        yield number, document
 
 
 def _csv_rows(text: str, problems: list[dict[str, Any]]) -> Iterable[tuple[int, Any]]:
@@ -168,21 +190,33 @@ def _csv_rows(text: str, problems: list[dict[str, Any]]) -> Iterable[tuple[int, 
     if not reader.fieldnames or "input" not in reader.fieldnames:
         problems.append({"line": 1, "message": "The header needs an input column."})
         return
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell past the reader's field limit, say: read no further
+            # line_num counts the lines of the rows read whole; this one starts after them.
+            problems.append({"line": reader.line_num + 1, "message": f"Not CSV: {exc}."})
+            return
         line = reader.line_num
         if None in row:
             problems.append({"line": line, "message": "The row has more cells than the header."})
+            yield line, _REFUSED
             continue
         expected = row.get("expected") or ""
         tags = [t.strip() for t in (row.get("tags") or "").replace(";", ",").split(",")]
-        yield (
-            line,
-            {
+        try:
+            document = {
                 "input": _cell(row["input"]),
                 "expected": _cell(expected) if expected.strip() else None,
                 "tags": [t for t in tags if t],
-            },
-        )
+            }
+        except RecursionError:  # a cell of JSON nested past Python's stack
+            problems.append({"line": line, "message": too_deep().message})
+            document = _REFUSED
+        yield line, document
 
 
 def items_from_runs(user: Any, run_ids: Sequence[str]) -> tuple[list[ItemIn], list[Run]]:

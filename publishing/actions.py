@@ -20,7 +20,19 @@ from triggers.actions import RunRefused, do_start_run
 
 from .models import Publication, PublicationKey, PublishedRun
 
-__all__ = ["RunRefused", "SlugTaken", "do_publish", "do_start", "do_unpublish"]
+__all__ = [
+    "RunRefused",
+    "SlugTaken",
+    "TooManyKeys",
+    "do_issue_key",
+    "do_publish",
+    "do_start",
+    "do_unpublish",
+]
+
+#: Live keys one publication may have: each is a way in to keep track of, with a rate of its
+#: own (so more keys would multiply the publication's rate).
+MAX_KEYS = 50
 
 
 class SlugTaken(ValueError):
@@ -52,6 +64,19 @@ def do_publish(
             publication.widget_origins = widget_origins
         publication.save()
     return publication
+
+
+class TooManyKeys(ValueError):
+    """The publication has ``MAX_KEYS`` live keys already."""
+
+
+def do_issue_key(publication: Publication, name: str, by: Any) -> tuple[PublicationKey, str]:
+    """A new key of ``publication`` and its text (shown once); ``TooManyKeys`` at the cap."""
+    with transaction.atomic():
+        locked = Publication.objects.select_for_update().get(pk=publication.pk)
+        if locked.keys.filter(revoked_at__isnull=True).count() >= MAX_KEYS:
+            raise TooManyKeys(f"A publication has at most {MAX_KEYS} keys; revoke one first.")
+        return PublicationKey.issue(locked, name, by)
 
 
 def do_unpublish(publication: Publication) -> None:

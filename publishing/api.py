@@ -27,8 +27,6 @@ from .models import SLUG_PATTERN, Publication, PublicationKey
 router = Router(tags=["publishing"])
 
 MAX_VERSION = 2**31 - 1
-#: Live keys one publication may have: each is a way in to keep track of.
-MAX_KEYS = 50
 
 
 class PublishIn(Schema):
@@ -200,9 +198,10 @@ def list_keys(request: HttpRequest, publication_id: int) -> Any:
 @requires("publication.manage")
 def issue_key(request: HttpRequest, publication_id: int, payload: KeyIn) -> Any:
     publication = _publication(request, publication_id)
-    if publication.keys.filter(revoked_at__isnull=True).count() >= MAX_KEYS:
-        return refused("name", f"A publication has at most {MAX_KEYS} keys; revoke one first.")
-    row, key = PublicationKey.issue(publication, payload.name, request.auth)
+    try:
+        row, key = actions.do_issue_key(publication, payload.name, request.auth)
+    except actions.TooManyKeys as exc:
+        return refused("name", str(exc))
     return Status(201, {**key_out(row), "key": key})
 
 

@@ -15,7 +15,9 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 
 class PublicationQuerySet(models.QuerySet):
     def live(self) -> PublicationQuerySet:
-        return self.filter(unpublished_at__isnull=True)
+        """Up, and published by an account the operator has not switched off (whose API
+        tokens stop at once: so do its publications)."""
+        return self.filter(unpublished_at__isnull=True, published_by__is_active=True)
 
 
 class Publication(models.Model):
@@ -66,7 +68,11 @@ class Publication(models.Model):
 
 class PublicationKeyQuerySet(models.QuerySet):
     def active(self) -> PublicationKeyQuerySet:
-        return self.filter(revoked_at__isnull=True, publication__unpublished_at__isnull=True)
+        return self.filter(
+            revoked_at__isnull=True,
+            publication__unpublished_at__isnull=True,
+            publication__published_by__is_active=True,
+        )
 
 
 class PublicationKey(DigestToken):

@@ -19,7 +19,7 @@ from workspaces.operations import page
 from . import actions
 from .api import PublishIn, publication_out
 from .forms import KeyForm, PublishForm
-from .models import Publication, PublicationKey
+from .models import Publication
 
 
 def _team(request: HttpRequest, team_id: int) -> Team:
@@ -103,7 +103,11 @@ def issue_key(request: HttpRequest, publication_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Give the key a name of 1 to 100 characters.")
         return redirect("team-publishing", publication.team_id)
-    _, key = PublicationKey.issue(publication, form.cleaned_data["name"], request.user)
+    try:
+        _, key = actions.do_issue_key(publication, form.cleaned_data["name"], request.user)
+    except actions.TooManyKeys as exc:
+        messages.error(request, str(exc))
+        return redirect("team-publishing", publication.team_id)
     return _render(request, publication.team, new_key=key, new_key_for=publication.slug)
 
 

@@ -99,7 +99,10 @@ def admitted_run(
     the team's workspace, with the operator's budgets. ``owner`` must hold ``run.start``
     there (``access.NotFound``/``Forbidden`` otherwise: a schedule or trigger of a team whose
     maker has left stops starting runs), and their quotas must allow one more
-    (``QuotaExceeded``): checked and created in one transaction."""
+    (``QuotaExceeded``): checked and created in one transaction. An account the operator
+    switched off starts nothing (``Forbidden``), whatever started the run for it."""
+    if not getattr(owner, "is_active", True):
+        raise access.Forbidden(f"The account {owner} is switched off; it starts no runs.")
     access.check(owner, team.workspace, "run.start")
     # Nested teams resolve in the team's own workspace; a team that fails costs no start.
     spec = quotas.budgeted(resolve_spec(document, team.workspace))

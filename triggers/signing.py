@@ -28,7 +28,7 @@ from ninja.errors import HttpError
 
 from runs.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from teams import credentials
-from teams.services import unstorable
+from teams.services import too_deep, unstorable
 
 from .models import Trigger
 
@@ -101,6 +101,8 @@ def input_of(body: bytes, pointer: str) -> Any:
         document = json.loads(body or b"{}")
     except ValueError:
         raise HttpError(422, "The body is not JSON; send a JSON document.") from None
+    except RecursionError:  # nested past Python's stack (a text/plain body: no middleware)
+        raise HttpError(422, f"The body cannot be stored: {too_deep().message}") from None
     if problem := unstorable(document):
         raise HttpError(422, f"The body cannot be stored: {problem.message}")
     try:

@@ -98,8 +98,11 @@ async def prepare(ctx: RunContext, spec: TeamSpec, turn: ConversationTurn) -> Pr
         summary = await _summarise(ctx, spec, turn, folded)
     prior = [ChatMessage(m.role, m.content) for m in turn.history[len(folded) :]]
     if summary is not None:
+        # The user's side, never the system's: the summary is a model's rewording of what
+        # users wrote, or whatever the run's input says (a published team's caller writes
+        # that input), and the providers fold system messages into the team's instructions.
         note = f"Summary of the conversation before the messages that follow: {summary.text}"
-        prior.insert(0, ChatMessage("system", note))
+        prior.insert(0, ChatMessage("user", note))
     return Prepared(turn.message, tuple(prior))
 
 

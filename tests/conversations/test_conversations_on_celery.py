@@ -134,6 +134,6 @@ async def test_a_conversation_past_its_window_is_summarised_and_the_summary_carr
     assert third_run.input["summary"]["text"] == SUMMARY
     assert third_run.input["summary"]["covers"] >= 1
     said = chat(answering(openai_server.log[before:]))
-    assert SUMMARY in said[1][1] and said[1][0] == "system"
+    assert SUMMARY in said[1][1] and said[1][0] == "user"
     assert ("user", first) not in said and ("user", second) in said
     assert said[-1] == ("user", third)

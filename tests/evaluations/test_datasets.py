@@ -180,3 +180,57 @@ def test_deleting_a_team_or_workspace_takes_its_experiments_along(
     shared.delete()
     assert not Experiment.objects.filter(pk=second.pk).exists()
     assert not Dataset.objects.filter(pk=dataset.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        # PostgreSQL cannot store a NUL in jsonb: the insert failed with a 500.
+        ("nul.jsonl", b'{"input": {"q": "a\\u0000b"}}\n', "NUL"),
+        ("nul.csv", b'input\n"{""q"": ""a\\u0000b""}"\n', "NUL"),
+        # Past Python's stack json.loads raises RecursionError, not ValueError: a 500.
+        ("deep.jsonl", b"[" * 100_000 + b"\n", "deep"),
+        ("deep.csv", b"input\n" + b"[" * 100_000 + b"\n", "deep"),
+        # Deeper than any JSON body the API takes (64 levels), yet stored as an item.
+        ("deep.jsonl", b'{"input": ' + b"[" * 200 + b"]" * 200 + b"}\n", "deep"),
+    ],
+)
+def test_an_upload_holds_only_what_a_json_body_could(
+    alice_client: Client, name: str, content: bytes, message: str
+) -> None:
+    # The upload is multipart, so the JSON body middleware never saw it.
+    dataset = new_dataset(alice_client)
+    refused = upload(alice_client, dataset["id"], name, content)
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem["line"] in (1, 2)
+    assert message.lower() in problem["message"].lower()
+    assert alice_client.get(f"/api/datasets/{dataset['id']}").json()["items"] == 0
+
+
+def test_an_upload_is_read_no_further_than_a_dataset_holds(
+    alice_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 20 MB file of one-line items is 1.7 million rows: read whole, it held a web worker
+    # for 36 s and 1.3 GB before the dataset's cap refused it. Past the cap, nothing more is
+    # read, so the 422 names where the file passed it and no line after.
+    from evaluations import actions
+
+    monkeypatch.setattr(actions, "MAX_ITEMS", 3)
+    dataset = new_dataset(alice_client)
+    lines = b'{"input": 1}\n' * 4 + b"not json\n" * 1000
+    refused = upload(alice_client, dataset["id"], "many.jsonl", lines)
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem["line"] == 4
+    assert "at most 3 items" in problem["message"]
+
+
+def test_a_csv_cell_past_the_readers_limit_names_its_line(alice_client: Client) -> None:
+    # Python's csv reader refuses a field over 131,072 characters with csv.Error: a 500.
+    dataset = new_dataset(alice_client)
+    table = b"input\nsmall\n" + b"x" * 200_000 + b"\n"
+    refused = upload(alice_client, dataset["id"], "wide.csv", table)
+    assert refused.status_code == 422, refused.content
+    (problem,) = refused.json()["problems"]
+    assert problem["line"] == 3

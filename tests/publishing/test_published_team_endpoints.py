@@ -186,3 +186,24 @@ def test_each_key_has_the_publications_rate_and_gets_429_with_retry_after(
     assert "2 per minute" in refused.json()["detail"]
     # The count is the key's: another key of the same publication still gets in.
     assert start("help-desk", second_key, QUESTION).status_code == 201
+
+
+def test_a_switched_off_publisher_publishes_nothing(
+    alice: User, alice_client: Client, published: dict[str, Any]
+) -> None:
+    # The operator switches an account off (an abuser serving the operator's models to the
+    # world through a published team, say): API tokens stop at once, and so must the
+    # publication's keys and its chat widget, or anyone keeps spending on that account.
+    shop = "https://shop.example.com"
+    publish(alice_client, published["team"], "help-desk", widget_origins=[shop])
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    refused = start("help-desk", published["key"], QUESTION)
+    widget = Client(enforce_csrf_checks=True).post(
+        "/p/help-desk/widget/conversations", HTTP_ORIGIN=shop
+    )
+
+    assert refused.status_code == 401, refused.content
+    assert widget.status_code == 403, widget.content
+    assert not Run.objects.exists()

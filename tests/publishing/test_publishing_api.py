@@ -106,3 +106,22 @@ def test_another_users_team_and_publication_are_404(
         ).status_code
         == 404
     )
+
+
+def test_the_publish_page_holds_to_the_key_cap_too(
+    alice: User, alice_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each key has a rate of its own, so keys past the cap multiply the publication's rate;
+    # the API refused them, the page's form issued them anyway.
+    from publishing import actions
+
+    monkeypatch.setattr(actions, "MAX_KEYS", 2)
+    made = publish(alice_client, make_asking_team(alice), "help-desk")
+    issue_key(alice_client, made, "one")
+    issue_key(alice_client, made, "two")
+
+    page = alice_client.post(f"/publications/{made['id']}/keys/", {"name": "three"}, follow=True)
+
+    assert "at most 2 keys" in page.content.decode()
+    names = [k["name"] for k in alice_client.get(f"/api/publications/{made['id']}/keys").json()]
+    assert sorted(names) == ["one", "two"]
