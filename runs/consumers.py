@@ -131,8 +131,20 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            # Channels may leave the layer holding this consumer's channel (runs/pubsub_channels.py).
-            await release_channel(self.channel_layer, getattr(self, "channel_name", None))
+            # Here rather than in ``disconnect``, which never runs for a consumer the server
+            # cancels (daphne does, when one outlives application_close_timeout after its
+            # client left): its group would stay subscribed for the life of the process.
+            await asyncio.shield(self.leave())
+
+    async def leave(self) -> None:
+        """Stop polling, leave the run's group and let go of the channel (channels may leave
+        the layer holding it: runs/pubsub_channels.py)."""
+        if self.poller is not None:
+            self.poller.cancel()
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await database_sync_to_async(metrics.websocket_disconnected)()
+        await release_channel(self.channel_layer, getattr(self, "channel_name", None))
 
     async def connect(self) -> None:
         # Accept first: a close code can only be sent on an open websocket.
@@ -158,13 +170,6 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         self.sending = asyncio.Lock()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await database_sync_to_async(metrics.websocket_connected)()
-
-    async def disconnect(self, code: int) -> None:
-        if self.poller is not None:
-            self.poller.cancel()
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            await database_sync_to_async(metrics.websocket_disconnected)()
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:

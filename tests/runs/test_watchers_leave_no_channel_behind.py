@@ -1,9 +1,10 @@
-"""A watcher that leaves takes its channel with it: once its consumer has ended, the web
-process's pubsub layer holds no queue for the consumer's channel and Redis no subscription,
-even when a group message lands just as the websocket's close is handled (a run's last
-events and summary arrive as its watcher leaves). Channels cannot cancel a receive that has
-already finished, and only a cancelled receive let the layer go of its channel: one watcher
-in twenty left its channel behind for the life of the process (runs/pubsub_channels.py)."""
+"""A watcher that leaves takes its channel and its group with it: once its consumer has
+ended, the web process's pubsub layer holds no queue for the consumer's channel and Redis
+no subscription to the channel or the run's group, even when a group message lands just as
+the websocket's close is handled (a run's last events and summary arrive as its watcher
+leaves: channels cannot cancel a receive that has already finished, and only a cancelled
+receive let the layer go of its channel, runs/pubsub_channels.py), and even when the server
+cancels the consumer before its disconnect handler ran."""
 
 import asyncio
 from typing import Any
@@ -86,3 +87,23 @@ async def test_watchers_that_leave_leave_nothing_held(stack: PrivateRedis, alice
         await socket.disconnect()
         assert await subscribers(stack.url, channel) == 0
     assert set(held) == before
+
+
+async def test_a_watcher_the_server_cancels_leaves_its_group(
+    stack: PrivateRedis, alice: Any
+) -> None:
+    run = await sync_to_async(make_run)(alice, status=Run.Status.RUNNING)
+    layer = get_channel_layer()
+    held = layer._get_layer().channels
+    group = layer._get_group_channel_name(run.group_name)
+    socket, channel = await watcher(run, alice, held)
+    assert await subscribers(stack.url, group) == 1
+
+    # daphne cancels a consumer still running application_close_timeout after its client
+    # left: its disconnect handler never runs
+    socket.future.cancel()
+    await socket.wait(timeout=5)
+
+    assert channel not in held
+    assert await subscribers(stack.url, group) == 0
+    assert await subscribers(stack.url, channel) == 0
