@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -224,7 +225,11 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             self.backlog.allow_closing_for(settings.WATCHER_CLOSE_GRACE_S)
             await self.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW_REASON)
             return
-        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        # A client that has begun closing: daphne drops sends only once the socket is shut,
+        # autobahn refuses them from the close frame on. Nothing is lost (a watcher catches
+        # up after its last seq) and the disconnect follows.
+        with contextlib.suppress(Disconnected):
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
         # Through ``send`` above (channels' own goes past it).

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -107,3 +108,44 @@ async def test_a_watcher_the_server_cancels_leaves_its_group(
     assert channel not in held
     assert await subscribers(stack.url, group) == 0
     assert await subscribers(stack.url, channel) == 0
+
+
+class Closing:
+    """The application under a server whose client has sent its close frame: daphne still
+    passes sends on, and autobahn refuses them as it does then."""
+
+    def __init__(self) -> None:
+        self.closing = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        async def refusing(message: dict[str, Any]) -> None:
+            if self.closing and message["type"] == "websocket.send":
+                raise Disconnected("Attempt to send on a closed protocol")
+            await send(message)
+
+        return await application(scope, receive, refusing)
+
+
+async def test_a_message_for_a_watcher_that_is_closing_ends_nothing_in_error(
+    stack: PrivateRedis, alice: Any
+) -> None:
+    run = await sync_to_async(make_run)(alice, status=Run.Status.RUNNING)
+    layer = get_channel_layer()
+    group = layer._get_group_channel_name(run.group_name)
+    server = Closing()
+    cookie = await sync_to_async(session_cookie)(alice)
+    socket = WebsocketCommunicator(server, f"/ws/runs/{run.id}/", headers=[(b"cookie", cookie)])
+    assert (await socket.connect())[0]
+    await socket.send_json_to({"type": "subscribe", "after_seq": 0})
+    assert await socket.receive_nothing(timeout=0.5)
+
+    # the run's summary arrives while the client's close is under way
+    server.closing = True
+    await layer.group_send(run.group_name, await sync_to_async(run_message)(run))
+    assert await socket.receive_nothing(timeout=1)
+    assert not socket.future.done()  # the consumer did not end in an error
+
+    # and when the disconnect arrives it leaves as usual
+    await socket.send_input({"type": "websocket.disconnect", "code": 1000})
+    await socket.wait(timeout=5)
+    assert await subscribers(stack.url, group) == 0
