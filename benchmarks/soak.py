@@ -183,7 +183,12 @@ def main() -> None:
 
     problems, stored, emitted = verify_all(every)
     stored_of = stored_seqs(list(watched))
-    wrong_watchers = [r for r, seqs in watched.items() if seqs != stored_of[r]]
+    wrong_watchers = [
+        f"watcher of {r}: {seqs if isinstance(seqs, str) else f'seqs {seqs[:3]}..{seqs[-3:]}'}"
+        f" (stored {len(stored_of[r])})"
+        for r, seqs in watched.items()
+        if seqs != stored_of[r]
+    ]
     errors = len(problems) + len(wrong_watchers) + len(api_failures)
     assert after_warm_up is not None
     growth = [(e - w) * 100 / w for e, w in zip(end, after_warm_up, strict=True)]
