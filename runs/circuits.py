@@ -5,6 +5,11 @@ One credential's circuit is four keys under ``<prefix>:<credential>``: ``failure
 failures in a row), ``open`` (set for the cool-down), ``half`` (set once it has opened: the
 next call after the cool-down is a probe) and ``probe`` (taken by the one caller allowed to
 probe). Redis being down never stops a run: the breaker then lets every call through.
+
+A call's check is one Lua script. A success clears the failures only when that check found
+any (or the circuit half-open): a success of a call that started on a clean circuit, while
+failures elsewhere began, leaves them counted, as if it had finished before them. That saves
+a round trip per call on a healthy provider, where nearly every call finds it clean.
 """
 
 from __future__ import annotations
@@ -23,11 +28,30 @@ from .ratelimits import delete_under
 log = logging.getLogger(__name__)
 _DAY_MS = 86_400_000
 
+# KEYS: failures, open, half, probe. ARGV: the cool-down in ms. One round trip for a call's
+# check: refused while open; after the cool-down (half-open) only the one caller that takes
+# the probe goes; else the call goes, and the answer says whether there were failures.
+_ALLOWS = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  if redis.call('SET', KEYS[4], 1, 'NX', 'PX', ARGV[1]) then return 1 end
+  return -1
+end
+return redis.call('EXISTS', KEYS[1])
+"""
+_REFUSED, _CLEAN = -1, 0
+
 
 class RedisCircuits:
     def __init__(self, url: str, prefix: str, policy: CircuitPolicy) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._prefix, self.policy = prefix, policy
+        self._cooldown_ms = int(policy.cooldown_s * 1000)
+        self._allows = self._redis.register_script(_ALLOWS)
+        # The circuits whose last check in this process found no failure, no half-open
+        # state and no cool-down: a success then has nothing to clear, and skips the
+        # round trip that would clear it (most calls, on a healthy provider).
+        self._clean: set[str] = set()
 
     def circuit(self, name: str) -> RedisCircuit:
         return RedisCircuit(self, name)
@@ -37,19 +61,17 @@ class RedisCircuits:
         return f"{base}:failures", f"{base}:open", f"{base}:half", f"{base}:probe"
 
     def allows(self, name: str) -> bool:
-        _, opened, half, probe = self._keys(name)
         try:
-            pipe = self._redis.pipeline()
-            pipe.exists(opened)
-            pipe.exists(half)
-            is_open, is_half = pipe.execute()
-            if is_open:
-                return False
-            cooldown_ms = int(self.policy.cooldown_s * 1000)
-            return not is_half or bool(self._redis.set(probe, 1, nx=True, px=cooldown_ms))
+            state = int(self._allows(keys=self._keys(name), args=[self._cooldown_ms]))
         except redis.RedisError as exc:
             log.warning("Circuit breaker unavailable, letting the call through: %s", exc)
+            self._clean.discard(name)
             return True
+        if state == _CLEAN:
+            self._clean.add(name)
+        else:
+            self._clean.discard(name)
+        return state != _REFUSED
 
     def open_for(self, name: str) -> float:
         try:
@@ -63,9 +85,12 @@ class RedisCircuits:
         failures, opened, half, probe = self._keys(name)
         try:
             if ok:
-                self._redis.delete(failures, opened, half, probe)
+                # Nothing to clear when this call's own check found the circuit clean.
+                if name not in self._clean:
+                    self._redis.delete(failures, opened, half, probe)
+                    self._clean.add(name)
                 return
-            cooldown_ms = int(self.policy.cooldown_s * 1000)
+            self._clean.discard(name)
             pipe = self._redis.pipeline()
             pipe.incr(failures)
             pipe.pexpire(failures, _DAY_MS)
@@ -73,7 +98,7 @@ class RedisCircuits:
             count, _, is_half = pipe.execute()
             if is_half or count >= self.policy.failures:
                 pipe = self._redis.pipeline()
-                pipe.set(opened, 1, px=cooldown_ms)
+                pipe.set(opened, 1, px=self._cooldown_ms)
                 pipe.set(half, 1, px=_DAY_MS)
                 pipe.delete(failures, probe)
                 pipe.execute()
@@ -82,6 +107,7 @@ class RedisCircuits:
 
     def reset(self) -> None:
         delete_under(self._redis, self._prefix)
+        self._clean.clear()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ WORKER = textwrap.dedent(
         if action == "fail":
             for _ in range(3):
                 circuits.record("credential:claude", ok=False)
+        elif action == "fail once":
+            circuits.record("credential:claude", ok=False)
         elif action == "succeed":
             circuits.record("credential:claude", ok=True)
         print(circuits.allows("credential:claude"), flush=True)
@@ -83,3 +85,20 @@ def test_one_workers_failures_open_the_circuit_for_every_worker(workers) -> None
     # B's probe succeeded: closed for everyone.
     assert b.step("succeed") is True
     assert a.step("check") is True
+
+
+def test_a_success_after_failures_elsewhere_clears_them_for_every_worker(workers) -> None:
+    """A success skips clearing only when its own check found the circuit clean: once a
+    check has seen another worker's failures, the success clears them."""
+    a, b = workers
+    assert b.step("check") is True  # B finds it clean
+    assert a.step("fail once") is True
+    assert a.step("fail once") is True  # two of the three failures that open it
+
+    assert b.step("check") is True  # B's next call sees the failures...
+    assert b.step("succeed") is True  # ...and its success clears them
+
+    assert a.step("fail once") is True
+    assert a.step("fail once") is True  # two in a row again, not four: still closed
+    assert b.step("check") is True
+    assert a.step("fail once") is False  # the third in a row opens it
