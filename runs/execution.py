@@ -162,7 +162,7 @@ def engine_options() -> EngineOptions:
 def execute_run(run_id: str) -> None:
     """Execute a run on this worker's run loop. Idempotent: a run that is not queued (or
     orphaned by a dead worker) is left alone, so a redelivered message is harmless."""
-    run_loop.submit(execute(str(run_id))).result()
+    execute_on_loop([run_id])
 
 
 @shared_task(
@@ -171,6 +171,12 @@ def execute_run(run_id: str) -> None:
 def execute_runs(run_ids: list[str]) -> None:
     """``execute_run`` for each of ``run_ids`` (a round of runs started together), all at
     once on this worker's run loop: one message for the round instead of one per run."""
+    execute_on_loop(run_ids)
+
+
+def execute_on_loop(run_ids: Sequence[str]) -> None:
+    """Execute the runs together on this process's run loop; returns once all have ended
+    (the task is acknowledged then), raising the first failure."""
     futures = [run_loop.submit(execute(str(run_id))) for run_id in run_ids]
     concurrent.futures.wait(futures)
     for future in futures:
