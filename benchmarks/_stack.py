@@ -148,6 +148,51 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_group(groups: dict[str, set[int]]) -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, summed by group: a process
+    in one of ``groups`` (name -> pids, children included) counts there; else PostgreSQL's
+    and Redis's server processes count as ``postgres`` and ``redis``, anything else as
+    ``other`` (on a quiet machine, nearly nothing). Processes that ended meanwhile are not
+    seen: read it around a measurement whose processes live through it (Linux)."""
+    totals = dict.fromkeys([*groups, "postgres", "redis", "other"], 0.0)
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue  # ended while we looked
+        pid, fields = int(entry.name), tail.split()
+        names[pid] = head.split("(", 1)[1]
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    for pid, seconds in used.items():
+        totals[_group_of(pid, groups, parents, names)] += seconds
+    return totals
+
+
+def _group_of(
+    pid: int, groups: dict[str, set[int]], parents: dict[int, int], names: dict[int, str]
+) -> str:
+    seen, at = set(), pid
+    while at > 1 and at not in seen:
+        for name, pids in groups.items():
+            if at in pids:
+                return name
+        seen.add(at)
+        at = parents.get(at, 0)
+    name = names.get(pid, "")
+    if name.startswith("postgres"):
+        return "postgres"
+    if name.startswith("redis"):
+        return "redis"
+    return "other"
+
+
 def machine_times() -> list[int]:
     """The machine's CPU time so far by state (user, nice, system, idle, iowait, irq,
     softirq, steal), from /proc/stat (Linux)."""

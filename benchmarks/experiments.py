@@ -19,16 +19,20 @@ Reproduce (PostgreSQL and Redis running, database migrated with the same variabl
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/0 \\
     CHANNEL_LAYER_PREFIX=bench .venv/bin/python benchmarks/experiments.py \\
     [--items 500] [--concurrency 50] [--delay 0.2] [--workers N]
-It prints its figures: the worker CPU per item (all processes together) and the busiest
-process's CPU (one core's worth at most, by the GIL: the floor under the elapsed time), with
-the load average and the share of CPU the hypervisor stole, which move the ratio on a shared
-machine more than most code changes do. Last a line of JSON: {"items", "ideal_s",
-"elapsed_s", "ratio", "workers", "cpu_ms_per_item", "load_average"}.
+It prints its figures: where an item's time goes, step by step; the worker CPU per item (all
+processes together) and the busiest process's CPU (one core's worth at most, by the GIL: the
+floor under the elapsed time); the CPU of the whole stack per item by process (workers, model
+server, driver, PostgreSQL, Redis; "other" is whatever else the machine ran), and what that
+CPU alone needs of the machine's cores, before any waiting; with the load average and the
+share of CPU the hypervisor stole, which move the ratio on a shared machine more than most
+code changes do. Last a line of JSON: {"items", "ideal_s", "elapsed_s", "ratio", "workers",
+"cpu_ms_per_item", "stack_cpu_ms_per_item", "load_average"}.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import time
@@ -36,6 +40,7 @@ from statistics import fmean
 from typing import Any
 
 from _stack import (
+    cpu_by_group,
     cpu_seconds,
     default_workers,
     machine_times,
@@ -46,7 +51,10 @@ from _stack import (
 )
 from concurrent_runs import enqueue_runs, forget_earlier_runs, make_team, wait_all
 
-POLL_S = 0.02
+# How often the driver looks whether the experiment finished. The elapsed time is the
+# experiment's own finished_at, so this only decides when the figures are read; a poll every
+# 20 ms took the driver a millisecond of CPU per item, from the cores the stack runs on.
+POLL_S = 0.25
 REPLY = "Done: {user}"  # the case it was asked, for the scorer to find
 
 
@@ -107,13 +115,36 @@ def check(experiment: Any, items: int) -> None:
         raise SystemExit(f"{len(bad)} of {len(done)} items not done right, e.g. {bad[:1]}")
 
 
-def phases(experiment: Any) -> tuple[float, float]:
-    """The mean seconds an item's run waited from its creation to its start (dispatch and
-    claim), and ran from its start to its end (the model's 0.2 s and the engine's work)."""
+def phases(experiment: Any) -> dict[str, float]:
+    """Where an item's time goes, mean ms by step, one item after another in a slot: from its
+    run's creation to its start (dispatch and claim), to the model call (the engine setting
+    up), the model call (the server's delay and the client), from the answer to the run's end
+    (sealing and recording it), and from a run's end to the creation of the next (the
+    experiment's step). With no waiting, all but the model call would be a few ms."""
+    from runs.models import RunEvent
+
     runs = [i.run for i in experiment.items.select_related("run")]
-    waited = fmean((r.started_at - r.created_at).total_seconds() for r in runs)
-    ran = fmean((r.finished_at - r.started_at).total_seconds() for r in runs)
-    return waited, ran
+    turns: dict[Any, float] = {}
+    answers: dict[Any, float] = {}
+    for run_id, kind, ts in (
+        RunEvent.objects.filter(run__in=runs, type__in=["turn.started", "message"])
+        .order_by("seq")
+        .values_list("run_id", "type", "ts")
+    ):
+        if kind == "turn.started":
+            turns.setdefault(run_id, ts.timestamp())
+        elif run_id in turns:
+            answers.setdefault(run_id, ts.timestamp())
+    created = sorted(r.created_at.timestamp() for r in runs)
+    nexts = [created[i] - r.finished_at.timestamp() for r in runs
+             if (i := bisect.bisect_right(created, r.finished_at.timestamp())) < len(created)]  # fmt: skip
+    return {
+        "queued to started": fmean((r.started_at - r.created_at).total_seconds() for r in runs),
+        "started to model call": fmean(turns[r.id] - r.started_at.timestamp() for r in runs),
+        "model call": fmean(answers[r.id] - turns[r.id] for r in runs),
+        "answer to run's end": fmean(r.finished_at.timestamp() - answers[r.id] for r in runs),
+        "run's end to the next item's run": fmean(nexts) if nexts else 0.0,
+    }
 
 
 def main() -> None:
@@ -133,7 +164,7 @@ def main() -> None:
 
     ideal_s = args.items / args.concurrency * args.delay
     with (
-        model_server(args.delay, REPLY) as (_, base_url),
+        model_server(args.delay, REPLY) as (server, base_url),
         worker_processes(args.workers, args.concurrency + 20, "experiments") as workers,
     ):
         team = make_team(base_url, 1)
@@ -142,16 +173,20 @@ def main() -> None:
         dataset = make_dataset(team, args.items)
         # Every worker is up and connected: enough runs that each takes some.
         wait_all(enqueue_runs(team, 2 * args.workers)[0], 120)
+        groups = {"workers": {w.pid for w in workers}, "model server": {server.pid},
+                  "driver": {os.getpid()}}  # fmt: skip
         cpu_before = [cpu_seconds(w.pid) for w in workers]
+        by_group_before = cpu_by_group(groups)
         machine_before, load_before = machine_times(), os.getloadavg()
         experiment_id, committed = run_experiment(team, dataset, args.concurrency)
         experiment = wait_finished(experiment_id, 600)
         elapsed_s = experiment.finished_at.timestamp() - committed
         cpu_s = [cpu_seconds(w.pid) - c for w, c in zip(workers, cpu_before, strict=True)]
+        by_group = {k: v - by_group_before[k] for k, v in cpu_by_group(groups).items()}
         steal = stolen_share(machine_before, machine_times())
         load = os.getloadavg()
     check(experiment, args.items)
-    waited, ran = phases(experiment)
+    steps = phases(experiment)
     ratio = elapsed_s / ideal_s
     cpu_ms = sum(cpu_s) * 1000 / args.items
     floor = max(cpu_s)  # the busiest process: one core at most, by the GIL
@@ -160,17 +195,26 @@ def main() -> None:
           f"each, on {processes}")  # fmt: skip
     print(f"elapsed {elapsed_s:.2f} s vs ideal {ideal_s:.2f} s "
           f"(items / concurrency * {args.delay:g} s): ratio {ratio:.3f} (target <= 1.1)")  # fmt: skip
-    print(f"per item: {waited:.3f} s from its run's creation to its start, {ran:.3f} s from "
-          f"its start to its end (the model {args.delay:g} s)")  # fmt: skip
+    print(f"an item, step by step (mean ms; the model {args.delay * 1000:g} ms): " + ", ".join(
+        f"{k} {v * 1000:.1f}" for k, v in steps.items()
+    ))  # fmt: skip
     print(f"worker CPU: {cpu_ms:.1f} ms per item (starting, running and scoring it), "
           f"{sum(cpu_s):.2f} s for all, the busiest process {floor:.2f} s: it cannot finish "
           f"before that on its one core, ratio {floor / ideal_s:.2f}; "
           f"EXPERIMENT_POLL_S {settings.EXPERIMENT_POLL_S:g}")  # fmt: skip
+    stack_s = sum(v for k, v in by_group.items() if k != "other")
+    cores = os.cpu_count() or 1
+    print("CPU of the whole stack per item: " + ", ".join(
+        f"{k} {v * 1000 / args.items:.1f} ms" for k, v in by_group.items()
+    ) + f"; {stack_s * 1000 / args.items:.1f} ms in all but other, {stack_s:.2f} s: on "
+        f"{cores} cores it needs at least {stack_s / cores:.2f} s, ratio "
+        f"{stack_s / cores / ideal_s:.2f}, before any waiting")  # fmt: skip
     print(f"machine: load average {load_before[0]:.2f} before, {load[0]:.2f} after "
           f"({os.cpu_count()} CPUs); {steal:.1%} of its CPU time stolen by the hypervisor")  # fmt: skip
     print(json.dumps({"items": args.items, "ideal_s": round(ideal_s, 3),
                       "elapsed_s": round(elapsed_s, 3), "ratio": round(ratio, 3),
                       "workers": args.workers, "cpu_ms_per_item": round(cpu_ms, 2),
+                      "stack_cpu_ms_per_item": round(stack_s * 1000 / args.items, 2),
                       "load_average": round(max(load_before[0], load[0]), 2)}))  # fmt: skip
 
 
