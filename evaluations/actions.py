@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from runs import quotas
 from runs.actions import cancel_run, input_problems, new_runs
 from runs.api import not_null
+from runs.engine.interfaces import ModelRegistry
 from runs.execution import enqueue_many
 from runs.models import Run
 from teams.models import TeamVersion
@@ -246,7 +247,8 @@ class Problems(Exception):
 
 class CassetteIn(BaseModel):
     record: bool = Field(
-        False, description="Record every model answer its runs get, keyed by the request."
+        False,
+        description="Record every model answer its runs and judges get, keyed by the request.",
     )
     replay: int | None = Field(
         None, description="Answer model calls from the cassette this experiment recorded."
@@ -257,7 +259,7 @@ class CassetteIn(BaseModel):
     on_miss: Literal["live", "fail"] = Field(
         "fail",
         description="A request the cassette does not hold: call the model (live) or fail the "
-        "item's run, saying so (fail).",
+        "item's run, or the judge's score for a judge's request, saying so (fail).",
     )
 
 
@@ -351,8 +353,11 @@ SCORED_FIELDS = [
 ]  # fmt: skip
 
 
-def _ended(item: ExperimentItem, run: Run, specs: list[Any]) -> None:
-    """Record ``run``'s end on its item and score it (the caller saves it)."""
+def _ended(
+    item: ExperimentItem, run: Run, specs: list[Any], models: Mapping[Any, ModelRegistry]
+) -> None:
+    """Record ``run``'s end on its item and score it (the caller saves it); ``models``: what
+    the judges call, by run id (``judging.models_for``)."""
     output, expected = run.output, item.item.expected
     results: dict[str, Any] = {}
     item.cost_usd = run.cost_usd
@@ -364,9 +369,7 @@ def _ended(item: ExperimentItem, run: Run, specs: list[Any]) -> None:
             result = scorers.Score(0.0, f"The run {run.get_status_display().lower()}: "
                                    f"{run.failure_reason or 'no output'}.")  # fmt: skip
         elif spec.kind == "judge":
-            result = judging.judge(
-                spec, item.experiment.workspace, item.item.input, output, expected
-            )
+            result = judging.judge(spec, models[run.id], item.item.input, output, expected)
             # The judge's calls are part of what the case cost.
             item.cost_usd += result.cost_usd
             item.input_tokens += result.input_tokens
@@ -423,9 +426,11 @@ def do_advance(experiment_id: int) -> bool:
 
 def _score(experiment: Experiment, items: list[ExperimentItem]) -> None:
     specs = scorers.SPECS.validate_python(experiment.scorers)
+    judged = any(spec.kind == "judge" for spec in specs)
+    models = judging.models_for(experiment.workspace_id, [i.run for i in items]) if judged else {}
     for item in items:
         item.experiment = experiment
-        _ended(item, item.run, specs)
+        _ended(item, item.run, specs, models)
     _save_fields(items, SCORED_FIELDS)
 
 

@@ -68,6 +68,7 @@ class Tape:
 
 class Missing(ModelError):
     def __init__(self, cassette: int, model: str) -> None:
+        self.cassette = cassette
         super().__init__(
             f"The request to the model {model} is not in cassette {cassette}, and the "
             "experiment replays without calling models for what the cassette lacks "

@@ -3,21 +3,28 @@ output and the output, and answers ``{score, reason}`` through structured output
 offline model answers deterministically (a score of 0 and a reason that says it is
 simulated), so an experiment with a judge runs, and is tested, without a network. The
 judge's model call costs like any other: its tokens and cost come back with the verdict, and
-the experiment counts them in the item's."""
+the experiment counts them in the item's.
+
+A judge calls its model through the models the item's run had (``models_for``): when the
+experiment records or replays a cassette, the judge's request is recorded and replayed with
+the run's, under the same key, so re-scoring a replayed experiment costs nothing too."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from runs.engine.interfaces import ChatMessage, ModelRequest, Usage
+from runs.engine.interfaces import ChatMessage, ModelRegistry, ModelRequest, Usage
 from runs.execution import run_loop
-from runs.wiring import model_registries
+from runs.models import Run
+from runs.wiring import model_registries, models_of
 
+from .cassettes import Missing
 from .scorers import Judge, Score
 
 VERDICT_SCHEMA: dict[str, Any] = {
@@ -78,10 +85,19 @@ def check_models(specs: list[Any], workspace: Any) -> None:
                 raise UnknownModel(f"Judge {spec.label}: {exc.args[0]}") from None
 
 
-def judge(spec: Judge, workspace: Any, task_input: Any, output: Any, expected: Any) -> Judged:
-    """The judge's verdict and its cost; a model that fails or answers out of shape scores 0,
-    saying so (an answer out of shape still cost what it cost)."""
-    model = model_registries([workspace.pk])[workspace.pk].get(spec.model)
+def models_for(workspace_id: int, runs: Sequence[Run]) -> dict[Any, ModelRegistry]:
+    """The models the judges of each run's item call, by run id: the ones the run had, so
+    behind its experiment's cassette when it has one (``runs.hooks.MODEL_WRAPPERS``)."""
+    return models_of(runs, model_registries([workspace_id]))
+
+
+def judge(
+    spec: Judge, models: ModelRegistry, task_input: Any, output: Any, expected: Any
+) -> Judged:
+    """The judge's verdict and its cost; a model that fails or answers out of shape, or a
+    request a replayed cassette lacks (``on_miss: fail``), scores 0, saying so (an answer out
+    of shape still cost what it cost)."""
+    model = models.get(spec.model)
     case = {"rubric": spec.rubric, "input": task_input, "expected": expected, "output": output}
     request = ModelRequest(
         model=model.model,
@@ -95,6 +111,8 @@ def judge(spec: Judge, workspace: Any, task_input: Any, output: Any, expected: A
     )
     try:
         response = run_loop.submit(model.provider.complete(request)).result(JUDGE_TIMEOUT_S + 5)
+    except Missing as exc:
+        return Judged(Score(0.0, _missing(spec, exc.cassette)))
     except Exception as exc:  # a judge that cannot answer is a result, not a crash
         return Judged(Score(0.0, f"The judge {spec.model} could not answer: {exc}"))
     usd = model.cost_usd(response.usage)
@@ -106,3 +124,12 @@ def judge(spec: Judge, workspace: Any, task_input: Any, output: Any, expected: A
             Score(0.0, f"The judge answered out of shape: {text}"), response.usage, usd
         )
     return Judged.costing(Score(verdict.score, verdict.reason), response.usage, usd)
+
+
+def _missing(spec: Judge, cassette: int) -> str:
+    return (
+        f"The judge's request to the model {spec.model} is not in cassette {cassette}, and "
+        "the experiment replays without calling models for what the cassette lacks "
+        '("on_miss": "fail"). Its rubric, its model or the output it grades changed since '
+        'the recording: run it with "on_miss": "live" to call the judge for such requests.'
+    )

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from evaluations import judging
 from evaluations.scorers import SPECS, score
+from runs.wiring import model_registries
 from tests.factories import make_model_config, make_user
 from tests.support.openai_server import Reply
 from workspaces.models import personal_workspace
@@ -88,8 +89,9 @@ def test_an_unknown_kind_is_refused() -> None:
 def test_the_offline_judge_gives_a_deterministic_verdict() -> None:
     workspace = personal_workspace(make_user())
     spec = SPECS.validate_python([{"kind": "judge", "rubric": "Polite?", "model": "offline"}])[0]
-    first = judging.judge(spec, workspace, {"q": "hi"}, "Hello!", None)
-    again = judging.judge(spec, workspace, {"q": "hi"}, "Hello!", None)
+    models = model_registries([workspace.pk])[workspace.pk]
+    first = judging.judge(spec, models, {"q": "hi"}, "Hello!", None)
+    again = judging.judge(spec, models, {"q": "hi"}, "Hello!", None)
     assert first == again
     assert 0.0 <= first.score.score <= 1.0 and first.score.reason
     assert first.cost_usd == 0  # the simulator is free
@@ -115,18 +117,17 @@ async def test_a_model_judges_with_structured_output(openai_server: Any, monkeyp
     alice = await sync_to_async(make_user)()
     await sync_to_async(make_model_config)(alice, openai_server.base_url, name="grader")
     workspace = await sync_to_async(personal_workspace)(alice)
+    models = (await sync_to_async(model_registries)([workspace.pk]))[workspace.pk]
     spec = SPECS.validate_python(
         [{"kind": "judge", "rubric": "Polite and precise?", "model": "grader"}]
     )[0]
     verdict = await sync_to_async(judging.judge, thread_sensitive=False)(
-        spec, workspace, "hi", "Hello there", None
+        spec, models, "hi", "Hello there", None
     )
     assert (verdict.score.score, verdict.score.reason) == (0.75, "Polite but vague.")
     sent = openai_server.log[0]
     assert "Polite and precise?" in str(sent) and "Hello there" in str(sent)
     # Out of shape: a score above 1 is a 0 that says why.
     openai_server.on(lambda r: "rambling" in str(r), Reply.text('{"score": 7, "reason": "!"}'))
-    bad = await sync_to_async(judging.judge, thread_sensitive=False)(
-        spec, workspace, "hi", "x", None
-    )
+    bad = await sync_to_async(judging.judge, thread_sensitive=False)(spec, models, "hi", "x", None)
     assert bad.score.score == 0.0 and "out of shape" in bad.score.reason

@@ -90,7 +90,8 @@ class Command(BaseCommand):
             "--on-miss",
             choices=["live", "fail"],
             default="fail",
-            help="With --replay, a request the cassette lacks: call the model or fail the item.",
+            help="With --replay, a request the cassette lacks: call the model, or fail the item"
+            " (a judge's request: its score).",
         )
         parser.add_argument(
             "--record", action="store_true", help="Record the model answers in a cassette."
