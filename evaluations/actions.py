@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -27,7 +27,6 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from runs import quotas
 from runs.actions import cancel_run, input_problems, new_runs
 from runs.api import not_null
-from runs.engine.interfaces import ModelRegistry
 from runs.execution import enqueue_many
 from runs.models import Run
 from teams.models import TeamVersion
@@ -353,12 +352,10 @@ SCORED_FIELDS = [
 ]  # fmt: skip
 
 
-def _ended(
-    item: ExperimentItem, run: Run, specs: list[Any], models: Mapping[Any, ModelRegistry]
-) -> None:
-    """Record ``run``'s end on its item and score it (the caller saves it); ``models``: what
-    the judges call, by run id (``judging.models_for``)."""
-    output, expected = run.output, item.item.expected
+def _ended(item: ExperimentItem, run: Run, specs: list[Any], verdicts: dict[Any, Any]) -> None:
+    """Record ``run``'s end on its item and score it (the caller saves it); ``verdicts``: the
+    judges' ``judging.Judged`` for it, by (item id, scorer label) (``_judged``)."""
+    output = run.output
     results: dict[str, Any] = {}
     item.cost_usd = run.cost_usd
     item.input_tokens = run.input_tokens
@@ -369,13 +366,13 @@ def _ended(
             result = scorers.Score(0.0, f"The run {run.get_status_display().lower()}: "
                                    f"{run.failure_reason or 'no output'}.")  # fmt: skip
         elif spec.kind == "judge":
-            result = judging.judge(spec, models[run.id], item.item.input, output, expected)
+            result = verdicts[item.pk, spec.label]
             # The judge's calls are part of what the case cost.
             item.cost_usd += result.cost_usd
             item.input_tokens += result.input_tokens
             item.output_tokens += result.output_tokens
         else:
-            result = scorers.score(spec, output, expected)
+            result = scorers.score(spec, output, item.item.expected)
         results[spec.label] = result.to_dict()
     item.status = ExperimentItem.Status.DONE
     item.run_status = run.status
@@ -383,6 +380,26 @@ def _ended(
     item.scores = results
     if run.started_at and run.finished_at:
         item.latency_s = (run.finished_at - run.started_at).total_seconds()
+
+
+def _judged(
+    experiment: Experiment, items: list[ExperimentItem], specs: list[Any]
+) -> dict[Any, judging.Judged]:
+    """Every judge's verdict on every item whose run succeeded, by (item id, scorer label):
+    asked together (``judging.judge_many``), through the models each run had (so through its
+    cassette when the experiment has one)."""
+    judges = [spec for spec in specs if spec.kind == "judge"]
+    graded = [i for i in items if i.run.status == Run.Status.SUCCEEDED] if judges else []
+    if not graded:
+        return {}
+    models = judging.models_for(experiment.workspace_id, [i.run for i in graded])
+    keys, cases = [], []
+    for item in graded:
+        for spec in judges:
+            keys.append((item.pk, spec.label))
+            cases.append(judging.Case(spec, models[item.run.id], item.item.input,
+                                      item.run.output, item.item.expected))  # fmt: skip
+    return dict(zip(keys, judging.judge_many(cases), strict=True))
 
 
 def do_advance(experiment_id: int) -> bool:
@@ -426,11 +443,10 @@ def do_advance(experiment_id: int) -> bool:
 
 def _score(experiment: Experiment, items: list[ExperimentItem]) -> None:
     specs = scorers.SPECS.validate_python(experiment.scorers)
-    judged = any(spec.kind == "judge" for spec in specs)
-    models = judging.models_for(experiment.workspace_id, [i.run for i in items]) if judged else {}
+    verdicts = _judged(experiment, items, specs)
     for item in items:
         item.experiment = experiment
-        _ended(item, item.run, specs, models)
+        _ended(item, item.run, specs, verdicts)
     _save_fields(items, SCORED_FIELDS)
 
 

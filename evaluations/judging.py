@@ -11,6 +11,7 @@ the run's, under the same key, so re-scoring a replayed experiment costs nothing
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from runs.engine.interfaces import ChatMessage, ModelRegistry, ModelRequest, Usage
+from runs.engine.activities import estimated_tokens
+from runs.engine.interfaces import (
+    ChatMessage,
+    ModelRegistry,
+    ModelRequest,
+    ResolvedModel,
+    Usage,
+)
 from runs.execution import run_loop
 from runs.models import Run
 from runs.wiring import model_registries, models_of
@@ -42,6 +50,8 @@ INSTRUCTIONS = (
     "or two sentences saying why. Judge only by the rubric."
 )
 JUDGE_TIMEOUT_S = 120.0
+#: Judge calls made at once by one step of an experiment (``judge_many``).
+JUDGES_AT_ONCE = 8
 
 
 class Verdict(BaseModel):
@@ -91,30 +101,67 @@ def models_for(workspace_id: int, runs: Sequence[Run]) -> dict[Any, ModelRegistr
     return models_of(runs, model_registries([workspace_id]))
 
 
+@dataclass(frozen=True)
+class Case:
+    """What one judge grades: an item's input, expected output and output, with the models
+    the judge calls (``models_for``)."""
+
+    spec: Judge
+    models: ModelRegistry
+    task_input: Any
+    output: Any
+    expected: Any
+
+
 def judge(
     spec: Judge, models: ModelRegistry, task_input: Any, output: Any, expected: Any
 ) -> Judged:
-    """The judge's verdict and its cost; a model that fails or answers out of shape, or a
-    request a replayed cassette lacks (``on_miss: fail``), scores 0, saying so (an answer out
-    of shape still cost what it cost)."""
-    model = models.get(spec.model)
-    case = {"rubric": spec.rubric, "input": task_input, "expected": expected, "output": output}
+    """The judge's verdict and its cost (``judge_many`` of one case)."""
+    return judge_many([Case(spec, models, task_input, output, expected)])[0]
+
+
+def judge_many(cases: Sequence[Case]) -> list[Judged]:
+    """Each case's verdict and its cost, in order. The calls are made together, up to
+    ``JUDGES_AT_ONCE`` at a time, each paced by its credential's rate limit as a run's calls
+    are: an experiment's step judges every item that ended with it, and one after another a
+    step of 25 items on a judge that answers in 2 s took 50 s. A model that fails or answers
+    out of shape, or a request a replayed cassette lacks (``on_miss: fail``), scores 0,
+    saying so (an answer out of shape still cost what it cost). An unknown model is a
+    ``KeyError``, before anything is called."""
+    if not cases:
+        return []
+    calls = [(case, case.models.get(case.spec.model)) for case in cases]
+    rounds = -(-len(calls) // JUDGES_AT_ONCE)
+    return run_loop.submit(_judge_all(calls)).result(rounds * (JUDGE_TIMEOUT_S + 5) + 5)
+
+
+async def _judge_all(calls: list[tuple[Case, ResolvedModel]]) -> list[Judged]:
+    places = asyncio.Semaphore(JUDGES_AT_ONCE)
+    return list(await asyncio.gather(*(_judge_one(c, m, places) for c, m in calls)))
+
+
+async def _judge_one(case: Case, model: ResolvedModel, places: asyncio.Semaphore) -> Judged:
+    spec = case.spec
+    grading = {"rubric": spec.rubric, "input": case.task_input, "expected": case.expected,
+               "output": case.output}  # fmt: skip
     request = ModelRequest(
         model=model.model,
         messages=(
             ChatMessage("system", INSTRUCTIONS),
-            ChatMessage("user", json.dumps(case, ensure_ascii=False, default=str)),
+            ChatMessage("user", json.dumps(grading, ensure_ascii=False, default=str)),
         ),
         output_schema=VERDICT_SCHEMA,
         temperature=0,
         timeout_s=JUDGE_TIMEOUT_S,
     )
-    try:
-        response = run_loop.submit(model.provider.complete(request)).result(JUDGE_TIMEOUT_S + 5)
-    except Missing as exc:
-        return Judged(Score(0.0, _missing(spec, exc.cassette)))
-    except Exception as exc:  # a judge that cannot answer is a result, not a crash
-        return Judged(Score(0.0, f"The judge {spec.model} could not answer: {exc}"))
+    async with places:
+        try:
+            await _paced(model, request)
+            response = await asyncio.wait_for(model.provider.complete(request), JUDGE_TIMEOUT_S + 5)
+        except Missing as exc:
+            return Judged(Score(0.0, _missing(spec, exc.cassette)))
+        except Exception as exc:  # a judge that cannot answer is a result, not a crash
+            return Judged(Score(0.0, f"The judge {spec.model} could not answer: {exc}"))
     usd = model.cost_usd(response.usage)
     try:
         verdict = Verdict.model_validate_json(response.content or "")
@@ -124,6 +171,18 @@ def judge(
             Score(0.0, f"The judge answered out of shape: {text}"), response.usage, usd
         )
     return Judged.costing(Score(verdict.score, verdict.reason), response.usage, usd)
+
+
+async def _paced(model: ResolvedModel, request: ModelRequest) -> None:
+    """Waits for the slot the credential's rate limit gives the call, as a run's call does
+    (``runs.engine.activities``), and past a pause a 429 set meanwhile."""
+    if model.rate_limit is None:
+        return
+    tokens = estimated_tokens(request)
+    while (wait := await model.rate_limit.reserve(tokens)) > 0:
+        await asyncio.sleep(wait)
+        if await model.rate_limit.paused_for() <= 0:
+            return
 
 
 def _missing(spec: Judge, cassette: int) -> str:

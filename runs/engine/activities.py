@@ -242,7 +242,7 @@ async def _wait_for_capacity(
     pause (another call's 429 while this one waited) is given up for one after it."""
     if model.rate_limit is None:
         return
-    tokens = _estimated_tokens(request)
+    tokens = estimated_tokens(request)
     waits = 0
     while (wait := await model.rate_limit.reserve(tokens)) > 0:
         waits += 1
@@ -299,7 +299,7 @@ async def _wait_for_circuit(
         ctx.check_cancelled()
 
 
-def _estimated_tokens(request: ModelRequest) -> int:
+def estimated_tokens(request: ModelRequest) -> int:
     """What a call will take of a tokens-per-minute budget, before it is made: about four
     characters a token of what it sends."""
     sent = sum(len(str(m.content or "")) for m in request.messages)

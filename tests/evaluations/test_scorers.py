@@ -1,6 +1,7 @@
 """Scorers give 0..1 with a reason a person can act on; bad scorer definitions are refused
 when the experiment is created, not when the first item ends."""
 
+import json
 import time
 from typing import Any
 
@@ -131,3 +132,38 @@ async def test_a_model_judges_with_structured_output(openai_server: Any, monkeyp
     openai_server.on(lambda r: "rambling" in str(r), Reply.text('{"score": 7, "reason": "!"}'))
     bad = await sync_to_async(judging.judge, thread_sensitive=False)(spec, models, "hi", "x", None)
     assert bad.score.score == 0.0 and "out of shape" in bad.score.reason
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_judges_of_a_step_are_asked_together_a_few_at_a_time(
+    openai_server: Any, monkeypatch: Any
+) -> None:
+    """An experiment's step judges every item that ended with it: together, not one after
+    another (25 items on a judge that answers in 2 s took 50 s), and no more than
+    ``JUDGES_AT_ONCE`` at a time. Each verdict comes back to its own case."""
+    monkeypatch.setenv("SCRIPTED_KEY", "sk-test")
+    monkeypatch.setattr(judging, "JUDGES_AT_ONCE", 3)
+    from asgiref.sync import sync_to_async
+
+    in_flight: list[int] = []
+
+    def verdict(request: Any) -> Reply:
+        # Asked while how many others were still unanswered (this one included)?
+        in_flight.append(len(openai_server.log) - len(openai_server.completed()))
+        case = json.loads(request.user)
+        score = int(case["output"].split()[-1]) / 10
+        return Reply.text(json.dumps({"score": score, "reason": case["output"]}), delay_s=0.5)
+
+    openai_server.on(lambda r: "You grade the output" in r.system, verdict)
+    alice = await sync_to_async(make_user)()
+    await sync_to_async(make_model_config)(alice, openai_server.base_url, name="grader")
+    workspace = await sync_to_async(personal_workspace)(alice)
+    models = (await sync_to_async(model_registries)([workspace.pk]))[workspace.pk]
+    spec = SPECS.validate_python([{"kind": "judge", "rubric": "Good?", "model": "grader"}])[0]
+    cases = [judging.Case(spec, models, "task", f"answer {n}", None) for n in range(5)]
+
+    verdicts = await sync_to_async(judging.judge_many, thread_sensitive=False)(cases)
+
+    assert [v.score.reason for v in verdicts] == [f"answer {n}" for n in range(5)]
+    assert [v.score.score for v in verdicts] == [0.0, 0.1, 0.2, 0.3, 0.4]
+    assert max(in_flight) == 3  # three at once, never a fourth
