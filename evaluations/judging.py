@@ -124,10 +124,10 @@ def judge_many(cases: Sequence[Case]) -> list[Judged]:
     """Each case's verdict and its cost, in order. The calls are made together, up to
     ``JUDGES_AT_ONCE`` at a time, each paced by its credential's rate limit as a run's calls
     are: an experiment's step judges every item that ended with it, and one after another a
-    step of 25 items on a judge that answers in 2 s took 50 s. A model that fails or answers
-    out of shape, or a request a replayed cassette lacks (``on_miss: fail``), scores 0,
-    saying so (an answer out of shape still cost what it cost). An unknown model is a
-    ``KeyError``, before anything is called."""
+    step of 25 items on a judge that answers in 2 s held the experiment for 50 s. A model
+    that fails or answers out of shape, or a request a replayed cassette lacks (``on_miss:
+    fail``), scores 0, saying so (an answer out of shape still cost what it cost). An
+    unknown model is a ``KeyError``, before anything is called."""
     if not cases:
         return []
     calls = [(case, case.models.get(case.spec.model)) for case in cases]

@@ -139,7 +139,7 @@ async def test_the_judges_of_a_step_are_asked_together_a_few_at_a_time(
     openai_server: Any, monkeypatch: Any
 ) -> None:
     """An experiment's step judges every item that ended with it: together, not one after
-    another (25 items on a judge that answers in 2 s took 50 s), and no more than
+    another (25 items on a judge that answers in 2 s: 50 s), and no more than
     ``JUDGES_AT_ONCE`` at a time. Each verdict comes back to its own case."""
     monkeypatch.setenv("SCRIPTED_KEY", "sk-test")
     monkeypatch.setattr(judging, "JUDGES_AT_ONCE", 3)
