@@ -19,6 +19,7 @@ from runs.engine.structured import as_text
 from runs.execution import enqueue
 from runs.models import Run, RunEvent
 from teams.models import Team, TeamVersion
+from teams.validation import error
 
 from .answers import readable
 from .models import Conversation, Turn
@@ -27,8 +28,24 @@ from .models import Conversation, Turn
 MAX_MESSAGE_CHARS = 20_000
 
 
+def messages(count: int) -> str:
+    return f"{count} message" if count == 1 else f"{count} messages"
+
+
 class Busy(Exception):
     """The previous turn's run is still going (the API answers 409)."""
+
+
+class Full(Exception):
+    """The conversation holds ``CONVERSATION_MAX_TURNS`` messages (the API answers 409 with
+    the problem code ``conversation_full``: start a new conversation)."""
+
+    code = "conversation_full"
+
+    @classmethod
+    def problem(cls, message: str) -> dict[str, Any]:
+        """The problem a refused message gets, by whose code a client offers a new one."""
+        return error(cls.code, message, path="conversation").model_dump()
 
 
 def do_start_conversation(
@@ -46,10 +63,17 @@ def do_start_conversation(
 
 def do_send_message(conversation: Conversation, sender: Any, content: str) -> Run:
     """The run answering ``content``, queued once the transaction commits. ``Busy`` while
-    the previous turn's run has not ended: an answer is built on the one before it."""
+    the previous turn's run has not ended: an answer is built on the one before it; ``Full``
+    once the conversation holds ``CONVERSATION_MAX_TURNS`` messages."""
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
         turns = list(locked.turns.select_related("run"))
+        limit = settings.CONVERSATION_MAX_TURNS
+        if limit and len(turns) >= limit:
+            raise Full(
+                f"This conversation has reached its limit of {messages(limit)}; start a new "
+                "conversation to go on."
+            )
         last = turns[-1].run if turns else None
         if last is not None and not last.is_finished:
             raise Busy(

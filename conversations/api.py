@@ -235,7 +235,9 @@ def read_conversation(request: HttpRequest, conversation_id: int) -> Any:
 def send_message(request: HttpRequest, conversation_id: int, body: MessageIn) -> Any:
     """Send a message: starts the run that answers it, with the conversation so far, and
     returns that run (watch it stream at `/ws/runs/{id}/`). 409 while the previous answer's
-    run is still going; 429 when a quota is reached. A conversation with a draft also needs
+    run is still going, and 409 with the problem code `conversation_full` once the
+    conversation holds `CONVERSATION_MAX_TURNS` messages (start a new one); 429 when a quota
+    is reached. A conversation with a draft also needs
     `team.edit`."""
     conversation = get_conversation(request, conversation_id)
     if conversation.team_version is None:  # a draft is building, whoever started it
@@ -244,6 +246,8 @@ def send_message(request: HttpRequest, conversation_id: int, body: MessageIn) ->
         run = actions.do_send_message(conversation, request.auth, body.content)
     except actions.Busy as exc:
         raise HttpError(409, str(exc)) from None
+    except actions.Full as exc:
+        return Status(409, {"detail": str(exc), "problems": [actions.Full.problem(str(exc))]})
     except UnresolvedTeam as exc:  # a nested team of the draft was deleted meanwhile
         raise SpecRejected([unresolved_problem(exc)], str(exc)) from exc
     return Status(201, run_out(get_run(request, str(run.id))))

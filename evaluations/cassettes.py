@@ -8,10 +8,14 @@ it got. The engine above it sees an ordinary provider, so a replayed answer stre
 ``message.delta`` chunks and lands in the run's audit trail like any other. A replayed answer used no tokens and cost nothing: its usage
 is zero (the cassette keeps the usage it was recorded with).
 
-The key is the sha256 of the request's canonical JSON: the provider kind, the model, the
-messages, the tools, the output schema and the temperature. Never the credential, the
-activity key or the attempt: the same question asked by another run, or by the same run
-again, has the same key.
+The key is the sha256 of the request's canonical JSON: the provider kind, the endpoint (the
+model configuration's base URL, or its credential's; left out for the provider's default,
+so recordings made before it was keyed still replay), the model, the messages, the tools,
+the output schema and the temperature. Two configurations with one model name at two
+endpoints (a staging server and production) are two models, and one's answers are never
+replayed for the other. Never the credential, the activity key or the attempt: the same
+question asked by another run, or by the same run again, or after a key is rotated, has the
+same key.
 """
 
 from __future__ import annotations
@@ -42,10 +46,12 @@ from teams.models import ModelConfig
 from .models import CassetteEntry, Experiment, ExperimentItem
 
 
-def request_key(provider: str, request: ModelRequest) -> str:
-    """The hash a request is recorded and looked up under."""
+def request_key(provider: str, request: ModelRequest, endpoint: str = "") -> str:
+    """The hash a request to ``endpoint`` ("": the provider's default) is recorded and
+    looked up under."""
     document = {
         "provider": provider,
+        **({"endpoint": endpoint.rstrip("/")} if endpoint else {}),
         "model": request.model,
         "messages": [dataclasses.asdict(m) for m in request.messages],
         "tools": [dataclasses.asdict(t) for t in request.tools],
@@ -83,13 +89,13 @@ class CassetteProvider:
     the model's (or a final ``ModelError`` when the experiment says to fail); what was used
     is recorded when the experiment records."""
 
-    def __init__(self, inner: ModelProvider, kind: str, tape: Tape) -> None:
-        self.inner, self.kind, self.tape = inner, kind, tape
+    def __init__(self, inner: ModelProvider, kind: str, tape: Tape, endpoint: str = "") -> None:
+        self.inner, self.kind, self.tape, self.endpoint = inner, kind, tape, endpoint
 
     async def complete(
         self, request: ModelRequest, on_delta: DeltaCallback | None = None
     ) -> ModelResponse:
-        key = request_key(self.kind, request)
+        key = request_key(self.kind, request, self.endpoint)
         found = await in_db_thread(_lookup, self.tape.replay, key) if self.tape.replay else None
         if found is not None:
             response, deltas = found
@@ -130,9 +136,12 @@ def _store(cassette: int, key: str, response: dict[str, Any], deltas: list[str])
 
 
 class CassetteRegistry:
-    """Implements ``ModelRegistry``: the workspace's models, each behind a cassette."""
+    """Implements ``ModelRegistry``: the workspace's models, each behind a cassette.
+    ``kinds``: each model's provider kind and endpoint, by name."""
 
-    def __init__(self, inner: ModelRegistry, kinds: Mapping[str, str], tape: Tape) -> None:
+    def __init__(
+        self, inner: ModelRegistry, kinds: Mapping[str, tuple[str, str]], tape: Tape
+    ) -> None:
         self.inner, self.kinds, self.tape = inner, kinds, tape
         self._made: dict[str, ResolvedModel] = {}
 
@@ -141,8 +150,8 @@ class CassetteRegistry:
             model = self.inner.get(name)
             # The provider kind from the workspace's configuration, not from the provider
             # object: a model whose key is missing on this machine still replays.
-            kind = self.kinds.get(name, "offline" if model.simulated else "unknown")
-            provider = CassetteProvider(model.provider, kind, self.tape)
+            kind, endpoint = self.kinds.get(name, ("offline" if model.simulated else "unknown", ""))
+            provider = CassetteProvider(model.provider, kind, self.tape, endpoint)
             self._made[name] = dataclasses.replace(model, provider=provider)
         return self._made[name]
 
@@ -164,11 +173,13 @@ def wrap_models(runs: Sequence[Run], registries: Mapping[int, Any]) -> dict[Any,
     if not tapes:
         return {}
     workspaces = {run.workspace_id for run in runs if run.id in tapes}
-    kinds: dict[int, dict[str, str]] = {ws: {} for ws in workspaces}
-    for ws, name, provider in ModelConfig.objects.filter(workspace_id__in=workspaces).values_list(
-        "workspace_id", "name", "provider"
-    ):
-        kinds[ws][name] = provider
+    kinds: dict[int, dict[str, tuple[str, str]]] = {ws: {} for ws in workspaces}
+    configs = ModelConfig.objects.filter(workspace_id__in=workspaces).only(
+        "workspace_id", "name", "provider", "base_url", "credential"
+    )
+    for config in configs:
+        endpoint = "" if config.provider == "offline" else config.effective_base_url()
+        kinds[config.workspace_id][config.name] = (config.provider, endpoint)
     return {
         run.id: CassetteRegistry(
             registries[run.workspace_id], kinds[run.workspace_id], tapes[run.id]

@@ -516,6 +516,14 @@ if CONVERSATION_WINDOW_TOKENS < 100:
     raise environ.ImproperlyConfigured(
         f"CONVERSATION_WINDOW_TOKENS is {CONVERSATION_WINDOW_TOKENS}: give 100 or more."
     )
+# The messages one conversation may hold (0: no limit). Every message is a run, and the
+# conversation is read whole for each one, so a chat widget visitor or a script must not grow
+# one without end; past it, the person starts a new conversation.
+CONVERSATION_MAX_TURNS = env.int("CONVERSATION_MAX_TURNS", default=100)
+if CONVERSATION_MAX_TURNS < 0:
+    raise environ.ImproperlyConfigured(
+        f"CONVERSATION_MAX_TURNS is {CONVERSATION_MAX_TURNS}: give 0 (no limit) or more."
+    )
 
 LOGGING = {
     "version": 1,

@@ -49,8 +49,9 @@ def do_publish(
 ) -> Publication:
     """Publish ``version`` of ``team`` under ``slug``. Publishing again under a slug the team
     already has moves it to the new version (its keys keep working) and puts it back up if it
-    was taken down. ``widget_origins`` (checked by ``origins.checked``) replaces the origins
-    that may embed its chat widget; None keeps them."""
+    was taken down (with none of the keys it had: ``do_unpublish`` revoked them).
+    ``widget_origins`` (checked by ``origins.checked``) replaces the origins that may embed
+    its chat widget; None keeps them."""
     with transaction.atomic():
         found = Publication.objects.select_for_update().filter(slug=slug).first()
         if found is not None and found.team_id != team.id:
@@ -80,9 +81,15 @@ def do_issue_key(publication: Publication, name: str, by: Any) -> tuple[Publicat
 
 
 def do_unpublish(publication: Publication) -> None:
-    if publication.unpublished_at is None:
-        publication.unpublished_at = timezone.now()
-        publication.save(update_fields=["unpublished_at"])
+    """Take ``publication`` down and revoke its keys: publishing it again must not bring
+    back a key that may have leaked, or one given to a caller it was taken down to stop."""
+    with transaction.atomic():
+        locked = Publication.objects.select_for_update().get(pk=publication.pk)
+        if locked.unpublished_at is None:
+            locked.unpublished_at = timezone.now()
+            locked.save(update_fields=["unpublished_at"])
+            locked.keys.filter(revoked_at__isnull=True).update(revoked_at=locked.unpublished_at)
+    publication.unpublished_at = locked.unpublished_at
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,8 @@ def list_publications(request: HttpRequest, team_id: int) -> Any:
 @router.delete("/publications/{publication_id}", response={204: None, 404: ErrorOut})
 @requires("publication.manage")
 def unpublish(request: HttpRequest, publication_id: int) -> Any:
-    """Take the publication down: its keys stop working at once; its runs stay."""
+    """Take the publication down: its keys are revoked at once (publishing it again brings
+    none back); its runs stay."""
     actions.do_unpublish(_publication(request, publication_id))
     return Status(204, None)
 

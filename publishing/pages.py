@@ -91,7 +91,7 @@ def team_publishing(request: HttpRequest, team_id: int) -> HttpResponse:
 def unpublish(request: HttpRequest, publication_id: int) -> HttpResponse:
     publication = _publication(request, publication_id)
     actions.do_unpublish(publication)
-    messages.success(request, f"/p/{publication.slug}/ is unpublished; its keys no longer work.")
+    messages.success(request, f"/p/{publication.slug}/ is unpublished; its keys are revoked.")
     return redirect("team-publishing", publication.team_id)
 
 

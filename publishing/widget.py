@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -190,6 +191,14 @@ def send(request: HttpRequest, publication: Publication) -> JsonResponse:
             PublishedRun.objects.create(run=run, publication=publication, key=None)
     except conversations.Busy:
         raise Refused(409, "The answer to your last message is still being written.") from None
+    except conversations.Full:
+        # The widget forgets the token on this code, so the next message starts a new one.
+        detail = (
+            f"This conversation has reached its limit of "
+            f"{conversations.messages(settings.CONVERSATION_MAX_TURNS)};"
+            " send your message again to start a new one."
+        )
+        raise Refused(409, detail, [conversations.Full.problem(detail)]) from None
     except (access.NotFound, access.Forbidden, UnresolvedTeam):
         # The publisher may no longer start runs there, or a nested team has gone.
         raise Refused(503, "This chat is not available now.") from None

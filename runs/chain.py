@@ -53,6 +53,23 @@ def payload_json(payload: dict[str, Any]) -> str:
     return text
 
 
+def storable(value: Any) -> Any:
+    """``value`` (a run's output, a reason) with each NUL character, which PostgreSQL can hold
+    in neither text nor jsonb, replaced as in events: a model's answer with one in it made
+    the run's end impossible to record, and the run stayed running."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=True, default=str)
+        if "\\u0000" in text:  # a NUL, or a backslash before the text u0000: tell them apart
+            return json.loads(_ESCAPED_NUL.sub(r"\1\\ufffd", text))
+    return value
+
+
+#: A NUL in JSON text: ``\u0000`` after an even number of backslashes.
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
 def _as_jsonb_reads(literal: str) -> float | int:
     """A JSON number as it reads back from jsonb, which keeps numbers as decimals."""
     if "e+" in literal:

@@ -9,15 +9,40 @@ from typing import Any
 
 from .json_schema import errors
 
+#: How deeply a structured answer may nest (as a team document may): deeper, it is refused
+#: as a schema problem is, before anything stores, serialises or shows it. A model told to
+#: by its input wrote 300 levels, which the run's API answer could not serialise (a 500 for
+#: every read of the run), or 1,000, which Python's parser cannot read (the run crashed).
+MAX_ANSWER_DEPTH = 64
+
 
 def parse_output(text: str | None, schema: dict[str, Any]) -> tuple[Any, list[str]]:
     """The validated value, or the problems a repair turn shows to the model."""
     raw = _strip_fence(text or "")
+    too_deep = f"The answer is nested more than {MAX_ANSWER_DEPTH} levels deep; flatten it."
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         return None, [f"The answer is not valid JSON: {exc.msg} at position {exc.pos}."]
+    except RecursionError:
+        return None, [too_deep]
+    if depth_over(value, MAX_ANSWER_DEPTH):
+        return None, [too_deep]
     return value, schema_problems(value, schema)
+
+
+def depth_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels (iterative: any depth is safe)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def schema_problems(value: Any, schema: dict[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from .. import heads, hooks, metrics, telemetry, webhooks
 from ..broadcast import run_message
+from ..chain import storable
 from ..engine.interfaces import RunOutcome
 from ..models import Run
 from .loop import Batcher, by_run
@@ -117,13 +118,13 @@ def ended_fields(outcome: RunOutcome) -> dict[str, Any]:
     if outcome.status == "waiting":
         return fields | {
             "status": Run.Status.WAITING,
-            "waiting_for": outcome.waiting_for or outcome.reason or "",
+            "waiting_for": storable(outcome.waiting_for or outcome.reason or ""),
         }
     return fields | {
         "status": outcome.status,
         "finished_at": timezone.now(),
-        "output": outcome.output,
-        "failure_reason": outcome.reason or "" if outcome.status != "succeeded" else "",
+        "output": storable(outcome.output),
+        "failure_reason": storable(outcome.reason or "" if outcome.status != "succeeded" else ""),
         "waiting_for": "",
     }
 

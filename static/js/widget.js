@@ -140,6 +140,16 @@
     );
   }
 
+  function full(result) {
+    var problems = (result.data && result.data.problems) || [];
+    return (
+      result.status === 409 &&
+      problems.some(function (p) {
+        return p.code === "conversation_full";
+      })
+    );
+  }
+
   function problem(result) {
     if (result.status === 0 || result.status === 403) {
       refuse("This chat cannot be used on this site: its publisher has not allowed it here.");
@@ -149,6 +159,9 @@
     } else if (result.status === 404) {
       token = null;
       notice("This conversation has ended; send your message again to start a new one.");
+    } else if (full(result)) {
+      token = null; // the next message starts a new conversation
+      notice(result.data.detail);
     } else {
       notice((result.data && result.data.detail) || "Something went wrong; try again.");
     }

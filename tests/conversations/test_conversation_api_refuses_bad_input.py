@@ -80,6 +80,36 @@ def test_a_second_message_waits_for_the_first_answer(alice_client: Client, conve
     assert Run.objects.count() == 1
 
 
+def test_a_conversation_stops_at_its_limit_of_messages(
+    alice_client: Client, conversation_id: int, settings: Any
+):
+    # Every message is a run that reads the conversation again: a script must not grow one
+    # without end. Past CONVERSATION_MAX_TURNS the person is told to start a new one.
+    settings.CONVERSATION_MAX_TURNS = 2
+    url = f"/api/conversations/{conversation_id}/messages"
+    for content in ("Hello", "And then?"):
+        assert post(alice_client, url, {"content": content}).status_code == 201
+        Run.objects.update(status=Run.Status.SUCCEEDED, output="An answer.")
+
+    refused = post(alice_client, url, {"content": "And then?"})
+
+    assert refused.status_code == 409, refused.content
+    assert "start a new conversation" in refused.json()["detail"]
+    assert refused.json()["problems"][0]["code"] == "conversation_full"
+    assert Turn.objects.count() == 2 and Run.objects.count() == 2
+
+
+def test_no_limit_of_messages_when_it_is_0(
+    alice_client: Client, conversation_id: int, settings: Any
+):
+    settings.CONVERSATION_MAX_TURNS = 0
+    url = f"/api/conversations/{conversation_id}/messages"
+    for n in range(3):
+        assert post(alice_client, url, {"content": f"Message {n}"}).status_code == 201
+        Run.objects.update(status=Run.Status.SUCCEEDED, output="An answer.")
+    assert Turn.objects.count() == 3
+
+
 def test_an_unknown_conversation_is_a_404(alice_client: Client):
     read = alice_client.get("/api/conversations/999999")
     sent = post(alice_client, "/api/conversations/999999/messages", {"content": "Hi"})

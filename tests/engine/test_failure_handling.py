@@ -97,6 +97,24 @@ async def test_output_that_stays_invalid_fails_the_agent_with_the_errors(openai_
     assert "still fails its output schema" in outcome.reason and "not of type" in outcome.reason
 
 
+@pytest.mark.parametrize("levels", [300, 5000])
+async def test_an_answer_nested_absurdly_deep_gets_a_repair_turn(openai_server, levels):
+    # A model talked into it (by a widget visitor, a document it reads) answers with JSON
+    # nested 300 levels (stored, then no API could serialise the run) or 5,000 (past
+    # Python's parser: the run crashed with an internal error).
+    openai_server.on(
+        lambda r: r.turn == 1, Reply.text('{"title": ' + "[" * levels + "]" * levels + "}")
+    )
+    openai_server.on(lambda r: True, Reply.json({"title": "Flat"}))
+
+    outcome, _ = await run(
+        solo(output_schema=SCHEMA), "hi", models=server_models(openai_server.base_url)
+    )
+
+    assert outcome.status == "succeeded" and outcome.output == {"title": "Flat"}
+    assert "nested more than 64 levels" in openai_server.log[1].messages[-1]["content"]
+
+
 async def test_a_supervisor_is_told_a_worker_failed_and_goes_on(openai_server):
     team = make_spec(
         "supervisor",

@@ -5,10 +5,13 @@ request the cassette lacks fails its item (``on_miss: fail``) or is called live 
 another's cassette."""
 
 import asyncio
+import hashlib
+import json
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
 from django.test import Client
 
 from evaluations.cassettes import CassetteProvider, Tape, request_key
@@ -23,7 +26,7 @@ from tests.evaluations.test_experiments_on_celery import finished, post
 from tests.factories import make_model_config, make_team, make_user, minimal_spec
 from tests.runs.helpers import logged_in
 from tests.runs.live import PrivateRedis, start_worker
-from tests.support.openai_server import Reply
+from tests.support.openai_server import Reply, ScriptedOpenAIServer
 from workspaces.models import Membership, Workspace
 
 pytestmark = [
@@ -139,6 +142,49 @@ async def test_a_replay_makes_no_model_call_and_a_miss_fails_or_goes_live(
     )
 
 
+async def test_a_replay_never_answers_for_another_endpoint(
+    openai_server: Any, stack: PrivateRedis
+) -> None:
+    # Two models of one workspace, same provider and model name, at two endpoints (the
+    # staging server and production, say): what one answered must not be replayed as the
+    # other's answer, or an experiment scores the wrong endpoint and says nothing.
+    other_server = ScriptedOpenAIServer()
+    await other_server.start()
+    openai_server.on(lambda r: True, lambda r: Reply.text(f"staging: {r.user}"))
+    other_server.on(lambda r: True, lambda r: Reply.text(f"production: {r.user}"))
+    worker = await asyncio.to_thread(start_worker, stack, "first", EXPERIMENT_POLL_S="0.3")
+    try:
+        client, staging_team, dataset_id = await sync_to_async(alice_with_a_team)(
+            openai_server.base_url
+        )
+        production_team = await sync_to_async(a_team_on)(other_server.base_url, "production")
+        recorded = await sync_to_async(start)(client, staging_team, dataset_id, {"record": True})
+        await sync_to_async(finished)(client, recorded)
+
+        replayed = await sync_to_async(start)(
+            client, production_team, dataset_id, {"replay": recorded, "on_miss": "live"}
+        )
+        await sync_to_async(finished)(client, replayed)
+
+        outputs = [i["output"] for i in (await sync_to_async(items)(client, replayed)).values()]
+        assert len(other_server.completed()) == 4
+        assert all(output.startswith("production: ") for output in outputs), outputs
+    finally:
+        worker.stop()
+        await other_server.stop()
+
+
+def a_team_on(base_url: str, name: str) -> int:
+    """Alice's team whose one agent uses the model ``name``: ``test-model`` at ``base_url``."""
+    alice = User.objects.get(username="alice")
+    make_model_config(alice, base_url, name=name)
+    spec = minimal_spec(
+        nodes=[{"kind": "agent", "id": "lead", "name": "Lead", "instructions": "Answer.",
+                "model": name}],
+    )  # fmt: skip
+    return int(make_team(alice, spec).id)
+
+
 async def test_a_replay_streams_the_chunks_the_recording_got(openai_server: Any) -> None:
     openai_server.on(lambda r: True, Reply.text("A streamed answer of some length.", chunk_chars=5))
     alice = await sync_to_async(make_user)()
@@ -205,3 +251,18 @@ def test_no_workspace_replays_another_workspaces_cassette() -> None:
     assert refused.status_code == 422, refused.content
     assert "another workspace" in refused.json()["detail"]
     assert Experiment.objects.filter(workspace=shared).count() == 0
+
+
+def test_the_key_names_the_endpoint_except_the_providers_default() -> None:
+    request = ModelRequest("test-model", [ChatMessage("user", "Hello")], temperature=0.2)
+    staging = request_key("openai", request, "http://staging.example/v1")
+    assert staging != request_key("openai", request, "http://production.example/v1")
+    assert staging == request_key("openai", request, "http://staging.example/v1/")
+    # A request to the provider's default endpoint keeps the key recordings were made under
+    # before endpoints were keyed, so those cassettes still replay.
+    before = {"provider": "openai", "model": "test-model",
+              "messages": [{"role": "user", "content": "Hello", "tool_calls": [],
+                            "tool_call_id": None, "name": None}],
+              "tools": [], "output_schema": None, "temperature": 0.2}  # fmt: skip
+    canonical = json.dumps(before, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert request_key("openai", request, "") == hashlib.sha256(canonical.encode()).hexdigest()

@@ -255,6 +255,30 @@ def test_a_second_message_waits_for_the_first_answer(published: dict[str, Any]) 
     assert busy.status_code == 409 and Run.objects.count() == 1
 
 
+def test_a_visitor_cannot_grow_one_conversation_without_end(
+    published: dict[str, Any], settings: Any
+) -> None:
+    # A script on a listed origin keeps one conversation going, each message a run that
+    # reads the whole conversation again: past the site's limit it must start a new one.
+    settings.CONVERSATION_MAX_TURNS = 3
+    token = start("shop-help", SHOP).json()["token"]
+    for n in range(3):
+        assert send("shop-help", SHOP, token, {"content": f"Question {n}"}).status_code == 201
+        Run.objects.update(status=Run.Status.SUCCEEDED, output="An answer.")
+
+    refused = send("shop-help", SHOP, token, {"content": "One more"})
+
+    assert refused.status_code == 409, refused.content
+    assert refused["Access-Control-Allow-Origin"] == SHOP  # the widget can read why
+    assert "limit of 3 messages" in refused.json()["detail"]
+    assert refused.json()["problems"][0]["code"] == "conversation_full"
+    assert Run.objects.count() == 3
+    assert len(read("shop-help", SHOP, token).json()["messages"]) == 6
+    # A new conversation goes on.
+    fresh = start("shop-help", SHOP).json()["token"]
+    assert send("shop-help", SHOP, fresh, {"content": "One more"}).status_code == 201
+
+
 @pytest.mark.parametrize(
     "origin, why",
     [

@@ -100,3 +100,42 @@ def test_a_visitor_of_a_listed_site_chats_and_another_site_is_refused(
     )
     expect(page.get_by_label("Your message")).to_be_disabled()
     shoot(page, "chat-widget-refused")
+
+
+def test_a_full_conversation_says_so_and_the_next_message_starts_a_new_one(
+    page: Page, model_server: ScriptedOpenAIServer, host_pages: list[str], settings: Any
+) -> None:
+    settings.CONVERSATION_MAX_TURNS = 1
+    shop = host_pages[0]
+    model_server.on(lambda r: True, Reply.text("Boots are in aisle 3."))
+    user = page.user  # type: ignore[attr-defined]
+    make_model_config(user, model_server.base_url)
+    lead = {"kind": "agent", "id": "lead", "name": "Lead", "model": "scripted"}
+    actions.do_publish(
+        make_team(user, minimal_spec(name="Shop help", nodes=[lead])), 1, "shop-help", "",
+        user, [shop],
+    )  # fmt: skip
+    page.context.clear_cookies()
+    page.goto(shop + "/index.html")
+    page.get_by_role("button", name="Chat with us").click()
+    panel = page.get_by_role("dialog", name="Chat with us")
+    answers = page.locator("[data-chat-widget] >> .msg.assistant")
+    panel.get_by_label("Your message").fill("Where are the boots?")
+    panel.get_by_role("button", name="Send").click()
+    expect(answers.last).to_have_text("Boots are in aisle 3.", timeout=90_000)
+
+    # The conversation is full: the panel says what to do, and keeps the message typed.
+    panel.get_by_label("Your message").fill("And the scarves?")
+    panel.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "This conversation has reached its limit of 1 message; send your message again to "
+        "start a new one.",
+        timeout=30_000,
+    )
+    shoot(page, "chat-widget-full")
+
+    panel.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-chat-widget] >> .msg.user")).to_have_text(["And the scarves?"])
+    expect(answers).to_have_count(1)
+    expect(answers.last).to_have_text("Boots are in aisle 3.", timeout=90_000)
+    assert PublishedRun.objects.count() == 2

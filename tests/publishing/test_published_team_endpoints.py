@@ -207,3 +207,27 @@ def test_a_switched_off_publisher_publishes_nothing(
     assert refused.status_code == 401, refused.content
     assert widget.status_code == 403, widget.content
     assert not Run.objects.exists()
+
+
+def test_publishing_again_revives_no_key_the_takedown_ended(
+    alice_client: Client, published: dict[str, Any]
+) -> None:
+    # A publisher takes the team down because a key leaked (or a customer left), then puts
+    # it back up under the same slug: the keys of before must stay dead, the revoked one too.
+    pub_id = published["publication"]["id"]
+    revoked = issue_key(alice_client, published["publication"], "old customer")
+    revoked_id = PublicationKey.objects.get(name="old customer").id
+    assert alice_client.delete(f"/api/publications/{pub_id}/keys/{revoked_id}").status_code == 204
+    assert alice_client.delete(f"/api/publications/{pub_id}").status_code == 204
+
+    publish(alice_client, published["team"], "help-desk")
+
+    for old in (published["key"], revoked):
+        refused = start("help-desk", old, QUESTION)
+        assert refused.status_code == 401, refused.content
+    keys = alice_client.get(f"/api/publications/{pub_id}/keys").json()
+    assert all(k["revoked_at"] for k in keys)  # the Publish page says so too
+    # A key issued after it is back works.
+    fresh = issue_key(alice_client, published["publication"])
+    assert start("help-desk", fresh, QUESTION).status_code == 201
+    assert Run.objects.count() == 1
