@@ -16,6 +16,12 @@ this subscriber asks the database for the run's last seq every ``RUN_WATCH_POLL_
 that on, so a watcher short of it (the layer lost the run's last events: a Redis restart)
 catches up. One query per run and process, not one per watcher: a thousand watchers each
 polling were a thousand queries a poll.
+
+Nor does it depend on the subscription lasting: when receiving fails (a layer whose receive
+raises while Redis is away, a message the layer cannot read), the subscriber logs it and
+subscribes again, backing off, for as long as the run has watchers here; the polls cover the
+gap. (channels-redis's pubsub layer rides out a Redis restart by itself: redis-py subscribes
+again when it reconnects.)
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -81,6 +88,27 @@ class Watcher(Protocol):
         """Send ``broadcast``, or queue it for later, without waiting."""
 
 
+#: After a failed receive, the first new subscription is tried after this long, each later
+#: one after twice the last, up to the cap, and each with jitter (a Redis restart fails the
+#: receives of every run watched on the process at once).
+RESUBSCRIBE_FIRST_S = 0.5
+RESUBSCRIBE_MAX_S = 10.0
+
+
+def resubscribe_delay_s(attempt: int) -> float:
+    return min(RESUBSCRIBE_FIRST_S * 2**attempt, RESUBSCRIBE_MAX_S) * random.uniform(0.5, 1.0)
+
+
+async def release(layer: Any, channel: str) -> None:
+    """Let the layer drop ``channel``: the pubsub layer unsubscribes a channel, and forgets
+    its queue, only when a receive on it is cancelled."""
+    receiving = asyncio.create_task(layer.receive(channel))
+    await asyncio.sleep(0)
+    receiving.cancel()
+    with contextlib.suppress(BaseException):
+        await receiving
+
+
 def watch_poll_s() -> float:
     return float(getattr(settings, "RUN_WATCH_POLL_S", 2.0))
 
@@ -120,8 +148,10 @@ class RunFanout:
         self.subscribed.set_result(None)
         queued: list[dict[str, Any]] = []
         wake = asyncio.Event()
-        receiving = asyncio.create_task(self._receive(layer, channel, queued, wake))
-        polling = asyncio.create_task(self._poll())
+        listening = asyncio.create_task(
+            self._listen(layer, channel, queued, wake), name=f"fanout-{self.group}-listen"
+        )
+        polling = asyncio.create_task(self._poll(), name=f"fanout-{self.group}-poll")
         try:
             while True:
                 await wake.wait()
@@ -133,7 +163,9 @@ class RunFanout:
                         await self._hand_out(broadcast)
         finally:
             polling.cancel()
-            receiving.cancel()  # the pubsub layer unsubscribes the channel then
+            listening.cancel()  # the pubsub layer unsubscribes the channel then
+            with contextlib.suppress(BaseException):
+                await listening
             with contextlib.suppress(Exception):
                 await layer.group_discard(self.group, channel)
 
@@ -154,11 +186,41 @@ class RunFanout:
             if not active:
                 return
 
-    @staticmethod
-    async def _receive(layer: Any, channel: str, queued: list[Any], wake: asyncio.Event) -> None:
+    async def _listen(
+        self, layer: Any, channel: str, queued: list[Any], wake: asyncio.Event
+    ) -> None:
+        """Receive the run's messages into ``queued``. When receiving fails (Redis away, a
+        message the layer cannot read), say so and subscribe again, for as long as the
+        fan-out lives (its last watcher cancels it); meanwhile the polls catch the watchers
+        up on what the live stream lost."""
+        attempt = 0
         while True:
-            queued.append(await layer.receive(channel))
-            wake.set()
+            try:
+                while True:
+                    queued.append(await layer.receive(channel))
+                    wake.set()
+                    attempt = 0
+            except Exception:
+                log.warning(
+                    "Lost the live stream of %s; subscribing again", self.group, exc_info=True
+                )
+            try:
+                attempt = await self._subscribe_again(layer, channel, attempt)
+            except asyncio.CancelledError:
+                await release(layer, channel)  # cancelled between receives
+                raise
+
+    async def _subscribe_again(self, layer: Any, channel: str, attempt: int) -> int:
+        """Add ``channel`` to the run's group again, backing off from ``attempt``, until it
+        holds; the attempts made so far."""
+        while True:
+            await asyncio.sleep(resubscribe_delay_s(attempt))
+            attempt += 1
+            try:
+                await layer.group_add(self.group, channel)
+                return attempt
+            except Exception:
+                log.warning("Could not subscribe to %s again", self.group, exc_info=True)
 
     async def _hand_out(self, broadcast: Broadcast) -> None:
         watchers = list(self.watchers)

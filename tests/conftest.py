@@ -100,6 +100,18 @@ def alice_client(alice: User) -> Client:
     return client
 
 
+@pytest.fixture
+def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Runs are queued but never executed: the ids handed to the executor, in order, whether
+    one at a time (``dispatch``) or in batches (``dispatch_many``)."""
+    from runs import execution
+
+    ids: list[str] = []
+    monkeypatch.setattr(execution, "dispatch", ids.append)
+    monkeypatch.setattr(execution, "dispatch_many", ids.extend)
+    return ids
+
+
 @pytest.fixture(autouse=True)
 def fresh_quotas() -> None:
     """Every test starts with no rate-limit counts, open circuits or model paces (they live in

@@ -170,9 +170,13 @@ def expert_question_spec(timeout_s: float, model: str = "offline") -> dict[str, 
 
 
 def make_run(owner: User, team: Any = None, **kwargs: Any) -> Any:
-    """A run, as if just created; pass ``status`` etc. to place it."""
+    """A run, as if just created; pass ``status`` etc. to place it. It lives in ``team``'s
+    workspace when a team is given, as a run started from the team does; else in the
+    owner's personal one."""
     from runs.models import Run
 
+    if team is not None:
+        kwargs.setdefault("workspace", team.workspace)
     kwargs.setdefault("team_name", team.name if team else "Research team")
     kwargs.setdefault("spec", {"name": kwargs["team_name"], "pattern": "supervisor"})
     kwargs.setdefault("input", {"task": "Summarise the findings"})

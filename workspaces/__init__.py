@@ -1,5 +1,6 @@
 """Workspaces: who shares what, with which role. ``workspaces.access`` decides every check;
-``current(request)`` is the workspace a page works in (the one chosen in the session)."""
+``current(request)`` is the workspace a page works in (the one chosen in the session);
+``shows(request, ...)`` names the one a page belongs to, when it belongs to one."""
 
 from typing import Any
 
@@ -25,6 +26,13 @@ def current(request: Any, among: list[Any] | None = None) -> Any:
         if found is not None:
             return found
     return personal_workspace(request.user)
+
+
+def shows(request: Any, workspace_id: int) -> None:
+    """Say that the page answering ``request`` belongs to workspace ``workspace_id`` (a
+    workspace's own pages, an object's page): the top bar's role badge and the workspace
+    pages' links follow it rather than the current workspace."""
+    request.page_workspace_id = workspace_id
 
 
 def choose(request: Any, workspace: Any) -> None:

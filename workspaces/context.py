@@ -1,5 +1,7 @@
 """Template context: the workspace the pages work in, the caller's role there, what that role
-allows (``"team.edit" in workspace_can``) and every workspace they can switch to."""
+allows (``"team.edit" in workspace_can``) and every workspace they can switch to; and the
+same of the workspace the page belongs to (``page_workspace``, ``page_role``, ``page_can``),
+which is the current one unless the view said otherwise (``workspaces.shows``)."""
 
 from __future__ import annotations
 
@@ -26,9 +28,15 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
     )
     remember_roles(user, {m.workspace_id: m.role for m in mine})
     here = current(request, among=[m.workspace for m in mine])
+    # The page's own workspace (``workspaces.shows``), which the session's may not be.
+    shown = getattr(request, "page_workspace_id", None)
+    page = next((m.workspace for m in mine if m.workspace_id == shown), here)
     return {
         "workspace": here,
         "workspace_role": role_in(user, here),
         "workspace_can": permissions(user, here) or frozenset(),
         "my_workspaces": [(m.workspace, m.role) for m in mine],
+        "page_workspace": page,
+        "page_role": role_in(user, page),
+        "page_can": permissions(user, page) or frozenset(),
     }

@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from ninja.decorators import decorate_view
 from pydantic import BaseModel, Field
 
-from . import access, roles
+from . import access, roles, shows
 from .models import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -114,8 +114,12 @@ def caller(request: Any) -> Any:
 
 
 def get(queryset: QuerySet[Any], request: Any, **lookup: Any) -> Any:
-    """``access.get_object`` with the operation's permission, for its caller."""
-    return access.get_object(queryset, caller(request), needed(request), **lookup)
+    """``access.get_object`` with the operation's permission, for its caller; a page showing
+    it belongs to its workspace."""
+    found = access.get_object(queryset, caller(request), needed(request), **lookup)
+    if (workspace_id := getattr(found, "workspace_id", None)) is not None:
+        shows(request, workspace_id)
+    return found
 
 
 def workspace(request: Any, slug: str | None) -> Workspace:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from teams.models import Team
 
-from . import SESSION_KEY, choose, current, services
+from . import SESSION_KEY, choose, current, services, shows
 from .access import can, check, member_workspaces, role_in
 from .activity import entries
 from .api import invitation_url
@@ -71,6 +71,7 @@ def _workspace(request: HttpRequest, slug: str) -> Workspace:
     declared permission (both raised by ``access.check``)."""
     workspace = Workspace.objects.filter(slug=slug).first() or Workspace(slug=slug, pk=0)
     check(request.user, workspace, needed(request))
+    shows(request, workspace.pk)
     return workspace
 
 

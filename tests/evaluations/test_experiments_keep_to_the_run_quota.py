@@ -10,18 +10,10 @@ from django.contrib.auth.models import User
 from evaluations import actions
 from evaluations.models import Experiment, ExperimentItem
 from evaluations.scorers import SPECS
-from runs import execution
 from runs.models import Run
 from tests.factories import make_team
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch_many", ids.extend)
-    return ids
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatched")]  # tests/conftest.py
 
 
 def experiment_of(alice: User, items: int, concurrency: int) -> Experiment:

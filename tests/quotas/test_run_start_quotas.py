@@ -12,19 +12,11 @@ from django.test import Client, TestCase
 from django.utils import timezone
 
 from orchestration_site.quotas import QuotaExceeded
-from runs import execution
 from runs.actions import new_runs
 from runs.models import Run
 from tests.factories import make_run, make_team, make_token
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatched")]  # tests/conftest.py
 
 
 def start(user: User, team: Any) -> Any:

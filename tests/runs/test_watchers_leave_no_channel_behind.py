@@ -18,7 +18,7 @@ from redis import asyncio as aioredis
 
 from orchestration_site.asgi import application
 from runs import fanout
-from runs.broadcast import run_message
+from runs.broadcast import delta_message, run_message
 from runs.models import Run
 from tests.factories import make_run
 from tests.runs.live import PrivateRedis
@@ -121,18 +121,33 @@ async def test_a_message_for_a_watcher_that_is_closing_ends_nothing_in_error(
     group = layer._get_group_channel_name(run.group_name)
     server = Closing()
     cookie = await sync_to_async(session_cookie)(alice)
-    socket = WebsocketCommunicator(server, f"/ws/runs/{run.id}/", headers=[(b"cookie", cookie)])
-    assert (await socket.connect())[0]
-    await socket.send_json_to({"type": "subscribe", "after_seq": 0})
-    assert await socket.receive_nothing(timeout=0.5)
+    closing = WebsocketCommunicator(server, f"/ws/runs/{run.id}/", headers=[(b"cookie", cookie)])
+    assert (await closing.connect())[0]
+    await closing.send_json_to({"type": "subscribe", "after_seq": 0})
+    assert await closing.receive_nothing(timeout=0.5)
+    [shared] = fanouts_of(run)
+    [consumer] = shared.watchers
+    other = await watcher(run, alice)  # a second watcher of the run, which stays open
 
-    # the run's summary arrives while the client's close is under way
+    # the run's summary arrives while the first client's close is under way
     server.closing = True
     await layer.group_send(run.group_name, await sync_to_async(run_message)(run))
-    assert await socket.receive_nothing(timeout=1)
-    assert not socket.future.done()  # the consumer did not end in an error
+    assert (await other.receive_json_from(timeout=5))["type"] == "run"
+    assert await closing.receive_nothing(timeout=0.5)
+    # the closing watcher's forwarder (the task that sends what the fan-out queued for it)
+    # ended without an error
+    assert consumer.forwarder is not None and consumer.forwarder.done()
+    assert consumer.forwarder.exception() is None
+
+    # and the run's later messages still reach its other watcher
+    await layer.group_send(run.group_name, delta_message("writer", "s1", "Hello"))
+    assert await other.receive_json_from(timeout=5) == {
+        "type": "delta", "agent": "writer", "span_id": "s1", "text": "Hello"
+    }  # fmt: skip
+    assert shared.running
 
     # and when the disconnect arrives it leaves as usual
-    await socket.send_input({"type": "websocket.disconnect", "code": 1000})
-    await socket.wait(timeout=5)
+    await closing.send_input({"type": "websocket.disconnect", "code": 1000})
+    await closing.wait(timeout=5)
+    await other.disconnect()
     assert await subscribers(stack.url, group) == 0

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from tests.factories import make_user
+from teams.models import Team
+from tests.factories import make_team, make_user
 from tests.workspaces.helpers import client_of, role_of, shared_workspace
 from workspaces.models import Workspace
 from workspaces.roles import PERMISSIONS
@@ -134,3 +135,43 @@ def test_pages_hide_what_a_runner_may_not_do_and_say_why():
     # An editor sees all of it.
     assert "Create team" in text(editor.get("/teams/"))
     assert "Delete team" in text(editor.get(f"/teams/{team.pk}/"))
+
+
+def badge(page: str) -> str:
+    """The top bar's role badge: its class, title and text."""
+    found = re.search(
+        r'<a href="([^"]*)" class="role-badge ([^"]*)" [^>]*title="([^"]*)">(.*?)</a>', page
+    )
+    assert found, "no role badge in the top bar"
+    return " | ".join(found.groups())
+
+
+def test_a_workspace_page_shows_the_role_and_links_of_its_own_workspace():
+    workspace, users = shared_workspace(viewer="victor")
+    victor = client_of(users["victor"])
+    # victor works in his personal workspace (owner there) and opens Acme's settings
+    page = text(victor.get(f"/workspaces/{workspace.slug}/settings/"))
+    assert '<option value="victor" selected>' in page  # still the current one
+    assert badge(page) == (
+        f"/workspaces/{workspace.slug}/members/ | role-viewer | "
+        'Your role in Acme: see its members | viewer<span class="where"> in Acme</span>'
+    )
+    assert "/activity/" not in page  # a viewer may not read Acme's activity log
+    # with Acme chosen, his own workspace's members page shows him its owner, with its log
+    victor.post("/workspaces/switch/", {"workspace": workspace.slug, "next": "/runs/"})
+    page = text(victor.get("/workspaces/victor/members/"))
+    assert re.search(rf'<option value="{workspace.slug}" selected>', page)
+    assert badge(page) == (
+        "/workspaces/victor/members/ | role-owner | Your role in victor: see its members | "
+        'owner<span class="where"> in victor</span>'
+    )
+    assert 'href="/workspaces/victor/activity/"' in page
+
+
+def test_an_objects_page_shows_the_role_in_the_objects_workspace():
+    workspace, users = shared_workspace(viewer="victor")
+    team = make_team(users["olivia"])
+    Team.objects.filter(pk=team.pk).update(workspace=workspace)
+    # victor, working in his personal workspace, opens a team of Acme's
+    page = text(client_of(users["victor"]).get(f"/teams/{team.pk}/"))
+    assert badge(page).startswith(f"/workspaces/{workspace.slug}/members/ | role-viewer |")

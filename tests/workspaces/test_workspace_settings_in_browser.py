@@ -1,6 +1,7 @@
 """In Chromium: an admin sets the workspace's retention on its settings page (refused in place
-beyond the server's period), and an editor reads it with the reason they cannot change it.
-With SHOTS_DIR set, the pages are also saved at 1280x720 and 390x844."""
+beyond the server's period), and an editor reads it with the reason they cannot change it;
+the top bar gives each their role in Acme. With SHOTS_DIR set, the pages are also saved at
+1280x720 and 390x844."""
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -31,10 +32,13 @@ def test_an_admin_sets_the_retention_on_the_settings_page(
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("The settings of Acme are saved.")).to_be_visible()
     expect(field).to_have_value("30")
+    # the top bar gives her role in Acme, the page's workspace, not in her current one
+    expect(page.locator(".topbar .role-badge")).to_have_text("admin in Acme")
     shoot(page, "workspace-settings")
     # An editor reads it, and is told who changes it.
     log_in(page, users["ed"], asgi_server)
     page.reload()
     expect(page.locator("#workspace-settings-read-only")).to_contain_text("30 days")
     expect(page.get_by_test_id("why-not")).to_contain_text("needs the owner or admin role")
+    expect(page.locator(".topbar .role-badge")).to_have_text("editor in Acme")
     shoot(page, "workspace-settings-read-only")
