@@ -107,7 +107,10 @@ class ExperimentWatch:
             except Exception:  # the database is away: the next round asks again
                 log.warning("Could not read experiment %s", self.experiment_id, exc_info=True)
                 message = {}
-            if message is None:
+            if message is None:  # deleted: nothing more will come
+                self.ended = True
+                for watcher in list(self.watchers):
+                    watcher.take(None)
                 return
             if message:
                 text = json.dumps(message)
@@ -156,7 +159,7 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
     # ``ExperimentWatch`` of it.
     channel_layer_alias = None
     experiment_id: int | None = None
-    outbox: asyncio.Queue[str]
+    outbox: asyncio.Queue[str | None]
     sender: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -186,9 +189,10 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
         if watch.latest is not None:
             self.take(watch.latest)
 
-    def take(self, text: str) -> None:
-        """Queue ``text`` for this watcher, never waiting. Each message is the whole state,
-        so a watcher still sending the last one skips what waited to the newest."""
+    def take(self, text: str | None) -> None:
+        """Queue ``text`` for this watcher, never waiting (None: the experiment is gone, close).
+        Each message is the whole state, so a watcher still sending the last one skips what
+        waited to the newest."""
         while not self.outbox.empty():
             self.outbox.get_nowait()
         self.outbox.put_nowait(text)
@@ -196,6 +200,9 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
     async def _send_outbox(self) -> None:
         while True:
             text = await self.outbox.get()
+            if text is None:
+                await self.close(code=CLOSE_FORBIDDEN)  # as for one that never existed
+                return
             await self.send(text_data=text)
             if text.startswith('{"type": "ended"'):
                 await self.close(code=CLOSE_ENDED)
