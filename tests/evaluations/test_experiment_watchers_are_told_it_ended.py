@@ -1,7 +1,8 @@
 """The experiment websocket through the real ASGI application: a watcher is told at once
 when the experiment is cancelled (by the step's notice: the quiet-time poll is a minute
-here), gets that last message alone if it connects afterwards, and is closed as for nothing
-there when the experiment is deleted under it."""
+here), and by the poll when the notice is lost; it gets that last message alone if it
+connects afterwards, and is closed as for nothing there when the experiment is deleted
+under it."""
 
 import json
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from evaluations import live
 from evaluations.actions import do_cancel
 from evaluations.models import Experiment
 from orchestration_site.asgi import application
@@ -70,5 +72,21 @@ async def test_a_deleted_experiment_closes_its_watchers_as_for_nothing_there(
         assert (await next_message(socket))["type"] == "progress"
         await Experiment.objects.filter(pk=experiment.pk).adelete()
         assert await next_message(socket) == {"closed": 4403}
+    finally:
+        await socket.disconnect()
+
+
+async def test_a_lost_notice_only_delays_the_news_until_the_next_poll(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.RUN_WATCH_POLL_S = 0.5
+    experiment, users = await sync_to_async(shared_experiment)()
+    socket = await watcher(experiment, users["owner"])
+    try:
+        assert (await next_message(socket))["type"] == "progress"
+        monkeypatch.setattr(live, "announce", lambda experiment_id: None)  # never reaches Redis
+        await sync_to_async(do_cancel)(experiment, "olga")
+        last = await next_message(socket, within_s=3)
+        assert last["type"] == "ended" and last["status"] == "cancelled"
     finally:
         await socket.disconnect()
