@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -34,7 +33,7 @@ from teams.services import too_deep, unstorable
 from workspaces import access
 from workspaces.models import Workspace
 
-from . import judging, scorers
+from . import judging, live, scorers
 from .models import Cassette, Dataset, DatasetItem, Experiment, ExperimentItem
 
 MAX_ITEMS = 10_000
@@ -433,12 +432,14 @@ def do_advance(experiment_id: int) -> bool:
         pending = list(waiting.select_related("item")[:room]) if room else []
         if pending:
             _start(experiment, pending)
-        if not pending and not in_flight and not waiting.exists():
+        finished = not pending and not in_flight and not waiting.exists()
+        if finished:
             experiment.status = Experiment.Status.FINISHED
             experiment.finished_at = timezone.now()
             experiment.save(update_fields=["status", "finished_at"])
-            return False
-    return True
+        if orphans or ended or pending or finished:
+            live.announce(experiment_id)  # its watchers, after the step commits
+    return not finished
 
 
 def _score(experiment: Experiment, items: list[ExperimentItem]) -> None:
@@ -489,6 +490,7 @@ def do_cancel(experiment: Experiment, who: str) -> Experiment:
         locked.status = Experiment.Status.CANCELLED
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "finished_at"])
+        live.announce(locked.pk)
     return locked
 
 
@@ -499,17 +501,7 @@ def running_ids() -> list[int]:
 
 
 def progress(experiment: Experiment) -> dict[str, int]:
-    counts = experiment.items.aggregate(
-        total=Count("id"),
-        done=Count("id", filter=Q(status=ExperimentItem.Status.DONE)),
-        running=Count("id", filter=Q(status=ExperimentItem.Status.STARTED)),
-        pending=Count("id", filter=Q(status=ExperimentItem.Status.PENDING)),
-        cancelled=Count("id", filter=Q(status=ExperimentItem.Status.CANCELLED)),
-        failed=Count(
-            "id", filter=Q(status=ExperimentItem.Status.DONE) & ~Q(run_status="succeeded")
-        ),
-    )
-    return counts
+    return experiment.items.aggregate(**ExperimentItem.progress_counts())
 
 
 def cost(experiment: Experiment) -> Decimal:

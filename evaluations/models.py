@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from workspaces.access import WorkspaceQuerySet
 from workspaces.models import InWorkspace
@@ -149,6 +149,20 @@ class ExperimentItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id} in {self.experiment_id}"
+
+    @classmethod
+    def progress_counts(cls) -> dict[str, Count]:
+        """The aggregates of an experiment's progress: ``total``, ``done``, ``running``,
+        ``pending``, ``cancelled`` and ``failed`` (done, but its run did not succeed)."""
+        done = Q(status=cls.Status.DONE)
+        return {
+            "total": Count("id"),
+            "done": Count("id", filter=done),
+            "running": Count("id", filter=Q(status=cls.Status.STARTED)),
+            "pending": Count("id", filter=Q(status=cls.Status.PENDING)),
+            "cancelled": Count("id", filter=Q(status=cls.Status.CANCELLED)),
+            "failed": Count("id", filter=done & ~Q(run_status="succeeded")),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {

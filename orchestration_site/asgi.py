@@ -13,9 +13,11 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from evaluations.routing import websocket_urlpatterns as experiment_routes  # noqa: E402
 from publishing import mcp  # noqa: E402
 from runs.backlog import BacklogMiddleware  # noqa: E402
-from runs.routing import BrowserOriginValidator, websocket_urlpatterns  # noqa: E402
+from runs.routing import BrowserOriginValidator  # noqa: E402
+from runs.routing import websocket_urlpatterns as run_routes  # noqa: E402
 
 if settings.RUN_EXECUTOR == "thread":
     # The embedded default: this process executes runs, so it wakes them too.
@@ -38,7 +40,7 @@ application = ProtocolTypeRouter(
     {
         "http": http,
         "websocket": BacklogMiddleware(
-            BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            BrowserOriginValidator(AuthMiddlewareStack(URLRouter(run_routes + experiment_routes)))
         ),
     }
 )

@@ -401,6 +401,9 @@ CELERY_BEAT_SCHEDULE = {
 # advances died with its worker.
 EXPERIMENT_POLL_S = env.float("EXPERIMENT_POLL_S", default=1.0)
 EXPERIMENTS_SWEEP_S = env.float("EXPERIMENTS_SWEEP_S", default=30.0)
+# The experiment websocket reads a busy experiment's progress at most this often (per
+# experiment and web process, for all its watchers), however many steps it takes meanwhile.
+EXPERIMENT_WATCH_INTERVAL_S = env.float("EXPERIMENT_WATCH_INTERVAL_S", default=0.5)
 CELERY_BEAT_SCHEDULE["experiments-sweep"] = {
     "task": "evaluations.tasks.sweep",
     "schedule": EXPERIMENTS_SWEEP_S,

@@ -132,6 +132,9 @@ class Publisher(Batcher[tuple[str, bytes], None]):
 
     def publish(self, group: str, messages: Sequence[dict[str, Any]]) -> asyncio.Future[None]:
         """Queue ``messages``; the future is done once they are published."""
+        layer = get_channel_layer()
+        if layer is not self._layer:  # CHANNEL_LAYERS changed: tests move to another Redis
+            self._layer, self._clients = layer, {}
         channel = self._layer._get_group_channel_name(group)
         futures = [self.submit((channel, self._layer.serialize(m))) for m in messages]
         return futures[-1]

@@ -87,6 +87,23 @@ async def quota_refusal(rate: quotas.Rate, user: Any) -> QuotaExceeded | None:
     return None
 
 
+async def admitted_user(consumer: Any) -> Any | None:
+    """The person on ``consumer``'s (accepted) socket, by session or bearer token, within
+    their connect quota; None once the socket is closed with 4401 (nobody) or 4429."""
+    user = consumer.scope.get("user")
+    if not getattr(user, "is_authenticated", False):
+        token = bearer_token(consumer.scope)
+        user = await user_from_token(token) if token else None
+    if user is None:
+        await consumer.close(code=CLOSE_ANONYMOUS)
+        return None
+    if refusal := await quota_refusal(quotas.WEBSOCKET_CONNECTS, user):
+        reason = f"{refusal.detail} Retry-After: {refusal.retry_after}"
+        await consumer.close(code=CLOSE_RATE_LIMITED, reason=reason[:120])
+        return None
+    return user
+
+
 #: What watching a run needs (the generated permission test reads it).
 WATCH_PERMISSION = "run.view"
 
@@ -144,16 +161,8 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         # Accept first: a close code can only be sent on an open websocket.
         await self.accept()
         self.backlog = self.scope.get("backlog")  # runs.backlog.BacklogMiddleware
-        user = self.scope.get("user")
-        if not getattr(user, "is_authenticated", False):
-            token = bearer_token(self.scope)
-            user = await user_from_token(token) if token else None
+        user = await admitted_user(self)
         if user is None:
-            await self.close(code=CLOSE_ANONYMOUS)
-            return
-        if refusal := await quota_refusal(quotas.WEBSOCKET_CONNECTS, user):
-            reason = f"{refusal.detail} Retry-After: {refusal.retry_after}"
-            await self.close(code=CLOSE_RATE_LIMITED, reason=reason[:120])
             return
         self.user = user
         run = await watchable_run(user, self.scope["url_route"]["kwargs"]["run_id"])

@@ -48,7 +48,7 @@ def test_an_experiment_is_watched_to_the_end_and_compared(page: Page) -> None:
             "scorers": [{"kind": "contains", "name": "simulated", "text": "[simulated]"}, {"kind": "exact"}]}  # fmt: skip
     first = post(client, "/api/experiments", body)
 
-    # The page shows progress, reloading itself until both items are scored.
+    # The page shows progress, live over its websocket, until both items are scored.
     page.goto(f"/experiments/{first['id']}/")
     expect(page.locator("h1")).to_contain_text("on From runs v1")
     expect(page.locator("#progress")).to_have_attribute("max", "2")

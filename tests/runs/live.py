@@ -150,13 +150,13 @@ def start_worker(redis: PrivateRedis, name: str, concurrency: int = 20, **env: s
 
 
 @contextmanager
-def daphne(redis: PrivateRedis) -> Iterator[str]:
-    """A live ASGI server; yields its ws:// base URL."""
+def daphne(redis: PrivateRedis, **env: str) -> Iterator[str]:
+    """A live ASGI server; yields its ws:// base URL. ``env`` overrides the stack's settings."""
     port = free_port()
     process = subprocess.Popen(
         [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "orchestration_site.asgi:application"],
         cwd=ROOT,
-        env=stack_env(redis, RUN_WATCH_POLL_S="0.5"),
+        env=stack_env(redis, **{"RUN_WATCH_POLL_S": "0.5", **env}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from evaluations.consumers import WATCH_PERMISSION as EXPERIMENT_WATCH_PERMISSION
 from orchestration_site.api import api
 from runs.consumers import WATCH_PERMISSION
 from runs.models import Artifact, Run, Webhook
@@ -776,6 +777,14 @@ def _reverse(name: str, args: list[Any]) -> str:
 
 def test_the_websocket_declares_a_permission_of_the_matrix():
     assert roles.roles_with(WATCH_PERMISSION) == roles.EVERYONE  # every member may watch
+
+
+def test_the_experiment_websocket_asks_what_the_experiment_page_asks():
+    from evaluations.views import experiment_detail
+
+    declared_there = experiment_detail.workspace_permission  # type: ignore[attr-defined]
+    assert declared_there == EXPERIMENT_WATCH_PERMISSION
+    assert roles.roles_with(EXPERIMENT_WATCH_PERMISSION) == roles.READERS  # not the auditor
 
 
 def test_the_samples_name_only_routes_that_exist():

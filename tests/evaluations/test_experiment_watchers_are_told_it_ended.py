@@ -1,0 +1,92 @@
+"""The experiment websocket through the real ASGI application: a watcher is told at once
+when the experiment is cancelled (by the step's notice: the quiet-time poll is a minute
+here), and by the poll when the notice is lost; it gets that last message alone if it
+connects afterwards, and is closed as for nothing there when the experiment is deleted
+under it."""
+
+import json
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from evaluations import live
+from evaluations.actions import do_cancel
+from evaluations.models import Experiment
+from orchestration_site.asgi import application
+from tests.workspaces.test_the_websocket_answers_as_the_matrix_says import (
+    credentials,
+    shared_experiment,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+
+
+async def watcher(experiment: Experiment, user: Any) -> WebsocketCommunicator:
+    url = f"/ws/experiments/{experiment.pk}/"
+    socket = WebsocketCommunicator(application, url, headers=[await credentials(user, "")])
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def next_message(socket: WebsocketCommunicator, within_s: float = 5) -> dict[str, Any]:
+    message = await socket.receive_output(timeout=within_s)
+    if message["type"] == "websocket.close":
+        return {"closed": message["code"]}
+    return json.loads(message["text"])
+
+
+async def test_a_cancelled_experiment_tells_its_watcher_at_once_and_closes(settings: Any) -> None:
+    settings.RUN_WATCH_POLL_S = 60
+    experiment, users = await sync_to_async(shared_experiment)()
+    socket = await watcher(experiment, users["viewer"])
+    try:
+        first = await next_message(socket)
+        assert first["type"] == "progress" and first["status"] == "running"
+        await sync_to_async(do_cancel)(experiment, "olga")
+        last = await next_message(socket)
+        assert last["type"] == "ended" and last["status"] == "cancelled"
+        assert last["summary"] == {} and last["finished_at"]
+        assert await next_message(socket) == {"closed": 1000}
+    finally:
+        await socket.disconnect()
+
+    # Afterwards: the last message alone, then the close.
+    late = await watcher(experiment, users["owner"])
+    try:
+        assert (await next_message(late))["type"] == "ended"
+        assert await next_message(late) == {"closed": 1000}
+    finally:
+        await late.disconnect()
+
+
+async def test_a_deleted_experiment_closes_its_watchers_as_for_nothing_there(
+    settings: Any,
+) -> None:
+    settings.RUN_WATCH_POLL_S = 0.2
+    experiment, users = await sync_to_async(shared_experiment)()
+    socket = await watcher(experiment, users["owner"])
+    try:
+        assert (await next_message(socket))["type"] == "progress"
+        await Experiment.objects.filter(pk=experiment.pk).adelete()
+        assert await next_message(socket) == {"closed": 4403}
+    finally:
+        await socket.disconnect()
+
+
+async def test_a_lost_notice_only_delays_the_news_until_the_next_poll(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.RUN_WATCH_POLL_S = 0.5
+    experiment, users = await sync_to_async(shared_experiment)()
+    socket = await watcher(experiment, users["owner"])
+    try:
+        assert (await next_message(socket))["type"] == "progress"
+        monkeypatch.setattr(live, "announce", lambda experiment_id: None)  # never reaches Redis
+        await sync_to_async(do_cancel)(experiment, "olga")
+        last = await next_message(socket, within_s=3)
+        assert last["type"] == "ended" and last["status"] == "cancelled"
+    finally:
+        await socket.disconnect()
