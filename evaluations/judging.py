@@ -161,7 +161,9 @@ async def _judge_one(case: Case, model: ResolvedModel, places: asyncio.Semaphore
         except Missing as exc:
             return Judged(Score(0.0, _missing(spec, exc.cassette)))
         except Exception as exc:  # a judge that cannot answer is a result, not a crash
-            return Judged(Score(0.0, f"The judge {spec.model} could not answer: {exc}"))
+            return Judged(
+                Score(0.0, f"The judge {spec.model} could not answer: {exc or type(exc).__name__}")
+            )
     usd = model.cost_usd(response.usage)
     try:
         verdict = Verdict.model_validate_json(response.content or "")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from runs.execution import run_loop
 from runs.models import Run
-from runs.shell.loop import Batcher, in_db_thread, one_per_loop
+from runs.shell.loop import Batcher, in_db_thread, in_waiting_db_thread, one_per_loop
 
 from . import actions
 from .models import Experiment
@@ -49,7 +49,7 @@ async def _advance_forever(experiment_id: int, token: str, delay_s: float) -> No
     await asyncio.sleep(delay_s)
     while True:
         try:
-            if not await in_db_thread(step, experiment_id, token):
+            if not await in_waiting_db_thread(step, experiment_id, token):
                 return
         except Exception:
             log.warning("Could not advance experiment %s", experiment_id, exc_info=True)
@@ -107,7 +107,7 @@ class Nudges:
     async def _step(self, experiment_ids: list[int]) -> list[None]:
         for experiment_id in dict.fromkeys(experiment_ids):
             try:
-                await in_db_thread(actions.do_advance, experiment_id)
+                await in_waiting_db_thread(actions.do_advance, experiment_id)
             except Exception:
                 log.warning("Could not advance experiment %s", experiment_id, exc_info=True)
         return [None] * len(experiment_ids)

@@ -50,6 +50,8 @@ WRITES_IN_FLIGHT = 3
 #: connection. Eight covers the writes in flight, the claims, the ends and the heartbeat
 #: rounds at once, well under PostgreSQL's default of 100 connections per worker host.
 DB_THREADS = 8
+#: Threads for ORM work that also waits on other things (``loop.in_waiting_db_thread``).
+WAITING_DB_THREADS = 4
 
 #: Tries of a database call whose connection dropped (a database restart, a lock that did
 #: not clear), with a backoff of 50 ms doubling: about 1.5 s in all.

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 from django.db import InterfaceError, OperationalError, connections
 
 from ..engine.models import close_providers
-from .config import DB_ATTEMPTS, DB_THREADS
+from .config import DB_ATTEMPTS, DB_THREADS, WAITING_DB_THREADS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,6 +31,7 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 _db_threads = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="run-db")
+_waiting_threads = ThreadPoolExecutor(max_workers=WAITING_DB_THREADS, thread_name_prefix="run-wait")
 
 
 async def in_db_thread(function: Any, *args: Any) -> Any:
@@ -39,7 +40,19 @@ async def in_db_thread(function: Any, *args: Any) -> Any:
     Each thread keeps its connection (connecting per call would cost more than the query);
     a connection that fails is dropped and the call tried again on a new one.
     """
+    return await _in_thread(_db_threads, function, *args)
 
+
+async def in_waiting_db_thread(function: Any, *args: Any) -> Any:
+    """``in_db_thread`` for ORM work that also waits on something other than the database,
+    and may need the database threads while it waits: an experiment's step waits on its
+    judges' model calls, whose cassette reads and writes go to the database threads. On
+    threads of their own, such steps can never hold every database thread the runs' events
+    and claims need (with eight at once, nothing moved until their judges timed out)."""
+    return await _in_thread(_waiting_threads, function, *args)
+
+
+async def _in_thread(threads: ThreadPoolExecutor, function: Any, *args: Any) -> Any:
     def call() -> Any:
         for attempt in range(DB_ATTEMPTS):
             try:
@@ -54,7 +67,7 @@ async def in_db_thread(function: Any, *args: Any) -> Any:
                     raise
                 time.sleep(0.05 * 2**attempt)
 
-    return await asyncio.get_running_loop().run_in_executor(_db_threads, call)
+    return await asyncio.get_running_loop().run_in_executor(threads, call)
 
 
 def _name(function: Any) -> str:
@@ -63,14 +76,15 @@ def _name(function: Any) -> str:
 
 def close_db_connections() -> None:
     """Close every database thread's connection (before dropping a test database)."""
-    barrier = threading.Barrier(DB_THREADS)
+    for threads, count in ((_db_threads, DB_THREADS), (_waiting_threads, WAITING_DB_THREADS)):
+        barrier = threading.Barrier(count)
 
-    def close() -> None:
-        connections.close_all()
-        barrier.wait(timeout=10)  # holds this thread so every other one gets a task too
+        def close(barrier: threading.Barrier = barrier) -> None:
+            connections.close_all()
+            barrier.wait(timeout=10)  # holds this thread so every other one gets a task too
 
-    for future in [_db_threads.submit(close) for _ in range(DB_THREADS)]:
-        future.result()
+        for future in [threads.submit(close) for _ in range(count)]:
+            future.result()
 
 
 _per_loop: dict[tuple[type, asyncio.AbstractEventLoop], Any] = {}

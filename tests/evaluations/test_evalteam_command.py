@@ -174,3 +174,35 @@ def test_it_starts_as_a_member_who_may_and_refuses_one_who_may_not(embedded: Non
     assert "nora is not a member" in exits_2(
         team.id, dataset.id, "--as", "nora", "--against", first.pk, "--replay", first.pk
     )
+
+
+def test_a_recorded_judge_finishes_when_steps_could_hold_every_database_thread(
+    embedded: None, monkeypatch: Any
+) -> None:
+    """An experiment's step waits on its judges, and a judge that records writes its answer
+    to the cassette on a database thread. Were steps on the database threads, steps enough
+    to hold all of them (eight experiments at once; here the one thread) would leave the
+    judges nothing to write with, and they would score 0 when they timed out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from evaluations import judging
+    from runs.shell import loop
+
+    one = ThreadPoolExecutor(1, thread_name_prefix="one-db")
+    monkeypatch.setattr(loop, "_db_threads", one)
+    monkeypatch.setattr(loop, "DB_THREADS", 1)
+    monkeypatch.setattr(judging, "JUDGE_TIMEOUT_S", 3.0)
+    team, dataset = team_and_cases(["case 0", "case 1"])
+    judge = json.dumps({"kind": "judge", "model": "offline", "rubric": "Echoes the case?"})
+
+    try:
+        _, out = evalteam(team.id, dataset.id, "--scorer", judge, "--record")
+    finally:
+        loop.close_db_connections()  # the one thread's connection too, before the database goes
+        one.shutdown()
+
+    experiment = Experiment.objects.get()
+    assert experiment.status == "finished", out
+    reasons = [item.scores["judge"]["reason"] for item in experiment.items.all()]
+    assert len(reasons) == 2 and not any("could not answer" in r for r in reasons), reasons
+    assert experiment.recording.entries.count() == 4  # two runs' answers, two verdicts
