@@ -282,6 +282,25 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             self.inbox = []
             self.forwarder = asyncio.create_task(self.forward_inbox())
         self.inbox.append(broadcast)
+        self.bound_inbox()
+
+    def bound_inbox(self) -> None:
+        """Keep what waits for this watcher under about ``WATCHER_MAX_BACKLOG_BYTES``: once
+        the events messages at the end of its inbox hold more than that, they become one
+        word that the run has stored events up to the last of them, which the watcher
+        fetches from the database when its turn comes (or, closed for reading too slowly,
+        after it connects again). A watcher that falls behind while events arrive fast held
+        every message until its wait for the limit ran out: 15 MB and more of a 25 MB run."""
+        assert self.inbox is not None
+        size, tail = 0, 0
+        for waiting in reversed(self.inbox):
+            if waiting.last_seq is None:
+                break  # a summary or a delta: what follows it keeps its place
+            size, tail = size + len(waiting.text or ""), tail + 1
+        if tail > 1 and size > settings.WATCHER_MAX_BACKLOG_BYTES:
+            last = self.inbox[-1].last_seq
+            del self.inbox[-tail:]
+            self.inbox.append(Broadcast(None, last_seq=last))
 
     def sent_now(self, broadcast: Broadcast) -> bool:
         """Whether ``broadcast`` went to the socket as the shared frame (no ASGI, no wait)."""
