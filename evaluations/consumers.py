@@ -107,19 +107,19 @@ class ExperimentWatch:
             except Exception:  # the database is away: the next round asks again
                 log.warning("Could not read experiment %s", self.experiment_id, exc_info=True)
                 message = {}
-            if message is None:  # deleted: nothing more will come
-                self.ended = True
+            if message is None:  # deleted: nothing more will come (one who joins later
+                # gets a watch of its own, which finds it gone and closes them alike)
                 for watcher in list(self.watchers):
                     watcher.take(None)
                 return
             if message:
                 text = json.dumps(message)
+                self.ended = message["type"] == "ended"
                 if text != self.latest:
                     self.latest = text
                     for watcher in list(self.watchers):
-                        watcher.take(text)
-                if message["type"] == "ended":
-                    self.ended = True
+                        watcher.take(text, last=self.ended)
+                if self.ended:
                     return
             # Coalesce: a busy experiment is read at most once an interval...
             await asyncio.sleep(max(0.0, read_at + watch_interval_s() - loop.time()))
@@ -159,7 +159,7 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
     # ``ExperimentWatch`` of it.
     channel_layer_alias = None
     experiment_id: int | None = None
-    outbox: asyncio.Queue[str | None]
+    outbox: asyncio.Queue[tuple[str, bool] | None]
     sender: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -187,24 +187,25 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
         self.experiment_id = experiment.pk
         watch = join(experiment.pk, self)
         if watch.latest is not None:
-            self.take(watch.latest)
+            self.take(watch.latest, last=watch.ended)
 
-    def take(self, text: str | None) -> None:
-        """Queue ``text`` for this watcher, never waiting (None: the experiment is gone, close).
-        Each message is the whole state, so a watcher still sending the last one skips what
-        waited to the newest."""
+    def take(self, text: str | None, last: bool = False) -> None:
+        """Queue ``text`` for this watcher, never waiting (None: the experiment is gone, close;
+        ``last``: the experiment has ended, close once it is sent). Each message is the whole
+        state, so a watcher still sending the last one skips what waited to the newest."""
         while not self.outbox.empty():
             self.outbox.get_nowait()
-        self.outbox.put_nowait(text)
+        self.outbox.put_nowait(None if text is None else (text, last))
 
     async def _send_outbox(self) -> None:
         while True:
-            text = await self.outbox.get()
-            if text is None:
+            queued = await self.outbox.get()
+            if queued is None:
                 await self.close(code=CLOSE_FORBIDDEN)  # as for one that never existed
                 return
+            text, last = queued
             await self.send(text_data=text)
-            if text.startswith('{"type": "ended"'):
+            if last:
                 await self.close(code=CLOSE_ENDED)
                 return
 
