@@ -22,6 +22,9 @@ raises while Redis is away, a message the layer cannot read), the subscriber log
 subscribes again, backing off, for as long as the run has watchers here; the polls cover the
 gap. (channels-redis's pubsub layer rides out a Redis restart by itself: redis-py subscribes
 again when it reconnects.)
+
+A message that lacks what its type carries (a later version's, a bug's) is logged and skipped;
+the subscriber goes on with the next, so one bad message never deafens a run's watchers.
 """
 
 from __future__ import annotations
@@ -157,8 +160,18 @@ class RunFanout:
                 await wake.wait()
                 wake.clear()
                 messages, queued[:] = list(queued), []
-                for message in merged_events(messages, self.max_bytes):
-                    if (broadcast := Broadcast.of(message)) is not None:
+                # One malformed: each goes on its own (and that one is skipped below).
+                with contextlib.suppress(Exception):
+                    messages = merged_events(messages, self.max_bytes)
+                for message in messages:
+                    try:
+                        broadcast = Broadcast.of(message)
+                    except Exception:  # lacks a field (a later version, a bug): not the end
+                        log.warning(
+                            "Skipped a malformed message of %s: %.300r", self.group, message
+                        )
+                        continue
+                    if broadcast is not None:
                         self.live_since_poll |= broadcast.last_seq is not None
                         await self._hand_out(broadcast)
         finally:

@@ -118,3 +118,24 @@ async def test_a_watcher_catching_up_from_the_database_holds_up_no_other(
     assert await stalled.receive_nothing(timeout=0.2)
     for socket in (stalled, current):
         await socket.disconnect()
+
+
+async def test_a_malformed_message_is_skipped_and_the_watchers_still_hear_the_run(
+    run: Run, alice: Any, caplog: Any
+) -> None:
+    socket = await watch(run, alice, after_seq=0)
+    assert await seqs_until(socket, 5) == [1, 2, 3, 4, 5]
+
+    # Through the real layer: an events message without its seqs (a later version's, a bug's),
+    # then the next events as usual.
+    rows = await sync_to_async(stored_quietly)(run, 2)
+    layer = get_channel_layer()
+    malformed = events_message(rows[:1])
+    del malformed["first_seq"]
+    await layer.group_send(run.group_name, malformed)
+    await layer.group_send(run.group_name, events_message(rows[:1]))
+    await layer.group_send(run.group_name, events_message(rows[1:]))
+
+    assert await seqs_until(socket, 7) == [6, 7]
+    assert "Skipped a malformed message" in caplog.text
+    await socket.disconnect()
