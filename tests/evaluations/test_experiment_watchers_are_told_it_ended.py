@@ -2,8 +2,9 @@
 when the experiment is cancelled (by the step's notice: the quiet-time poll is a minute
 here), and by the poll when the notice is lost; it gets that last message alone if it
 connects afterwards, and is closed as for nothing there when the experiment is deleted
-under it."""
+under it, or before it joins (never sent the progress of a deleted experiment)."""
 
+import asyncio
 import json
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from evaluations import live
+from evaluations import consumers, live
 from evaluations.actions import do_cancel
 from evaluations.models import Experiment
 from orchestration_site.asgi import application
@@ -90,3 +91,40 @@ async def test_a_lost_notice_only_delays_the_news_until_the_next_poll(
         assert last["type"] == "ended" and last["status"] == "cancelled"
     finally:
         await socket.disconnect()
+
+
+async def test_a_watcher_who_joins_after_the_delete_is_closed_and_sent_nothing_stale(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.RUN_WATCH_POLL_S = 0.2
+    experiment, users = await sync_to_async(shared_experiment)()
+    first = await watcher(experiment, users["owner"])
+    # The late watcher passes the access check while the experiment is there, and joins
+    # once it is gone (while the first watcher is still connected, its watch over).
+    admitted, gate = asyncio.Event(), asyncio.Event()
+    checked = consumers.watchable_experiment
+
+    async def checked_then_held(user: Any, experiment_id: str) -> Any:
+        found = await checked(user, experiment_id)
+        admitted.set()
+        await gate.wait()
+        return found
+
+    try:
+        assert (await next_message(first))["type"] == "progress"
+        monkeypatch.setattr(consumers, "watchable_experiment", checked_then_held)
+        late = await watcher(experiment, users["viewer"])
+        await asyncio.wait_for(admitted.wait(), 5)
+        await Experiment.objects.filter(pk=experiment.pk).adelete()
+        assert await next_message(first) == {"closed": 4403}
+        gate.set()
+        assert await next_message(late) == {"closed": 4403}  # no progress of a deleted one
+        await late.disconnect()
+
+        # And one who connects later still is closed alike, never sent anything.
+        monkeypatch.setattr(consumers, "watchable_experiment", checked)
+        later = await watcher(experiment, users["owner"])
+        assert await next_message(later) == {"closed": 4403}
+        await later.disconnect()
+    finally:
+        await first.disconnect()
