@@ -11,7 +11,6 @@ import pytest
 from django.test import Client
 
 from conversations.answers import readable
-from runs import execution
 from runs.models import Run
 from tests.factories import make_team, minimal_spec
 from tests.publishing.helpers import publish
@@ -87,10 +86,8 @@ def test_the_api_and_the_page_show_the_text_field_and_the_model_reads_json(
     assert json.loads(history[1]["content"]) == output
 
 
-def test_the_chat_widget_shows_the_text_field_too(
-    alice: Any, alice_client: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(execution, "dispatch", lambda run_id: None)
+@pytest.mark.usefixtures("dispatched")
+def test_the_chat_widget_shows_the_text_field_too(alice: Any, alice_client: Client) -> None:
     team = make_team(alice, minimal_spec(name="Shop help"))
     publish(alice_client, team, "shop-help", widget_origins=["https://shop.example.com"])
     visitor = {"HTTP_ORIGIN": "https://shop.example.com"}

@@ -16,24 +16,16 @@ from django.test import Client
 from conversations.models import Conversation
 from orchestration_site import quotas
 from publishing.models import Publication, PublishedRun, WidgetConversation
-from runs import execution
 from runs.models import Run
 from tests.factories import make_team, minimal_spec
 from workspaces.models import Membership
 
 from .helpers import publish
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatched")]
 
 SHOP = "https://shop.example.com"
 EVIL = "https://evil.example.net"
-
-
-@pytest.fixture(autouse=True)
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
 
 
 @pytest.fixture(autouse=True)

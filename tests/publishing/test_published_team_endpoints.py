@@ -12,23 +12,15 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from publishing.models import PublicationKey, PublishedRun
-from runs import execution
 from runs.models import Run
 from teams.models import ApiToken
 from tests.factories import make_run_of, make_user
 
 from .helpers import issue_key, make_asking_team, publish, read, start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatched")]
 
 QUESTION = {"input": {"question": "What is 6 * 7?"}}
-
-
-@pytest.fixture(autouse=True)
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from runs import execution, wakes
+from runs import wakes
 from runs.models import Run
 from runs.shell.heartbeat import keep_alive
 from tests.factories import make_run, make_user
@@ -22,14 +22,6 @@ DEAD = "web-1:4242:0badc0de"
 @pytest.fixture(autouse=True)
 def stale_after(settings: Any) -> None:
     settings.RUN_STALE_AFTER_S = 30
-
-
-@pytest.fixture
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Runs handed to the executor; executing them is tested end to end."""
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
 
 
 def running_run(owner: Any, silent_for_s: float, **fields: Any) -> Run:

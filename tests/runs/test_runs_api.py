@@ -9,7 +9,6 @@ import pytest
 from django.db import transaction
 from django.test import Client, TestCase
 
-from runs import execution
 from runs.actions import append
 from runs.models import Run, RunEvent
 from tests.factories import make_event, make_run, make_team, make_user, minimal_spec
@@ -22,14 +21,6 @@ RUN_FIELDS = {
     "cost_usd", "last_seq", "pending_human", "artifacts", "started_by", "archived_at",
     "archive_url",
 }  # fmt: skip
-
-
-@pytest.fixture
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Runs handed to the executor (after commit); executing them is tested end to end."""
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
 
 
 def post(alice_client: Client, url: str, body: Any = None) -> Any:

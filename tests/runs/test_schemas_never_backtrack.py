@@ -14,25 +14,17 @@ from typing import Any
 import pytest
 from django.test import Client, TestCase
 
-from runs import execution
 from runs.engine.structured import parse_output, schema_problems
 from runs.engine.tools.schema_args import args_model
 from runs.models import Run
 from tests.factories import minimal_spec
 from tests.runs.test_runs_api import waiting_run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatched")]
 
 EVIL = "^(a+)+$"
 ATTACK = "a" * 27 + "!"
 PROMPTLY_S = 2.0  # Python's re needs seconds for this, and twice as long per extra 'a'
-
-
-@pytest.fixture(autouse=True)
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
 
 
 def post(client: Client, url: str, body: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from runs import execution, wakes
+from runs import wakes
 from runs.engine.interfaces import RunOutcome
 from runs.models import Run
 from tests.factories import make_run, make_user
@@ -16,14 +16,6 @@ from tests.runs.helpers import race
 pytestmark = pytest.mark.django_db(transaction=True)
 
 QUESTION = "run/lead/t1/c0/expert/human"
-
-
-@pytest.fixture
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Runs handed to the executor; executing them is tested end to end."""
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
 
 
 def waiting_run(owner: Any, due_in_s: float, **fields: Any) -> Run:

@@ -11,22 +11,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from runs import execution
 from runs.models import Run
 from tests.factories import make_supervisor_team
 from tests.runs.helpers import race
 from triggers import actions
 from triggers.models import Schedule, ScheduleFiring
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Runs handed to the executor; executing them is tested elsewhere."""
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("dispatched")]
 
 
 def make_schedule(

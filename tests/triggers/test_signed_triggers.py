@@ -16,20 +16,12 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from runs import execution
 from runs.models import Run
 from runs.webhooks import sign
 from tests.factories import make_supervisor_team, make_user
 from triggers.models import Trigger
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    ids: list[str] = []
-    monkeypatch.setattr(execution, "dispatch", ids.append)
-    return ids
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatched")]
 
 
 def create(client: Client, team: Any, **fields: Any) -> dict[str, Any]:
