@@ -7,6 +7,14 @@ Each process reads an experiment's progress once for all of its watchers there
 (``evaluations.live.announce``), at most every ``EXPERIMENT_WATCH_INTERVAL_S``, and every
 ``RUN_WATCH_POLL_S`` while it is quiet, so a notice the layer lost (or a layer that cannot
 carry one across processes) delays an update and never stops it.
+
+A watcher is sent the latest state only once what it was sent before has left the process:
+each message is the whole state, so one that reads slowly skips to the newest rather than
+have messages pile up for it (daphne's transport keeps whatever the socket does not take,
+without bound; ``runs.backlog``). The process holds at most one message waiting for it and
+one unread; nobody is closed for reading slowly, as a run's watcher is (code 4008), since
+skipping loses nothing here. Watchers are counted in ``orchestrator_websocket_clients``
+with ``socket="experiment"``.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from runs import metrics
+from runs.backlog import Backlog
 from runs.consumers import CLOSE_FORBIDDEN, admitted_user
 from runs.fanout import watch_poll_s
 from workspaces import access
@@ -35,6 +45,8 @@ log = logging.getLogger(__name__)
 WATCH_PERMISSION = "experiment.view"
 #: The experiment has ended: its last message was sent.
 CLOSE_ENDED = 1000
+#: How often a watcher whose last message has not left the process yet looks again.
+UNREAD_POLL_S = 0.05
 
 
 def watch_interval_s() -> float:
@@ -161,6 +173,7 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
     experiment_id: int | None = None
     outbox: asyncio.Queue[tuple[str, bool] | None]
     sender: asyncio.Task[None] | None = None
+    backlog: Backlog | None = None  # None under a server whose backlog cannot be read
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -171,9 +184,16 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
                 self.sender.cancel()
             if self.experiment_id is not None:
                 leave(self.experiment_id, self)
+                await asyncio.shield(self.counted(connected=False))
+
+    @staticmethod
+    async def counted(connected: bool) -> None:
+        count = metrics.websocket_connected if connected else metrics.websocket_disconnected
+        await database_sync_to_async(count)("experiment")
 
     async def connect(self) -> None:
         await self.accept()  # a close code can only be sent on an open websocket
+        self.backlog = self.scope.get("backlog")  # runs.backlog.BacklogMiddleware
         user = await admitted_user(self)
         if user is None:
             return
@@ -184,7 +204,8 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
             return
         self.outbox = asyncio.Queue()
         self.sender = asyncio.create_task(self._send_outbox())
-        self.experiment_id = experiment.pk
+        await self.counted(connected=True)
+        self.experiment_id = experiment.pk  # counted out again from here on
         watch = join(experiment.pk, self)
         if watch.latest is not None:
             self.take(watch.latest, last=watch.ended)
@@ -200,6 +221,11 @@ class ExperimentConsumer(AsyncWebsocketConsumer):
     async def _send_outbox(self) -> None:
         while True:
             queued = await self.outbox.get()
+            if self.backlog is not None and self.backlog.unsent_bytes():
+                while self.backlog.unsent_bytes():  # the last one sent is still here
+                    await asyncio.sleep(UNREAD_POLL_S)
+                while not self.outbox.empty():  # a newer state came meanwhile
+                    queued = self.outbox.get_nowait()
             if queued is None:
                 await self.close(code=CLOSE_FORBIDDEN)  # as for one that never existed
                 return

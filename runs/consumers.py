@@ -155,7 +155,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             self.forwarder.cancel()
         if getattr(self, "group", None):
             fanout.leave(self.group, self)
-            await database_sync_to_async(metrics.websocket_disconnected)()
+            await database_sync_to_async(metrics.websocket_disconnected)("run")
 
     async def connect(self) -> None:
         # Accept first: a close code can only be sent on an open websocket.
@@ -172,7 +172,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         self.run_id, self.group = str(run.id), run.group_name
         self.sending = asyncio.Lock()
         await fanout.join(self.run_id, self.group, self, MESSAGE_MAX_BYTES)
-        await database_sync_to_async(metrics.websocket_connected)()
+        await database_sync_to_async(metrics.websocket_connected)("run")
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:

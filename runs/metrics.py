@@ -10,8 +10,9 @@ Gauges read live from the database and the broker (queue depth) are added at scr
 
 The run shell counts every event it stores: ``observe_events`` for the events of one run
 (the executor's sink after each write, a run's end after it is recorded, the web tier's
-appends after they commit). The websocket consumer calls ``websocket_connected()`` /
-``websocket_disconnected()``.
+appends after they commit). The websocket consumers call ``websocket_connected(socket)`` /
+``websocket_disconnected(socket)``, ``socket`` telling them apart: ``run`` (a run page,
+``/ws/runs/<id>/``) or ``experiment`` (``/ws/experiments/<id>/``).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ AGENT_DURATION = Histogram(
 )
 WEBSOCKET_CLIENTS = Gauge(
     PREFIX + "websocket_clients",
-    "Websocket clients connected to run pages.",
+    "Websocket clients watching, by socket (run or experiment).",
+    ["socket"],
     multiprocess_mode="livesum",  # the clients of the processes alive now, added up
 )
 
@@ -154,12 +156,12 @@ def _count_run_end(run: Any, team: str, status: str, ts: float | None) -> None:
         RUN_DURATION.labels(team, status).observe(max(0.0, ts - started.timestamp()))
 
 
-def websocket_connected() -> None:
-    WEBSOCKET_CLIENTS.inc()
+def websocket_connected(socket: str) -> None:
+    WEBSOCKET_CLIENTS.labels(socket).inc()
 
 
-def websocket_disconnected() -> None:
-    WEBSOCKET_CLIENTS.dec()
+def websocket_disconnected(socket: str) -> None:
+    WEBSOCKET_CLIENTS.labels(socket).dec()
 
 
 def observe_webhook_attempt(kind: str, ok: bool) -> None:

@@ -47,14 +47,15 @@ def test_two_processes_counts_add_up_and_an_ended_ones_clients_do_not(tmp_path: 
     # Two executors each count runs starting; a web process counts a websocket client.
     in_process(tmp_path, f"metrics.observe_events(run, [{started}, {started}])")
     in_process(tmp_path, f"metrics.observe_event(run, {started})")
-    web = in_process(tmp_path, "metrics.websocket_connected(); print(os.getpid())").strip()
+    web = in_process(tmp_path, "metrics.websocket_connected('run'); print(os.getpid())").strip()
 
     samples = scraped(tmp_path)
     assert samples[("orchestrator_runs_started_total", (("team", "Desk"),))] == 3
+    assert samples[("orchestrator_websocket_clients", (("socket", "run"),))] == 1
     assert samples[("orchestrator_events_total", (("type", "run.started"),))] == 3
 
     # The web process is gone: its clients are no longer connected.
     in_process(tmp_path, f"metrics.process_ended({web})")
     samples = scraped(tmp_path)
-    assert samples.get(("orchestrator_websocket_clients", ()), 0) == 0
+    assert samples.get(("orchestrator_websocket_clients", (("socket", "run"),)), 0) == 0
     assert samples[("orchestrator_runs_started_total", (("team", "Desk"),))] == 3

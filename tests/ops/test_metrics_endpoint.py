@@ -129,16 +129,16 @@ def test_it_counts_websocket_clients_retries_and_fallbacks(
 ) -> None:
     run = make_run_of(make_supervisor_team(make_user()))
     before = scrape(client)
-    metrics.websocket_connected()
-    metrics.websocket_connected()
-    metrics.websocket_disconnected()
+    metrics.websocket_connected("run")
+    metrics.websocket_connected("run")
+    metrics.websocket_disconnected("run")
     metrics.observe_event(run, {"type": "retry", "ts": 1.0, "payload": {"attempt": 1}})
     metrics.observe_event(run, {"type": "fallback", "ts": 2.0, "payload": {}})
     metrics.observe_event(
         run, {"type": "tool.result", "ts": 3.0, "payload": {"tool": "http_request", "ok": False}}
     )
     after = scrape(client)
-    assert delta(before, after, "orchestrator_websocket_clients") == 1
+    assert delta(before, after, "orchestrator_websocket_clients", socket="run") == 1
     assert delta(before, after, "orchestrator_retries_total") == 1
     assert delta(before, after, "orchestrator_fallbacks_total") == 1
     assert delta(before, after, "orchestrator_tool_errors_total", tool="http_request") == 1
