@@ -5,8 +5,9 @@ import re
 
 import pytest
 
+from runs.models import Run
 from teams.models import Team
-from tests.factories import make_team, make_user
+from tests.factories import make_run, make_team, make_user
 from tests.workspaces.helpers import client_of, role_of, shared_workspace
 from workspaces.models import Workspace
 from workspaces.roles import PERMISSIONS
@@ -175,3 +176,20 @@ def test_an_objects_page_shows_the_role_in_the_objects_workspace():
     # victor, working in his personal workspace, opens a team of Acme's
     page = text(client_of(users["victor"]).get(f"/teams/{team.pk}/"))
     assert badge(page).startswith(f"/workspaces/{workspace.slug}/members/ | role-viewer |")
+
+
+def test_a_run_page_drawn_by_the_front_end_shows_the_role_in_the_runs_workspace():
+    workspace, users = shared_workspace(viewer="victor")
+    run = make_run(users["olivia"])
+    Run.objects.filter(pk=run.pk).update(workspace=workspace)
+    victor = client_of(users["victor"])
+    # victor, working in his personal workspace (owner there), opens a run of Acme's: the
+    # page is the front-end app's (#run-root), the top bar the server's
+    for url in (f"/runs/{run.pk}/", f"/runs/{run.pk}/audit/"):
+        page = text(victor.get(url))
+        assert '<option value="victor" selected>' in page, url  # still the current one
+        assert badge(page) == (
+            f"/workspaces/{workspace.slug}/members/ | role-viewer | "
+            'Your role in Acme: see its members | viewer<span class="where"> in Acme</span>'
+        ), url
+    assert 'id="run-root"' in text(victor.get(f"/runs/{run.pk}/"))
