@@ -3,21 +3,39 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+#: Led by the unique (experiment, item) constraint's index (docs/architecture.md, "Run indexes").
+INDEX = "evaluations_experimentitem_experiment_id_ca08d7e7"
+
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [
         ("evaluations", "0002_cassettes"),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="experimentitem",
-            name="experiment",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="items",
-                to="evaluations.experiment",
-            ),
+        migrations.SeparateDatabaseAndState(
+            # Only the index goes: AlterField would also drop and add the foreign key again,
+            # which reads the whole table to validate it (runs.0011 does the same).
+            database_operations=[
+                migrations.RunSQL(
+                    f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX}"',
+                    f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{INDEX}" '
+                    'ON "evaluations_experimentitem" (experiment_id)',
+                )
+            ],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="experimentitem",
+                    name="experiment",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="evaluations.experiment",
+                    ),
+                ),
+            ],
         ),
     ]

@@ -5,13 +5,34 @@ from django.conf import settings
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
+#: The indexes dropped: their names (as Django made them) and definitions, to build them again
+#: when the migration is reversed.
+DROPPED = [
+    ("runs_run", "runs_run_owner_id_b1defaec", "(owner_id)"),
+    ("runs_run", "runs_run_workspace_id_c1222b68", "(workspace_id)"),
+    ("runs_run", "runs_run_status_7f93e232", "(status)"),
+    ("runs_run", "runs_run_status_7f93e232_like", "(status varchar_pattern_ops)"),
+    ("runs_run", "runs_run_source_run_id_83595ddc", "(source_run_id)"),
+    ("runs_runevent", "runs_runevent_run_id_8bd13aa7", "(run_id)"),
+    ("runs_runevent", "runs_runevent_type_7d999fae", "(type)"),
+    ("runs_runevent", "runs_runevent_type_7d999fae_like", "(type varchar_pattern_ops)"),
+]
+
+
+def drop_concurrently(table: str, name: str, definition: str) -> migrations.RunSQL:
+    return migrations.RunSQL(
+        f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"',
+        f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" {definition}',
+    )
+
 
 class Migration(migrations.Migration):
     """Drops the indexes no query needs, which every insert and every (never HOT) update of
-    a run or event wrote (docs/architecture.md, "Run indexes"). The two partial indexes are
-    built CONCURRENTLY, before the indexes they replace go: building one scans the whole
-    table, which a plain CREATE INDEX would do while blocking every write to runs. Dropping
-    an index reads nothing, so its brief exclusive lock is taken as usual."""
+    a run or event wrote (docs/architecture.md, "Run indexes"). Everything is CONCURRENTLY:
+    the two partial indexes are built before the indexes they replace go (a plain CREATE
+    INDEX reads the whole table while blocking every write to runs), and the drops do not
+    queue writes behind an exclusive lock that waits for long queries. Reversed, the old
+    indexes are built again the same way."""
 
     atomic = False
 
@@ -39,68 +60,75 @@ class Migration(migrations.Migration):
                 name="run_source_run",
             ),
         ),
-        migrations.AlterField(
-            model_name="run",
-            name="owner",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="runs",
-                to=settings.AUTH_USER_MODEL,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="run",
-            name="source_run",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                help_text="The run this one replays or forks.",
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="derived_runs",
-                to="runs.run",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="run",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("queued", "Queued"),
-                    ("running", "Running"),
-                    ("waiting", "Waiting for a person"),
-                    ("succeeded", "Succeeded"),
-                    ("failed", "Failed"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="queued",
-                max_length=20,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="run",
-            name="workspace",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="runs",
-                to="workspaces.workspace",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="runevent",
-            name="run",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="events",
-                to="runs.run",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="runevent",
-            name="type",
-            field=models.CharField(max_length=40),
+        migrations.SeparateDatabaseAndState(
+            # Only the indexes change: AlterField would also drop and add the foreign keys
+            # again, and adding one reads the whole table to validate it, blocking writes.
+            database_operations=[drop_concurrently(*index) for index in DROPPED],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="run",
+                    name="owner",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="run",
+                    name="source_run",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        help_text="The run this one replays or forks.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="derived_runs",
+                        to="runs.run",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="run",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("waiting", "Waiting for a person"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="run",
+                    name="workspace",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="workspaces.workspace",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="runevent",
+                    name="run",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="runs.run",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="runevent",
+                    name="type",
+                    field=models.CharField(max_length=40),
+                ),
+            ],
         ),
     ]
