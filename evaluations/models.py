@@ -126,7 +126,8 @@ class ExperimentItem(models.Model):
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
 
-    experiment = models.ForeignKey(Experiment, models.CASCADE, related_name="items")
+    # The unique (experiment, item) index serves every query by experiment.
+    experiment = models.ForeignKey(Experiment, models.CASCADE, related_name="items", db_index=False)
     item = models.ForeignKey(DatasetItem, models.RESTRICT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     run = models.OneToOneField(

@@ -43,7 +43,16 @@ class Run(InWorkspace):
     FINISHED_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="runs")
+    # A run row is written several times (queued, claimed, finished), and its status changes
+    # each time, so no update is HOT: each writes every index anew. The indexes are only
+    # those a query needs (docs/architecture.md, "Run indexes"): the owner's and workspace's
+    # lead the composite indexes below.
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", models.CASCADE, related_name="runs", db_index=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="runs", db_index=False
+    )
     # A run outlives edits and even deletion of its team: the audit trail must stay readable,
     # so the spec it ran is pinned here with nested team references resolved.
     team = models.ForeignKey(
@@ -56,9 +65,7 @@ class Run(InWorkspace):
     spec = models.JSONField(help_text="The resolved TeamSpec this run executes.")
     input = models.JSONField(default=dict, blank=True)
     seed = models.BigIntegerField(default=0, help_text="Seeds every random choice (retry jitter).")
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +101,7 @@ class Run(InWorkspace):
         null=True,
         blank=True,
         related_name="derived_runs",
+        db_index=False,
         help_text="The run this one replays or forks.",
     )
     forked_at_seq = models.PositiveIntegerField(null=True, blank=True)
@@ -122,6 +130,19 @@ class Run(InWorkspace):
             # The wake sweep (runs.wakes) reads due runs in wake_at order; few runs have one.
             models.Index(
                 fields=["wake_at"], name="run_wake_at", condition=models.Q(wake_at__isnull=False)
+            ),
+            # The sweeps (runs.wakes) and /metrics read unfinished runs by status; a finished
+            # run, most of the table, is not in it, and finishing one writes nothing to it.
+            models.Index(
+                fields=["status"],
+                name="run_unfinished_status",
+                condition=models.Q(status__in=["queued", "running", "waiting"]),
+            ),
+            # Deleting a run sets its replays' and forks' source to NULL; few runs have one.
+            models.Index(
+                fields=["source_run"],
+                name="run_source_run",
+                condition=models.Q(source_run__isnull=False),
             ),
         ]
 
@@ -184,10 +205,12 @@ class Run(InWorkspace):
 class RunEvent(models.Model):
     """One event of a run: append-only, numbered without gaps, hash-chained to the one before."""
 
-    run = models.ForeignKey(Run, models.CASCADE, related_name="events")
+    # The unique (run, seq) and (run, key) indexes serve every query by run; every query by
+    # type is also by run, so neither has an index of its own (docs/architecture.md).
+    run = models.ForeignKey(Run, models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     ts = models.DateTimeField()
-    type = models.CharField(max_length=40, db_index=True)
+    type = models.CharField(max_length=40)
     key = models.CharField(max_length=300)
     agent = models.CharField(max_length=200, blank=True)
     span_id = models.CharField(max_length=32, blank=True)

@@ -89,9 +89,9 @@ def finish(ended: Sequence[Ended]) -> dict[str, dict[str, Any]]:
         # Holds the rows of the runs it writes: no other executor can claim them now.
         kept = record_ends([(e.run, e.executor, fields[e.run.id]) for e in ended])
         mine = [e for e in ended if str(e.run.id) in kept]
-        for error in store_many([(e.run.id, e.tail.rows, None) for e in mine if e.tail.rows]):
-            if error is not None:
-                raise error
+        # A conflict raises IntegrityError and rolls all of this back: ``finish_each`` then
+        # finishes each run on its own, so only the run at fault gets LostRun.
+        store_many([(e.run.id, e.tail.rows, None) for e in mine if e.tail.rows], apart=False)
         for e in mine:
             for name, value in fields[e.run.id].items():
                 setattr(e.run, name, value)

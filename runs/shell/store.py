@@ -176,12 +176,24 @@ def store_events(run_id: Any, rows: Sequence[RunEvent]) -> bool:
     return changed
 
 
-def store_many(batches: Sequence[Batch]) -> list[Exception | None]:
+def store_many(batches: Sequence[Batch], *, apart: bool = True) -> list[Exception | None]:
     """The events of several runs and their new totals, atomically: with PostgreSQL in one
     statement, otherwise one INSERT and one UPDATE in a transaction. If that fails on a
     constraint, each run is stored on its own so only the run at fault (one whose events
-    another executor wrote) gets the error."""
+    another executor wrote) gets the error.
+
+    ``apart=False`` is for a caller whose own transaction a failure is to roll back whole
+    (``finishes.finish``): no savepoint around the statement, and its error is raised."""
+    if not batches:
+        return []  # no statement for nothing (a round of runs that ended with no tail)
     rows = [row for _, rows, _ in batches for row in rows]
+    if not apart:
+        if inserts_in_one_statement():
+            store_in_one_statement(rows, batches, savepoint=False)
+        else:
+            insert_events(rows)
+            save_totals(batches)
+        return [None] * len(batches)
     try:
         if inserts_in_one_statement():
             store_in_one_statement(rows, batches)
@@ -254,7 +266,9 @@ def stored(rows: Sequence[RunEvent], alias: str) -> None:
         row._state.adding, row._state.db = False, alias
 
 
-def store_in_one_statement(rows: Sequence[RunEvent], batches: Sequence[Batch]) -> None:
+def store_in_one_statement(
+    rows: Sequence[RunEvent], batches: Sequence[Batch], *, savepoint: bool = True
+) -> None:
     """``insert_events`` and ``save_totals`` as one PostgreSQL statement: a statement is a
     transaction of its own, so storing a batch is one round trip to the database instead of
     four (BEGIN, INSERT, UPDATE, COMMIT), each of which, on a worker whose event loop keeps
@@ -266,9 +280,10 @@ def store_in_one_statement(rows: Sequence[RunEvent], batches: Sequence[Batch]) -
         for run_id, t in totals
     )
     connection = connections[router.db_for_write(RunEvent)]
-    # Inside a caller's transaction, a savepoint keeps a failed statement from aborting it.
-    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with savepoint, connection.cursor() as cursor:
+    # Inside a caller's transaction, a savepoint keeps a failed statement from aborting it
+    # (unless the caller rolls it all back on a failure: then it is two statements for nothing).
+    kept = savepoint and connection.in_atomic_block
+    with transaction.atomic() if kept else contextlib.nullcontext(), connection.cursor() as cursor:
         cursor.execute(store_events_and_totals(), [events_document(rows), f"[{document}]"])
     stored(rows, connection.alias)
 
