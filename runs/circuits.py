@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
-from .engine.circuits import CircuitPolicy, LocalCircuits
-from .engine.interfaces import Circuit
-from .ratelimits import delete_under
+from .engine.circuits import CircuitPolicy, LocalCircuits, allows_then_reserve
+from .engine.interfaces import Circuit, RateLimit
+from .ratelimits import RESERVE, RedisRateLimit, delete_under
 
 log = logging.getLogger(__name__)
 _DAY_MS = 86_400_000
@@ -41,13 +41,29 @@ return redis.call('EXISTS', KEYS[1])
 """
 _REFUSED, _CLEAN = -1, 0
 
+# KEYS: the circuit's four, then the limiter's three. ARGV: the cool-down, then the reserve's
+# two. A call's check and its rate-limit slot in one round trip: {the check's answer, the ms
+# until the slot}; nothing is reserved when the check refuses.
+_ALLOWS_AND_RESERVE = f"""
+local function allows(KEYS, ARGV)
+{_ALLOWS}
+end
+local function reserve(KEYS, ARGV)
+{RESERVE}
+end
+local state = allows({{KEYS[1], KEYS[2], KEYS[3], KEYS[4]}}, {{ARGV[1]}})
+if state == {_REFUSED} then return {{state, 0}} end
+return {{state, reserve({{KEYS[5], KEYS[6], KEYS[7]}}, {{ARGV[2], ARGV[3]}})}}
+"""
+
 
 class RedisCircuits:
     def __init__(self, url: str, prefix: str, policy: CircuitPolicy) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self._prefix, self.policy = prefix, policy
+        self.url, self._prefix, self.policy = url, prefix, policy
         self._cooldown_ms = int(policy.cooldown_s * 1000)
         self._allows = self._redis.register_script(_ALLOWS)
+        self._allows_and_reserve = self._redis.register_script(_ALLOWS_AND_RESERVE)
         # The circuits whose last check in this process found no failure, no half-open
         # state and no cool-down: a success then has nothing to clear, and skips the
         # round trip that would clear it (most calls, on a healthy provider).
@@ -67,11 +83,28 @@ class RedisCircuits:
             log.warning("Circuit breaker unavailable, letting the call through: %s", exc)
             self._clean.discard(name)
             return True
+        self._note(name, state)
+        return state != _REFUSED
+
+    def allows_and_reserve(self, name: str, limiter: RedisRateLimit, tokens: int) -> float | None:
+        """``allows`` and, when it allows, the limiter's ``reserve``, in one round trip (the
+        limiter's keys live in the same Redis)."""
+        keys = [*self._keys(name), *limiter.limits.keys(limiter.name)]
+        try:
+            args = [self._cooldown_ms, *limiter.limits.spacing_ms(limiter.limit, tokens)]
+            state, wait_ms = (int(n) for n in self._allows_and_reserve(keys=keys, args=args))
+        except redis.RedisError as exc:
+            log.warning("Circuit breaker unavailable, letting the call through: %s", exc)
+            self._clean.discard(name)
+            return 0.0
+        self._note(name, state)
+        return None if state == _REFUSED else wait_ms / 1000
+
+    def _note(self, name: str, state: int) -> None:
         if state == _CLEAN:
             self._clean.add(name)
         else:
             self._clean.discard(name)
-        return state != _REFUSED
 
     def open_for(self, name: str) -> float:
         try:
@@ -126,6 +159,11 @@ class RedisCircuit:
 
     async def open_for(self) -> float:
         return self.circuits.open_for(self.name)
+
+    async def allows_and_reserve(self, rate_limit: RateLimit, tokens: int) -> float | None:
+        if isinstance(rate_limit, RedisRateLimit) and rate_limit.limits.url == self.circuits.url:
+            return self.circuits.allows_and_reserve(self.name, rate_limit, tokens)
+        return await allows_then_reserve(self, rate_limit, tokens)
 
 
 @functools.cache

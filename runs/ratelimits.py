@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # KEYS: requests, tokens, paused. ARGV: ms per request, ms the call's tokens take.
 # Returns the ms until the call's slot, which it now holds.
-_RESERVE = """
+RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local slot = now
@@ -59,22 +59,26 @@ return math.max(0, at - now)
 class RedisRateLimits:
     def __init__(self, url: str, prefix: str) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self._prefix = prefix
-        self._reserve = self._redis.register_script(_RESERVE)
+        self.url, self._prefix = url, prefix
+        self._reserve = self._redis.register_script(RESERVE)
         self._pause = self._redis.register_script(_PAUSE)
 
     def limiter(self, name: str, limit: Limit) -> RedisRateLimit:
         return RedisRateLimit(self, name, limit)
 
-    def _keys(self, name: str) -> list[str]:
+    def keys(self, name: str) -> list[str]:
         base = f"{self._prefix}:{name}"
         return [f"{base}:requests", f"{base}:tokens", f"{base}:paused"]
 
+    @staticmethod
+    def spacing_ms(limit: Limit, tokens: int) -> list[float]:
+        """The reserve script's ARGV."""
+        return [round(seconds * 1000, 3) for seconds in limit.spacing_s(tokens)]
+
     def reserve(self, name: str, limit: Limit, tokens: int) -> float:
-        per_request, per_tokens = limit.spacing_s(tokens)
         try:
-            args = [round(per_request * 1000, 3), round(per_tokens * 1000, 3)]
-            return int(self._reserve(keys=self._keys(name), args=args)) / 1000
+            args = self.spacing_ms(limit, tokens)
+            return int(self._reserve(keys=self.keys(name), args=args)) / 1000
         except redis.RedisError as exc:
             log.warning("Rate limiter unavailable, letting the call through: %s", exc)
             return 0.0
@@ -83,7 +87,7 @@ class RedisRateLimits:
         """Pauses the credential for ``seconds`` (0: only asks); how long it stays paused."""
         try:
             ms = max(0, round(seconds * 1000))
-            return int(self._pause(keys=self._keys(name)[2:], args=[ms])) / 1000
+            return int(self._pause(keys=self.keys(name)[2:], args=[ms])) / 1000
         except redis.RedisError as exc:
             log.warning("Rate limiter unavailable, pause not shared: %s", exc)
             return 0.0

@@ -183,9 +183,15 @@ async def _attempt(
         )
 
     request = dataclasses.replace(request, activity_key=key, attempt=attempt)
+    slot = None  # the wait for the rate-limit slot, when reserved with the circuit's check
     if not more:  # a model with a fallback skips an open circuit instead (``_skipped``)
-        await _wait_for_circuit(ctx, turn, agent, model, key, attempt)
-    await _wait_for_capacity(ctx, turn, model, request, key, attempt)
+        circuit, limit = model.circuit, model.rate_limit
+        both = circuit is not None and limit is not None
+        if circuit is not None and limit is not None:
+            slot = await circuit.allows_and_reserve(limit, estimated_tokens(request))
+        if slot is None:
+            await _wait_for_circuit(ctx, turn, agent, model, key, attempt, refused=both)
+    await _wait_for_capacity(ctx, turn, model, request, key, attempt, slot)
     try:
         response = await model.provider.complete(request, on_delta)
     except ModelError as error:
@@ -236,15 +242,18 @@ async def _wait_for_capacity(
     request: ModelRequest,
     key: str,
     attempt: int,
+    slot: float | None = None,
 ) -> None:
-    """Waits for the slot the credential's rate limit gives this call; a wait is on the
-    timeline and pushes the agent's deadline back by as much. A slot that falls inside a
-    pause (another call's 429 while this one waited) is given up for one after it."""
+    """Waits for the slot the credential's rate limit gives this call (``slot``: the wait
+    for the one already reserved); a wait is on the timeline and pushes the agent's deadline
+    back by as much. A slot that falls inside a pause (another call's 429 while this one
+    waited) is given up for one after it."""
     if model.rate_limit is None:
         return
     tokens = estimated_tokens(request)
     waits = 0
-    while (wait := await model.rate_limit.reserve(tokens)) > 0:
+    wait = slot if slot is not None else await model.rate_limit.reserve(tokens)
+    while wait > 0:
         waits += 1
         paused = await model.rate_limit.paused_for() > 0
         payload = {"activity_key": key, "model": model.name, "attempt": attempt,
@@ -258,6 +267,7 @@ async def _wait_for_capacity(
         ctx.check_cancelled()
         if await model.rate_limit.paused_for() <= 0:
             return
+        wait = await model.rate_limit.reserve(tokens)
 
 
 #: How often a call waiting for a half-open circuit looks again while another call probes it.
@@ -265,16 +275,24 @@ _PROBE_POLL_S = 0.5
 
 
 async def _wait_for_circuit(
-    ctx: RunContext, turn: Scope, agent: Agent, model: ResolvedModel, key: str, attempt: int
+    ctx: RunContext,
+    turn: Scope,
+    agent: Agent,
+    model: ResolvedModel,
+    key: str,
+    attempt: int,
+    refused: bool = False,
 ) -> None:
     """An agent's last model is not called while its credential's circuit is open: the call
     waits for the half-open moment, on the timeline and not against the agent's deadline (the
     run's still bounds it); when that moment comes after the run's deadline, the agent fails
-    at once, saying why, instead of waiting for nothing."""
+    at once, saying why, instead of waiting for nothing. ``refused``: the circuit has just
+    refused this call (``allows_and_reserve``), so it is not asked again before a wait."""
     if model.circuit is None:
         return
     waits = 0
-    while not await model.circuit.allows():
+    while refused or not await model.circuit.allows():
+        refused = False
         cooling = await model.circuit.open_for()
         wait = cooling or _PROBE_POLL_S
         left = run_time_left(ctx.clock)

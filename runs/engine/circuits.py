@@ -13,6 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .interfaces import Circuit, RateLimit
 
 
 @dataclass(frozen=True)
@@ -85,3 +89,14 @@ class LocalCircuit:
 
     async def open_for(self) -> float:
         return self.circuits.open_for(self.name)
+
+    async def allows_and_reserve(self, rate_limit: RateLimit, tokens: int) -> float | None:
+        return await allows_then_reserve(self, rate_limit, tokens)
+
+
+async def allows_then_reserve(circuit: Circuit, rate_limit: RateLimit, tokens: int) -> float | None:
+    """``Circuit.allows_and_reserve`` in two steps, for a circuit and a limiter that do not
+    share a store."""
+    if not await circuit.allows():
+        return None
+    return await rate_limit.reserve(tokens)

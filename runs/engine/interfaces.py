@@ -263,6 +263,12 @@ class Circuit(Protocol):
         not cooling down (closed, or half-open with a probe in flight)."""
         ...
 
+    async def allows_and_reserve(self, rate_limit: RateLimit, tokens: int) -> float | None:
+        """``allows()`` and, when it allows, ``rate_limit.reserve(tokens)``: None when refused
+        (nothing reserved), else the seconds until the slot now held. One step where both keep
+        their state in one store (in Redis, one round trip where there were two)."""
+        ...
+
 
 class RateLimit(Protocol):
     """The rate limit of one credential, shared by every run (and, with Redis, every worker
