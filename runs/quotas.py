@@ -74,11 +74,13 @@ def admit_webhook(team: Any) -> None:
 
 
 def _check_daily_spend(owner: User) -> None:
+    token_cap, usd_cap = settings.QUOTA_TOKENS_PER_DAY, settings.QUOTA_USD_PER_DAY
+    if not token_cap and not usd_cap:  # no cap: nothing to add up
+        return
     since = timezone.now() - SPEND_WINDOW
     recent = Run.objects.filter(owner=owner, created_at__gte=since)
     used = recent.aggregate(tokens=Sum(F("input_tokens") + F("output_tokens")), usd=Sum("cost_usd"))
     tokens, usd = used["tokens"] or 0, float(used["usd"] or 0)
-    token_cap, usd_cap = settings.QUOTA_TOKENS_PER_DAY, settings.QUOTA_USD_PER_DAY
     if token_cap and tokens >= token_cap:
         spent = f"{tokens:,} tokens of your {token_cap:,} per day"
     elif usd_cap and usd >= usd_cap:
