@@ -412,13 +412,14 @@ def do_advance(experiment_id: int) -> bool:
             Experiment.objects.select_for_update(of=("self",))
             .select_related("team_version__team__workspace", "owner", "workspace")
             .filter(pk=experiment_id)
+            .order_by()  # one row: sorting it is work for nothing (as for the reads below)
             .first()
         )
         if experiment is None or experiment.status != Experiment.Status.RUNNING:
             return False
         # Most steps find most runs still going: read their status alone, and whole rows
         # (a run's spec and output) only for the runs that ended.
-        started = experiment.items.filter(status=ExperimentItem.Status.STARTED)
+        started = experiment.items.filter(status=ExperimentItem.Status.STARTED).order_by()
         states = list(started.values_list("id", "run__status"))
         orphans = [pk for pk, status in states if status is None]
         ended = [pk for pk, status in states if status in Run.FINISHED_STATUSES]
