@@ -408,13 +408,14 @@ def do_advance(experiment_id: int) -> bool:
     """Score what ended, start what fits, finish when done; whether it is still running.
     A step costs a fixed number of queries however many items it scores or starts."""
     with transaction.atomic():
-        experiment = (
+        # One row: unsorted, as the reads below (first() would sort it by its id).
+        found = list(
             Experiment.objects.select_for_update(of=("self",))
             .select_related("team_version__team__workspace", "owner", "workspace")
             .filter(pk=experiment_id)
-            .order_by()  # one row: sorting it is work for nothing (as for the reads below)
-            .first()
+            .order_by()
         )
+        experiment = found[0] if found else None
         if experiment is None or experiment.status != Experiment.Status.RUNNING:
             return False
         # Most steps find most runs still going: read their status alone, and whole rows
