@@ -345,10 +345,13 @@ def do_start_experiment(
     return experiment
 
 
-SCORED_FIELDS = [
-    "status", "run_status", "output", "scores", "cost_usd", "input_tokens", "output_tokens",
-    "latency_s",
+#: What a step writes of the items it scores and the items it starts.
+STEP_FIELDS = [
+    "status", "run", "run_status", "output", "scores", "cost_usd", "input_tokens",
+    "output_tokens", "latency_s",
 ]  # fmt: skip
+#: What scoring an item never reads of its run: the largest columns, left in the database.
+UNSCORED_RUN_FIELDS = ["spec", "input", "audit_head"]
 
 
 def _ended(item: ExperimentItem, run: Run, specs: list[Any], verdicts: dict[Any, Any]) -> None:
@@ -405,25 +408,32 @@ def do_advance(experiment_id: int) -> bool:
     """Score what ended, start what fits, finish when done; whether it is still running.
     A step costs a fixed number of queries however many items it scores or starts."""
     with transaction.atomic():
-        experiment = (
+        # One row: unsorted, as the reads below (first() would sort it by its id).
+        found = list(
             Experiment.objects.select_for_update(of=("self",))
             .select_related("team_version__team__workspace", "owner", "workspace")
             .filter(pk=experiment_id)
-            .first()
+            .order_by()
         )
+        experiment = found[0] if found else None
         if experiment is None or experiment.status != Experiment.Status.RUNNING:
             return False
         # Most steps find most runs still going: read their status alone, and whole rows
         # (a run's spec and output) only for the runs that ended.
-        started = experiment.items.filter(status=ExperimentItem.Status.STARTED)
+        started = experiment.items.filter(status=ExperimentItem.Status.STARTED).order_by()
         states = list(started.values_list("id", "run__status"))
         orphans = [pk for pk, status in states if status is None]
         ended = [pk for pk, status in states if status in Run.FINISHED_STATUSES]
         in_flight = len(states) - len(orphans) - len(ended)
-        # A case whose run was deleted runs again.
-        ExperimentItem.objects.filter(pk__in=orphans).update(status=ExperimentItem.Status.PENDING)
+        if orphans:  # a case whose run was deleted runs again
+            ExperimentItem.objects.filter(pk__in=orphans).update(
+                status=ExperimentItem.Status.PENDING
+            )
+        scored: list[ExperimentItem] = []
         if ended:
-            _score(experiment, list(started.filter(pk__in=ended).select_related("run", "item")))
+            unread = [f"run__{name}" for name in UNSCORED_RUN_FIELDS]
+            scored = list(started.filter(pk__in=ended).select_related("run", "item").defer(*unread))
+            _score(experiment, scored)
         room = max(experiment.concurrency - in_flight, 0)
         # Within the owner's cap on runs in flight: the rest wait for places to free up.
         left = quotas.runs_in_flight_left(experiment.owner)
@@ -432,6 +442,8 @@ def do_advance(experiment_id: int) -> bool:
         pending = list(waiting.select_related("item")[:room]) if room else []
         if pending:
             _start(experiment, pending)
+        if scored or pending:  # the items scored and started, in one statement
+            _save_fields([*scored, *pending], STEP_FIELDS)
         finished = not pending and not in_flight and not waiting.exists()
         if finished:
             experiment.status = Experiment.Status.FINISHED
@@ -443,23 +455,23 @@ def do_advance(experiment_id: int) -> bool:
 
 
 def _score(experiment: Experiment, items: list[ExperimentItem]) -> None:
+    """Score the items whose runs ended (the caller saves them)."""
     specs = scorers.SPECS.validate_python(experiment.scorers)
     verdicts = _judged(experiment, items, specs)
     for item in items:
         item.experiment = experiment
         _ended(item, item.run, specs, verdicts)
-    _save_fields(items, SCORED_FIELDS)
 
 
 def _start(experiment: Experiment, items: list[ExperimentItem]) -> None:
-    """A run for each item, created in one INSERT and dispatched once the step commits."""
+    """A run for each item, created in one INSERT and dispatched once the step commits (the
+    caller saves the items)."""
     runs = new_runs(
         experiment.owner, experiment.team_version, [i.item.input for i in items],
-        started_by=f"experiment:{experiment.id}",
+        started_by=f"experiment:{experiment.id}", savepoint=False,  # a step fails whole
     )  # fmt: skip
     for item, run in zip(items, runs, strict=True):
         item.run, item.status = run, ExperimentItem.Status.STARTED
-    _save_fields(items, ["run", "status"])
     enqueue_many(runs)
 
 

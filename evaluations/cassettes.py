@@ -156,10 +156,44 @@ class CassetteRegistry:
         return self._made[name]
 
 
+#: Whether each experiment this process met had a cassette, by id. One that had none never
+#: gains one (``do_start_experiment`` sets its cassettes as it creates it, before any item
+#: runs), so the runs of such an experiment are claimed without a query; one that had one may
+#: lose it (a cassette deleted), so its runs are looked up every time. Forgotten past
+#: ``_KNOWN_MAX`` experiments.
+_had_cassette: dict[int, bool] = {}
+_KNOWN_MAX = 10_000
+
+
+def _experiment_of(run: Run) -> int | None:
+    named = run.started_by.removeprefix("experiment:")
+    return int(named) if named != run.started_by and named.isdigit() else None
+
+
+def _may_have_cassette(runs: Sequence[Run]) -> list[Run]:
+    """The runs started by an experiment that has, or had, a cassette (or by one unknown)."""
+    started = [
+        (run, _experiment_of(run)) for run in runs if run.started_by.startswith("experiment:")
+    ]
+    unknown = {e for _, e in started if e is not None and e not in _had_cassette}
+    if unknown:
+        if len(_had_cassette) + len(unknown) > _KNOWN_MAX:
+            _had_cassette.clear()
+        # A deleted experiment is not remembered (its runs are looked up, and found no item).
+        _had_cassette.update(
+            (pk, recording is not None or replay is not None)
+            for pk, recording, replay in Experiment.objects.filter(pk__in=unknown).values_list(
+                "pk", "recording_id", "replay_id"
+            )
+        )
+    return [run for run, e in started if _had_cassette.get(e, True)]  # type: ignore[arg-type]
+
+
 def wrap_models(runs: Sequence[Run], registries: Mapping[int, Any]) -> dict[Any, ModelRegistry]:
     """For the runs that are items of an experiment with a cassette, their models behind it
-    (``runs.hooks.MODEL_WRAPPERS``). No query for runs no experiment started."""
-    ids = [run.id for run in runs if run.started_by.startswith("experiment:")]
+    (``runs.hooks.MODEL_WRAPPERS``). No query for runs no experiment started, nor for those
+    of an experiment already seen to have no cassette."""
+    ids = [run.id for run in _may_have_cassette(runs)]
     if not ids:
         return {}
     tapes = {

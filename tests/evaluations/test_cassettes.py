@@ -12,13 +12,17 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from evaluations.cassettes import CassetteProvider, Tape, request_key
+from evaluations.actions import do_advance
+from evaluations.cassettes import CassetteProvider, Tape, request_key, wrap_models
 from evaluations.models import Cassette, CassetteEntry, Experiment
 from runs.engine.interfaces import ChatMessage, ModelRequest
 from runs.engine.models import make_provider
 from runs.models import Run
+from runs.wiring import model_registries
 from teams.services import create_team
 from teams.spec import parse
 from tests.engine.helpers import LOCAL
@@ -266,3 +270,30 @@ def test_the_key_names_the_endpoint_except_the_providers_default() -> None:
               "tools": [], "output_schema": None, "temperature": 0.2}  # fmt: skip
     canonical = json.dumps(before, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert request_key("openai", request, "") == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@pytest.mark.django_db  # no commit: nothing is executed
+def test_runs_are_wrapped_only_for_an_experiment_with_a_cassette() -> None:
+    alice = make_user()
+    team = make_team(alice, minimal_spec())
+    client = logged_in(alice)
+    dataset = post(client, "/api/datasets", {"name": "Cases", "items": cases(2)}).json()
+    plain = start(client, team.id, dataset["id"], {})
+    recording = start(client, team.id, dataset["id"], {"record": True})
+    for experiment in (plain, recording):
+        do_advance(experiment)
+    runs = list(Run.objects.filter(started_by__startswith="experiment:"))
+    registries = model_registries([runs[0].workspace_id])
+    wrapped = {r.id for r in runs if r.started_by == f"experiment:{recording}"}
+
+    assert set(wrap_models(runs, registries)) == wrapped
+    # Once seen to have no cassette, an experiment's runs are claimed without a query (it
+    # never gains one); the recording one's are still wrapped, looked up each time.
+    plain_runs = [r for r in runs if r.id not in wrapped]
+    with CaptureQueriesContext(connection) as queries:
+        assert wrap_models(plain_runs, registries) == {}
+    assert not queries.captured_queries
+    assert set(wrap_models(runs, registries)) == wrapped
+    # A cassette deleted: the experiment that recorded into it wraps nothing any more.
+    Cassette.objects.filter(recorded_by=recording).delete()
+    assert wrap_models(runs, registries) == {}
