@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from orchestration_site.indexes import drop_index_without_blocking
+
 #: Led by the unique (experiment, item) constraint's index (docs/architecture.md, "Run indexes").
 INDEX = "evaluations_experimentitem_experiment_id_ca08d7e7"
 
@@ -19,11 +21,7 @@ class Migration(migrations.Migration):
             # Only the index goes: AlterField would also drop and add the foreign key again,
             # which reads the whole table to validate it (runs.0011 does the same).
             database_operations=[
-                migrations.RunSQL(
-                    f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX}"',
-                    f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{INDEX}" '
-                    'ON "evaluations_experimentitem" (experiment_id)',
-                )
+                drop_index_without_blocking("evaluations_experimentitem", INDEX, "(experiment_id)")
             ],
             state_operations=[
                 migrations.AlterField(

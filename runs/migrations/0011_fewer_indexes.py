@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 from django.conf import settings
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
+
+from orchestration_site.indexes import AddIndexWithoutBlocking, drop_index_without_blocking
 
 #: The indexes dropped: their names (as Django made them) and definitions, to build them again
 #: when the migration is reversed.
@@ -19,20 +20,13 @@ DROPPED = [
 ]
 
 
-def drop_concurrently(table: str, name: str, definition: str) -> migrations.RunSQL:
-    return migrations.RunSQL(
-        f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"',
-        f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" {definition}',
-    )
-
-
 class Migration(migrations.Migration):
     """Drops the indexes no query needs, which every insert and every (never HOT) update of
-    a run or event wrote (docs/architecture.md, "Run indexes"). Everything is CONCURRENTLY:
-    the two partial indexes are built before the indexes they replace go (a plain CREATE
-    INDEX reads the whole table while blocking every write to runs), and the drops do not
-    queue writes behind an exclusive lock that waits for long queries. Reversed, the old
-    indexes are built again the same way."""
+    a run or event wrote (docs/architecture.md, "Run indexes"). On PostgreSQL everything is
+    CONCURRENTLY (orchestration_site.indexes; plain on SQLite): the two partial indexes are
+    built before the indexes they replace go (a plain CREATE INDEX reads the whole table while
+    blocking every write to runs), and the drops do not queue writes behind an exclusive lock
+    that waits for long queries. Reversed, the old indexes are built again the same way."""
 
     atomic = False
 
@@ -44,7 +38,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        AddIndexConcurrently(
+        AddIndexWithoutBlocking(
             model_name="run",
             index=models.Index(
                 condition=models.Q(("status__in", ["queued", "running", "waiting"])),
@@ -52,7 +46,7 @@ class Migration(migrations.Migration):
                 name="run_unfinished_status",
             ),
         ),
-        AddIndexConcurrently(
+        AddIndexWithoutBlocking(
             model_name="run",
             index=models.Index(
                 condition=models.Q(("source_run__isnull", False)),
@@ -63,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             # Only the indexes change: AlterField would also drop and add the foreign keys
             # again, and adding one reads the whole table to validate it, blocking writes.
-            database_operations=[drop_concurrently(*index) for index in DROPPED],
+            database_operations=[drop_index_without_blocking(*index) for index in DROPPED],
             state_operations=[
                 migrations.AlterField(
                     model_name="run",
