@@ -3,7 +3,8 @@ commands call these and change nothing themselves.
 
 An experiment moves forward by ``do_advance``: under its row lock it scores the items whose
 runs ended, starts pending items until ``concurrency`` runs are in flight, and finishes it
-when nothing is left. It is idempotent (a second call at the same moment waits for the lock
+when nothing is left; items that wait for a judge are marked ``scoring`` under a lease and
+judged after the lock is released (``score_held``). It is idempotent (a second call at the same moment waits for the lock
 and finds nothing to do), so it may be called as often as anyone likes: after every creation,
 by the chain of ``evaluations.tasks.advance`` calls while it is running, and by the periodic
 sweep that takes up experiments whose chain died with a worker.
@@ -16,6 +17,7 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -345,11 +347,14 @@ def do_start_experiment(
     return experiment
 
 
-#: What a step writes of the items it scores and the items it starts.
+#: What a step writes of the items it scores, holds for their judges and starts.
 STEP_FIELDS = [
     "status", "run", "run_status", "output", "scores", "cost_usd", "input_tokens",
-    "output_tokens", "latency_s",
+    "output_tokens", "latency_s", "scoring_until",
 ]  # fmt: skip
+#: How long a step's lease on the items whose judges it asks outlasts the judges' own time
+#: limit (``judging.time_for``): past it, a later step takes them over.
+LEASE_MARGIN_S = 60.0
 #: What scoring an item never reads of its run: the largest columns, left in the database.
 UNSCORED_RUN_FIELDS = ["spec", "input", "audit_head"]
 
@@ -377,6 +382,7 @@ def _ended(item: ExperimentItem, run: Run, specs: list[Any], verdicts: dict[Any,
             result = scorers.score(spec, output, item.item.expected)
         results[spec.label] = result.to_dict()
     item.status = ExperimentItem.Status.DONE
+    item.scoring_until = None
     item.run_status = run.status
     item.output = output
     item.scores = results
@@ -406,7 +412,28 @@ def _judged(
 
 def do_advance(experiment_id: int) -> bool:
     """Score what ended, start what fits, finish when done; whether it is still running.
-    A step costs a fixed number of queries however many items it scores or starts."""
+    A step costs a fixed number of queries however many items it scores or starts. The items
+    that wait for a judge are asked after the step commits, outside the lock (``take_step``,
+    ``score_held``), so the items it started never wait for the judges."""
+    going, held = take_step(experiment_id)
+    return going if held is None else score_held(held)
+
+
+@dataclass(frozen=True)
+class Held:
+    """The items a step marked ``scoring`` (their runs succeeded and a judge is to be asked),
+    with what asking their judges needs; ``until`` is the step's lease on them and its token."""
+
+    experiment: Experiment
+    specs: list[Any]
+    items: list[ExperimentItem]
+    until: datetime
+
+
+def take_step(experiment_id: int) -> tuple[bool, Held | None]:
+    """The step under the lock: whether the experiment is still running, and the items it
+    holds for their judges (``score_held`` asks them), if any."""
+    status = ExperimentItem.Status
     with transaction.atomic():
         # One row: unsorted, as the reads below (first() would sort it by its id).
         found = list(
@@ -417,50 +444,106 @@ def do_advance(experiment_id: int) -> bool:
         )
         experiment = found[0] if found else None
         if experiment is None or experiment.status != Experiment.Status.RUNNING:
-            return False
+            return False, None
+        specs = scorers.SPECS.validate_python(experiment.scorers)
+        judges = sum(spec.kind == "judge" for spec in specs)
         # Most steps find most runs still going: read their status alone, and whole rows
-        # (a run's spec and output) only for the runs that ended.
-        started = experiment.items.filter(status=ExperimentItem.Status.STARTED).order_by()
-        states = list(started.values_list("id", "run__status"))
-        orphans = [pk for pk, status in states if status is None]
-        ended = [pk for pk, status in states if status in Run.FINISHED_STATUSES]
-        in_flight = len(states) - len(orphans) - len(ended)
+        # (a run's spec and output) only for the runs that ended. With judges, the items
+        # being scored too: a lease that has passed (its step died) is taken over.
+        now = timezone.now()
+        if judges:
+            started = experiment.items.filter(status__in=[status.STARTED, status.SCORING])
+            states = list(started.order_by().values_list("id", "run__status", "scoring_until"))
+        else:
+            started = experiment.items.filter(status=status.STARTED)
+            states = [(pk, run, None) for pk, run in started.order_by().values_list("id", "run__status")]  # fmt: skip
+        started = started.order_by()
+        orphans = [pk for pk, run, _ in states if run is None]
+        leased = [pk for pk, run, until in states if run is not None and until and until >= now]
+        ended = [pk for pk, run, until in states
+                 if run in Run.FINISHED_STATUSES and not (until and until >= now)]  # fmt: skip
+        in_flight = len(states) - len(orphans) - len(ended) - len(leased)
         if orphans:  # a case whose run was deleted runs again
             ExperimentItem.objects.filter(pk__in=orphans).update(
-                status=ExperimentItem.Status.PENDING
+                status=status.PENDING, scoring_until=None
             )
         scored: list[ExperimentItem] = []
+        marked: list[ExperimentItem] = []
+        until = now
         if ended:
             unread = [f"run__{name}" for name in UNSCORED_RUN_FIELDS]
-            scored = list(started.filter(pk__in=ended).select_related("run", "item").defer(*unread))
-            _score(experiment, scored)
+            rows = list(started.filter(pk__in=ended).select_related("run", "item").defer(*unread))
+            for item in rows:
+                wanted = judges and item.run.status == Run.Status.SUCCEEDED
+                (marked if wanted else scored).append(item)
+            for item in scored:  # no judge to ask: scored here, as before
+                item.experiment = experiment
+                _ended(item, item.run, specs, {})
+            if marked:
+                lease_s = judging.time_for(len(marked) * judges) + LEASE_MARGIN_S
+                until = now + timedelta(seconds=lease_s)
+                for item in marked:
+                    item.status, item.scoring_until = status.SCORING, until
         room = max(experiment.concurrency - in_flight, 0)
         # Within the owner's cap on runs in flight: the rest wait for places to free up.
         left = quotas.runs_in_flight_left(experiment.owner)
         room = room if left is None else min(room, left)
-        waiting = experiment.items.filter(status=ExperimentItem.Status.PENDING)
+        waiting = experiment.items.filter(status=status.PENDING)
         pending = list(waiting.select_related("item")[:room]) if room else []
         if pending:
             _start(experiment, pending)
-        if scored or pending:  # the items scored and started, in one statement
-            _save_fields([*scored, *pending], STEP_FIELDS)
-        finished = not pending and not in_flight and not waiting.exists()
+        if scored or marked or pending:  # the items scored, held and started, in one statement
+            _save_fields([*scored, *marked, *pending], STEP_FIELDS)
+        finished = not (pending or in_flight or leased or marked) and not waiting.exists()
         if finished:
-            experiment.status = Experiment.Status.FINISHED
-            experiment.finished_at = timezone.now()
-            experiment.save(update_fields=["status", "finished_at"])
+            _finish(experiment)
         if orphans or ended or pending or finished:
             live.announce(experiment_id)  # its watchers, after the step commits
-    return not finished
+    return not finished, (Held(experiment, specs, marked, until) if marked else None)
 
 
-def _score(experiment: Experiment, items: list[ExperimentItem]) -> None:
-    """Score the items whose runs ended (the caller saves them)."""
-    specs = scorers.SPECS.validate_python(experiment.scorers)
-    verdicts = _judged(experiment, items, specs)
-    for item in items:
-        item.experiment = experiment
-        _ended(item, item.run, specs, verdicts)
+def score_held(held: Held) -> bool:
+    """Ask the judges of the items ``take_step`` held, outside any transaction, then write
+    the scores of those its lease still holds (none that a cancel, or a later step after the
+    lease passed, took), and finish the experiment if nothing is left; whether it is still
+    running. A worker that dies before the write leaves the items to the step that takes
+    them over once the lease has passed, which asks their judges again."""
+    verdicts = _judged(held.experiment, held.items, held.specs)
+    status = ExperimentItem.Status
+    with transaction.atomic():
+        found = list(
+            Experiment.objects.select_for_update(of=("self",))
+            .filter(pk=held.experiment.pk)
+            .order_by()
+            .only("id", "status")
+        )
+        if not found or found[0].status != Experiment.Status.RUNNING:
+            return False
+        experiment = found[0]
+        mine = set(
+            ExperimentItem.objects.filter(
+                pk__in=[item.pk for item in held.items], status=status.SCORING,
+                scoring_until=held.until, run__isnull=False,
+            ).values_list("id", flat=True)
+        )  # fmt: skip
+        items = [item for item in held.items if item.pk in mine]
+        for item in items:
+            item.experiment = held.experiment
+            _ended(item, item.run, held.specs, verdicts)
+        if items:
+            _save_fields(items, STEP_FIELDS)
+        going = experiment.items.exclude(status__in=[status.DONE, status.CANCELLED]).exists()
+        if not going:
+            _finish(experiment)
+        if items or not going:
+            live.announce(experiment.pk)
+    return going
+
+
+def _finish(experiment: Experiment) -> None:
+    experiment.status = Experiment.Status.FINISHED
+    experiment.finished_at = timezone.now()
+    experiment.save(update_fields=["status", "finished_at"])
 
 
 def _start(experiment: Experiment, items: list[ExperimentItem]) -> None:
@@ -496,9 +579,12 @@ def do_cancel(experiment: Experiment, who: str) -> Experiment:
             experiment_item__experiment=locked, status__in=Run.ACTIVE_STATUSES
         ):
             cancel_run(run, reason=reason)
+        # Items whose judges are being asked are cancelled too: the verdicts, when they come,
+        # find them no longer held and are dropped (``score_held``).
         locked.items.filter(
-            status__in=[ExperimentItem.Status.PENDING, ExperimentItem.Status.STARTED]
-        ).update(status=ExperimentItem.Status.CANCELLED)
+            status__in=[ExperimentItem.Status.PENDING, ExperimentItem.Status.STARTED,
+                        ExperimentItem.Status.SCORING]
+        ).update(status=ExperimentItem.Status.CANCELLED)  # fmt: skip
         locked.status = Experiment.Status.CANCELLED
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "finished_at"])

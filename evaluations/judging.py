@@ -131,8 +131,13 @@ def judge_many(cases: Sequence[Case]) -> list[Judged]:
     if not cases:
         return []
     calls = [(case, case.models.get(case.spec.model)) for case in cases]
-    rounds = -(-len(calls) // JUDGES_AT_ONCE)
-    return run_loop.submit(_judge_all(calls)).result(rounds * (JUDGE_TIMEOUT_S + 5) + 5)
+    return run_loop.submit(_judge_all(calls)).result(time_for(len(calls)))
+
+
+def time_for(calls: int) -> float:
+    """The longest ``judge_many`` of ``calls`` cases takes before it gives up, in seconds."""
+    rounds = -(-calls // JUDGES_AT_ONCE)
+    return rounds * (JUDGE_TIMEOUT_S + 5) + 5
 
 
 async def _judge_all(calls: list[tuple[Case, ResolvedModel]]) -> list[Judged]:

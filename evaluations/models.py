@@ -118,11 +118,14 @@ class Experiment(InWorkspace):
 
 
 class ExperimentItem(models.Model):
-    """One case of an experiment: pending, then a run (started), then scored (done)."""
+    """One case of an experiment: pending, then a run (started), then scored (done); an item
+    whose run succeeded and that has a judge to ask is being scored between the two, its
+    judges asked outside the experiment's lock while ``scoring_until`` (the lease) lasts."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         STARTED = "started", "Started"
+        SCORING = "scoring", "Being scored"
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
 
@@ -141,6 +144,9 @@ class ExperimentItem(models.Model):
     input_tokens = models.BigIntegerField(default=0)
     output_tokens = models.BigIntegerField(default=0)
     latency_s = models.FloatField(null=True, blank=True)
+    #: While ``scoring``: the lease of the step asking its judges, which alone may write its
+    #: scores (the value is its token); a later step takes the item over once it has passed.
+    scoring_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["item_id"]
@@ -154,12 +160,14 @@ class ExperimentItem(models.Model):
     @classmethod
     def progress_counts(cls) -> dict[str, Count]:
         """The aggregates of an experiment's progress: ``total``, ``done``, ``running``,
-        ``pending``, ``cancelled`` and ``failed`` (done, but its run did not succeed)."""
+        ``pending``, ``cancelled`` and ``failed`` (done, but its run did not succeed). An item
+        whose judges are being asked is still running: it is not done until it is scored."""
         done = Q(status=cls.Status.DONE)
+        running = Q(status__in=[cls.Status.STARTED, cls.Status.SCORING])
         return {
             "total": Count("id"),
             "done": Count("id", filter=done),
-            "running": Count("id", filter=Q(status=cls.Status.STARTED)),
+            "running": Count("id", filter=running),
             "pending": Count("id", filter=Q(status=cls.Status.PENDING)),
             "cancelled": Count("id", filter=Q(status=cls.Status.CANCELLED)),
             "failed": Count("id", filter=done & ~Q(run_status="succeeded")),

@@ -92,10 +92,13 @@ class Nudges:
     """The experiments to step at once, for one run loop: what is asked while a round of
     steps runs is the next round, each experiment stepped once however many of its runs
     ended meanwhile. Every round of run ends used to be a Celery message and a step of its
-    own, and at 50 items in flight those steps queued on the experiment's row lock."""
+    own, and at 50 items in flight those steps queued on the experiment's row lock. The
+    judges of the items a step held (``actions.score_held``) are asked by a task of their
+    own, so the next round never waits on a judge."""
 
     def __init__(self) -> None:
         self._rounds: Batcher[int, None] = Batcher(self._step, name="experiment-nudges")
+        self._judging: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> bool:
@@ -107,10 +110,21 @@ class Nudges:
     async def _step(self, experiment_ids: list[int]) -> list[None]:
         for experiment_id in dict.fromkeys(experiment_ids):
             try:
-                await in_waiting_db_thread(actions.do_advance, experiment_id)
+                _, held = await in_waiting_db_thread(actions.take_step, experiment_id)
             except Exception:
                 log.warning("Could not advance experiment %s", experiment_id, exc_info=True)
+                continue
+            if held is not None:  # its judges, beside the next rounds rather than before them
+                task = asyncio.ensure_future(self._score(held))
+                self._judging.add(task)
+                task.add_done_callback(self._judging.discard)
         return [None] * len(experiment_ids)
+
+    async def _score(self, held: actions.Held) -> None:
+        try:
+            await in_waiting_db_thread(actions.score_held, held)
+        except Exception:  # the items stay held until their lease passes, then a step retakes them
+            log.warning("Could not score experiment %s", held.experiment.pk, exc_info=True)
 
 
 @shared_task(ignore_result=True)
