@@ -4,10 +4,11 @@ commands call these and change nothing themselves.
 An experiment moves forward by ``do_advance``: under its row lock it scores the items whose
 runs ended, starts pending items until ``concurrency`` runs are in flight, and finishes it
 when nothing is left; items that wait for a judge are marked ``scoring`` under a lease and
-judged after the lock is released (``score_held``). It is idempotent (a second call at the same moment waits for the lock
-and finds nothing to do), so it may be called as often as anyone likes: after every creation,
-by the chain of ``evaluations.tasks.advance`` calls while it is running, and by the periodic
-sweep that takes up experiments whose chain died with a worker.
+judged after the lock is released (``score_held``). It is idempotent (a second call at the
+same moment waits for the lock and finds nothing to do), so it may be called as often as
+anyone likes: after every creation, by the chain of ``evaluations.tasks.advance`` calls
+while it is running, and by the periodic sweep that takes up experiments whose chain died
+with a worker.
 """
 
 from __future__ import annotations

@@ -110,7 +110,9 @@ class Nudges:
     async def _step(self, experiment_ids: list[int]) -> list[None]:
         for experiment_id in dict.fromkeys(experiment_ids):
             try:
-                _, held = await in_waiting_db_thread(actions.take_step, experiment_id)
+                # The step waits on nothing but the database: a database thread; the judges it
+                # leaves wait on model calls, on the waiting threads, and never hold it back.
+                _, held = await in_db_thread(actions.take_step, experiment_id)
             except Exception:
                 log.warning("Could not advance experiment %s", experiment_id, exc_info=True)
                 continue
