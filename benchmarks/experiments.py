@@ -18,7 +18,7 @@ Reproduce (PostgreSQL and Redis running, database migrated with the same variabl
 .venv/bin/python manage.py migrate):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/0 \\
     CHANNEL_LAYER_PREFIX=bench .venv/bin/python benchmarks/experiments.py \\
-    [--items 500] [--concurrency 50] [--delay 0.2] [--workers N]
+    [--items 500] [--concurrency 50] [--delay 0.2] [--workers N] [--judge]
 It prints its figures: where an item's time goes, step by step; the worker CPU per item (all
 processes together) and the busiest process's CPU (one core's worth at most, by the GIL: the
 floor under the elapsed time); the CPU of the whole stack per item by process (workers, model
@@ -26,7 +26,12 @@ server, driver, PostgreSQL, Redis; "other" is whatever else the machine ran), an
 CPU alone needs of the machine's cores, before any waiting; with the load average and the
 share of CPU the hypervisor stole, which move the ratio on a shared machine more than most
 code changes do. Last a line of JSON: {"items", "ideal_s", "elapsed_s", "ratio", "workers",
-"cpu_ms_per_item", "stack_cpu_ms_per_item", "load_average"}.
+"cpu_ms_per_item", "stack_cpu_ms_per_item", "load_average", "judge"}.
+
+``--judge`` adds a judge scorer on the same slow model: one more call per item, made after its
+run ended and outside the experiment's lock, so the next items need not wait for it. The
+server answers it with text, not a verdict, so every judge scores 0: what is measured is the
+judges' cost in time, against the same ideal (the runs' own calls).
 """
 
 from __future__ import annotations
@@ -75,7 +80,7 @@ def forget_earlier_experiments(team: Any) -> None:
     Experiment.objects.filter(owner=team.owner).delete()  # a new team each time: by owner
 
 
-def run_experiment(team: Any, dataset: Any, concurrency: int) -> tuple[int, float]:
+def run_experiment(team: Any, dataset: Any, concurrency: int, judge: bool) -> tuple[int, float]:
     """Start the experiment (as the API does: advanced once its transaction commits); its id
     and when it committed."""
     from django.db import transaction
@@ -84,7 +89,10 @@ def run_experiment(team: Any, dataset: Any, concurrency: int) -> tuple[int, floa
     from evaluations.scorers import SPECS
 
     version = team.versions.get(number=team.version)
-    specs = SPECS.validate_python([{"kind": "contains"}])
+    scorers: list[dict[str, Any]] = [{"kind": "contains"}]
+    if judge:  # on the same slow model as the runs (make_team's "slow")
+        scorers.append({"kind": "judge", "rubric": "Did it do the case?", "model": "slow"})
+    specs = SPECS.validate_python(scorers)
     with transaction.atomic():
         experiment = actions.do_start_experiment(team.owner, version, dataset, specs, concurrency)
         transaction.on_commit(lambda: tasks.advance_soon(experiment.pk))
@@ -110,7 +118,8 @@ def check(experiment: Any, items: int) -> None:
         raise SystemExit(f"experiment {experiment.pk} {experiment.status}")
     done = list(experiment.items.select_related("run"))
     bad = [i for i in done if i.status != ExperimentItem.Status.DONE or i.run is None
-           or i.run.status != "succeeded" or i.scores["contains"]["score"] != 1.0]  # fmt: skip
+           or i.run.status != "succeeded" or i.scores["contains"]["score"] != 1.0
+           or len(i.scores) != len(experiment.scorers)]  # fmt: skip
     if len(done) != items or bad:
         raise SystemExit(f"{len(bad)} of {len(done)} items not done right, e.g. {bad[:1]}")
 
@@ -153,6 +162,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50, help="items in flight at once")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds per model answer")
     parser.add_argument(
+        "--judge", action="store_true",
+        help="also score every item with a judge on the same model (its calls are extra: the "
+        "ideal stays the runs' own)",
+    )  # fmt: skip
+    parser.add_argument(
         "--workers", type=int, default=default_workers(),
         help="Celery worker processes (default: one per core, as a deployment runs them)",
     )  # fmt: skip
@@ -178,7 +192,7 @@ def main() -> None:
         cpu_before = [cpu_seconds(w.pid) for w in workers]
         by_group_before = cpu_by_group(groups)
         machine_before, load_before = machine_times(), os.getloadavg()
-        experiment_id, committed = run_experiment(team, dataset, args.concurrency)
+        experiment_id, committed = run_experiment(team, dataset, args.concurrency, args.judge)
         experiment = wait_finished(experiment_id, 600)
         elapsed_s = experiment.finished_at.timestamp() - committed
         cpu_s = [cpu_seconds(w.pid) - c for w, c in zip(workers, cpu_before, strict=True)]
@@ -215,7 +229,8 @@ def main() -> None:
                       "elapsed_s": round(elapsed_s, 3), "ratio": round(ratio, 3),
                       "workers": args.workers, "cpu_ms_per_item": round(cpu_ms, 2),
                       "stack_cpu_ms_per_item": round(stack_s * 1000 / args.items, 2),
-                      "load_average": round(max(load_before[0], load[0]), 2)}))  # fmt: skip
+                      "load_average": round(max(load_before[0], load[0]), 2),
+                      "judge": args.judge}))  # fmt: skip
 
 
 if __name__ == "__main__":
