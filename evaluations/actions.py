@@ -37,7 +37,7 @@ from workspaces import access
 from workspaces.models import Workspace
 
 from . import judging, live, scorers
-from .models import Cassette, Dataset, DatasetItem, Experiment, ExperimentItem
+from .models import Cassette, Dataset, DatasetItem, Experiment, ExperimentItem, runs_started_by
 
 MAX_ITEMS = 10_000
 #: Items one JSON request may add (more: upload a file).
@@ -452,17 +452,13 @@ def take_step(experiment_id: int) -> tuple[bool, Held | None]:
         # (a run's spec and output) only for the runs that ended. With judges, the items
         # being scored too: a lease that has passed (its step died) is taken over.
         now = timezone.now()
-        if judges:
-            started = experiment.items.filter(status__in=[status.STARTED, status.SCORING])
-            states = list(started.order_by().values_list("id", "run__status", "scoring_until"))
-        else:
-            started = experiment.items.filter(status=status.STARTED)
-            states = [(pk, run, None) for pk, run in started.order_by().values_list("id", "run__status")]  # fmt: skip
-        started = started.order_by()
+        going = [status.STARTED, status.SCORING] if judges else [status.STARTED]
+        started = experiment.items.filter(status__in=going).order_by()
+        states = list(started.values_list("id", "run__status", "scoring_until"))
         orphans = [pk for pk, run, _ in states if run is None]
-        leased = [pk for pk, run, until in states if run is not None and until and until >= now]
+        leased = {pk for pk, run, until in states if run is not None and until and until >= now}
         ended = [pk for pk, run, until in states
-                 if run in Run.FINISHED_STATUSES and not (until and until >= now)]  # fmt: skip
+                 if run in Run.FINISHED_STATUSES and pk not in leased]  # fmt: skip
         in_flight = len(states) - len(orphans) - len(ended) - len(leased)
         if orphans:  # a case whose run was deleted runs again
             ExperimentItem.objects.filter(pk__in=orphans).update(
@@ -552,7 +548,7 @@ def _start(experiment: Experiment, items: list[ExperimentItem]) -> None:
     caller saves the items)."""
     runs = new_runs(
         experiment.owner, experiment.team_version, [i.item.input for i in items],
-        started_by=f"experiment:{experiment.id}", savepoint=False,  # a step fails whole
+        started_by=runs_started_by(experiment.id), savepoint=False,  # a step fails whole
     )  # fmt: skip
     for item, run in zip(items, runs, strict=True):
         item.run, item.status = run, ExperimentItem.Status.STARTED

@@ -43,7 +43,7 @@ from runs.models import Run
 from runs.shell.loop import in_db_thread
 from teams.models import ModelConfig
 
-from .models import CassetteEntry, Experiment, ExperimentItem
+from .models import CassetteEntry, Experiment, ExperimentItem, experiment_of
 
 
 def request_key(provider: str, request: ModelRequest, endpoint: str = "") -> str:
@@ -165,17 +165,10 @@ _had_cassette: dict[int, bool] = {}
 _KNOWN_MAX = 10_000
 
 
-def _experiment_of(run: Run) -> int | None:
-    named = run.started_by.removeprefix("experiment:")
-    return int(named) if named != run.started_by and named.isdigit() else None
-
-
 def _may_have_cassette(runs: Sequence[Run]) -> list[Run]:
     """The runs started by an experiment that has, or had, a cassette (or by one unknown)."""
-    started = [
-        (run, _experiment_of(run)) for run in runs if run.started_by.startswith("experiment:")
-    ]
-    unknown = {e for _, e in started if e is not None and e not in _had_cassette}
+    started = [(run, e) for run in runs if (e := experiment_of(run.started_by)) is not None]
+    unknown = {e for _, e in started if e not in _had_cassette}
     if unknown:
         if len(_had_cassette) + len(unknown) > _KNOWN_MAX:
             _had_cassette.clear()
@@ -186,7 +179,7 @@ def _may_have_cassette(runs: Sequence[Run]) -> list[Run]:
                 "pk", "recording_id", "replay_id"
             )
         )
-    return [run for run, e in started if _had_cassette.get(e, True)]  # type: ignore[arg-type]
+    return [run for run, e in started if _had_cassette.get(e, True)]
 
 
 def wrap_models(runs: Sequence[Run], registries: Mapping[int, Any]) -> dict[Any, ModelRegistry]:

@@ -117,6 +117,18 @@ class Experiment(InWorkspace):
         return {"record": self.recording_id, "replay": self.replay_id, "on_miss": self.on_miss}
 
 
+def runs_started_by(experiment_id: int) -> str:
+    """The ``started_by`` of an experiment's runs (``experiment_of`` reads it back)."""
+    return f"experiment:{experiment_id}"
+
+
+def experiment_of(started_by: str) -> int | None:
+    """The id of the experiment that started a run, from its ``started_by``; None for a run
+    no experiment started."""
+    named = started_by.removeprefix("experiment:")
+    return int(named) if named != started_by and named.isdigit() else None
+
+
 class ExperimentItem(models.Model):
     """One case of an experiment: pending, then a run (started), then scored (done); an item
     whose run succeeded and that has a judge to ask is being scored between the two, its

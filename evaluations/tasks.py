@@ -20,7 +20,7 @@ from runs.models import Run
 from runs.shell.loop import Batcher, in_db_thread, in_waiting_db_thread, one_per_loop
 
 from . import actions
-from .models import Experiment
+from .models import Experiment, experiment_of
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +72,9 @@ def runs_ended(runs: Sequence[Run]) -> None:
     this process, on its run loop's database threads (``Nudges``); the chain goes on as
     before, as the fallback."""
     experiments = {
-        int(run.started_by.removeprefix("experiment:"))
+        experiment
         for run in runs
-        if run.started_by.startswith("experiment:")
-        and run.started_by.removeprefix("experiment:").isdigit()
+        if (experiment := experiment_of(run.started_by)) is not None
         and run.status not in Run.ACTIVE_STATUSES
     }
     if experiments:

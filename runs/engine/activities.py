@@ -185,12 +185,12 @@ async def _attempt(
     request = dataclasses.replace(request, activity_key=key, attempt=attempt)
     slot = None  # the wait for the rate-limit slot, when reserved with the circuit's check
     if not more:  # a model with a fallback skips an open circuit instead (``_skipped``)
-        circuit, limit = model.circuit, model.rate_limit
-        both = circuit is not None and limit is not None
+        circuit, limit, refused = model.circuit, model.rate_limit, False
         if circuit is not None and limit is not None:
             slot = await circuit.allows_and_reserve(limit, estimated_tokens(request))
+            refused = slot is None
         if slot is None:
-            await _wait_for_circuit(ctx, turn, agent, model, key, attempt, refused=both)
+            await _wait_for_circuit(ctx, turn, agent, model, key, attempt, refused=refused)
     await _wait_for_capacity(ctx, turn, model, request, key, attempt, slot)
     try:
         response = await model.provider.complete(request, on_delta)

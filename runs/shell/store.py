@@ -188,19 +188,10 @@ def store_many(batches: Sequence[Batch], *, apart: bool = True) -> list[Exceptio
         return []  # no statement for nothing (a round of runs that ended with no tail)
     rows = [row for _, rows, _ in batches for row in rows]
     if not apart:
-        if inserts_in_one_statement():
-            store_in_one_statement(rows, batches, savepoint=False)
-        else:
-            insert_events(rows)
-            save_totals(batches)
+        _store_together(rows, batches, savepoint=False)
         return [None] * len(batches)
     try:
-        if inserts_in_one_statement():
-            store_in_one_statement(rows, batches)
-        else:
-            with transaction.atomic():
-                insert_events(rows)
-                save_totals(batches)
+        _store_together(rows, batches, savepoint=True)
         return [None] * len(batches)
     except IntegrityError as error:
         if len(batches) == 1:
@@ -209,6 +200,17 @@ def store_many(batches: Sequence[Batch], *, apart: bool = True) -> list[Exceptio
     for batch in batches:
         results.extend(store_many([batch]))
     return results
+
+
+def _store_together(rows: Sequence[RunEvent], batches: Sequence[Batch], *, savepoint: bool) -> None:
+    """``rows`` and the totals of ``batches`` at once (``savepoint``: inside a caller's
+    transaction, keep a failure from aborting it)."""
+    if inserts_in_one_statement():
+        store_in_one_statement(rows, batches, savepoint=savepoint)
+    else:
+        with transaction.atomic(savepoint=savepoint):
+            insert_events(rows)
+            save_totals(batches)
 
 
 #: The columns ``insert_events`` writes (all but the id), and their types in PostgreSQL.
