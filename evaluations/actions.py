@@ -536,6 +536,27 @@ def take_step(experiment_id: int) -> tuple[bool, Held | None]:
     return not finished, (Held(experiment, specs, marked, until) if marked else None)
 
 
+def held_under(experiment_id: int, until: datetime) -> Held | None:
+    """The items of a running experiment a step held under the lease ``until``, read again
+    (a task that asks their judges gets the lease alone); None when none is held by it."""
+    experiment = (
+        Experiment.objects.select_related("workspace")
+        .filter(pk=experiment_id, status=Experiment.Status.RUNNING)
+        .first()
+    )
+    if experiment is None:
+        return None
+    unread = [f"run__{name}" for name in UNSCORED_RUN_FIELDS]
+    items = list(
+        experiment.items.filter(status=ExperimentItem.Status.SCORING, scoring_until=until)
+        .exclude(run=None)
+        .select_related("run", "item")
+        .defer(*unread)
+    )
+    specs = scorers.SPECS.validate_python(experiment.scorers)
+    return Held(experiment, specs, items, until) if items else None
+
+
 def score_held(held: Held) -> bool:
     """Ask the judges of the items ``take_step`` held, outside any transaction, then write
     the scores of those its lease still holds (none that a cancel, or a later step after the
