@@ -16,13 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -38,6 +39,8 @@ from workspaces.models import Workspace
 
 from . import judging, live, scorers
 from .models import Cassette, Dataset, DatasetItem, Experiment, ExperimentItem, runs_started_by
+
+log = logging.getLogger(__name__)
 
 MAX_ITEMS = 10_000
 #: Items one JSON request may add (more: upload a file).
@@ -351,11 +354,15 @@ def do_start_experiment(
 #: What a step writes of the items it scores, holds for their judges and starts.
 STEP_FIELDS = [
     "status", "run", "run_status", "output", "scores", "cost_usd", "input_tokens",
-    "output_tokens", "latency_s", "scoring_until",
+    "output_tokens", "latency_s", "scoring_until", "judge_attempts",
 ]  # fmt: skip
 #: How long a step's lease on the items whose judges it asks outlasts the judges' own time
 #: limit (``judging.time_for``): past it, a later step takes them over.
 LEASE_MARGIN_S = 60.0
+#: Steps that may hold an item for its judges: past them, an item whose judges could not be
+#: asked at all (not a judge that failed: that is a score) is scored 0 for each, saying why,
+#: so an experiment ends whatever keeps failing.
+JUDGE_ATTEMPTS = 3
 #: What scoring an item never reads of its run: the largest columns, left in the database.
 UNSCORED_RUN_FIELDS = ["spec", "input", "audit_head"]
 
@@ -409,6 +416,27 @@ def _judged(
             cases.append(judging.Case(spec, models[item.run.id], item.item.input,
                                       item.run.output, item.item.expected))  # fmt: skip
     return dict(zip(keys, judging.judge_many(cases), strict=True))
+
+
+def _unjudged(items: list[ExperimentItem], specs: list[Any], reason: str) -> dict[Any, Any]:
+    """The verdicts of judges that could not be asked: 0, and why, for each."""
+    score = judging.Judged(scorers.Score(0.0, f"The judge could not be asked: {reason}"))
+    return {(i.pk, s.label): score for i in items for s in specs if s.kind == "judge"}
+
+
+def _why_unasked(error: Exception) -> str:
+    """What stopped the judges being asked, in words a person reads on the results: the
+    exception's text only when it is ours to show (it may hold anything: a host, a query);
+    the operator's log has the rest."""
+    if isinstance(error, judging.UnknownModel):
+        return f"{error}"
+    if isinstance(error, DatabaseError):
+        what = "the database failed while they were being asked"
+    elif isinstance(error, TimeoutError):
+        what = "their answers took longer than their time limit"
+    else:
+        what = f"an error in the orchestrator stopped it ({type(error).__name__})"
+    return f"{what}, {JUDGE_ATTEMPTS} times. The operator's log has the details."
 
 
 def do_advance(experiment_id: int) -> bool:
@@ -473,14 +501,23 @@ def take_step(experiment_id: int) -> tuple[bool, Held | None]:
             for item in rows:
                 wanted = judges and item.run.status == Run.Status.SUCCEEDED
                 (marked if wanted else scored).append(item)
+            # Held that often already, and every time its step stopped before it wrote: 0.
+            spent = [item for item in marked if item.judge_attempts >= JUDGE_ATTEMPTS]
+            marked = [item for item in marked if item.judge_attempts < JUDGE_ATTEMPTS]
+            verdicts = _unjudged(spent, specs, (
+                f"the step asking it stopped before it answered, {JUDGE_ATTEMPTS} times (its "
+                "worker may have been stopped). The operator's log has the details."
+            ))  # fmt: skip
+            scored.extend(spent)
             for item in scored:  # no judge to ask: scored here, as before
                 item.experiment = experiment
-                _ended(item, item.run, specs, {})
+                _ended(item, item.run, specs, verdicts)
             if marked:
                 lease_s = judging.time_for(len(marked) * judges) + LEASE_MARGIN_S
                 until = now + timedelta(seconds=lease_s)
                 for item in marked:
                     item.status, item.scoring_until = status.SCORING, until
+                    item.judge_attempts += 1
         room = max(experiment.concurrency - in_flight, 0)
         # Within the owner's cap on runs in flight: the rest wait for places to free up.
         left = quotas.runs_in_flight_left(experiment.owner)
@@ -499,13 +536,47 @@ def take_step(experiment_id: int) -> tuple[bool, Held | None]:
     return not finished, (Held(experiment, specs, marked, until) if marked else None)
 
 
+def held_under(experiment_id: int, until: datetime) -> Held | None:
+    """The items of a running experiment a step held under the lease ``until``, read again
+    (a task that asks their judges gets the lease alone); None when none is held by it."""
+    experiment = (
+        Experiment.objects.select_related("workspace")
+        .filter(pk=experiment_id, status=Experiment.Status.RUNNING)
+        .first()
+    )
+    if experiment is None:
+        return None
+    unread = [f"run__{name}" for name in UNSCORED_RUN_FIELDS]
+    items = list(
+        experiment.items.filter(status=ExperimentItem.Status.SCORING, scoring_until=until)
+        .exclude(run=None)
+        .select_related("run", "item")
+        .defer(*unread)
+    )
+    specs = scorers.SPECS.validate_python(experiment.scorers)
+    return Held(experiment, specs, items, until) if items else None
+
+
 def score_held(held: Held) -> bool:
     """Ask the judges of the items ``take_step`` held, outside any transaction, then write
     the scores of those its lease still holds (none that a cancel, or a later step after the
     lease passed, took), and finish the experiment if nothing is left; whether it is still
     running. A worker that dies before the write leaves the items to the step that takes
-    them over once the lease has passed, which asks their judges again."""
-    verdicts = _judged(held.experiment, held.items, held.specs)
+    them over once the lease has passed, which asks their judges again. Judges that could
+    not be asked at all (anything but a model's failure, which is a score) release the
+    items at once, for the next step to try again, or score them 0 saying why once they
+    were tried ``JUDGE_ATTEMPTS`` times."""
+    failure = None
+    try:
+        verdicts = _judged(held.experiment, held.items, held.specs)
+    except Exception as error:
+        log.exception(
+            "Could not ask the judges of experiment %s (items %s)",
+            held.experiment.pk, [item.pk for item in held.items],
+        )  # fmt: skip
+        if isinstance(error, DatabaseError) and not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+        verdicts, failure = {}, _why_unasked(error)
     status = ExperimentItem.Status
     with transaction.atomic():
         found = list(
@@ -524,6 +595,11 @@ def score_held(held: Held) -> bool:
             ).values_list("id", flat=True)
         )  # fmt: skip
         items = [item for item in held.items if item.pk in mine]
+        if failure is not None:
+            retried = [item.pk for item in items if item.judge_attempts < JUDGE_ATTEMPTS]
+            ExperimentItem.objects.filter(pk__in=retried).update(scoring_until=None)
+            items = [item for item in items if item.pk not in retried]
+            verdicts = _unjudged(items, held.specs, failure)
         for item in items:
             item.experiment = held.experiment
             _ended(item, item.run, held.specs, verdicts)

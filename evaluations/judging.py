@@ -127,11 +127,19 @@ def judge_many(cases: Sequence[Case]) -> list[Judged]:
     step of 25 items on a judge that answers in 2 s held the experiment for 50 s. A model
     that fails or answers out of shape, or a request a replayed cassette lacks (``on_miss:
     fail``), scores 0, saying so (an answer out of shape still cost what it cost). An
-    unknown model is a ``KeyError``, before anything is called."""
+    unknown model (deleted since the experiment started) is ``UnknownModel``, before
+    anything is called."""
     if not cases:
         return []
-    calls = [(case, case.models.get(case.spec.model)) for case in cases]
+    calls = [(case, _model(case)) for case in cases]
     return run_loop.submit(_judge_all(calls)).result(time_for(len(calls)))
+
+
+def _model(case: Case) -> ResolvedModel:
+    try:
+        return case.models.get(case.spec.model)
+    except KeyError as exc:
+        raise UnknownModel(f"Judge {case.spec.label}: {exc.args[0]}") from None
 
 
 def time_for(calls: int) -> float:

@@ -134,11 +134,12 @@ class ExperimentItem(models.Model):
     whose run succeeded and that has a judge to ask is being scored between the two, its
     judges asked outside the experiment's lock while ``scoring_until`` (the lease) lasts."""
 
+    # The labels are what the experiment page shows (``badge``); the API gives the values.
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        STARTED = "started", "Started"
-        SCORING = "scoring", "Being scored"
-        DONE = "done", "Done"
+        PENDING = "pending", "Waiting"
+        STARTED = "started", "Running"
+        SCORING = "scoring", "Judging"
+        DONE = "done", "Scored"
         CANCELLED = "cancelled", "Cancelled"
 
     # The unique (experiment, item) index serves every query by experiment.
@@ -159,6 +160,10 @@ class ExperimentItem(models.Model):
     #: While ``scoring``: the lease of the step asking its judges, which alone may write its
     #: scores (the value is its token); a later step takes the item over once it has passed.
     scoring_until = models.DateTimeField(null=True, blank=True)
+    #: How many steps have held it for its judges (``actions.JUDGE_ATTEMPTS`` at most): each
+    #: one whose judges could not be asked at all (``actions.score_held``) or whose worker
+    #: died while asking them counts.
+    judge_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["item_id"]
@@ -184,6 +189,15 @@ class ExperimentItem(models.Model):
             "cancelled": Count("id", filter=Q(status=cls.Status.CANCELLED)),
             "failed": Count("id", filter=done & ~Q(run_status="succeeded")),
         }
+
+    def badge(self) -> tuple[str, str]:
+        """Its status as the pages draw it (``runs/_status.html``): the badge's kind and its
+        words. A case scored after its run failed or was cancelled says so."""
+        if self.status == self.Status.DONE and self.run_status not in ("", "succeeded"):
+            return self.run_status, f"Run {self.run_status}"
+        kinds = {self.Status.PENDING: "queued", self.Status.STARTED: "running",
+                 self.Status.SCORING: "judging", self.Status.DONE: "succeeded"}  # fmt: skip
+        return kinds.get(self.Status(self.status), self.status), self.get_status_display()
 
     def to_dict(self) -> dict[str, Any]:
         return {

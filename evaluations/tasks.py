@@ -9,7 +9,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -29,31 +29,73 @@ def poll_s() -> float:
     return float(getattr(settings, "EXPERIMENT_POLL_S", 1.0))
 
 
-def step(experiment_id: int, token: str) -> bool:
-    """One advance, if ``token`` is still the experiment's chain; whether to go on."""
+def step(experiment_id: int, token: str) -> tuple[bool, actions.Held | None]:
+    """One step under the lock (``actions.take_step``), if ``token`` is still the
+    experiment's chain: whether to go on, and the items it held for their judges, whom the
+    caller asks beside the chain (the task ``judge``, or ``judge_beside`` on the embedded
+    default's run loop) so the next poll never waits on them."""
     moved = Experiment.objects.filter(
         pk=experiment_id, chain=token, status=Experiment.Status.RUNNING
     ).update(advanced_at=timezone.now())
-    return bool(moved) and actions.do_advance(experiment_id)
+    return actions.take_step(experiment_id) if moved else (False, None)
 
 
 # Acknowledged after it ran: a worker killed meanwhile leaves it to be delivered again (a
 # step is idempotent under the experiment's lock).
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def advance(experiment_id: int, token: str) -> None:
-    if step(int(experiment_id), token):
+    going, held = step(int(experiment_id), token)
+    if held is not None:  # its judges in a task of their own: the next poll never waits
+        judge.delay(held.experiment.pk, held.until.isoformat())
+    if going:
         advance.apply_async((experiment_id, token), countdown=poll_s())
+
+
+# Acknowledged after the judges answered: a worker killed meanwhile leaves the task to be
+# delivered again, which asks them again while the lease lasts and does nothing after it
+# (a later step has taken the items over, counting the attempt).
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def judge(experiment_id: int, until: str) -> None:
+    """Ask the judges of the items a chain's step held under the lease ``until``."""
+    held = actions.held_under(int(experiment_id), datetime.fromisoformat(until))
+    if held is not None:
+        actions.score_held(held)
 
 
 async def _advance_forever(experiment_id: int, token: str, delay_s: float) -> None:
     await asyncio.sleep(delay_s)
     while True:
         try:
-            if not await in_waiting_db_thread(step, experiment_id, token):
+            going, held = await in_db_thread(step, experiment_id, token)
+            if held is not None:
+                judge_beside(held)
+            if not going:
                 return
         except Exception:
             log.warning("Could not advance experiment %s", experiment_id, exc_info=True)
         await asyncio.sleep(poll_s())
+
+
+#: The judging of every step of this process's run loop (``judge_beside``), kept referenced
+#: until it ends (the loop holds only weak references to its tasks).
+_judging: set[asyncio.Task[None]] = set()
+
+
+def judge_beside(held: actions.Held) -> asyncio.Task[None]:
+    """Ask the judges of the items a step held (``actions.score_held``) on a waiting thread,
+    beside whatever the run loop does next: the chain's next poll and the nudges' next
+    round never wait on a judge. Call it on the run loop."""
+    task = asyncio.ensure_future(_score(held))
+    _judging.add(task)
+    task.add_done_callback(_judging.discard)
+    return task
+
+
+async def _score(held: actions.Held) -> None:
+    try:
+        await in_waiting_db_thread(actions.score_held, held)
+    except Exception:  # the write failed: the items stay held until their lease passes
+        log.warning("Could not score experiment %s", held.experiment.pk, exc_info=True)
 
 
 def advance_soon(experiment_id: int, delay_s: float = 0) -> None:
@@ -93,11 +135,10 @@ class Nudges:
     ended meanwhile. Every round of run ends used to be a Celery message and a step of its
     own, and at 50 items in flight those steps queued on the experiment's row lock. The
     judges of the items a step held (``actions.score_held``) are asked by a task of their
-    own, so the next round never waits on a judge."""
+    own (``judge_beside``), so the next round never waits on a judge."""
 
     def __init__(self) -> None:
         self._rounds: Batcher[int, None] = Batcher(self._step, name="experiment-nudges")
-        self._judging: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> bool:
@@ -116,16 +157,8 @@ class Nudges:
                 log.warning("Could not advance experiment %s", experiment_id, exc_info=True)
                 continue
             if held is not None:  # its judges, beside the next rounds rather than before them
-                task = asyncio.ensure_future(self._score(held))
-                self._judging.add(task)
-                task.add_done_callback(self._judging.discard)
+                judge_beside(held)
         return [None] * len(experiment_ids)
-
-    async def _score(self, held: actions.Held) -> None:
-        try:
-            await in_waiting_db_thread(actions.score_held, held)
-        except Exception:  # the items stay held until their lease passes, then a step retakes them
-            log.warning("Could not score experiment %s", held.experiment.pk, exc_info=True)
 
 
 @shared_task(ignore_result=True)

@@ -45,7 +45,7 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
     progress = out["progress"]
     percent = round(100 * progress["done"] / progress["total"]) if progress["total"] else 0
     items = [
-        _with_text(i.to_dict(), "input", "expected", "output")
+        _with_text(i.to_dict(), "input", "expected", "output") | {"badge": i.badge()}
         for i in experiment.items.select_related("item")
     ]
     # The other experiments on the dataset, to compare this one with (as the baseline).

@@ -70,7 +70,7 @@ def test_the_bar_moves_to_the_end_without_a_reload(page: Page) -> None:
     expect(page.locator("#summary tr[data-scorer='echoes'] td").nth(2)).to_have_text(
         "1.000 \u2013 1.000"
     )
-    expect(page.locator("#items tbody tr", has_text="done")).to_have_count(ITEMS)
+    expect(page.locator("#items tbody tr", has_text="Scored")).to_have_count(ITEMS)
     expect(page.locator("#new-results")).to_be_hidden()
     assert navigations == [] and page.evaluate("window.firstDocument") is True
     shot(page, "experiment-live-1280.png")
@@ -91,7 +91,7 @@ def test_new_results_are_offered_while_it_runs_and_shown_in_place(page: Page) ->
     page.set_viewport_size({"width": 1280, "height": 720})
     shot(page, "experiment-running-1280.png")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("#items tbody tr", has_text="done").first).to_be_visible()
+    expect(page.locator("#items tbody tr", has_text="Scored").first).to_be_visible()
     assert page.evaluate("window.firstDocument") is True
 
 

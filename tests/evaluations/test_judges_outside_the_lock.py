@@ -91,10 +91,10 @@ async def test_the_next_items_start_while_the_judges_are_still_being_asked(
     assert meanwhile, (sorted(asked.values()), sorted(created))
 
 
-def judged_experiment(n: int) -> Experiment:
-    """An experiment scored by ``exact`` and a judge on the offline model, whose ``n`` items'
-    runs all succeeded (its cases' runs ended)."""
-    alice = make_user()
+def judged_experiment(n: int, alice: Any = None) -> Experiment:
+    """An experiment of ``alice``'s (a new user by default) scored by ``exact`` and a judge
+    on the offline model, whose ``n`` items' runs all succeeded (its cases' runs ended)."""
+    alice = alice or make_user()
     team = make_team(alice)
     dataset = actions.do_create_dataset(alice, team.workspace, "Cases", "")
     actions.do_add_items(

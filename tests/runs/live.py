@@ -129,11 +129,18 @@ class Worker:
         return self.log.read_text(errors="replace")
 
 
-def start_worker(redis: PrivateRedis, name: str, concurrency: int = 20, **env: str) -> Worker:
-    """A Celery worker process; ``env`` overrides the stack's settings for it."""
+def start_worker(
+    redis: PrivateRedis,
+    name: str,
+    concurrency: int = 20,
+    celery_app: str = "orchestration_site",
+    **env: str,
+) -> Worker:
+    """A Celery worker process; ``env`` overrides the stack's settings for it, and
+    ``celery_app`` names the module of its app (a test's own may wrap ours)."""
     log = Path(redis.directory) / f"{name}.log"
     process = subprocess.Popen(
-        [str(BIN / "celery"), "-A", "orchestration_site", "worker", "-P", "threads",
+        [str(BIN / "celery"), "-A", celery_app, "worker", "-P", "threads",
          "-c", str(concurrency), "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
          "-l", "INFO"],
         cwd=ROOT,
