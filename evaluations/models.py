@@ -163,7 +163,7 @@ class ExperimentItem(models.Model):
     #: How many steps have held it for its judges (``actions.JUDGE_ATTEMPTS`` at most): each
     #: one whose judges could not be asked at all (``actions.score_held``) or whose worker
     #: died while asking them counts.
-    judge_attempts = models.PositiveSmallIntegerField(default=0)
+    judge_attempts = models.SmallIntegerField(default=0)  # no CHECK: adding it reads no rows
 
     class Meta:
         ordering = ["item_id"]

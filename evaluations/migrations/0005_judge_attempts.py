@@ -2,8 +2,9 @@
 
 from django.db import migrations, models
 
-# A constant default: ALTER TABLE ADD COLUMN without a rewrite on PostgreSQL 11+ (its CHECK
-# reads the rows once, under the table's lock); the labels change only the choices (no SQL).
+# A constant default and no CHECK: ALTER TABLE ADD COLUMN neither rewrites nor reads the rows
+# on PostgreSQL 11+, so the table is locked only for an instant; the labels change only the
+# choices (no SQL).
 
 
 class Migration(migrations.Migration):
@@ -15,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="experimentitem",
             name="judge_attempts",
-            field=models.PositiveSmallIntegerField(default=0),
+            field=models.SmallIntegerField(default=0),
         ),
         migrations.AlterField(
             model_name="experimentitem",
