@@ -33,6 +33,7 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from orchestration_site.quotas import QuotaExceeded
+from runs import fanout
 from runs.models import Run
 
 from .actions import run_answer
@@ -164,8 +165,9 @@ async def _woken_by(run: Run) -> Any:
     channel = ""
     if layer is not None:
         try:
-            channel = await layer.new_channel()
-            await layer.group_add(run.group_name, channel)
+            async with asyncio.timeout(RECHECK_S):  # Redis away: do not wait for it first
+                channel = await layer.new_channel()
+                await layer.group_add(run.group_name, channel)
         except Exception:
             log.warning(
                 "Cannot hear run %s; reading it every %s s", run.pk, RECHECK_S, exc_info=True
@@ -176,10 +178,13 @@ async def _woken_by(run: Run) -> Any:
         yield woken
     finally:
         if listening is not None:
+            ended = listening.done()  # lost the stream: no receive left to cancel
             listening.cancel()  # the pubsub layer unsubscribes the channel then
             with contextlib.suppress(BaseException):
                 await listening
             with contextlib.suppress(Exception):
+                if ended:
+                    await fanout.release(layer, channel)
                 await layer.group_discard(run.group_name, channel)
 
 

@@ -5,16 +5,21 @@ re-read of the database (those are a minute apart here) nor by the end of the wa
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
 import httpx
 import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from publishing import waits
 from publishing.actions import do_publish
 from publishing.models import PublicationKey
-from tests.factories import approval_pipeline_spec, make_team, make_user
+from runs.models import Run
+from tests.factories import approval_pipeline_spec, make_run, make_team, make_user
+from tests.runs.test_watchers_leave_no_channel_behind import subscribers
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
 from .test_mcp_server_runs_a_published_team import published_desk, with_session
@@ -89,3 +94,16 @@ def test_an_mcp_tool_call_answers_with_the_output_once_the_run_finishes(
     assert called.is_error is not True, called.content
     assert called.content[0].text == "42."
     assert MODEL_S <= took < PROMPTLY_S
+
+
+async def test_a_wait_leaves_no_subscription_behind(alice: Any) -> None:
+    run = await database_sync_to_async(make_run)(alice, status=Run.Status.RUNNING)
+    layer = get_channel_layer()
+    group = layer._get_group_channel_name(run.group_name)
+    channels_before = set(layer._get_layer().channels)
+
+    assert (await waits.settled(run, within_s=0.5)).status == Run.Status.RUNNING
+
+    assert await subscribers(os.environ["REDIS_URL"], group) == 0
+    await asyncio.sleep(0.1)  # the listener's cancelled receive lets its channel go
+    assert set(layer._get_layer().channels) <= channels_before
