@@ -78,7 +78,7 @@ class Slots:
             )
             if len(mine) >= per_key:
                 raise QuotaExceeded(
-                    f"This key is already waiting for {len(mine)} runs, the most one key may "
+                    f"This key is already waiting for {_runs(len(mine))}, the most one key may "
                     "wait for at once; nothing was started. Try again after "
                     "the time in Retry-After, or start the run without ?wait=true and read "
                     "it at its url.",
@@ -86,7 +86,7 @@ class Slots:
                 )
             if len(every) >= per_process:
                 raise QuotaExceeded(
-                    f"The site is waiting for {len(every)} runs, the most it waits for at "
+                    f"The site is waiting for {_runs(len(every))}, the most it waits for at "
                     "once; nothing was started. Try again after the time "
                     "in Retry-After, or start the run without ?wait=true and read it at its url.",
                     min(slot.ends_at for slot in every) - now,
@@ -111,6 +111,10 @@ class Slots:
 
 
 _slots = Slots()
+
+
+def _runs(count: int) -> str:
+    return "1 run" if count == 1 else f"{count} runs"
 
 
 def wait_s() -> float:

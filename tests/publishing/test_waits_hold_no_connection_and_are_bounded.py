@@ -21,6 +21,7 @@ from runs.models import Run
 from tests.factories import make_team, make_user, minimal_spec
 
 from .helpers import INPUT_SCHEMA
+from .test_mcp_server_runs_a_published_team import with_session
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -148,3 +149,30 @@ def test_a_caller_that_leaves_gives_its_wait_back(
     settings.PUBLICATION_WAIT_S = 0.5
     assert [a.status_code for a in asyncio.run(waits(asgi_server.url, key, 1))] == [201]
     assert Run.objects.count() == 2
+
+
+def test_an_mcp_tool_call_over_the_keys_bound_starts_no_run(
+    asgi_server: Any, key: str, settings: Any
+) -> None:
+    settings.PUBLICATION_WAIT_S = 4
+    settings.PUBLICATION_MAX_WAITS_PER_KEY = 1
+
+    # The key's one wait is a `?wait=true` call; an MCP tool call meanwhile is refused.
+    async def both() -> Any:
+        waiting = asyncio.ensure_future(waits(asgi_server.url, key, 1))
+        while await asyncio.to_thread(Run.objects.count) < 1:
+            await asyncio.sleep(0.05)
+
+        async def call(session: Any) -> Any:
+            return await session.call_tool("help-desk", QUESTION["input"])
+
+        called = await with_session(asgi_server.url, key, call)
+        return called, await waiting
+
+    called, [waited] = asyncio.run(both())
+
+    assert called.is_error is True
+    assert "already waiting for 1 run," in called.content[0].text
+    assert "Retry-After" in called.content[0].text
+    assert waited.status_code == 201
+    assert Run.objects.count() == 1
