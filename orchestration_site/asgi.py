@@ -14,7 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from evaluations.routing import websocket_urlpatterns as experiment_routes  # noqa: E402
-from publishing import mcp  # noqa: E402
+from publishing import mcp, waits  # noqa: E402
 from runs.backlog import BacklogMiddleware  # noqa: E402
 from runs.routing import BrowserOriginValidator  # noqa: E402
 from runs.routing import websocket_urlpatterns as run_routes  # noqa: E402
@@ -31,9 +31,14 @@ if settings.RUN_EXECUTOR == "thread":
 
 
 async def http(scope: Any, receive: Any, send: Any) -> None:
-    """Django, except for the MCP server of published teams at /mcp/ (publishing.mcp)."""
-    app = mcp.endpoint if mcp.is_mcp(scope) else django_asgi_app
-    await app(scope, receive, send)
+    """Django, except for the MCP server of published teams at /mcp/ (publishing.mcp); a
+    published team's `?wait=true` waits after Django has answered (publishing.waits)."""
+    if mcp.is_mcp(scope):
+        await mcp.endpoint(scope, receive, send)
+    elif scope["path"].startswith("/p/"):
+        await waits.deferring(django_asgi_app, scope, receive, send)
+    else:
+        await django_asgi_app(scope, receive, send)
 
 
 application = ProtocolTypeRouter(

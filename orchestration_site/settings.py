@@ -505,6 +505,16 @@ PUBLICATION_RATE_LIMIT = env.str("PUBLICATION_RATE_LIMIT", default="60/minute")
 # How long `?wait=true` and an MCP tool call wait for a run's output before answering with
 # the run still going (its id and URL, to read it later).
 PUBLICATION_WAIT_S = env.float("PUBLICATION_WAIT_S", default=60.0)
+# Waits under way at once (`?wait=true` and MCP tool calls), per key and per web process; one
+# more is a 429 with Retry-After that starts nothing. A wait holds no database connection or
+# thread (publishing/waits.py) but reads the run every few seconds.
+PUBLICATION_MAX_WAITS_PER_KEY = env.int("PUBLICATION_MAX_WAITS_PER_KEY", default=10)
+PUBLICATION_MAX_WAITS = env.int("PUBLICATION_MAX_WAITS", default=200)
+if min(PUBLICATION_MAX_WAITS_PER_KEY, PUBLICATION_MAX_WAITS) < 1:
+    raise environ.ImproperlyConfigured(
+        f"PUBLICATION_MAX_WAITS_PER_KEY is {PUBLICATION_MAX_WAITS_PER_KEY} and "
+        f"PUBLICATION_MAX_WAITS is {PUBLICATION_MAX_WAITS}: give each 1 or more waits."
+    )
 # The largest body POST /p/<slug>/runs and /mcp/ accept.
 PUBLICATION_MAX_BODY_BYTES = env.int("PUBLICATION_MAX_BODY_BYTES", default=256 * 1024)
 # The chat widget (static/js/widget.js) of a publication: conversations started and messages

@@ -3,7 +3,6 @@ functions; the API, the public views and the MCP server call these)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,17 +132,6 @@ def published_run(key: PublicationKey, run_id: Any) -> Run | None:
         .first()
     )
     return start.run if start is not None else None
-
-
-def wait_for(run: Run, within_s: float | None = None) -> Run:
-    """``run`` again once it has stopped (finished, or waiting for a person), or as it is
-    after ``within_s`` (``PUBLICATION_WAIT_S`` by default)."""
-    deadline = time.monotonic() + (settings.PUBLICATION_WAIT_S if within_s is None else within_s)
-    while True:
-        run.refresh_from_db()
-        if run.is_finished or run.status == Run.Status.WAITING or time.monotonic() >= deadline:
-            return run
-        time.sleep(0.2)
 
 
 def run_answer(publication: Publication, run: Run) -> dict[str, Any]:

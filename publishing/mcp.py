@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import weakref
 from typing import Any
 
@@ -28,7 +27,7 @@ from runs.actions import input_problems
 from runs.models import Run
 from teams.services import unstorable
 
-from . import actions, views
+from . import actions, views, waits
 from .models import PublicationKey
 
 #: Where the authenticated key's id travels from the HTTP layer to the handlers.
@@ -77,8 +76,10 @@ def _listing(ctx: Any) -> list[types.Tool]:
 
 
 @database_sync_to_async
-def _start(ctx: Any, name: str, arguments: dict[str, Any]) -> tuple[PublicationKey, Run | str]:
-    """The run the call starts, or why the arguments were refused."""
+def _start(
+    ctx: Any, name: str, arguments: dict[str, Any]
+) -> tuple[PublicationKey, tuple[Run, waits.Slot] | str]:
+    """The run the call starts, with the slot its wait holds, or why nothing started."""
     key = _key(ctx)
     if name != key.publication.slug:
         raise MCPError(types.INVALID_PARAMS, f"Unknown tool {name!r}; this key reaches one tool.")
@@ -92,33 +93,21 @@ def _start(ctx: Any, name: str, arguments: dict[str, Any]) -> tuple[PublicationK
     if problems := input_problems(spec, task_input):
         return key, " ".join(p["message"] for p in problems)
     try:
-        return key, actions.do_start(key, task_input)
-    except actions.RunRefused as exc:
-        return key, exc.detail
+        slot = waits.reserve(key)  # before the run: a wait over the bound starts nothing
     except QuotaExceeded as exc:
-        return key, exc.detail
-
-
-@database_sync_to_async
-def _reread(run: Run) -> Run:
-    run.refresh_from_db()
-    return run
+        return key, f"{exc.detail} (Retry-After: {exc.retry_after} s)"
+    try:
+        return key, (actions.do_start(key, task_input), slot)
+    except BaseException as exc:
+        slot.release()
+        if isinstance(exc, actions.RunRefused | QuotaExceeded):
+            return key, exc.detail
+        raise
 
 
 @database_sync_to_async
 def _answer(key: PublicationKey, run: Run) -> dict[str, Any]:
     return actions.run_answer(key.publication, run)
-
-
-async def _settled(run: Run) -> Run:
-    """``run`` once it has stopped, or as it is after ``PUBLICATION_WAIT_S``."""
-    deadline = time.monotonic() + settings.PUBLICATION_WAIT_S
-    while not run.is_finished and run.status != Run.Status.WAITING:
-        if time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(0.3)
-        run = await _reread(run)
-    return run
 
 
 def _refusal(message: str) -> types.CallToolResult:
@@ -135,7 +124,11 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
     key, started = await _start(ctx, params.name, dict(params.arguments or {}))
     if isinstance(started, str):
         return _refusal(started)
-    run = await _settled(started)
+    run, slot = started
+    try:
+        run = await waits.settled(run)
+    finally:
+        slot.release()
     answer = await _answer(key, run)
     if run.status == Run.Status.SUCCEEDED:
         output = run.output

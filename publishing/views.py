@@ -18,7 +18,7 @@ from orchestration_site import bodies
 from orchestration_site.quotas import QuotaExceeded
 from teams.services import unstorable
 
-from . import actions
+from . import actions, waits
 from .models import PublicationKey
 
 
@@ -95,12 +95,18 @@ def answering(view: Any) -> Any:
 def start_run(request: HttpRequest, slug: str) -> JsonResponse:
     key = key_for(request, slug)
     task_input = input_of(request)
+    # The wait's slot first: a wait over the bound is a 429 that started nothing.
+    slot = waits.reserve(key) if request.GET.get("wait") in ("1", "true", "yes") else None
     try:
         run = actions.do_start(key, task_input)
-    except actions.RunRefused as exc:
-        raise Refused(422, exc.detail, exc.problems) from None
-    if request.GET.get("wait") in ("1", "true", "yes"):
-        run = actions.wait_for(run)
+    except BaseException as exc:
+        if slot is not None:
+            slot.release()
+        if isinstance(exc, actions.RunRefused):
+            raise Refused(422, exc.detail, exc.problems) from None
+        raise
+    if slot is not None:
+        run = waits.wait_or_defer(request, run, key.publication, slot)
     return JsonResponse(actions.run_answer(key.publication, run), status=201)
 
 

@@ -59,6 +59,9 @@ def test_the_key_is_shown_once_and_stored_as_its_digest(published: dict[str, Any
     assert published["key"] not in str(PublicationKey.objects.values().get())
 
 
+# Committed: away from daphne (here, Django's test client) the view waits itself, and the
+# wait reads the run on a connection of its own.
+@pytest.mark.django_db(transaction=True)
 def test_wait_answers_with_the_run_as_it_is_when_the_wait_runs_out(
     published: dict[str, Any], settings: Any
 ) -> None:
