@@ -123,7 +123,12 @@ def test_an_expired_token_gets_401_and_the_page_says_expired() -> None:
     ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert send(Client(), "get", "/api/workspaces", **bearer(token)).status_code == 401
     page = client_of(alice).get("/settings/tokens/").content.decode()
-    assert "Expired" in page and ">alice</td><td>owner</td>" in page.replace("\n    ", "")
+    row_html = page.replace("\n    ", "")
+    assert (
+        "Expired" in page
+        and '"Workspace">alice</td>' in row_html
+        and ">owner</span></td>" in row_html
+    )
 
 
 def test_a_run_started_with_a_token_says_which() -> None:
