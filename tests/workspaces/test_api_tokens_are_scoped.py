@@ -156,5 +156,6 @@ def test_the_tokens_page_shows_when_each_token_was_last_used() -> None:
     rows = client_of(alice).get("/settings/tokens/").content.decode().split("<tr")
     ci = next(row for row in rows if ">ci<" in row)
     spare = next(row for row in rows if ">spare<" in row)
-    assert f"<td>never</td><td>{when}</td>" in ci  # never expires; last used just now
-    assert "<td>never</td><td>never</td>" in spare  # never expires; never used
+    expires, last_used = '<td data-label="Expires">', '<td data-label="Last used">'
+    assert f"{expires}never</td>{last_used}{when}</td>" in ci  # never expires; used just now
+    assert f"{expires}never</td>{last_used}never</td>" in spare  # never expires; never used
