@@ -19,7 +19,7 @@ def test_it_shows_a_missing_page_in_the_site_with_a_way_back() -> None:
         response = client.get(path)
         page = response.content.decode()
         assert response.status_code == 404
-        assert "<h1>Not found</h1>" in page and 'href="/"' in page and "Log out" in page
+        assert "<h1>Not found</h1>" in page and ">your start page</a>" in page
 
 
 @override_settings(DEBUG=False)
