@@ -33,13 +33,18 @@
     return node;
   }
 
+  // A run's status as a word in a sentence ("Succeeded"), not its API value.
+  function statusWord(status) {
+    return status ? status.charAt(0).toUpperCase() + status.slice(1) : "";
+  }
+
   function messageItem(message) {
     const item = element("li", `chat-message ${message.role}`);
     item.dataset.turn = String(message.turn);
     item.append(element("span", "chat-who", message.role === "user" ? "You" : teamName));
     let text = message.content;
     if (text === null && message.role === "assistant") {
-      text = ACTIVE.has(message.status) ? "" : message.failure_reason || message.status;
+      text = ACTIVE.has(message.status) ? "" : message.failure_reason || statusWord(message.status);
     }
     const body = element("div", "chat-text", text || "");
     if (message.role === "assistant" && ACTIVE.has(message.status)) {
@@ -53,7 +58,7 @@
       timeline.href = message.run_url;
       const audit = element("a", "", "Audit trail");
       audit.href = message.audit_url;
-      links.append(timeline, " · ", audit, ` · ${message.status}`);
+      links.append(timeline, " · ", audit, ` · ${statusWord(message.status)}`);
       item.append(links);
     }
     return item;

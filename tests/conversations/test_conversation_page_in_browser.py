@@ -69,7 +69,7 @@ def test_a_conversation_streams_its_answers_in(
     expect(page.locator(".chat-message.assistant .chat-text").last).to_have_text(
         ANSWER, timeout=60_000
     )
-    expect(page.locator(".chat-links").last).to_contain_text("succeeded", timeout=60_000)
+    expect(page.locator(".chat-links").last).to_contain_text("Succeeded", timeout=60_000)
     expect(page.get_by_role("heading", name="Does the ledger balance?")).to_be_visible()
     second = model_server.log[-1]
     assert [m["content"] for m in second.messages if m["role"] == "user"] == [

@@ -49,7 +49,7 @@ def test_the_conversation_page_shows_the_text_field(
     page.get_by_label("Your message").fill("Review the release")
     page.get_by_role("button", name="Send").click()
     answer = page.locator(".chat-message.assistant .chat-text").last
-    expect(page.locator(".chat-links").last).to_contain_text("succeeded", timeout=60_000)
+    expect(page.locator(".chat-links").last).to_contain_text("Succeeded", timeout=60_000)
     expect(answer).to_have_text(SHOWN)
     assert page.evaluate("window.pwned") is None
     page.reload()  # as the server draws it

@@ -123,7 +123,12 @@ def test_an_expired_token_gets_401_and_the_page_says_expired() -> None:
     ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert send(Client(), "get", "/api/workspaces", **bearer(token)).status_code == 401
     page = client_of(alice).get("/settings/tokens/").content.decode()
-    assert "Expired" in page and ">alice</td><td>owner</td>" in page.replace("\n    ", "")
+    row_html = page.replace("\n    ", "")
+    assert (
+        "Expired" in page
+        and '"Workspace">alice</td>' in row_html
+        and ">owner</span></td>" in row_html
+    )
 
 
 def test_a_run_started_with_a_token_says_which() -> None:
@@ -151,5 +156,6 @@ def test_the_tokens_page_shows_when_each_token_was_last_used() -> None:
     rows = client_of(alice).get("/settings/tokens/").content.decode().split("<tr")
     ci = next(row for row in rows if ">ci<" in row)
     spare = next(row for row in rows if ">spare<" in row)
-    assert f"<td>never</td><td>{when}</td>" in ci  # never expires; last used just now
-    assert "<td>never</td><td>never</td>" in spare  # never expires; never used
+    expires, last_used = '<td data-label="Expires">', '<td data-label="Last used">'
+    assert f"{expires}never</td>{last_used}{when}</td>" in ci  # never expires; used just now
+    assert f"{expires}never</td>{last_used}never</td>" in spare  # never expires; never used

@@ -43,7 +43,9 @@ export function Toolbar(props: Props) {
           data-testid="pattern"
         >
           {PATTERNS.map((p) => (
-            <option key={p}>{p}</option>
+            <option key={p} value={p}>
+              {p.charAt(0).toUpperCase() + p.slice(1)}
+            </option>
           ))}
         </select>
       </label>
@@ -54,7 +56,7 @@ export function Toolbar(props: Props) {
           aria-label="Start from a template"
           onChange={(e) => e.target.value !== "" && props.onTemplate(e.target.value)}
         >
-          <option value="">start from…</option>
+          <option value="">Start from…</option>
           <optgroup label="Starters">
             {TEMPLATES.map((t, i) => (
               <option key={t.label} value={`starter:${i}`}>

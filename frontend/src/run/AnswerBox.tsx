@@ -7,12 +7,14 @@ import {
   type AnswerField,
   type FormValues,
 } from "./answerForm";
-import type { PendingHuman } from "./types";
+import type { AgentNames, PendingHuman } from "./types";
 
 interface Props {
   pending: PendingHuman;
   /** When the question fails as unanswered, as the page shows it (formatDeadline). */
   deadline: string | null;
+  /** Node ids to the names people gave them, so "Asked by" names the node as the team does. */
+  names?: AgentNames;
   onAnswer: (answer: unknown) => Promise<void>;
 }
 
@@ -53,7 +55,7 @@ function Field({ field, value, onChange }: {
   );
 }
 
-export function AnswerBox({ pending, deadline, onAnswer }: Props) {
+export function AnswerBox({ pending, deadline, names = {}, onAnswer }: Props) {
   const fields = answerFields(pending.answer_schema);
   const [values, setValues] = useState<FormValues>({});
   const [json, setJson] = useState("");
@@ -81,7 +83,7 @@ export function AnswerBox({ pending, deadline, onAnswer }: Props) {
   return (
     <form className="answer-box" aria-label="Answer" onSubmit={submit}>
       <h2>{pending.kind === "budget" ? "The run reached its budget" : "The run is waiting for you"}</h2>
-      {pending.node && <p className="muted">Asked by {pending.node}</p>}
+      {pending.node && <p className="muted">Asked by {names[pending.node] ?? pending.node}</p>}
       <p className="prompt">{pending.prompt}</p>
       {deadline && (
         <p className="muted" data-testid="answer-deadline">

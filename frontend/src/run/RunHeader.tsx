@@ -12,6 +12,13 @@ interface Props {
   onCancel?: () => void;
 }
 
+// The live connection's state in words (socket.ts's ConnectionState), not its code name.
+const CONNECTION_LABELS: Readonly<Record<string, string>> = {
+  open: "Live",
+  connecting: "Connecting…",
+  closed: "Not live",
+};
+
 function elapsedMs(interval: Props["interval"], now: number): number {
   if (interval.start === null) return 0;
   return (interval.end ?? now) - interval.start;
@@ -56,7 +63,7 @@ export function RunHeader(props: Props) {
             Simulated model
           </span>
         )}
-        <span className={`connection connection-${connection}`}>{connection === "open" ? "Live" : connection}</span>
+        <span className={`connection connection-${connection}`}>{CONNECTION_LABELS[connection] ?? connection}</span>
         {active && onCancel && (
           <button type="button" className="danger" onClick={onCancel} disabled={cancelling}>
             {cancelling ? "Cancelling…" : "Cancel run"}

@@ -169,7 +169,7 @@ export function RunPage({ initial, names = {}, limits = {}, workspace = "" }: Pr
       {actionError && <p className="error" role="alert">{actionError}</p>}
       {pending && !limits.answer && (
         <AnswerBox key={pending.activity_key} pending={pending} deadline={formatDeadline(run.wake_at, now)}
-          onAnswer={answer} />
+          names={names} onAnswer={answer} />
       )}
       {pending && limits.answer && (
         <p className="waiting-note" data-testid="why-not">

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import {
   groupMarkers,
+  RUN_LANE,
   offsetPercent,
   widthPercent,
   type Bar,
@@ -76,7 +77,7 @@ export function TimelineView({ timeline, selected, onSelect, cursor = null }: Pr
     <div className="timeline" role="group" aria-label="Timeline" ref={ref}>
       {timeline.lanes.map((lane) => (
         <div className="lane" key={lane.agent} data-agent={lane.agent}>
-          <div className="lane-name" title={lane.name === lane.agent ? lane.agent : `${lane.name} (${lane.agent})`}>
+          <div className="lane-name" title={lane.name === lane.agent || lane.agent === RUN_LANE ? lane.name : `${lane.name} (${lane.agent})`}>
             {lane.name}
           </div>
           <div className="lane-track">

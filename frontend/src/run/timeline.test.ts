@@ -39,6 +39,7 @@ describe("buildTimeline", () => {
     expect([billing.end, billing.status]).toEqual([160_000, "cancelled"]);
     expect(timeline.lanes.find((l) => l.agent === "lead")!.bars[0].end).toBeNull();
     const run = timeline.lanes.find((l) => l.agent === RUN_LANE)!;
+    expect(run.name).toBe("Run");
     expect(run.markers.map((m) => m.label)).toEqual([
       "service level passed (urgent, 60 s)",
       "Escalated (urgent service level): handed to Support lead",

@@ -116,7 +116,9 @@ function laneOf(lanes: Map<string, Lane>, agent: string | null, names: AgentName
   const id = agent || RUN_LANE;
   let lane = lanes.get(id);
   if (!lane) {
-    lane = { agent: id, name: agentName(names, id), bars: [], turns: [], markers: [] };
+    // The run's own events (started, failed, ...) get a lane called what it is, not its key.
+    const name = id === RUN_LANE ? "Run" : agentName(names, id);
+    lane = { agent: id, name, bars: [], turns: [], markers: [] };
     lanes.set(id, lane);
   }
   return lane;
