@@ -6,6 +6,7 @@ knows (a user's models, tools and saved teams) and saves a spec only when it may
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.conf import settings
@@ -135,8 +136,10 @@ def too_deep(where: str | None = None) -> Problem:
 
 
 def unstorable(document: Any) -> Problem | None:
-    """Why ``document`` cannot be stored whatever it says: too deep, or a NUL character
-    (which PostgreSQL cannot store). Iterative, so any depth is safe to look at."""
+    """Why ``document`` cannot be stored whatever it says: too deep, a NUL character, or a
+    number that is not finite (``NaN``, ``Infinity``, or ``1e999``, which Python's parser
+    reads as infinity): PostgreSQL stores none of them. Iterative, so any depth is safe to
+    look at."""
     stack: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
     while stack:
         value, path = stack.pop()
@@ -146,6 +149,12 @@ def unstorable(document: Any) -> Problem | None:
         if isinstance(value, str) and "\x00" in value:
             return error(
                 "nul_character", "Text may not contain the NUL character (\\u0000).", path=where
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            return error(
+                "not_finite",
+                "Numbers must be finite: NaN, Infinity and numbers past 1e308 are not JSON.",
+                path=where,
             )
         if isinstance(value, dict):
             for key, item in value.items():
