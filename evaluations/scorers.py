@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 from runs.engine.json_schema import SchemaError, check_schema, compiled, errors
 
-
 #: What a reason may hold (characters). A reason may quote the output, which a model wrote: the
 #: JSON Schema scorer's quoted all of it (``'aaa…' does not match``), once per scorer, into every
 #: item's stored scores and onto every page that lists them.
