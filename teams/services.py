@@ -6,6 +6,7 @@ knows (a user's models, tools and saved teams) and saves a spec only when it may
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -168,6 +169,20 @@ def unstorable(document: Any) -> Problem | None:
         elif isinstance(value, list):
             stack.extend((item, (*path, index)) for index, item in enumerate(value))
     return None
+
+
+def loads_storable(text: str) -> Any:
+    """``json.loads(text)`` for what a person typed into a page: ``json.JSONDecodeError`` for
+    text that is not JSON, and a plain ``ValueError`` with a sentence for a document nested
+    past Python's stack (a ``RecursionError``: a 500) or one ``unstorable`` refuses (a ``NaN``
+    or a NUL: a 500 from the database). The API's bodies get this from the middleware."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(too_deep().message) from None
+    if problem := unstorable(value):
+        raise ValueError(problem.message)
+    return value
 
 
 def parse_document(document: Any) -> TeamSpec:
