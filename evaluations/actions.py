@@ -28,7 +28,7 @@ from django.utils import timezone
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from runs import quotas
-from runs.actions import cancel_run, input_problems, new_runs
+from runs.actions import cancel_run, input_problems, may_start, new_runs
 from runs.api import not_null
 from runs.execution import enqueue_many
 from runs.models import Run
@@ -518,6 +518,13 @@ def take_step(experiment_id: int) -> tuple[bool, Held | None]:
                 for item in marked:
                     item.status, item.scoring_until = status.SCORING, until
                     item.judge_attempts += 1
+        if (refusal := _owner_refusal(experiment)) is not None:
+            # Its owner was switched off, left the workspace or lost run.start: it stops (it
+            # kept starting runs for a switched-off account, and failed each step otherwise).
+            if scored:  # what ended is still scored
+                _save_fields(scored, STEP_FIELDS)
+            _stop(experiment, f"The experiment stopped: {refusal}")
+            return False, None
         room = max(experiment.concurrency - in_flight, 0)
         # Within the owner's cap on runs in flight: the rest wait for places to free up.
         left = quotas.runs_in_flight_left(experiment.owner)
@@ -613,6 +620,16 @@ def score_held(held: Held) -> bool:
     return going
 
 
+def _owner_refusal(experiment: Experiment) -> str | None:
+    """Why the experiment's owner may no longer start its runs, or None (one query a step:
+    the role it reads is remembered for the runs the step starts)."""
+    try:
+        may_start(experiment.owner, experiment.team_version.team)
+    except (access.NotFound, access.Forbidden) as exc:
+        return str(exc)
+    return None
+
+
 def _finish(experiment: Experiment) -> None:
     experiment.status = Experiment.Status.FINISHED
     experiment.finished_at = timezone.now()
@@ -647,7 +664,14 @@ def do_cancel(experiment: Experiment, who: str) -> Experiment:
         locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
         if locked.status != Experiment.Status.RUNNING:
             return locked
-        reason = f"The experiment was cancelled by {who}."
+        _stop(locked, f"The experiment was cancelled by {who}.")
+    return locked
+
+
+def _stop(locked: Experiment, reason: str) -> None:
+    """Cancel the (locked, running) experiment: its runs in flight with ``reason``, its items
+    not done yet, and itself."""
+    with transaction.atomic():
         for run in Run.objects.select_for_update().filter(
             experiment_item__experiment=locked, status__in=Run.ACTIVE_STATUSES
         ):
@@ -662,7 +686,6 @@ def do_cancel(experiment: Experiment, who: str) -> Experiment:
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "finished_at"])
         live.announce(locked.pk)
-    return locked
 
 
 def running_ids() -> list[int]:

@@ -46,12 +46,33 @@ def summary(scored: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def diff(a: Any, b: Any) -> str:
-    def lines(value: Any) -> list[str]:
-        text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True)
-        return text.splitlines()
+#: Lines of each output one item's diff reads. Outputs are what models wrote, and difflib's
+#: matching grows faster than the square of the lines: two outputs of 20,000 repetitive lines
+#: took 65 s of CPU for one item's diff (500 lines: 3 ms).
+DIFF_MAX_LINES = 500
+#: Lines the diffs of one comparison read in all (it may have 10,000 items); the items past it
+#: say so instead of a diff.
+DIFF_BUDGET_LINES = 100_000
+NO_DIFF = (
+    "(No diff: this comparison has shown as many lines of diffs as it may; compare the outputs.)"
+)
 
-    return "\n".join(difflib.unified_diff(lines(a), lines(b), "a", "b", lineterm="", n=2))
+
+def output_lines(value: Any) -> list[str]:
+    """The lines of an output a diff reads: at most ``DIFF_MAX_LINES``, the cut noted."""
+    text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True)
+    lines = text.splitlines()
+    if len(lines) <= DIFF_MAX_LINES:
+        return lines
+    return [*lines[:DIFF_MAX_LINES], f"(… {len(lines) - DIFF_MAX_LINES} more lines, not compared)"]
+
+
+def diff(a: Any, b: Any) -> str:
+    return _unified(output_lines(a), output_lines(b))
+
+
+def _unified(a: list[str], b: list[str]) -> str:
+    return "\n".join(difflib.unified_diff(a, b, "a", "b", lineterm="", n=2))
 
 
 class ScorerComparison(Schema):
@@ -113,10 +134,11 @@ def compare(a: Experiment, b: Experiment) -> dict[str, Any]:
         change = "regressed" if delta < 0 else "improved" if delta > 0 else "same"
         results.append({
             "item_id": item_id, "input": x.item.input, "expected": x.item.expected,
-            "change": change, "a": _side(x), "b": _side(y), "diff": diff(x.output, y.output),
+            "change": change, "a": _side(x), "b": _side(y),
         })  # fmt: skip
     order = {"regressed": 0, "improved": 1, "same": 2}
     results.sort(key=lambda r: (order[r["change"]], r["item_id"]))
+    _diffs(results)
     return {
         "a": a.pk,
         "b": b.pk,
@@ -136,6 +158,15 @@ def compare(a: Experiment, b: Experiment) -> dict[str, Any]:
         ),
         "results": results,
     }
+
+
+def _diffs(results: list[dict[str, Any]]) -> None:
+    """Each result's diff, in order, until the comparison's ``DIFF_BUDGET_LINES`` are read."""
+    left = DIFF_BUDGET_LINES
+    for result in results:
+        a, b = output_lines(result["a"]["output"]), output_lines(result["b"]["output"])
+        left -= len(a) + len(b)
+        result["diff"] = _unified(a, b) if left >= 0 else NO_DIFF
 
 
 def _mean(values: Sequence[float]) -> float:

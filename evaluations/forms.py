@@ -10,6 +10,7 @@ from django import forms
 from pydantic import ValidationError
 
 from teams.models import ModelConfig, Team
+from teams.services import loads_storable
 from workspaces.models import Workspace
 
 from .scorers import SPECS
@@ -122,9 +123,11 @@ class ExperimentForm(forms.Form):
             spec["tolerance"] = data.get("json_equal_tolerance") or 0.0
         elif kind == "json_schema":
             try:
-                spec["schema"] = json.loads(data.get("json_schema_schema") or "")
-            except ValueError:
+                spec["schema"] = loads_storable(data.get("json_schema_schema") or "")
+            except json.JSONDecodeError:
                 raise forms.ValidationError("The schema is not JSON.") from None
+            except ValueError as exc:
+                raise forms.ValidationError(f"The schema cannot be stored: {exc}") from None
         elif kind == "contains":
             spec["text"] = data.get("contains_text") or None
             spec["case_sensitive"] = bool(data.get("contains_case_sensitive"))

@@ -17,6 +17,11 @@ from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 from runs.engine.json_schema import SchemaError, check_schema, compiled, errors
 
+#: What a reason may hold (characters). A reason may quote the output, which a model wrote: the
+#: JSON Schema scorer's quoted all of it (``'aaa…' does not match``), once per scorer, into every
+#: item's stored scores and onto every page that lists them.
+MAX_REASON_CHARS = 1000
+
 
 @dataclass(frozen=True)
 class Score:
@@ -24,7 +29,10 @@ class Score:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"score": round(self.score, 6), "reason": self.reason}
+        reason = self.reason
+        if len(reason) > MAX_REASON_CHARS:
+            reason = reason[: MAX_REASON_CHARS - 1] + "…"
+        return {"score": round(self.score, 6), "reason": reason}
 
 
 class _Scorer(BaseModel):

@@ -74,7 +74,7 @@ def new_runs(
     (``QuotaExceeded``). ``savepoint=False``: inside a transaction that any error fails
     whole (an experiment's step), take no savepoint, two round trips fewer."""
     team = version.team
-    access.check(owner, team.workspace, "run.start")
+    may_start(owner, team)
     spec = quotas.budgeted(resolve_spec(version.spec, team.workspace))
     fields = {"team_name": team.name, "team_version": version, **fields}
     with transaction.atomic(savepoint=savepoint):
@@ -95,6 +95,14 @@ def _queued(owner: Any, team: Team, spec: dict[str, Any], task_input: Any, field
     )
 
 
+def may_start(owner: Any, team: Team) -> None:
+    """``access.NotFound``/``Forbidden`` unless ``owner`` may start runs of ``team`` now: an
+    account the operator switched off starts nothing, whatever starts the run for it."""
+    if not getattr(owner, "is_active", True):
+        raise access.Forbidden(f"The account {owner} is switched off; it starts no runs.")
+    access.check(owner, team.workspace, "run.start")
+
+
 def admitted_run(
     owner: Any, team: Team, document: dict[str, Any], task_input: Any, **fields: Any
 ) -> Run:
@@ -104,9 +112,7 @@ def admitted_run(
     maker has left stops starting runs), and their quotas must allow one more
     (``QuotaExceeded``): checked and created in one transaction. An account the operator
     switched off starts nothing (``Forbidden``), whatever started the run for it."""
-    if not getattr(owner, "is_active", True):
-        raise access.Forbidden(f"The account {owner} is switched off; it starts no runs.")
-    access.check(owner, team.workspace, "run.start")
+    may_start(owner, team)
     # Nested teams resolve in the team's own workspace; a team that fails costs no start.
     spec = quotas.budgeted(resolve_spec(document, team.workspace))
     fields.setdefault("team_name", team.name)

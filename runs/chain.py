@@ -6,6 +6,7 @@ audit trail verifies and any edit shows. Pure: it reads the database only in ``C
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,26 +44,41 @@ def payload_json(payload: dict[str, Any]) -> str:
     """The payload's canonical JSON as it will read back from the database, so the hash
     verifies later: serialized once here, then stored, hashed and broadcast as it is.
 
-    NUL characters are replaced because PostgreSQL's jsonb cannot hold them, and the numbers
-    jsonb would give back in another form are written in that form.
+    NUL characters are replaced because PostgreSQL's jsonb cannot hold them, as are numbers
+    that are not finite (a model's ``NaN``, which Python reads and writes but jsonb refuses:
+    the run could not record it and stayed running), which become the text ``"NaN"``,
+    ``"Infinity"`` or ``"-Infinity"``; and the numbers jsonb would give back in another form
+    are written in that form.
     """
     text = canonical_json(payload)
-    if "\\u0000" in text or _REWRITTEN_NUMBER.search(text):
-        stored = json.loads(text.replace("\\u0000", "\\ufffd"), parse_float=_as_jsonb_reads)
+    if "\\u0000" in text or _REWRITTEN_NUMBER.search(text) or _maybe_not_finite(text):
+        stored = json.loads(
+            text.replace("\\u0000", "\\ufffd"), parse_float=_as_jsonb_reads, parse_constant=str
+        )
         text = canonical_json(stored)
     return text
 
 
+def _maybe_not_finite(text: str) -> bool:
+    """Whether Python's JSON ``text`` may hold a number that is not finite (or only the words,
+    inside a string: a cheap test, before the parse that tells them apart)."""
+    return "NaN" in text or "Infinity" in text
+
+
 def storable(value: Any) -> Any:
     """``value`` (a run's output, a reason) with each NUL character, which PostgreSQL can hold
-    in neither text nor jsonb, replaced as in events: a model's answer with one in it made
-    the run's end impossible to record, and the run stayed running."""
+    in neither text nor jsonb, replaced as in events, and each number that is not finite
+    written as text: a model's answer with either in it made the run's end impossible to
+    record, and the run stayed running."""
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd")
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)  # "NaN", "Infinity", "-Infinity": jsonb holds no such number
     if isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=True, default=str)
-        if "\\u0000" in text:  # a NUL, or a backslash before the text u0000: tell them apart
-            return json.loads(_ESCAPED_NUL.sub(r"\1\\ufffd", text))
+        nul = "\\u0000" in text  # a NUL, or a backslash before the text u0000: tell them apart
+        if nul or _maybe_not_finite(text):
+            return json.loads(_ESCAPED_NUL.sub(r"\1\\ufffd", text), parse_constant=str)
     return value
 
 

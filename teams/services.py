@@ -6,6 +6,8 @@ knows (a user's models, tools and saved teams) and saves a spec only when it may
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -135,8 +137,10 @@ def too_deep(where: str | None = None) -> Problem:
 
 
 def unstorable(document: Any) -> Problem | None:
-    """Why ``document`` cannot be stored whatever it says: too deep, or a NUL character
-    (which PostgreSQL cannot store). Iterative, so any depth is safe to look at."""
+    """Why ``document`` cannot be stored whatever it says: too deep, a NUL character, or a
+    number that is not finite (``NaN``, ``Infinity``, or ``1e999``, which Python's parser
+    reads as infinity): PostgreSQL stores none of them. Iterative, so any depth is safe to
+    look at."""
     stack: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
     while stack:
         value, path = stack.pop()
@@ -146,6 +150,12 @@ def unstorable(document: Any) -> Problem | None:
         if isinstance(value, str) and "\x00" in value:
             return error(
                 "nul_character", "Text may not contain the NUL character (\\u0000).", path=where
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            return error(
+                "not_finite",
+                "Numbers must be finite: NaN, Infinity and numbers past 1e308 are not JSON.",
+                path=where,
             )
         if isinstance(value, dict):
             for key, item in value.items():
@@ -159,6 +169,20 @@ def unstorable(document: Any) -> Problem | None:
         elif isinstance(value, list):
             stack.extend((item, (*path, index)) for index, item in enumerate(value))
     return None
+
+
+def loads_storable(text: str) -> Any:
+    """``json.loads(text)`` for what a person typed into a page: ``json.JSONDecodeError`` for
+    text that is not JSON, and a plain ``ValueError`` with a sentence for a document nested
+    past Python's stack (a ``RecursionError``: a 500) or one ``unstorable`` refuses (a ``NaN``
+    or a NUL: a 500 from the database). The API's bodies get this from the middleware."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(too_deep().message) from None
+    if problem := unstorable(value):
+        raise ValueError(problem.message)
+    return value
 
 
 def parse_document(document: Any) -> TeamSpec:

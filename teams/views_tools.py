@@ -19,6 +19,7 @@ from workspaces.operations import page
 
 from .credentials import Refused
 from .models import CustomTool
+from .services import loads_storable
 
 EXAMPLE_SCHEMA = '{"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}'  # fmt: skip
 
@@ -66,10 +67,12 @@ def _json(text: str, field: str) -> Any:
     if not text.strip():
         return {"type": "object", "properties": {}} if field == "parameters" else {}
     try:
-        return json.loads(text)
+        return loads_storable(text)
     except json.JSONDecodeError as exc:
         message = f"Not valid JSON: {exc.msg} (line {exc.lineno})."
         raise forms.ValidationError({field: message}) from None
+    except ValueError as exc:
+        raise forms.ValidationError({field: str(exc)}) from None
 
 
 @page({"GET": "tool.view", "POST": "tool.edit"})

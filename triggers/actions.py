@@ -30,12 +30,24 @@ log = logging.getLogger(__name__)
 FIRE_TASK = "triggers.tasks.fire_schedule"
 #: Schedules, and triggers, one team may have: each schedule is read at every sweep.
 MAX_PER_TEAM = 50
+#: Schedules the teams of one person (whose runs they start) may have in all. Each fires as
+#: often as every minute, whether or not the person's quotas let its run start (a refused
+#: firing is a task, a row and a log line too), and teams cost nothing to make: fifty
+#: schedules a team on team after team was a firing a minute per schedule, without end.
+MAX_SCHEDULES_PER_OWNER = 100
 
 
 def team_full(team: Team, what: str) -> str | None:
     """Why ``team`` may have no more ``what`` ("schedules" or "triggers"), or None."""
     if getattr(team, what).count() >= MAX_PER_TEAM:
         return f"A team has at most {MAX_PER_TEAM} {what}; delete one first."
+    if what == "schedules" and (
+        Schedule.objects.filter(team__owner_id=team.owner_id).count() >= MAX_SCHEDULES_PER_OWNER
+    ):
+        return (
+            f"The teams of {team.owner} have {MAX_SCHEDULES_PER_OWNER} schedules, the most "
+            "allowed for one person's runs; delete one first."
+        )
     return None
 
 

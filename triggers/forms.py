@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 
-from teams.services import unstorable
+from teams.services import loads_storable
 
 from . import cron, signing
 from .models import Trigger
@@ -55,15 +55,15 @@ class ScheduleForm(forms.Form):
     def clean_input(self) -> Any:
         text = self.cleaned_data["input"].strip() or "{}"
         try:
-            value = json.loads(text)
+            value = loads_storable(text)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 f"This is not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})."
             ) from None
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
         if value is None:
             raise forms.ValidationError("Give an input, not null: {} for none.")
-        if problem := unstorable(value):
-            raise forms.ValidationError(problem.message)
         return value
 
 

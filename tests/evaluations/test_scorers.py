@@ -167,3 +167,12 @@ async def test_the_judges_of_a_step_are_asked_together_a_few_at_a_time(
     assert [v.score.reason for v in verdicts] == [f"answer {n}" for n in range(5)]
     assert [v.score.score for v in verdicts] == [0.0, 0.1, 0.2, 0.3, 0.4]
     assert max(in_flight) == 3  # three at once, never a fourth
+
+
+def test_a_reason_never_quotes_a_whole_long_output() -> None:
+    # The JSON Schema scorer's reason quoted the failing value: here 50,000 characters a score.
+    spec = SPECS.validate_python([{"kind": "json_schema", "schema": {"type": "integer"}}])[0]
+    stored = score(spec, "a" * 50_000, None).to_dict()
+    assert stored["score"] == 0.0
+    assert stored["reason"].startswith("The output misses the schema at the top level: 'aaa")
+    assert len(stored["reason"]) <= 1000 and stored["reason"].endswith("…")
