@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -191,6 +192,31 @@ def _group_of(
     if name.startswith("redis"):
         return "redis"
     return "other"
+
+
+def database_backends() -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL server process connected to this
+    benchmark's database, by pid (PostgreSQL on this machine, Linux). Unlike ``cpu_by_group``'s
+    ``postgres``, it leaves out the backends of other databases of a shared server. Nothing
+    with another database."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [pid for (pid,) in cursor.fetchall()]
+    used = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # ended while we looked
+            used[pid] = cpu_seconds(pid)
+    return used
+
+
+def database_cpu(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds this database's backends used between two ``database_backends``
+    readings: those connected at the second (a backend that ended between is not seen)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def machine_times() -> list[int]:

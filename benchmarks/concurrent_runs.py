@@ -25,9 +25,11 @@ Reproduce (PostgreSQL and Redis running, database migrated with the same variabl
     .venv/bin/python benchmarks/concurrent_runs.py \\
     [--runs 200] [--steps 3] [--window 15]
 The last line is {"concurrent_runs", "throughput_ratio", "burst_ratio", "cpu_ms_per_run",
-"steal_pct", "load_average"}: steal_pct is the share of the machine's CPU time its hypervisor
-gave to other guests while sustained, printed with the load average because on a shared
-virtual machine they move the ratios more than most changes to the code do.
+"database_cpu_ms_per_run", "steal_pct", "load_average"}: database_cpu_ms_per_run is
+PostgreSQL's CPU per run for this database's connections while sustained; steal_pct is the
+share of the machine's CPU time its hypervisor gave to other guests while sustained, printed
+with the load average because on a shared virtual machine they move the ratios more than
+most changes to the code do.
 """
 
 from __future__ import annotations
@@ -195,9 +197,11 @@ def main() -> None:
         wait_all(enqueue_runs(team, 1)[0], 60)  # the worker is up and connected
         # Sustained: the worker's CPU is read over the whole of it, per run it ended.
         cpu_before, machine_before = stack.cpu_seconds(worker.pid), stack.machine_times()
-        load_before = os.getloadavg()[0]
+        load_before, backends_before = os.getloadavg()[0], stack.database_backends()
         counted, kept = sustained(team, args.runs, ideal_s, args.warm_up, args.window)
         cpu_ms = (stack.cpu_seconds(worker.pid) - cpu_before) * 1000 / len(kept)
+        database_ms = stack.database_cpu(backends_before, stack.database_backends())
+        database_ms *= 1000 / len(kept)
         steal = stack.stolen_share(machine_before, stack.machine_times())
         load = max(load_before, os.getloadavg()[0])
         time.sleep(2)  # idle again
@@ -213,12 +217,14 @@ def main() -> None:
           "(target >= 0.90)")  # fmt: skip
     print(f"burst: {args.runs} runs enqueued at once all ended after {burst_s:.2f} s "
           f"(ideal {ideal_s:g} s); ratio {burst_ratio:.3f}")  # fmt: skip
-    print(f"worker CPU: {cpu_ms:.1f} ms per run while sustained")
+    print(f"worker CPU: {cpu_ms:.1f} ms per run while sustained; PostgreSQL CPU of this "
+          f"database's connections {database_ms:.2f} ms per run")  # fmt: skip
     print(f"machine: load average up to {load:.2f} ({os.cpu_count()} CPUs); {steal:.1%} of its "
           "CPU time stolen by the hypervisor while sustained (compare figures taken at a "
           "similar load and share)")  # fmt: skip
     print(json.dumps({"concurrent_runs": args.runs, "throughput_ratio": round(ratio, 3),
                       "burst_ratio": round(burst_ratio, 3), "cpu_ms_per_run": round(cpu_ms, 1),
+                      "database_cpu_ms_per_run": round(database_ms, 2),
                       "steal_pct": round(steal * 100, 1),
                       "load_average": round(load, 2)}))  # fmt: skip
 

@@ -25,8 +25,10 @@ floor under the elapsed time); the CPU of the whole stack per item by process (w
 server, driver, PostgreSQL, Redis; "other" is whatever else the machine ran), and what that
 CPU alone needs of the machine's cores, before any waiting; with the load average and the
 share of CPU the hypervisor stole, which move the ratio on a shared machine more than most
-code changes do. Last a line of JSON: {"items", "ideal_s", "elapsed_s", "ratio", "workers",
-"cpu_ms_per_item", "stack_cpu_ms_per_item", "load_average", "judge"}.
+code changes do; and PostgreSQL's CPU for this database's connections alone (a shared server
+serves other databases too). Last a line of JSON: {"items", "ideal_s", "elapsed_s", "ratio",
+"workers", "cpu_ms_per_item", "stack_cpu_ms_per_item", "database_cpu_ms_per_item",
+"load_average", "judge"}.
 
 ``--judge`` adds a judge scorer on the same slow model: one more call per item, made after its
 run ended and outside the experiment's lock, so the next items need not wait for it. The
@@ -47,6 +49,8 @@ from typing import Any
 from _stack import (
     cpu_by_group,
     cpu_seconds,
+    database_backends,
+    database_cpu,
     default_workers,
     machine_times,
     model_server,
@@ -190,13 +194,14 @@ def main() -> None:
         groups = {"workers": {w.pid for w in workers}, "model server": {server.pid},
                   "driver": {os.getpid()}}  # fmt: skip
         cpu_before = [cpu_seconds(w.pid) for w in workers]
-        by_group_before = cpu_by_group(groups)
+        by_group_before, backends_before = cpu_by_group(groups), database_backends()
         machine_before, load_before = machine_times(), os.getloadavg()
         experiment_id, committed = run_experiment(team, dataset, args.concurrency, args.judge)
         experiment = wait_finished(experiment_id, 600)
         elapsed_s = experiment.finished_at.timestamp() - committed
         cpu_s = [cpu_seconds(w.pid) - c for w, c in zip(workers, cpu_before, strict=True)]
         by_group = {k: v - by_group_before[k] for k, v in cpu_by_group(groups).items()}
+        database_s = database_cpu(backends_before, database_backends())
         steal = stolen_share(machine_before, machine_times())
         load = os.getloadavg()
     check(experiment, args.items)
@@ -223,12 +228,15 @@ def main() -> None:
     ) + f"; {stack_s * 1000 / args.items:.1f} ms in all but other, {stack_s:.2f} s: on "
         f"{cores} cores it needs at least {stack_s / cores:.2f} s, ratio "
         f"{stack_s / cores / ideal_s:.2f}, before any waiting")  # fmt: skip
+    print(f"PostgreSQL CPU of this database's connections: {database_s * 1000 / args.items:.2f} "
+          "ms per item (postgres above: every database of the server)")  # fmt: skip
     print(f"machine: load average {load_before[0]:.2f} before, {load[0]:.2f} after "
           f"({os.cpu_count()} CPUs); {steal:.1%} of its CPU time stolen by the hypervisor")  # fmt: skip
     print(json.dumps({"items": args.items, "ideal_s": round(ideal_s, 3),
                       "elapsed_s": round(elapsed_s, 3), "ratio": round(ratio, 3),
                       "workers": args.workers, "cpu_ms_per_item": round(cpu_ms, 2),
                       "stack_cpu_ms_per_item": round(stack_s * 1000 / args.items, 2),
+                      "database_cpu_ms_per_item": round(database_s * 1000 / args.items, 2),
                       "load_average": round(max(load_before[0], load[0]), 2),
                       "judge": args.judge}))  # fmt: skip
 
