@@ -19,6 +19,10 @@ from runs.backlog import BacklogMiddleware  # noqa: E402
 from runs.routing import BrowserOriginValidator  # noqa: E402
 from runs.routing import websocket_urlpatterns as run_routes  # noqa: E402
 
+from . import body_limit  # noqa: E402
+
+body_limit.install()  # daphne refuses a body over REQUEST_MAX_BODY_BYTES as it arrives
+
 if settings.RUN_EXECUTOR == "thread":
     # The embedded default: this process executes runs, so it wakes them too.
     from evaluations import tasks as experiments

@@ -515,6 +515,15 @@ if min(PUBLICATION_MAX_WAITS_PER_KEY, PUBLICATION_MAX_WAITS) < 1:
         f"PUBLICATION_MAX_WAITS_PER_KEY is {PUBLICATION_MAX_WAITS_PER_KEY} and "
         f"PUBLICATION_MAX_WAITS is {PUBLICATION_MAX_WAITS}: give each 1 or more waits."
     )
+# The largest request body daphne takes in at all (orchestration_site/body_limit.py): over it,
+# a 413 before the body is read (a declared length) or as soon as it passes (chunked), nothing
+# kept. daphne otherwise holds a whole body in memory before Django can refuse it. Above the
+# largest upload (a 20 MB dataset file, with its form's margin).
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=25 * 1024 * 1024)
+if REQUEST_MAX_BODY_BYTES < 1024 * 1024:
+    raise environ.ImproperlyConfigured(
+        f"REQUEST_MAX_BODY_BYTES is {REQUEST_MAX_BODY_BYTES}: give 1048576 bytes or more."
+    )
 # The largest body POST /p/<slug>/runs and /mcp/ accept.
 PUBLICATION_MAX_BODY_BYTES = env.int("PUBLICATION_MAX_BODY_BYTES", default=256 * 1024)
 # The chat widget (static/js/widget.js) of a publication: conversations started and messages

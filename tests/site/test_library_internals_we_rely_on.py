@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
 from channels_redis import pubsub, utils
+from daphne.http_protocol import WebRequest
 from kombu.transport import redis, virtual
 from twisted.internet import abstract, tcp
+from twisted.web import http
 
+from orchestration_site import body_limit
 from runs.models import Run
 from runs.shell.claims import prefetched_nothing
 from tests.factories import make_run, make_user
@@ -109,6 +112,33 @@ READ: dict[str, tuple[str, Any, str]] = {
         "backlog.Backlog.send_prepared (the rest goes after what is buffered)",
         abstract.FileDescriptor.write,
         "3e46c97fc173bc7e",
+    ),
+    # orchestration_site/body_limit.py wraps the three steps a request body goes through in
+    # daphne's request (its length, each chunk, then the request handed to the application).
+    "twisted http.Request.gotLength": (
+        "body_limit.install (a declared length, before any of the body)",
+        http.Request.gotLength,
+        "1c389b99da50b0ae",
+    ),
+    "twisted http.Request.handleContentChunk": (
+        "body_limit.install (each chunk of the body, as it arrives)",
+        http.Request.handleContentChunk,
+        "6e942756afb787b4",
+    ),
+    "twisted http.Request.requestReceived": (
+        "body_limit.install (calls process once the body is in)",
+        http.Request.requestReceived,
+        "99ca6c5e24305de4",
+    ),
+    "twisted http.HTTPChannel.allHeadersReceived": (
+        "body_limit.install (calls gotLength before the body)",
+        http.HTTPChannel.allHeadersReceived,
+        "979a9a8410f41ad9",
+    ),
+    "daphne WebRequest.process": (
+        "body_limit.install (skipped for a refused body)",
+        body_limit.WRAPPED.get("process", WebRequest.process),
+        "e9babd1c97ce710b",
     ),
     "twisted tcp.Connection.writeSomeData": (
         "backlog.Backlog.send_prepared (transport.socket.send, as Twisted writes)",
