@@ -50,7 +50,10 @@ def _refuse(request: Any) -> None:
         + body
     )
     request.channel.loseConnection()
-    log.warning("Refused a request body over %s bytes from %s", limit, request.getClientAddress())
+    client = request.getClientAddress()
+    log.warning(
+        "Refused a request body over %s bytes from %s", limit, getattr(client, "host", client)
+    )
 
 
 def install() -> None:
