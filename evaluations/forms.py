@@ -15,15 +15,16 @@ from workspaces.models import Workspace
 
 from .scorers import SPECS
 
-#: The scorers the experiment form offers, in its order, with what each checks.
-SCORER_KINDS: dict[str, str] = {
-    "exact": "The output's text equals the expected text (trimmed).",
-    "json_equal": "The output's JSON equals the expected JSON.",
-    "json_schema": "The output fits a JSON schema.",
-    "contains": "The output contains a text.",
-    "regex": "A regular expression (RE2) matches the output.",
-    "numeric": "A number within a tolerance of the expected one.",
-    "judge": "A model grades the output against a rubric (LLM-as-judge).",
+#: The scorers the experiment form offers, in its order: a title in words and what each checks
+#: (the kind, its code name in the API, is the form's hint).
+SCORER_KINDS: dict[str, tuple[str, str]] = {
+    "exact": ("Exact text", "The output's text equals the expected text (trimmed)."),
+    "json_equal": ("Same JSON", "The output's JSON equals the expected JSON."),
+    "json_schema": ("Fits a JSON Schema", "The output fits a JSON schema."),
+    "contains": ("Contains a text", "The output contains a text."),
+    "regex": ("Matches a pattern", "A regular expression (RE2) matches the output."),
+    "numeric": ("Close to a number", "A number within a tolerance of the expected one."),
+    "judge": ("Graded by a model", "A model grades the output against a rubric (LLM-as-judge)."),
 }
 
 
@@ -108,11 +109,12 @@ class ExperimentForm(forms.Form):
         return [
             {
                 "kind": kind,
+                "title": title,
                 "about": about,
                 "checkbox": self[kind],
                 "options": [self[n] for n in self.fields if n.startswith(f"{kind}_")],
             }
-            for kind, about in SCORER_KINDS.items()
+            for kind, (title, about) in SCORER_KINDS.items()
         ]
 
     def _spec(self, kind: str) -> dict[str, Any]:

@@ -21,7 +21,8 @@ class QuestionOut(Schema):
     run_url: str = Field(description="The run's page, where the question is answered.")
     team_name: str
     prompt: str
-    node: str = Field(description="The human node (or agent) that asks.")
+    node: str = Field(description="The id of the human node (or agent) that asks.")
+    node_name: str = Field(description="That node's name in the builder (its id when unnamed).")
     activity_key: str
     answer_schema: dict[str, Any] | None = None
     asked_at: datetime

@@ -9,7 +9,7 @@ from typing import Any
 
 from .engine.events import HUMAN_REQUESTED
 from .engine.interfaces import answer_key
-from .models import Run, RunEvent
+from .models import Run, RunEvent, agent_names
 
 # The inbox lists at most this many questions, the oldest first: past that, a person has more
 # to do than a page shows, and the count in the top bar still says how many.
@@ -22,6 +22,7 @@ class Question:
     team_name: str
     prompt: str
     node: str
+    node_name: str  # what people named the node in the builder; its id when unnamed
     activity_key: str
     answer_schema: dict[str, Any] | None
     asked_at: datetime
@@ -51,17 +52,22 @@ def questions_for(user: Any) -> list[Question]:
     )
     requests = RunEvent.objects.filter(run_id__in=runs, type=HUMAN_REQUESTED).order_by("ts", "seq")
     questions = []
+    names: dict[Any, dict[str, str]] = {}
     for event in requests:
         key = event.payload.get("activity_key") or ""
         if (event.run_id, answer_key(key)) in answered:
             continue
         run = runs[event.run_id]
+        node = str(event.payload.get("node") or event.agent or "")
+        if run.id not in names:
+            names[run.id] = agent_names(run.spec)
         questions.append(
             Question(
                 run_id=str(run.id),
                 team_name=run.team_name,
                 prompt=str(event.payload.get("prompt") or ""),
-                node=str(event.payload.get("node") or event.agent or ""),
+                node=node,
+                node_name=names[run.id].get(node, node),
                 activity_key=key,
                 answer_schema=event.payload.get("answer_schema"),
                 asked_at=event.ts,

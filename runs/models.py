@@ -28,6 +28,30 @@ class RunQuerySet(OwnedQuerySet):
         return self.filter(archived_at__isnull=False)
 
 
+#: The input fields that hold what a person wrote, the most telling first: the runs and teams
+#: lists show the first an input has instead of its JSON.
+PREVIEW_FIELDS = (
+    "subject", "title", "question", "message", "task", "topic", "prompt", "query", "request",
+    "text", "body", "content", "description", "diff",
+)  # fmt: skip
+
+
+def agent_names(spec: Any) -> dict[str, str]:
+    """Node id -> the name people gave it, nested teams' nodes included (events name agents by
+    id; the run page shows names). The outermost name wins where ids repeat."""
+    names: dict[str, str] = {}
+    stack = [spec]
+    while stack:
+        team = stack.pop(0)
+        nodes = team.get("nodes") if isinstance(team, dict) else None
+        for node in nodes if isinstance(nodes, list) else []:
+            if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+                continue
+            names.setdefault(node["id"], str(node.get("name") or node["id"]))
+            stack.append(node.get("spec"))
+    return names
+
+
 class Run(InWorkspace):
     VIEW_PERMISSION = "run.view"
 
@@ -190,13 +214,19 @@ class Run(InWorkspace):
 
     @property
     def input_preview(self) -> str:
-        """The input on one line for lists: a lone text field's text, else compact JSON
+        """The input on one line for lists: the text a person wrote (its lone text field, else
+        the first of ``PREVIEW_FIELDS`` it has; a diff by its first line), else compact JSON
         (the template escapes it and cuts it to length)."""
         value: Any = self.input
-        if isinstance(value, dict) and len(value) == 1:
-            (only,) = value.values()
-            if isinstance(only, str):
-                value = only
+        if isinstance(value, dict):
+            texts = {k: v for k, v in value.items() if isinstance(v, str) and v.strip()}
+            field = next((f for f in PREVIEW_FIELDS if f in texts), None)
+            if field is None and len(value) == 1 and len(texts) == 1:
+                (field,) = texts
+            if field == "diff":
+                value = next(line for line in texts[field].splitlines() if line.strip())
+            elif field is not None:
+                value = texts[field]
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         return " ".join(text.split())[:300]
 

@@ -26,7 +26,7 @@ from workspaces.operations import page
 from . import evidence, stats
 from .audit import verify
 from .inbox import questions_for
-from .models import Run, RunEvent
+from .models import Run, RunEvent, agent_names
 from .serializers import run_json
 
 RUNS_PER_PAGE = 50
@@ -108,22 +108,6 @@ def run_detail(request: HttpRequest, run_id: UUID) -> HttpResponse:
         "runs/run_detail.html",
         {"run": run, "run_document": run_json(run), "agent_names": agent_names(run.spec)},
     )
-
-
-def agent_names(spec: Any) -> dict[str, str]:
-    """Node id -> the name people gave it, nested teams' nodes included (events name agents by
-    id; the run page shows names). The outermost name wins where ids repeat."""
-    names: dict[str, str] = {}
-    stack = [spec]
-    while stack:
-        team = stack.pop(0)
-        nodes = team.get("nodes") if isinstance(team, dict) else None
-        for node in nodes if isinstance(nodes, list) else []:
-            if not isinstance(node, dict) or not isinstance(node.get("id"), str):
-                continue
-            names.setdefault(node["id"], str(node.get("name") or node["id"]))
-            stack.append(node.get("spec"))
-    return names
 
 
 class EventFilter(Filter):

@@ -241,6 +241,19 @@ def log_in(page: Page, user: User, site: LiveServer) -> None:
     page.user = user  # type: ignore[attr-defined]
 
 
+def fits_the_width(page: Page, table: str) -> bool:
+    """Whether ``table`` and the page fit the viewport's width, with no sideways scroll."""
+    return page.evaluate(
+        """(sel) => {
+          const table = document.querySelector(sel), box = table.closest('.table-scroll');
+          const width = document.documentElement.clientWidth;
+          return document.documentElement.scrollWidth <= width
+            && table.getBoundingClientRect().right <= width && box.scrollWidth <= box.clientWidth;
+        }""",
+        table,
+    )
+
+
 def shoot(page: Page, name: str) -> None:
     """With SHOTS_DIR set, save the page there at 1280x720 and 390x844 (never elsewhere)."""
     if folder := os.environ.get("SHOTS_DIR"):

@@ -181,3 +181,20 @@ def test_a_file_over_the_size_limit_is_refused_whole(monkeypatch) -> None:
     assert response.status_code == 422
     assert "The file is larger than" in response.content.decode()
     assert dataset.items.count() == 0
+
+
+def test_the_experiment_form_titles_each_scorer_in_words_with_its_code_name_as_a_hint() -> None:
+    import re
+
+    alice = make_user()
+    team = make_team(alice)
+    dataset = actions.do_create_dataset(alice, team.workspace, "Cases", "")
+    actions.do_add_items(dataset, [actions.ItemIn(input={"task": "refund"}, expected="no")])
+    form = client_of(alice).get(f"/datasets/{dataset.pk}/experiment/").content.decode()
+    legends = re.findall(r"<legend><label><input[^>]*> (.*?)</label> <code[^>]*>(.*?)</code>", form)
+    assert legends == [
+        ("Exact text", "exact"), ("Same JSON", "json_equal"),
+        ("Fits a JSON Schema", "json_schema"), ("Contains a text", "contains"),
+        ("Matches a pattern", "regex"), ("Close to a number", "numeric"),
+        ("Graded by a model", "judge"),
+    ]  # fmt: skip

@@ -11,6 +11,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from evaluations.models import Experiment
+from tests.browser import fits_the_width
 from tests.factories import make_ended_run, make_team
 
 pytestmark = pytest.mark.browser
@@ -59,6 +60,9 @@ def test_an_experiment_is_watched_to_the_end_and_compared(page: Page) -> None:
     expect(page.locator("#items")).to_contain_text("answer to refund policy")  # expected
     shot(page, "experiment-1280.png")
     page.set_viewport_size({"width": 390, "height": 844})
+    # On a phone each item is a card whose cells say what they are: nothing is cut sideways.
+    assert fits_the_width(page, "#items")
+    expect(page.locator("#items td[data-label=Expected]").first).to_contain_text("answer to")
     shot(page, "experiment-390.png")
     page.set_viewport_size({"width": 1280, "height": 720})
 

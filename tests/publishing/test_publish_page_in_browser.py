@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from publishing.models import PublicationKey
-from tests.browser import log_in, shoot
+from tests.browser import fits_the_width, log_in, shoot
 from tests.factories import make_user
 from workspaces.models import Membership
 
@@ -39,6 +39,11 @@ def test_publish_issue_a_key_use_it_and_revoke_it(page: Page, asgi_server: Any) 
     assert key.startswith("pub_")
     expect(page.get_by_role("cell", name=key[:10] + "…")).to_be_visible()
     shoot(page, "publish-page")
+    # On a phone the keys are labelled cards, nothing cut sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert fits_the_width(page, "table.keys")
+    expect(page.locator("table.keys td[data-label='Starts with']")).to_contain_text(key[:10])
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     # The key works at once...
     started = httpx.post(

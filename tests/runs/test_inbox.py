@@ -74,3 +74,19 @@ def test_the_top_bar_counts_the_waiting_questions(alice, alice_client: Client) -
     page = alice_client.get("/runs/").content.decode()
     assert '<span id="inbox-count"' in page
     assert ">2</span>" in page
+
+
+def test_it_names_the_node_that_asks_as_the_builder_does(alice, alice_client: Client) -> None:
+    # The node's id is "approver"; people named it "Finance lead" in the builder.
+    spec = {"name": "Refunds", "nodes": [{"id": "approver", "name": "Finance lead"}]}
+    asking(alice, "Approve the refund?", team_name="Refunds", spec=spec)
+    page = alice_client.get("/inbox/").text
+    assert 'asked by <span title="approver">Finance lead</span>' in page
+    assert "asked by approver" not in page
+    (question,) = alice_client.get("/api/inbox").json()["questions"]
+    assert (question["node"], question["node_name"]) == ("approver", "Finance lead")
+
+
+def test_a_node_without_a_name_is_named_by_its_id(alice, alice_client: Client) -> None:
+    asking(alice, "Approve?")
+    assert "asked by <span>approver</span>" in alice_client.get("/inbox/").text

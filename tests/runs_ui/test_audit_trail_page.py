@@ -114,3 +114,17 @@ def test_it_names_the_first_event_changed_after_it_was_written(alice_client: Cli
 def test_it_ignores_an_agent_filter_that_names_no_agent(alice_client: Client, alice) -> None:
     run = make_trail(alice)
     assert "4 of 4 events shown" in rows(alice_client, run, "agent=<script>")
+
+
+def test_who_acted_reads_as_words_with_the_recorded_value_as_its_title(
+    alice_client: Client, alice
+) -> None:
+    # A run started with API token 1, answered by a person.
+    run = make_run(alice, started_by="token:1")
+    append_event(run, "run.started", payload={"input": "go"})
+    append_event(run, "human.answered", payload={"answer": "yes", "by": "alice"})
+    html = rows(alice_client, run)
+    who = re.findall(r'<td data-label="Who" class="who">(.*?)</td>', html)
+    assert who == ['<span title="token:1">API token #1</span>', "alice"]
+    # What was recorded (and hashed) is unchanged.
+    assert run.events.get(seq=1).payload == {"input": "go"}

@@ -102,7 +102,7 @@ function initialGraph(spec: TeamSpec): Graph {
 const select = <T extends { id: string; selected?: boolean }>(items: T[], ids: Set<string>) =>
   items.map((item) => ({ ...item, selected: ids.has(item.id) }));
 
-export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: string }) {
+export function Builder({ team, readOnly = "", cannotRun = "" }: { team: TeamDetail; readOnly?: string; cannotRun?: string }) {
   const flow = useReactFlow();
   const canvas = useRef<HTMLDivElement>(null);
   const { graph, change, setLive, record, undo, redo, reset, canUndo, canRedo } = useUndoableGraph(
@@ -438,10 +438,11 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
     <DecorationsContext.Provider value={decorations}>
       <div className="builder">
         {narrow ? (
-          <NarrowToolbar name={whole.settings.name} status={status} onFit={fit} onRun={() => setDialog("run")} />
+          <NarrowToolbar name={whole.settings.name} status={status} cannotRun={cannotRun} onFit={fit} onRun={() => setDialog("run")} />
         ) : (
         <Toolbar
           readOnly={readOnly}
+          cannotRun={cannotRun}
           name={whole.settings.name}
           pattern={graph.settings.pattern}
           dirty={dirty}
@@ -570,7 +571,7 @@ export function Builder({ team, readOnly = "" }: { team: TeamDetail; readOnly?: 
             />
           )}
         </div>
-        <Dialog title="Run the team" open={dialog === "run"} onClose={() => setDialog(null)} testId="run-dialog">
+        <Dialog title="Run the team" open={dialog === "run" && !cannotRun} onClose={() => setDialog(null)} testId="run-dialog">
           <RunDialog inputSchema={whole.settings.input_schema} onRun={run} />
         </Dialog>
         <Dialog title="Import or export" open={dialog === "io"} onClose={() => setDialog(null)} testId="io-dialog">

@@ -4,8 +4,9 @@ import { useEffect, useState } from "react";
 import { Builder } from "./Builder";
 import { getTeam, problemsOf, type TeamDetail } from "./builderApi";
 
-/** ``readOnly``: why the viewer may not save (their role), empty when they may. */
-export function BuilderApp({ teamId, readOnly = "" }: { teamId: number; readOnly?: string }) {
+/** ``readOnly``: why the viewer may not save (their role), empty when they may;
+ * ``cannotRun``: likewise why they may not start runs. */
+export function BuilderApp({ teamId, readOnly = "", cannotRun = "" }: { teamId: number; readOnly?: string; cannotRun?: string }) {
   const [team, setTeam] = useState<TeamDetail | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
@@ -17,7 +18,7 @@ export function BuilderApp({ teamId, readOnly = "" }: { teamId: number; readOnly
   if (!team) return <p className="loading">Loading the team…</p>;
   return (
     <ReactFlowProvider>
-      <Builder team={team} readOnly={readOnly} />
+      <Builder team={team} readOnly={readOnly} cannotRun={cannotRun} />
     </ReactFlowProvider>
   );
 }

@@ -4,11 +4,13 @@ import { useState } from "react";
 interface Props {
   name: string;
   status: string;
+  /** Why the viewer may not start runs (their role); empty when they may. */
+  cannotRun?: string;
   onFit: () => void;
   onRun: () => void;
 }
 
-export function NarrowToolbar({ name, status, onFit, onRun }: Props) {
+export function NarrowToolbar({ name, status, cannotRun = "", onFit, onRun }: Props) {
   const [open, setOpen] = useState(false);
   const choose = (action: () => void) => () => {
     setOpen(false);
@@ -35,10 +37,20 @@ export function NarrowToolbar({ name, status, onFit, onRun }: Props) {
             </button>
           </li>
           <li>
-            <button type="button" onClick={choose(onRun)}>
+            <button
+              type="button"
+              onClick={choose(onRun)}
+              disabled={Boolean(cannotRun)}
+              aria-describedby={cannotRun ? "cannot-run" : undefined}
+            >
               Run the team
             </button>
           </li>
+          {cannotRun && (
+            <li className="hint" id="cannot-run" data-testid="cannot-run">
+              {cannotRun}
+            </li>
+          )}
           <li className="hint">Editing needs a wider screen (at least 700 px).</li>
         </ul>
       )}

@@ -7,6 +7,8 @@ import { TEMPLATES } from "./templates";
 interface Props {
   /** Why the viewer may not save (their role in the team's workspace); empty when they may. */
   readOnly?: string;
+  /** Why the viewer may not start runs (their role); empty when they may. */
+  cannotRun?: string;
   name: string;
   pattern: Pattern;
   dirty: boolean;
@@ -105,6 +107,11 @@ export function Toolbar(props: Props) {
       {props.readOnly ? (
         <span className="read-only" data-testid="read-only" title={props.readOnly}>
           Read only: {props.readOnly}
+          {props.cannotRun && (
+            <span className="cannot-run" id="cannot-run" data-testid="cannot-run">
+              {" "}No runs: {props.cannotRun}
+            </span>
+          )}
         </span>
       ) : (
         <button
@@ -118,7 +125,20 @@ export function Toolbar(props: Props) {
           {props.saving ? "Saving…" : "Save"}
         </button>
       )}
-      <button type="button" className="primary run" onClick={props.onRun} aria-label="Run the team">
+      {props.cannotRun && !props.readOnly && (
+        <span className="read-only" id="cannot-run" data-testid="cannot-run">
+          No runs: {props.cannotRun}
+        </span>
+      )}
+      <button
+        type="button"
+        className="primary run"
+        onClick={props.onRun}
+        aria-label="Run the team"
+        disabled={Boolean(props.cannotRun)}
+        aria-describedby={props.cannotRun ? "cannot-run" : undefined}
+        title={props.cannotRun || undefined}
+      >
         Run
       </button>
     </div>

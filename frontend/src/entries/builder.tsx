@@ -9,7 +9,11 @@ const root = document.getElementById("builder-root");
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <BuilderApp teamId={Number(root.dataset.teamId)} readOnly={root.dataset.readOnly ?? ""} />
+      <BuilderApp
+        teamId={Number(root.dataset.teamId)}
+        readOnly={root.dataset.readOnly ?? ""}
+        cannotRun={root.dataset.cannotRun ?? ""}
+      />
     </StrictMode>,
   );
 }

@@ -33,6 +33,26 @@ describe("feedItems", () => {
     ]);
   });
 
+  it("says once that a run waits for a person, naming the node as the builder does", () => {
+    const key = "run/editor/human";
+    const events = [
+      ev("human.requested", "editor", 1, { activity_key: key, node: "editor", prompt: "Approve the draft?", kind: "human" }),
+      ev("run.waiting", "editor", 2, { activity_key: key, reason: "Waiting for Editor to answer: Approve the draft?" }),
+    ]; // prettier-ignore
+    const notes = feedItems(events, { editor: "Editor" }).map((i) => (i.kind === "note" ? i.text : i.kind));
+    expect(notes).toEqual(["Waiting for Editor to answer: Approve the draft?"]);
+  });
+
+  it("still says why a run waits when no question came before (a budget, an old run)", () => {
+    const budget = "run/lead/budget";
+    const events = [
+      ev("human.requested", "lead", 1, { activity_key: budget, node: "lead", prompt: "Budget reached.", kind: "budget" }),
+      ev("run.waiting", "lead", 2, { activity_key: budget, reason: "Budget reached." }),
+      ev("run.waiting", "lead", 3, { activity_key: "other", reason: "Waiting for the clock." }),
+    ]; // prettier-ignore
+    expect(texts(events)).toEqual(["Waiting for a person: Budget reached.", "Run waiting: Waiting for the clock."]);
+  });
+
   it("numbers retries from 1 and says the delay in tenths of a second", () => {
     const retry = ev("retry", "lead", 1, { attempt: 2, delay_s: 0.5129023594244351, error: "429" });
     expect(texts([retry])).toEqual(["Retry 1 in 0.5 s: 429"]);

@@ -106,7 +106,9 @@ function note(event: RunEvent, names: AgentNames): FeedItem | null {
     case "sla.escalated":
       return make("warn", escalationText(p, names));
     case "human.requested":
-      return make("warn", `Waiting for a person: ${asText(p.prompt)}`);
+      return make("warn", p.kind === "budget" || !p.node
+        ? `Waiting for a person: ${asText(p.prompt)}`
+        : `Waiting for ${agentName(names, p.node)} to answer: ${asText(p.prompt)}`); // prettier-ignore
     case "human.answered":
       return make("info", `${asText(p.by) || "A person"} answered: ${asText(p.answer)}`);
     case "budget.warning":
@@ -124,8 +126,12 @@ export function feedItems(events: RunEvent[], names: AgentNames = {}): FeedItem[
   const items: FeedItem[] = [];
   const calls = new Map<string, Extract<FeedItem, { kind: "tool" }>>();
   const usage = usageByCall(events);
+  // A question is one line: the run.waiting that follows its human.requested says it again.
+  const asked = new Set<string>();
   for (const event of events) {
     const p = event.payload;
+    if (event.type === "human.requested") asked.add(asText(p.activity_key));
+    if (event.type === "run.waiting" && asked.has(asText(p.activity_key))) continue;
     if (event.type === "message") {
       // A turn that only calls tools has no text: its calls follow as items of their own.
       if (!asText(p.content).trim() && Array.isArray(p.tool_calls) && p.tool_calls.length) continue;
