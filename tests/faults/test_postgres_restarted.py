@@ -23,11 +23,10 @@ from tests.faults.workload import (
     WORKER_ENV,
     answer_the_editors,
     assert_every_run_finished_whole,
-    in_flight,
     script,
     start_workload,
+    until_in_flight,
 )
-from tests.runs.helpers import until
 from tests.runs.live import PrivateRedis, free_port, start_worker
 
 pytestmark = [
@@ -123,7 +122,7 @@ async def test_runs_ride_out_a_postgres_restart(
         worker = await asyncio.to_thread(start_worker, stack, "first", 8, **WORKER_ENV)
         try:
             workload = await sync_to_async(start_workload)(openai_server)
-            await until(lambda: in_flight(openai_server, workload), within_s=60)
+            await until_in_flight(openai_server, workload)
             await asyncio.to_thread(postgres.restart)
 
             await sync_to_async(answer_the_editors)(workload)

@@ -16,11 +16,10 @@ from tests.faults.workload import (
     WORKER_ENV,
     answer_the_editors,
     assert_every_run_finished_whole,
-    in_flight,
     script,
     start_workload,
+    until_in_flight,
 )
-from tests.runs.helpers import until
 from tests.runs.live import PrivateRedis, start_worker
 
 pytestmark = [
@@ -49,7 +48,7 @@ async def test_runs_and_watchers_ride_out_a_redis_restart(
         watchers = [Watcher(lambda: web.url, run_id, workload.token) for run_id in workload.run_ids]
         watching = [asyncio.create_task(w.watch()) for w in watchers]
 
-        await until(lambda: in_flight(openai_server, workload), within_s=60)
+        await until_in_flight(openai_server, workload)
         await asyncio.to_thread(stack.restart)
 
         await sync_to_async(answer_the_editors)(workload)

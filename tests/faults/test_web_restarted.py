@@ -15,11 +15,10 @@ from tests.faults.workload import (
     WORKER_ENV,
     answer_the_editors,
     assert_every_run_finished_whole,
-    in_flight,
     script,
     start_workload,
+    until_in_flight,
 )
-from tests.runs.helpers import until
 from tests.runs.live import PrivateRedis, start_worker
 
 pytestmark = [
@@ -59,7 +58,7 @@ async def test_watchers_of_a_restarted_web_process_reconnect_and_see_every_event
         ]
         watching = [asyncio.create_task(w.watch()) for w in watchers]
 
-        await until(lambda: in_flight(openai_server, workload), within_s=60)
+        await until_in_flight(openai_server, workload)
         await asyncio.to_thread(web.stop)
         await asyncio.sleep(1)  # events go on being stored while nobody can watch
         await asyncio.to_thread(web.start)

@@ -14,12 +14,11 @@ from tests.faults.workload import (
     WORKER_ENV,
     answer_the_editors,
     assert_every_run_finished_whole,
-    in_flight,
     in_flight_with_editors_waited_for,
     script,
     start_workload,
+    until_in_flight,
 )
-from tests.runs.helpers import until
 from tests.runs.live import PrivateRedis, Worker, start_worker
 
 pytestmark = [
@@ -50,7 +49,7 @@ async def test_runs_of_a_killed_worker_finish_on_the_worker_still_live(
             )
         workload = await sync_to_async(start_workload)(openai_server)
 
-        await until(lambda: in_flight(openai_server, workload), within_s=60)
+        await until_in_flight(openai_server, workload)
         held = await sync_to_async(holder_pids)(list(workload.desk))
         victim = next(w for w in workers if w.process.pid in held)
         victim.kill_hard()

@@ -10,6 +10,7 @@ same answers.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from runs.models import Run, RunEvent
@@ -148,7 +150,11 @@ def in_flight_with_editors_waited_for(
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         waiting = Run.objects.filter(id__in=list(workload.approval), status="waiting").count()
-        if waiting == len(workload.approval) and in_flight(server, workload):
+        if (
+            waiting == len(workload.approval)
+            and in_flight(server, workload)
+            and lookups_recorded(workload)
+        ):
             return
         time.sleep(0.05)
     raise AssertionError(f"the workload was not in flight with its editors asked in {within_s} s")
@@ -218,6 +224,29 @@ def assert_no_call_made_twice(
     assert per_case == {c: expected for c in workload.desk.values()}, per_case
     tools = Counter(call.path for call in server.tool_log if call.completed)
     assert tools == {f"orders/case-{c}": 1 for c in workload.desk.values()}, tools
+
+
+def lookups_recorded(workload: Workload) -> bool:
+    """Every desk run's ``order_lookup`` result is stored. The engine stores a result without
+    waiting for it (the next activity's announcement waits: runs/engine/interfaces.py), and
+    the lead's lookup runs beside its delegations, whose turns were announced before it
+    answered: until the sink stores it, a crash makes the lookup again, as designed. The
+    promise is that no recorded call is made again, so the fault comes after the record."""
+    stored = RunEvent.objects.filter(
+        run_id__in=list(workload.desk), type="tool.result", payload__tool="order_lookup"
+    ).values_list("run_id", flat=True)
+    return {str(run_id) for run_id in stored} == set(workload.desk)
+
+
+async def until_in_flight(
+    server: ScriptedOpenAIServer, workload: Workload, within_s: float = 60.0
+) -> None:
+    """Until the desk runs are ``in_flight`` with their lookups recorded."""
+    deadline = time.monotonic() + within_s
+    while not (in_flight(server, workload) and await sync_to_async(lookups_recorded)(workload)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the workload was not in flight in {within_s} s")
+        await asyncio.sleep(0.05)
 
 
 def in_flight(server: ScriptedOpenAIServer, workload: Workload) -> bool:
