@@ -43,8 +43,8 @@ def start_experiment(page: Page, dataset: Dataset, shot: bool = False) -> int:
     page.goto(f"/datasets/{dataset.pk}/")
     page.get_by_role("link", name="Start an experiment…").click()
     page.get_by_label("Concurrency").fill("1")
-    page.get_by_role("checkbox", name="contains", exact=True).check()
-    page.locator("#scorer-contains").get_by_label("Text").fill("received a request")
+    page.get_by_role("checkbox", name="Contains a text", exact=True).check()
+    page.locator("#scorer-contains").get_by_label("Text", exact=True).fill("received a request")
     if shot:
         shots(page, "experiment-new")
     page.get_by_role("button", name="Start the experiment").click()
