@@ -67,10 +67,6 @@ def output_lines(value: Any) -> list[str]:
     return [*lines[:DIFF_MAX_LINES], f"(… {len(lines) - DIFF_MAX_LINES} more lines, not compared)"]
 
 
-def diff(a: Any, b: Any) -> str:
-    return _unified(output_lines(a), output_lines(b))
-
-
 def _unified(a: list[str], b: list[str]) -> str:
     return "\n".join(difflib.unified_diff(a, b, "a", "b", lineterm="", n=2))
 
@@ -164,6 +160,9 @@ def _diffs(results: list[dict[str, Any]]) -> None:
     """Each result's diff, in order, until the comparison's ``DIFF_BUDGET_LINES`` are read."""
     left = DIFF_BUDGET_LINES
     for result in results:
+        if left < 0:  # spent: the rest are not even split into lines
+            result["diff"] = NO_DIFF
+            continue
         a, b = output_lines(result["a"]["output"]), output_lines(result["b"]["output"])
         left -= len(a) + len(b)
         result["diff"] = _unified(a, b) if left >= 0 else NO_DIFF
