@@ -92,17 +92,12 @@ def _start(
         return key, f"The arguments cannot be stored: {problem.message}"
     if problems := input_problems(spec, task_input):
         return key, " ".join(p["message"] for p in problems)
-    try:
-        slot = waits.reserve(key)  # before the run: a wait over the bound starts nothing
-    except QuotaExceeded as exc:
+    try:  # the wait's slot before the run: a wait over the bound starts nothing
+        return key, waits.start_holding(key, lambda: actions.do_start(key, task_input))
+    except actions.RunRefused as exc:
+        return key, exc.detail
+    except QuotaExceeded as exc:  # the waits' bound, or the publisher's quotas
         return key, f"{exc.detail} (Retry-After: {exc.retry_after} s)"
-    try:
-        return key, (actions.do_start(key, task_input), slot)
-    except BaseException as exc:
-        slot.release()
-        if isinstance(exc, actions.RunRefused | QuotaExceeded):
-            return key, exc.detail
-        raise
 
 
 @database_sync_to_async

@@ -95,18 +95,15 @@ def answering(view: Any) -> Any:
 def start_run(request: HttpRequest, slug: str) -> JsonResponse:
     key = key_for(request, slug)
     task_input = input_of(request)
-    # The wait's slot first: a wait over the bound is a 429 that started nothing.
-    slot = waits.reserve(key) if request.GET.get("wait") in ("1", "true", "yes") else None
+    wait = request.GET.get("wait") in ("1", "true", "yes")
     try:
-        run = actions.do_start(key, task_input)
-    except BaseException as exc:
-        if slot is not None:
-            slot.release()
-        if isinstance(exc, actions.RunRefused):
-            raise Refused(422, exc.detail, exc.problems) from None
-        raise
-    if slot is not None:
-        run = waits.wait_or_defer(request, run, key.publication, slot)
+        if wait:  # a wait over the bound is a 429 that started nothing
+            run, slot = waits.start_holding(key, lambda: actions.do_start(key, task_input))
+            run = waits.wait_or_defer(request, run, key.publication, slot)
+        else:
+            run = actions.do_start(key, task_input)
+    except actions.RunRefused as exc:
+        raise Refused(422, exc.detail, exc.problems) from None
     return JsonResponse(actions.run_answer(key.publication, run), status=201)
 
 

@@ -127,6 +127,17 @@ def reserve(key: PublicationKey) -> Slot:
     return _slots.take(key.id, wait_s())
 
 
+def start_holding(key: PublicationKey, start: Callable[[], Run]) -> tuple[Run, Slot]:
+    """``start()`` with a wait's slot taken first (``reserve``: a ``QuotaExceeded`` starts
+    nothing), given back if the start fails; the run and the slot its wait holds."""
+    slot = reserve(key)
+    try:
+        return start(), slot
+    except BaseException:
+        slot.release()
+        raise
+
+
 def stopped(run: Run) -> bool:
     """Whether a wait for ``run`` is over: it finished, or it waits for a person."""
     return run.is_finished or run.status == Run.Status.WAITING
